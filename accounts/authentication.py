@@ -1,0 +1,47 @@
+"""API authentication: a token works only on the host of the client it was issued for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.models import ApiToken, User
+from accounts.selectors import api_token_get
+from accounts.services import api_token_touch
+
+
+class ClientTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        try:
+            raw_key = header[1].decode()
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Malformed token.") from exc
+        token = api_token_for_current_client(raw_key)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token for this client.")
+        api_token_touch(token=token)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+def api_token_for_current_client(raw_key: str) -> ApiToken | None:
+    """The token if it is live, its user active, and it belongs to the client being served."""
+    token = api_token_get(raw_key=raw_key)
+    tenant: Any = getattr(connection, "tenant", None)
+    if token is None or tenant is None or token.client_id != tenant.pk:
+        return None
+    if not token.user.is_active:
+        return None
+    return token

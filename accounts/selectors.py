@@ -1,0 +1,75 @@
+"""Reads on the public schema: who is who, and who may act in which client."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import ROLE_RANK, ApiToken, Client, Membership, Role, User
+
+_CLIENT_CACHE_SECONDS = 60.0
+_client_cache: dict[str, tuple[float, Client]] = {}
+
+
+def client_get_by_schema(*, schema_name: str) -> Client:
+    """The client owning `schema_name`, cached briefly per process (workers run many tasks)."""
+    now = time.monotonic()
+    cached = _client_cache.get(schema_name)
+    if cached and now - cached[0] < _CLIENT_CACHE_SECONDS:
+        return cached[1]
+    client = Client.objects.get(schema_name=schema_name)
+    _client_cache[schema_name] = (now, client)
+    return client
+
+
+def client_get_by_slug(*, slug: str) -> Client:
+    return Client.objects.get(slug=slug)
+
+
+def membership_role_for(*, user: User, client: Client) -> str | None:
+    """The user's effective role in `client`, or None when they have no access at all."""
+    if not user.is_active:
+        return None
+    roles = list(
+        Membership.objects.filter(user=user, client__isnull=True, role=Role.AGENCY_ADMIN)
+        .values_list("role", flat=True)
+        .union(Membership.objects.filter(user=user, client=client).values_list("role", flat=True))
+    )
+    if not roles:
+        return None
+    return max(roles, key=lambda role: ROLE_RANK[role])
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+def clients_for_user(*, user: User) -> QuerySet[Client]:
+    """Every client the user may open: all of them for agency admins."""
+    clients = Client.objects.exclude(schema_name="public").order_by("name")
+    if Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN).exists():
+        return clients
+    return clients.filter(memberships__user=user).distinct()
+
+
+def client_members(*, client: Client, min_role: str = Role.VIEWER) -> list[User]:
+    """Active users with at least `min_role` in `client`, agency admins included."""
+    allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[min_role]]
+    in_client = Q(memberships__client=client) | Q(memberships__role=Role.AGENCY_ADMIN)
+    users = User.objects.filter(in_client, is_active=True, memberships__role__in=allowed)
+    return list(users.distinct().order_by("name", "email"))
+
+
+def api_token_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_token_get(*, raw_key: str) -> ApiToken | None:
+    """The live token for `raw_key`, with its user and client, or None."""
+    return (
+        ApiToken.objects.select_related("user", "client")
+        .filter(key_hash=api_token_hash(raw_key), revoked_at__isnull=True)
+        .first()
+    )

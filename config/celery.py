@@ -1,0 +1,50 @@
+"""The Celery app and the one way to write a tenant task.
+
+Every task runs inside exactly one client's schema. The schema is named in the message
+(`schema_name`, first argument), never inferred, and the connection is reset to the public
+schema in a `finally`, so a worker process never leaks one client's context into the next task.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("lotse")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def tenant_task(*, name: str, queue: str, **options: Any) -> Callable[[Callable[P, R]], Any]:
+    """Register `func` as a Celery task that runs in the schema given as its first argument.
+
+    Call it as `task.delay(schema_name, *ids)`; the function itself receives only the ids.
+    """
+
+    def decorator(func: Callable[P, R]) -> Any:
+        @app.task(name=name, queue=queue, **options)
+        @functools.wraps(func)
+        def run(schema_name: str, *args: Any, **kwargs: Any) -> Any:
+            from django.db import connection
+
+            from accounts.selectors import client_get_by_schema
+
+            client = client_get_by_schema(schema_name=schema_name)
+            try:
+                connection.set_tenant(client)
+                return func(*args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                connection.set_schema_to_public()
+
+        return run
+
+    return decorator

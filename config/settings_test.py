@@ -1,0 +1,15 @@
+"""Test settings: the real PostgreSQL and Redis, on a Redis database of their own."""
+
+import os
+
+os.environ.setdefault("LOTSE_DEBUG", "1")
+os.environ.setdefault("LOTSE_REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("LOTSE_LOG_LEVEL", "WARNING")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Connections opened by executor threads (Channels, test threads) must not linger, or the
+# test database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,0 +1,32 @@
+"""A client's host (`<slug>.localhost`): the inbox, the REST API and its docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from config.urls_common import urlpatterns as common
+from frontend.views import mention_action, mention_detail
+
+api_v1 = [
+    path("", include("sources.api.urls")),
+    path("", include("mentions.api.urls")),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        name="api-schema",
+    ),
+]
+
+urlpatterns = [
+    *common,
+    path("mentions/<int:pk>/", mention_detail, name="mention-detail"),
+    path("mentions/<int:pk>/action", mention_action, name="mention-action"),
+    path("api/v1/", include(api_v1)),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", permission_classes=[AllowAny], authentication_classes=[]
+        ),
+        name="api-docs",
+    ),
+]

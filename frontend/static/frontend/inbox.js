@@ -1,0 +1,107 @@
+// Live inbox: new and changed mentions arrive over the websocket. Text is only ever
+// inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+  var rows = document.getElementById("mention-rows");
+  var empty = document.getElementById("empty-state");
+  var filter = window.LOTSE_FILTER || {status: "open", department: ""};
+  var openStatuses = JSON.parse(document.getElementById("open-statuses").textContent);
+  var statusLabels = {new: "New", assigned: "Assigned", waiting: "Waiting", escalated: "Escalated",
+    responded: "Responded", resolved: "Resolved", ignored: "Ignored"};
+
+  function matches(m) {
+    var dept = m.department ? m.department.slug : "";
+    if (filter.department && filter.department !== dept) return false;
+    if (filter.status === "all") return true;
+    if (filter.status === "open") return openStatuses.indexOf(m.status) !== -1;
+    return filter.status === m.status;
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function truncate(text, n) {
+    var chars = Array.from(text);
+    return chars.length > n ? chars.slice(0, n - 1).join("") + "…" : text;
+  }
+  function when(iso) {
+    var d = new Date(iso);
+    return d.toLocaleString(undefined, {day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit"});
+  }
+  function render(m) {
+    var tr = el("tr", "mention-row status-" + m.status);
+    tr.id = "mention-" + m.id;
+    tr.dataset.id = m.id;
+    tr.dataset.status = m.status;
+    tr.dataset.department = m.department ? m.department.slug : "";
+    var td = el("td", "when");
+    var time = el("time", "", when(m.published_at));
+    time.setAttribute("datetime", m.published_at);
+    td.appendChild(time);
+    tr.appendChild(td);
+    td = el("td", "author", "@" + m.author.handle);
+    td.appendChild(document.createElement("br"));
+    td.appendChild(el("span", "muted", m.author.followers + " followers"));
+    tr.appendChild(td);
+    td = el("td", "text");
+    var link = el("a", "", truncate(m.text, 280));
+    link.href = "/mentions/" + m.id + "/";
+    td.appendChild(link);
+    tr.appendChild(td);
+    td = el("td");
+    td.appendChild(el("span", "badge lang", m.language || "?"));
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(el("span", "badge sentiment-" + m.sentiment, m.sentiment));
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(el("span", "badge", m.kind));
+    tr.appendChild(td);
+    tr.appendChild(el("td", "dept", m.department ? m.department.name : "—"));
+    td = el("td", "status");
+    td.appendChild(el("span", "badge status", statusLabels[m.status] || m.status));
+    tr.appendChild(td);
+    tr.appendChild(el("td", "assignee", m.assignee ? m.assignee.name : "—"));
+    return tr;
+  }
+  function refreshEmpty() {
+    empty.hidden = rows.children.length > 0;
+  }
+  function apply(event) {
+    var m = event.mention;
+    var existing = document.getElementById("mention-" + m.id);
+    if (!matches(m)) {
+      if (existing) {
+        existing.classList.add("leaving");
+        setTimeout(function () { existing.remove(); refreshEmpty(); }, 600);
+      }
+      return;
+    }
+    var row = render(m);
+    if (existing) {
+      existing.replaceWith(row);
+    } else {
+      // Newest first: insert before the first row with a smaller id.
+      var before = null;
+      for (var i = 0; i < rows.children.length; i++) {
+        if (Number(rows.children[i].dataset.id) < m.id) { before = rows.children[i]; break; }
+      }
+      rows.insertBefore(row, before);
+      row.classList.add("arrived");
+    }
+    refreshEmpty();
+  }
+  function resync() {
+    // After a reconnect we may have missed events: reload the first page from the API.
+    var params = new URLSearchParams();
+    if (filter.department) params.set("department", filter.department);
+    if (filter.status && filter.status !== "open" && filter.status !== "all") params.set("status", filter.status);
+    fetch("/api/v1/mentions/?" + params.toString(), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (page) {
+        if (!page) return;
+        page.results.slice().reverse().forEach(function (m) { apply({type: "mention.updated", mention: m}); });
+      });
+  }
+  window.LotseLive.connect({event: apply, resync: resync});
+})();

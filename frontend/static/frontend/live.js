@@ -1,0 +1,37 @@
+// The live connection: one websocket per page, reconnecting with backoff.
+(function () {
+  "use strict";
+  function connect(handlers) {
+    var state = document.getElementById("live-state");
+    var delay = 500;
+    var everConnected = false;
+    function setState(text, cls) {
+      if (!state) return;
+      state.textContent = text;
+      state.className = "live-state " + (cls || "");
+    }
+    function open() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      var socket = new WebSocket(scheme + location.host + "/ws/inbox/");
+      socket.onopen = function () {
+        setState("live", "on");
+        delay = 500;
+        if (everConnected && handlers.resync) handlers.resync();
+        everConnected = true;
+      };
+      socket.onmessage = function (message) {
+        var event;
+        try { event = JSON.parse(message.data); } catch (e) { return; }
+        if (event && event.mention && handlers.event) handlers.event(event);
+      };
+      socket.onclose = function (closed) {
+        if (closed.code === 4403) { setState("no access", "off"); return; }
+        setState("reconnecting…", "off");
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+    }
+    open();
+  }
+  window.LotseLive = {connect: connect};
+})();

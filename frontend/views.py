@@ -1,0 +1,107 @@
+"""Pages: thin views over the selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.selectors import clients_for_user, role_at_least
+from accounts.services import client_domain
+from config.errors import DomainError
+from frontend.access import client_member_required
+from frontend.forms import EmailLoginForm
+from mentions.models import Status
+from mentions.selectors import mention_get_for_user, mention_list_for_user
+from mentions.services import mention_assign, mention_set_status
+from reports.selectors import OPEN_STATUSES, department_open_load
+from routing.selectors import department_list
+
+PAGE_SIZE = 50
+STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
+
+
+class EmailLoginView(LoginView):
+    form_class = EmailLoginForm
+    template_name = "frontend/login.html"
+    redirect_authenticated_user = True
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if connection.tenant.schema_name == "public":
+        return agency_overview(request)
+    return inbox(request)
+
+
+@login_required
+def agency_overview(request: HttpRequest) -> HttpResponse:
+    port = request.get_port()
+    clients = [
+        {"client": client, "url": f"{request.scheme}://{client_domain(client.slug)}:{port}/"}
+        for client in clients_for_user(user=request.user)  # type: ignore[arg-type]
+    ]
+    return render(request, "frontend/agency.html", {"clients": clients})
+
+
+@client_member_required()
+def inbox(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    if status not in dict(STATUS_FILTERS):
+        status = "open"
+    department = request.GET.get("department", "")
+    mentions = mention_list_for_user(
+        user=request.user,  # type: ignore[arg-type]
+        department=department or None,
+        status=status if status not in {"open", "all"} else None,
+    )
+    if status == "open":
+        mentions = mentions.filter(status__in=OPEN_STATUSES)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        mentions = mentions.filter(id__lt=int(before))
+    page = list(mentions[: PAGE_SIZE + 1])
+    context = {
+        "mentions": page[:PAGE_SIZE],
+        "older": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
+        "departments": department_list(),
+        "loads": department_open_load(),
+        "status_filters": STATUS_FILTERS,
+        "status": status,
+        "department": department,
+        "open_statuses": list(OPEN_STATUSES),
+        "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
+    }
+    return render(request, "frontend/inbox.html", context)
+
+
+@client_member_required()
+def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = mention_get_for_user(user=request.user, mention_id=pk)  # type: ignore[arg-type]
+    context = {
+        "mention": mention,
+        "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
+    }
+    return render(request, "frontend/mention.html", context)
+
+
+@require_POST
+@client_member_required(Role.RESPONDER)
+def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = mention_get_for_user(user=request.user, mention_id=pk)  # type: ignore[arg-type]
+    action = request.POST.get("action", "")
+    try:
+        if action == "assign_me":
+            mention_assign(mention=mention, assignee=request.user, by=request.user)  # type: ignore[arg-type]
+        elif action == "unassign":
+            mention_assign(mention=mention, assignee=None, by=request.user)  # type: ignore[arg-type]
+        elif action in {Status.RESOLVED, Status.NEW, Status.WAITING, Status.IGNORED}:
+            mention_set_status(mention=mention, status=action, by=request.user)  # type: ignore[arg-type]
+        else:
+            return HttpResponse("Unknown action", status=400)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    return redirect("mention-detail", pk=mention.pk)

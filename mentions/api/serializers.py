@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from mentions.models import Author, Mention, Status
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Author
+        fields = ("id", "network", "handle", "name", "followers", "mention_count")
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    email = serializers.EmailField()
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RoutingSerializer(serializers.Serializer):
+    rule_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class MentionSerializer(serializers.ModelSerializer):
+    """A mention as the API and the live events show it (the same shape in both)."""
+
+    author = AuthorSerializer()
+    department = DepartmentRefSerializer(allow_null=True)
+    assignee = PersonSerializer(allow_null=True)
+    routing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Mention
+        fields = (
+            "id", "source_id", "external_id", "url", "text", "published_at", "received_at",
+            "author", "in_reply_to", "language", "sentiment", "sentiment_score", "kind",
+            "department", "routing", "priority", "status", "assignee", "updated_at",
+            "resolved_at",
+        )
+        read_only_fields = fields
+
+    def get_routing(self, mention: Mention) -> dict[str, Any]:
+        return {"rule_id": mention.routing_rule_id, "reason": mention.routing_reason}
+
+
+class MentionDetailSerializer(MentionSerializer):
+    class Meta(MentionSerializer.Meta):
+        fields = (*MentionSerializer.Meta.fields, "raw")
+        read_only_fields = fields
+
+
+class MentionPatchSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, help_text="User id of a responder, or null."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one of: status, assignee.")
+        return attrs

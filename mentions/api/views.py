@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.selectors import client_members
+from config.errors import DomainError
+from mentions.api.serializers import (
+    MentionDetailSerializer,
+    MentionPatchSerializer,
+    MentionSerializer,
+)
+from mentions.models import Mention, Sentiment, Status
+from mentions.selectors import mention_get_for_user, mention_list_for_user
+from mentions.services import mention_assign, mention_set_status
+
+
+class MentionCursorPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class MentionFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Status.choices)
+    department = filters.CharFilter(help_text="Department slug")
+    language = filters.CharFilter(max_length=8)
+    sentiment = filters.ChoiceFilter(choices=Sentiment.choices)
+    since = filters.IsoDateTimeFilter(help_text="Published at or after (ISO 8601)")
+
+    class Meta:
+        model = Mention
+        fields: list[str] = []
+
+
+class MentionListView(generics.ListAPIView):
+    """The client's mentions, newest first, with cursor pagination."""
+
+    serializer_class = MentionSerializer
+    pagination_class = MentionCursorPagination
+    filterset_class = MentionFilter
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Mention.objects.none()
+        return mention_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # django-filter validates the query (400 with field errors on bad input); the
+        # selector applies it, so the web inbox and the API filter the same way.
+        filterset = self.filterset_class(self.request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(filterset.errors)
+        data = filterset.form.cleaned_data
+        return mention_list_for_user(
+            user=self.request.user,  # type: ignore[arg-type]
+            status=data.get("status") or None,
+            department=data.get("department") or None,
+            language=data.get("language") or None,
+            sentiment=data.get("sentiment") or None,
+            since=data.get("since"),
+        )
+
+
+class MentionDetailView(generics.GenericAPIView):
+    serializer_class = MentionDetailSerializer
+    queryset = Mention.objects.none()
+
+    def get_object(self) -> Mention:
+        return mention_get_for_user(
+            user=self.request.user,  # type: ignore[arg-type]
+            mention_id=int(self.kwargs["pk"]),
+        )
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(MentionDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=MentionPatchSerializer, responses=MentionDetailSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        mention = self.get_object()
+        patch = MentionPatchSerializer(data=request.data)
+        patch.is_valid(raise_exception=True)
+        user: User = request.user  # type: ignore[assignment]
+        data = patch.validated_data
+        if "assignee" in data:
+            assignee = None
+            if data["assignee"] is not None:
+                members = {member.pk: member for member in client_members(client=connection.tenant)}  # type: ignore[arg-type]
+                assignee = members.get(data["assignee"])
+                if assignee is None:
+                    raise DomainError(
+                        "No such member of this client.",
+                        fields={"assignee": ["unknown user for this client"]},
+                    )
+            mention = mention_assign(mention=mention, assignee=assignee, by=user)
+        if "status" in data:
+            mention = mention_set_status(mention=mention, status=data["status"], by=user)
+        return Response(MentionDetailSerializer(mention).data)

@@ -1,0 +1,111 @@
+"""What people say about the client, who said it, and where it was routed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Author(models.Model):
+    """A public account on one network; kept up to date as its mentions arrive."""
+
+    network = models.CharField(max_length=50)
+    handle = models.CharField(max_length=200)
+    name = models.CharField(max_length=300, blank=True)
+    followers = models.PositiveBigIntegerField(default=0)
+    mention_count = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "handle"], name="author_network_handle")
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", "Complaint"
+    QUESTION = "question", "Question"
+    PRAISE = "praise", "Praise"
+    IDEA = "idea", "Idea / wish"
+    CRISIS = "crisis", "Crisis / safety"
+    JOB = "job", "Job / HR"
+    SPAM = "spam", "Spam / irrelevant"
+    OTHER = "other", "Other"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    WAITING = "waiting", "Waiting"
+    ESCALATED = "escalated", "Escalated"
+    RESPONDED = "responded", "Responded"
+    RESOLVED = "resolved", "Resolved"
+    IGNORED = "ignored", "Ignored"
+
+
+class Mention(models.Model):
+    source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(max_length=300)
+    url = models.URLField(max_length=2000, blank=True)
+    text = models.TextField()
+    published_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
+    in_reply_to = models.CharField(max_length=300, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    language = models.CharField(max_length=8, blank=True)
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.FloatField(default=0.0)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+
+    department = models.ForeignKey(
+        "routing.Department", null=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    routing_rule = models.ForeignKey(
+        "routing.RoutingRule", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    routing_reason = models.CharField(max_length=500, blank=True)
+    priority = models.PositiveSmallIntegerField(default=2)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    # Users live in the public schema; no cross-schema constraint, users are never deleted.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="mention_source_external_id"
+            )
+        ]
+        indexes = [
+            # The inbox: newest first, optionally by status and department.
+            models.Index(fields=["-id"], name="mention_inbox"),
+            models.Index(fields=["status", "-id"], name="mention_inbox_status"),
+            models.Index(fields=["department", "status", "-id"], name="mention_inbox_dept"),
+            models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
+            models.Index(fields=["published_at"], name="mention_published"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}: {self.text[:40]}"

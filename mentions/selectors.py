@@ -1,0 +1,59 @@
+"""Reads on mentions. The one choke point: every view gets mentions through here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.selectors import membership_role_for
+from mentions.models import Mention
+
+
+def _require_member(user: User) -> None:
+    tenant = connection.tenant
+    if tenant.schema_name == "public" or membership_role_for(user=user, client=tenant) is None:  # type: ignore[arg-type]
+        raise Http404("No such mention")
+
+
+def mention_list_for_user(
+    *,
+    user: User,
+    status: str | None = None,
+    department: str | None = None,
+    language: str | None = None,
+    sentiment: str | None = None,
+    assignee: int | None = None,
+    since: datetime | None = None,
+) -> QuerySet[Mention]:
+    """The current client's mentions the user may see, newest first."""
+    _require_member(user)
+    mentions = Mention.objects.select_related("author", "department", "assignee").order_by("-id")
+    if status:
+        mentions = mentions.filter(status=status)
+    if department:
+        mentions = mentions.filter(department__slug=department)
+    if language:
+        mentions = mentions.filter(language=language)
+    if sentiment:
+        mentions = mentions.filter(sentiment=sentiment)
+    if assignee is not None:
+        mentions = mentions.filter(assignee_id=assignee)
+    if since is not None:
+        mentions = mentions.filter(published_at__gte=since)
+    return mentions
+
+
+def mention_get_for_user(*, user: User, mention_id: int) -> Mention:
+    _require_member(user)
+    mention = (
+        Mention.objects.select_related("author", "department", "assignee", "source")
+        .filter(pk=mention_id)
+        .first()
+    )
+    if mention is None:
+        raise Http404("No such mention")
+    return mention

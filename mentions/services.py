@@ -1,0 +1,189 @@
+"""Writes on mentions: storing ingested batches, and the care actions staff take."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from config.errors import DomainError
+from mentions import events
+from mentions.models import Mention, Status
+from mentions.triage import triage_text
+from routing.services import routing_decide, routing_matrix_load
+from sources.models import Source
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    stored: int
+    duplicates: int
+    mention_ids: list[int]
+
+
+_AUTHOR_UPSERT = """
+INSERT INTO mentions_author
+    (network, handle, name, followers, mention_count, first_seen_at, last_seen_at)
+SELECT %s, handle, name, followers, 0, seen, seen
+FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
+    AS t(handle, name, followers, seen)
+ON CONFLICT (network, handle) DO UPDATE SET
+    name = COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name),
+    followers = EXCLUDED.followers,
+    last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
+RETURNING id, handle
+"""
+
+_MENTION_INSERT = """
+INSERT INTO mentions_mention
+    (source_id, external_id, url, text, published_at, received_at, author_id, in_reply_to,
+     raw, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
+     routing_reason, priority, status, updated_at)
+SELECT %s, external_id, url, text, published_at, %s, author_id, in_reply_to, raw::jsonb,
+       language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
+       routing_reason, priority, 'new', %s
+FROM unnest(
+    %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[], %s::text[],
+    %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[], %s::bigint[],
+    %s::text[], %s::smallint[]
+) AS t(external_id, url, text, published_at, author_id, in_reply_to, raw, language,
+       sentiment, sentiment_score, kind, department_id, routing_rule_id, routing_reason,
+       priority)
+ORDER BY external_id
+ON CONFLICT (source_id, external_id) DO NOTHING
+RETURNING id
+"""
+
+_AUTHOR_COUNT = """
+UPDATE mentions_author AS a SET mention_count = a.mention_count + c.n
+FROM (SELECT author_id, count(*) AS n FROM mentions_mention WHERE id = ANY(%s)
+      GROUP BY author_id) AS c
+WHERE a.id = c.author_id
+"""
+
+
+def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutcome:
+    """Store validated items in bulk: upsert authors, triage, route, insert once per
+    (source, external_id) even when workers race, and push the new mentions live on commit.
+
+    Must run inside a transaction in the client's schema.
+    """
+    unique: dict[str, dict[str, Any]] = {}
+    for item in items:
+        unique.setdefault(item["external_id"], item)
+    ordered = sorted(unique.values(), key=lambda item: item["external_id"])
+    if not ordered:
+        return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
+
+    now = timezone.now()
+    authors: dict[str, dict[str, Any]] = {}
+    for item in ordered:
+        author = item["author"]
+        previous = authors.get(author["handle"], {})
+        # The latest item's profile wins, but a blank name never erases a known one.
+        authors[author["handle"]] = {**author, "name": author.get("name") or previous.get("name", "")}
+    handles = sorted(authors)  # one lock order for every worker: no deadlocks
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AUTHOR_UPSERT,
+            [
+                source.network,
+                handles,
+                [authors[h].get("name", "") for h in handles],
+                [authors[h].get("followers", 0) for h in handles],
+                [now] * len(handles),
+            ],
+        )
+        author_ids = {handle: author_id for author_id, handle in cursor.fetchall()}
+
+        matrix = routing_matrix_load()
+        columns: list[list[Any]] = [[] for _ in range(15)]
+        for item in ordered:
+            triage = triage_text(item["text"], language=item.get("language", ""))
+            decision = routing_decide(text=item["text"], kind=triage.kind, matrix=matrix)
+            row = (
+                item["external_id"],
+                item.get("url", ""),
+                item["text"],
+                datetime.fromisoformat(item["published_at"]),
+                author_ids[item["author"]["handle"]],
+                item.get("in_reply_to", ""),
+                json.dumps(item.get("raw", {}), ensure_ascii=False),
+                triage.language,
+                triage.sentiment,
+                triage.sentiment_score,
+                triage.kind,
+                decision.department_id,
+                decision.rule_id,
+                decision.reason,
+                decision.priority,
+            )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        cursor.execute(_MENTION_INSERT, [source.pk, now, now, *columns])
+        mention_ids = [row[0] for row in cursor.fetchall()]
+        if mention_ids:
+            cursor.execute(_AUTHOR_COUNT, [mention_ids])
+
+    if mention_ids:
+        created = list(
+            Mention.objects.filter(id__in=mention_ids)
+            .select_related("author", "department", "assignee", "source")
+            .order_by("id")
+        )
+        events.mentions_broadcast(event_type=events.MENTION_CREATED, mentions=created)
+    return StoreOutcome(
+        stored=len(mention_ids),
+        duplicates=len(items) - len(mention_ids),
+        mention_ids=mention_ids,
+    )
+
+
+def _mention_save(mention: Mention, fields: list[str]) -> Mention:
+    mention.updated_at = timezone.now()
+    mention.save(update_fields=[*fields, "updated_at"])
+    events.mentions_broadcast(event_type=events.MENTION_UPDATED, mentions=[mention])
+    return mention
+
+
+@transaction.atomic
+def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Mention:
+    """Give the mention to `assignee` (or nobody). New mentions become assigned."""
+    from accounts.selectors import membership_role_for, role_at_least
+
+    if assignee is not None:
+        role = membership_role_for(user=assignee, client=connection.tenant)  # type: ignore[arg-type]
+        if not role_at_least(role, Role.RESPONDER):
+            raise DomainError(
+                f"{assignee.display_name} cannot take mentions in this client.",
+                fields={"assignee": ["not a responder of this client"]},
+            )
+    mention.assignee = assignee
+    fields = ["assignee"]
+    if assignee is not None and mention.status == Status.NEW:
+        mention.status = Status.ASSIGNED
+        fields.append("status")
+    elif assignee is None and mention.status == Status.ASSIGNED:
+        mention.status = Status.NEW
+        fields.append("status")
+    return _mention_save(mention, fields)
+
+
+@transaction.atomic
+def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
+    if status not in Status.values:
+        raise DomainError(f"Unknown status {status!r}", fields={"status": ["invalid choice"]})
+    mention.status = status
+    fields = ["status"]
+    if status == Status.RESOLVED:
+        mention.resolved_at = timezone.now()
+        fields.append("resolved_at")
+    elif mention.resolved_at is not None:
+        mention.resolved_at = None
+        fields.append("resolved_at")
+    return _mention_save(mention, fields)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from sources.models import IngestBatch, Source, SourceKind
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ("id", "kind", "name", "network", "enabled", "created_at")
+        read_only_fields = ("id", "enabled", "created_at")
+
+
+class SourceCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(
+        choices=[SourceKind.WEBHOOK], default=SourceKind.WEBHOOK, required=False
+    )
+    network = serializers.SlugField(max_length=50, default="web", required=False)
+
+
+class SourceCreatedSerializer(SourceSerializer):
+    """Returned once, at creation: the secret that signs pushes to this source."""
+
+    class Meta(SourceSerializer.Meta):
+        fields = (*SourceSerializer.Meta.fields, "secret")
+        read_only_fields = fields
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    errors = serializers.DictField()
+
+
+class PushResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    batch_id = serializers.IntegerField(allow_null=True)
+    errors = ItemErrorSerializer(many=True)
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IngestBatch
+        fields = (
+            "id", "source_id", "status", "received", "stored", "duplicates", "created_at",
+            "started_at", "finished_at",
+        )
+        read_only_fields = fields

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from sources.api.views import BatchDetailView, MentionPushView, SourceListCreateView
+
+urlpatterns = [
+    path("sources/", SourceListCreateView.as_view(), name="api-source-list"),
+    path("sources/<int:pk>/mentions", MentionPushView.as_view(), name="api-source-push"),
+    path(
+        "sources/<int:pk>/batches/<int:batch_id>/",
+        BatchDetailView.as_view(),
+        name="api-source-batch",
+    ),
+]

@@ -1,0 +1,102 @@
+"""The documented mention format, and how hostile input is made storable.
+
+```json
+{"external_id": "1789", "url": "https://…", "text": "…", "published_at": "2026-11-23T10:00:00Z",
+ "author": {"handle": "jane", "name": "Jane", "followers": 120},
+ "language": "de", "in_reply_to": "1788", "raw": {…}}
+```
+
+Text is kept as sent, with two exceptions PostgreSQL forces on us: NUL characters and lone
+UTF-16 surrogates (which UTF-8 cannot encode) become U+FFFD. Everything else (HTML, scripts,
+right-to-left marks, emoji, 200,000 characters) is stored as is and escaped on output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+MAX_TEXT_CHARS = 200_000
+
+
+def text_make_storable(value: str) -> str:
+    if value.isascii():
+        return value.replace("\x00", "\ufffd")
+    # Re-pair valid surrogate pairs and replace lone surrogates.
+    repaired = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return repaired.replace("\x00", "\ufffd")
+
+
+def json_make_storable(value: Any) -> Any:
+    """Apply `text_make_storable` to every string (keys too) of a parsed JSON value."""
+    if isinstance(value, str):
+        return text_make_storable(value)
+    if isinstance(value, list):
+        return [json_make_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {text_make_storable(str(k)): json_make_storable(v) for k, v in value.items()}
+    return value
+
+
+class BodyError(ValueError):
+    pass
+
+
+def json_body_parse(body: bytes) -> Any:
+    """Parse a request body as UTF-8 JSON, with a clear reason when it is not."""
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyError(f"The body is not valid UTF-8 (byte {exc.start}).") from exc
+    try:
+        return json_make_storable(json.loads(decoded))
+    except json.JSONDecodeError as exc:
+        raise BodyError(f"The body is not valid JSON: {exc.msg} at character {exc.pos}.") from exc
+    except RecursionError as exc:
+        raise BodyError("The body is nested too deeply.") from exc
+
+
+class AuthorInSerializer(serializers.Serializer):
+    handle = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    followers = serializers.IntegerField(min_value=0, required=False, default=0)
+
+
+class MentionInSerializer(serializers.Serializer):
+    """One mention in the documented ingest format."""
+
+    external_id = serializers.CharField(max_length=300)
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
+    text = serializers.CharField(max_length=MAX_TEXT_CHARS, trim_whitespace=False)
+    published_at = serializers.DateTimeField()
+    author = AuthorInSerializer()
+    language = serializers.RegexField(
+        r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=8, required=False, allow_blank=True,
+        default="",
+    )
+    in_reply_to = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, allow_null=True, default=""
+    )
+    raw = serializers.DictField(required=False, default=dict)
+
+
+class MentionBatchInSerializer(serializers.Serializer):
+    """Documentation shape of a pushed batch; items are validated one by one."""
+
+    mentions = MentionInSerializer(many=True)
+
+
+def mention_item_validate(item: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Validate one item. Returns (normalized item ready for a batch, None) or (None, errors)."""
+    if not isinstance(item, dict):
+        return None, {"non_field_errors": ["Each mention must be a JSON object."]}
+    serializer = MentionInSerializer(data=item)
+    if not serializer.is_valid():
+        return None, serializer.errors
+    data = dict(serializer.validated_data)
+    data["published_at"] = data["published_at"].isoformat()
+    data["author"] = dict(data["author"])
+    data["in_reply_to"] = data.get("in_reply_to") or ""
+    return data, None

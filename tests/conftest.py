@@ -1,0 +1,157 @@
+"""Personas and tenants for the whole suite.
+
+Two clients, created once per run in the real PostgreSQL test database: `acme` (alice the
+client admin, rita the responder, vera the viewer) and `globex` (bob, its admin). Ada is the
+agency admin, olga an outsider with no membership. Tests that use `db` run in a transaction
+that is rolled back; tests that need committed data (threads, a worker, a server) use
+`live_db`, which empties the tenant tables afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client as DjangoClient
+from django_tenants.utils import schema_context, tenant_context
+from rest_framework.test import APIClient
+
+from accounts.models import Client, Role, User
+from accounts.services import agency_ensure, api_token_create, client_create, user_create_or_update
+from sources.models import Source
+from sources.services import signature_compute, source_create
+
+PASSWORD = "correct horse battery"
+TENANT_TABLES = ("mentions_mention", "mentions_author", "sources_ingestbatch")
+
+
+@dataclass
+class Tenant:
+    client: Client
+    host: str
+    source: Source
+    token: str
+    read_token: str = ""
+
+
+@dataclass
+class World:
+    acme: Tenant
+    globex: Tenant
+    alice: User
+    rita: User
+    vera: User
+    bob: User
+    ada: User
+    olga: User
+
+
+def _build_world() -> World:
+    agency_ensure()
+    acme = client_create(slug="acme", name="Acme Rail")
+    globex = client_create(slug="globex", name="Globex Mobile")
+
+    def person(email: str, name: str, client: Client | None, role: str) -> User:
+        return user_create_or_update(
+            email=email, password=PASSWORD, name=name, client=client, role=role
+        )
+
+    alice = person("alice@acme.test", "Alice Admin", acme, Role.CLIENT_ADMIN)
+    rita = person("rita@acme.test", "Rita Responder", acme, Role.RESPONDER)
+    vera = person("vera@acme.test", "Vera Viewer", acme, Role.VIEWER)
+    bob = person("bob@globex.test", "Bob Globex", globex, Role.CLIENT_ADMIN)
+    ada = person("ada@agency.test", "Ada Agency", None, Role.AGENCY_ADMIN)
+    olga = User.objects.create_user(email="olga@nowhere.test", password=PASSWORD, name="Olga")
+
+    tenants = []
+    for client, owner in ((acme, rita), (globex, bob)):
+        with tenant_context(client):
+            source = source_create(kind="webhook", name="Push", network="test")
+        _, token = api_token_create(client=client, user=owner)
+        _, read_token = api_token_create(client=client, user=owner, scope="read")
+        tenants.append(Tenant(client, f"{client.slug}.localhost", source, token, read_token))
+    return World(tenants[0], tenants[1], alice, rita, vera, bob, ada, olga)
+
+
+_world: World | None = None
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    global _world
+    with django_db_blocker.unblock():
+        _world = _build_world()
+    yield
+
+
+@pytest.fixture
+def world(django_db_setup: None) -> World:
+    assert _world is not None
+    return _world
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+def _empty_tenant_tables() -> None:
+    for schema in ("c_acme", "c_globex"):
+        with schema_context(schema), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(TENANT_TABLES)} CASCADE")
+
+
+@pytest.fixture
+def live_db(world: World, django_db_blocker: Any) -> Iterator[World]:
+    """Committed data, visible to other threads and processes; emptied afterwards."""
+    with django_db_blocker.unblock():
+        yield world
+        _empty_tenant_tables()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_acme(world: World) -> Iterator[Client]:
+    connection.set_tenant(world.acme.client)
+    yield world.acme.client
+
+
+def api_client(tenant: Tenant, token: str | None = None) -> APIClient:
+    api = APIClient(HTTP_HOST=tenant.host)
+    if token:
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api
+
+
+def web_client(tenant: Tenant | None, user: User | None = None) -> DjangoClient:
+    web = DjangoClient(HTTP_HOST=tenant.host if tenant else "localhost")
+    if user is not None:
+        response = web.post("/login/", {"username": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.content
+    return web
+
+
+def signed_body(tenant: Tenant, payload: Any) -> tuple[bytes, str]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return body, signature_compute(secret=tenant.source.secret, body=body)
+
+
+def push(api: APIClient, tenant: Tenant, payload: Any, signature: str | None = "auto") -> Any:
+    body, good = signed_body(tenant, payload)
+    headers = {}
+    if signature == "auto":
+        headers["HTTP_X_LOTSE_SIGNATURE"] = good
+    elif signature is not None:
+        headers["HTTP_X_LOTSE_SIGNATURE"] = signature
+    return api.generic(
+        "POST",
+        f"/api/v1/sources/{tenant.source.pk}/mentions",
+        body,
+        content_type="application/json",
+        **headers,
+    )

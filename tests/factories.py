@@ -1,0 +1,26 @@
+"""Factories for tenant-side data: mentions in the documented ingest format."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+_counter = itertools.count(1)
+
+
+def mention_item(**overrides: Any) -> dict[str, Any]:
+    """One mention in the documented push format, unique unless `external_id` is given."""
+    number = next(_counter)
+    item: dict[str, Any] = {
+        "external_id": f"ext-{number}",
+        "url": f"https://social.example/status/{number}",
+        "text": f"Mention number {number} about our brand",
+        "published_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC).isoformat(),
+        "author": {"handle": f"author{number}", "name": f"Author {number}", "followers": 10},
+    }
+    author = overrides.pop("author", None)
+    item.update(overrides)
+    if author is not None:
+        item["author"] = {**item["author"], **author}
+    return item

@@ -1,0 +1,109 @@
+"""The inbox websocket: who may connect, and that events never cross clients.
+
+Runs the real ASGI application in-process against the real channels-redis layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client as DjangoClient
+
+from config.asgi import application
+from mentions.events import inbox_group
+from tests.conftest import PASSWORD
+
+
+def communicator(host: str, *, token: str | None = None, cookie: str | None = None,
+                 origin: str | None = None) -> WebsocketCommunicator:
+    headers = [(b"host", host.encode())]
+    if token:
+        headers.append((b"authorization", f"Token {token}".encode()))
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    return WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+
+
+def session_for(user, host: str) -> str:
+    web = DjangoClient(HTTP_HOST=host)
+    assert web.login(username=user.email, password=PASSWORD)
+    return web.cookies["sessionid"].value
+
+
+async def connect(comm: WebsocketCommunicator):
+    connected, code = await comm.connect(timeout=5)
+    return connected, code
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no-auth", "other-clients-token", "bogus-token", "agency-host", "outsider-session",
+     "session-without-origin", "session-cross-origin"],
+)
+def test_websocket_refuses(live_db, case):
+    world = live_db
+    acme = world.acme
+    kwargs: dict = {}
+    host = acme.host
+    if case == "other-clients-token":
+        kwargs["token"] = world.globex.token
+    elif case == "bogus-token":
+        kwargs["token"] = "lts_nope"
+    elif case == "agency-host":
+        host = "localhost"
+        kwargs["token"] = acme.token
+    elif case == "outsider-session":
+        kwargs = {"cookie": session_for(world.olga, acme.host), "origin": "http://acme.localhost"}
+    elif case == "session-without-origin":
+        kwargs = {"cookie": session_for(world.rita, acme.host)}
+    elif case == "session-cross-origin":
+        kwargs = {"cookie": session_for(world.rita, acme.host), "origin": "http://evil.example"}
+
+    async def scenario():
+        comm = communicator(host, **kwargs)
+        connected, code = await connect(comm)
+        await comm.disconnect()
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+    assert not connected
+    assert code == 4403
+
+
+def test_events_reach_only_the_clients_own_sockets(live_db):
+    world = live_db
+
+    async def scenario():
+        acme_token = communicator(world.acme.host, token=world.acme.token)
+        acme_session = communicator(
+            world.acme.host,
+            cookie=await asyncio.to_thread(session_for, world.rita, world.acme.host),
+            origin="http://acme.localhost",
+        )
+        globex = communicator(world.globex.host, token=world.globex.token)
+        for comm in (acme_token, acme_session, globex):
+            connected, _ = await connect(comm)
+            assert connected
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        event = {"type": "mention.created", "mention": {"id": 1, "text": "for acme only"}}
+        await layer.group_send(
+            inbox_group(world.acme.client.pk), {"type": "inbox.events", "events": [event]}
+        )
+        received = [await acme_token.receive_json_from(5), await acme_session.receive_json_from(5)]
+        leaked = await globex.receive_nothing(timeout=0.5)
+        for comm in (acme_token, acme_session, globex):
+            await comm.disconnect()
+        return received, leaked
+
+    received, nothing_for_globex = async_to_sync(scenario)()
+    assert received[0] == received[1]
+    assert received[0]["mention"]["text"] == "for acme only"
+    assert nothing_for_globex
