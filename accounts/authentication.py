@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db import connection
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.selectors import api_token_get
 from accounts.services import api_token_touch
+from config.tenancy import current_client_or_none
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -39,8 +37,8 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
 def api_token_for_current_client(raw_key: str) -> ApiToken | None:
     """The token if it is live, its user active, and it belongs to the client being served."""
     token = api_token_get(raw_key=raw_key)
-    tenant: Any = getattr(connection, "tenant", None)
-    if token is None or tenant is None or token.client_id != tenant.pk:
+    client = current_client_or_none()
+    if token is None or client is None or token.client_id != client.pk:
         return None
     if not token.user.is_active:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -14,9 +15,11 @@ from django_tenants.models import DomainMixin, TenantMixin
 class Client(TenantMixin):
     """One client of the agency: its own schema, sources, matrix and staff."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=50, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    name: models.CharField[str, str] = models.CharField(max_length=200)
+    slug: models.SlugField[str, str] = models.SlugField(max_length=50, unique=True)
+    created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        default=timezone.now
+    )
 
     auto_create_schema = True
     auto_drop_schema = False
@@ -79,7 +82,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

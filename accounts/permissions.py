@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, Role, TokenScope
 from accounts.selectors import membership_role_for, role_at_least
+from config.tenancy import current_client_or_none
 
 
 def request_role(request: Request) -> str | None:
     """The caller's role in the client served by this request (cached on the request)."""
     cached = getattr(request, "_lotse_role", "unset")
     if cached != "unset":
-        return cached  # type: ignore[no-any-return]
+        return cached
     user = request.user
-    tenant: Any = getattr(connection, "tenant", None)
+    client = current_client_or_none()
     role = None
-    if user is not None and user.is_authenticated and tenant is not None:
-        if tenant.schema_name != "public":
-            role = membership_role_for(user=user, client=tenant)  # type: ignore[arg-type]
+    if user is not None and user.is_authenticated and client is not None:
+        role = membership_role_for(user=user, client=client)
     request._lotse_role = role  # type: ignore[attr-defined]
     return role
 

@@ -34,16 +34,15 @@ def tenant_task(*, name: str, queue: str, **options: Any) -> Callable[[Callable[
         @app.task(name=name, queue=queue, **options)
         @functools.wraps(func)
         def run(schema_name: str, *args: Any, **kwargs: Any) -> Any:
-            from django.db import connection
-
             from accounts.selectors import client_get_by_schema
+            from config.tenancy import use_client, use_public_schema
 
             client = client_get_by_schema(schema_name=schema_name)
             try:
-                connection.set_tenant(client)
-                return func(*args, **kwargs)  # type: ignore[arg-type]
+                use_client(client)
+                return func(*args, **kwargs)
             finally:
-                connection.set_schema_to_public()
+                use_public_schema()
 
         return run
 

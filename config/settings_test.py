@@ -6,7 +6,7 @@ os.environ.setdefault("LOTSE_DEBUG", "1")
 os.environ.setdefault("LOTSE_REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("LOTSE_LOG_LEVEL", "WARNING")
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -1,13 +1,13 @@
 """A client's host (`<slug>.localhost`): the inbox, the REST API and its docs."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
 from frontend.views import mention_action, mention_detail
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
     path("", include("mentions.api.urls")),
     path(

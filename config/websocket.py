@@ -18,8 +18,9 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
 from django.utils.crypto import constant_time_compare
+
+from config.tenancy import use_public_schema
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def _session_user(session_key: str) -> Any:
     session = SessionStore(session_key=session_key)
     user_id = session.get(SESSION_KEY)
     backend_path = session.get(BACKEND_SESSION_KEY)
-    if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
+    if user_id is None or not isinstance(backend_path, str):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
     user = load_backend(backend_path).get_user(user_id)
     if user is None:
@@ -58,7 +61,7 @@ def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
     from accounts.models import Domain
     from accounts.selectors import api_token_get, membership_role_for
 
-    connection.set_schema_to_public()
+    use_public_schema()
     host = _header(scope, b"host").split(":")[0].lower()
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     if domain is None or domain.tenant.schema_name == "public":
@@ -66,6 +69,7 @@ def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
     client = domain.tenant
 
     authorization = _header(scope, b"authorization")
+    user: Any
     if authorization:
         keyword, _, raw_key = authorization.partition(" ")
         if keyword.lower() != "token" or not raw_key.strip():

@@ -7,12 +7,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role
 from accounts.selectors import membership_role_for, role_at_least
+from config.tenancy import current_client_or_none
 
 
 def client_member_required(
@@ -23,10 +23,10 @@ def client_member_required(
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            tenant = connection.tenant
+            client = current_client_or_none()
             role = None
-            if tenant.schema_name != "public":
-                role = membership_role_for(user=request.user, client=tenant)  # type: ignore[arg-type]
+            if client is not None:
+                role = membership_role_for(user=request.user, client=client)
             if not role_at_least(role, min_role):
                 return render(
                     request,

@@ -4,9 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db import connection
 
 from accounts.selectors import membership_role_for
+from config.tenancy import current_client_or_none
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -18,11 +18,11 @@ class EmailLoginForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
-        tenant = connection.tenant
-        if tenant.schema_name == "public":
+        client = current_client_or_none()
+        if client is None:
             return
-        if membership_role_for(user=user, client=tenant) is None:  # type: ignore[arg-type]
+        if membership_role_for(user=user, client=client) is None:
             raise forms.ValidationError(
-                f"This account has no access to {tenant.name}.",  # type: ignore[attr-defined]
+                f"This account has no access to {client.name}.",
                 code="no_membership",
             )

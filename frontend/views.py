@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from accounts.models import Role
 from accounts.selectors import clients_for_user, role_at_least
 from accounts.services import client_domain
 from config.errors import DomainError
+from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
 from mentions.models import Status
@@ -32,7 +32,7 @@ class EmailLoginView(LoginView):
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    if connection.tenant.schema_name == "public":
+    if current_client_or_none() is None:
         return agency_overview(request)
     return inbox(request)
 

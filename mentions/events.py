@@ -16,8 +16,9 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
 
+from config.tenancy import current_client
 from mentions.models import Mention
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,8 @@ def mentions_broadcast(*, event_type: str, mentions: Sequence[Mention]) -> None:
     """Push one event per mention to the current client's inbox after commit."""
     from mentions.api.serializers import MentionSerializer
 
-    client_id = connection.tenant.pk
-    payloads = [
-        {"type": event_type, "mention": dict(MentionSerializer(m).data)} for m in mentions
-    ]
+    client_id = current_client().pk
+    payloads = [{"type": event_type, "mention": dict(MentionSerializer(m).data)} for m in mentions]
     transaction.on_commit(lambda: _send(inbox_group(client_id), payloads))
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from accounts.selectors import membership_role_for
+from config.tenancy import current_client_or_none
 from mentions.models import Mention
 
 
 def _require_member(user: User) -> None:
-    tenant = connection.tenant
-    if tenant.schema_name == "public" or membership_role_for(user=user, client=tenant) is None:  # type: ignore[arg-type]
+    client = current_client_or_none()
+    if client is None or membership_role_for(user=user, client=client) is None:
         raise Http404("No such mention")
 
 

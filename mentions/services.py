@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from config.errors import DomainError
+from config.tenancy import current_client
 from mentions import events
 from mentions.models import Mention, Status
 from mentions.triage import triage_text
@@ -86,7 +87,10 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         author = item["author"]
         previous = authors.get(author["handle"], {})
         # The latest item's profile wins, but a blank name never erases a known one.
-        authors[author["handle"]] = {**author, "name": author.get("name") or previous.get("name", "")}
+        authors[author["handle"]] = {
+            **author,
+            "name": author.get("name") or previous.get("name", ""),
+        }
     handles = sorted(authors)  # one lock order for every worker: no deadlocks
     with connection.cursor() as cursor:
         cursor.execute(
@@ -157,7 +161,7 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
     from accounts.selectors import membership_role_for, role_at_least
 
     if assignee is not None:
-        role = membership_role_for(user=assignee, client=connection.tenant)  # type: ignore[arg-type]
+        role = membership_role_for(user=assignee, client=current_client())
         if not role_at_least(role, Role.RESPONDER):
             raise DomainError(
                 f"{assignee.display_name} cannot take mentions in this client.",

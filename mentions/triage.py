@@ -11,63 +11,68 @@ from dataclasses import dataclass
 
 from mentions.models import Kind, Sentiment
 
+
+def _vocab(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _vocab(
         "the and is are was to of in it my you your for on with this that not have has "
-        "be at why what when how can i me we our no but just".split()
+        "be at why what when how can i me we our no but just"
     ),
-    "de": frozenset(
+    "de": _vocab(
         "der die das und ist nicht ich mit ein eine zu auf für von den dem im wie was "
         "warum wann schon noch mal mein meine euer eure ihr sie wir uns aber kein keine "
-        "heute seit immer wieder".split()
+        "heute seit immer wieder"
     ),
-    "fr": frozenset("le la les et est pas je avec un une pour des du dans que qui mon".split()),
-    "es": frozenset("el la los las y es no yo con un una para por que mi del en".split()),
+    "fr": _vocab("le la les et est pas je avec un une pour des du dans que qui mon"),
+    "es": _vocab("el la los las y es no yo con un una para por que mi del en"),
 }
 
-_NEGATIVE = frozenset(
+_NEGATIVE = _vocab(
     "bad worst terrible awful broken delay delayed late cancelled canceled lost rude "
     "disappointed annoying angry hate useless never refund waiting crash crashed fail failed "
     "failure error problem issue scam unacceptable horrible dirty "
     "schlecht schlimm furchtbar kaputt verspätung verspätet ausgefallen ausfall verloren "
     "unfreundlich enttäuscht ärgerlich nervig nie wieder wartezeit absturz fehler problem "
-    "frechheit unverschämt katastrophe dreckig unzumutbar störung".split()
+    "frechheit unverschämt katastrophe dreckig unzumutbar störung stürzt abgestürzt "
 )
-_POSITIVE = frozenset(
+_POSITIVE = _vocab(
     "good great love thanks thank awesome excellent amazing perfect helpful friendly fast "
     "best happy nice wonderful fantastic kudos "
     "gut super toll danke klasse prima hervorragend perfekt hilfreich freundlich schnell "
-    "pünktlich zufrieden großartig spitze lob".split()
+    "pünktlich zufrieden großartig spitze lob"
 )
-_NEGATORS = frozenset("not no never nicht kein keine nie".split())
+_NEGATORS = _vocab("not no never nicht kein keine nie")
 
 _KIND_WORDS: list[tuple[str, frozenset[str]]] = [
     (
         Kind.CRISIS,
-        frozenset(
+        _vocab(
             "fire explosion injured injury accident poisoning recall boycott shitstorm danger "
             "dangerous unsafe brand feuer explosion verletzt unfall vergiftung rückruf boykott "
-            "gefahr gefährlich evakuiert evacuated".split()
+            "gefahr gefährlich evakuiert evacuated"
         ),
     ),
     (
         Kind.JOB,
-        frozenset(
+        _vocab(
             "job jobs hiring career careers internship apply application vacancy "
-            "stelle stellen bewerbung bewerben ausbildung praktikum karriere jobangebot".split()
+            "stelle stellen bewerbung bewerben ausbildung praktikum karriere jobangebot"
         ),
     ),
     (
         Kind.SPAM,
-        frozenset("crypto giveaway followers promo casino bitcoin gewinnspiel".split()),
+        _vocab("crypto giveaway followers promo casino bitcoin gewinnspiel"),
     ),
     (
         Kind.IDEA,
-        frozenset(
+        _vocab(
             "suggestion suggest idea wish should could would feature vorschlag idee wunsch "
-            "wäre sollte könntet bitte einführen".split()
+            "wäre sollte könntet bitte einführen"
         ),
     ),
 ]

@@ -73,7 +73,10 @@ class MentionInSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField()
     author = AuthorInSerializer()
     language = serializers.RegexField(
-        r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", max_length=8, required=False, allow_blank=True,
+        r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+        max_length=8,
+        required=False,
+        allow_blank=True,
         default="",
     )
     in_reply_to = serializers.CharField(

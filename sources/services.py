@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import DomainError
+from config.tenancy import current_schema
 from sources.formats import mention_item_validate
 from sources.models import BatchStatus, IngestBatch, Source, SourceKind
 
@@ -67,7 +68,7 @@ def mentions_submit(*, source: Source, items: list[Any], first_index: int = 0) -
 def ingest_batch_create(*, source: Source, items: list[dict[str, Any]]) -> IngestBatch:
     from sources.tasks import ingest_batch_task
 
-    schema_name = connection.schema_name
+    schema_name = current_schema()
     with transaction.atomic():
         batch = IngestBatch.objects.create(source=source, items=items, received=len(items))
         transaction.on_commit(lambda: ingest_batch_task.delay(schema_name, batch.pk))
@@ -81,9 +82,11 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
 
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
-    claimed = IngestBatch.objects.filter(pk=batch_id).filter(
-        _batch_claimable_q(now=now, stall=stall)
-    ).update(status=BatchStatus.PROCESSING, started_at=now)
+    claimed = (
+        IngestBatch.objects.filter(pk=batch_id)
+        .filter(_batch_claimable_q(now=now, stall=stall))
+        .update(status=BatchStatus.PROCESSING, started_at=now)
+    )
     if not claimed:
         return None
     with transaction.atomic():
@@ -119,5 +122,5 @@ def ingest_batches_requeue_stalled() -> int:
         .values_list("pk", flat=True)[:500]
     )
     for batch_id in stalled:
-        ingest_batch_task.delay(connection.schema_name, batch_id)
+        ingest_batch_task.delay(current_schema(), batch_id)
     return len(stalled)

@@ -81,11 +81,32 @@ _world: World | None = None
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(
+    django_test_environment: None, django_db_blocker: Any, django_db_modify_db_settings: None
+) -> Iterator[None]:
+    """Create the test database for every run, whichever tests were selected.
+
+    (pytest-django only creates it when a collected test is marked `django_db`; the live
+    tests are not, and must never fall through to the development database.)
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     global _world
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
         _world = _build_world()
     yield
+    with django_db_blocker.unblock():
+        # Servers and workers of the live tests have exited, but PostgreSQL may not have
+        # noticed yet; end their sessions so the test database can be dropped.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture

@@ -43,8 +43,16 @@ def test_create_client_refuses_bad_or_taken_slugs(world, slug):
 
 
 def test_create_user_gives_a_role_and_login_by_email(world):
-    run("create_user", "Neu@Acme.test", "--client", "acme", "--role", "manager",
-        "--password", "pw-long-enough")
+    run(
+        "create_user",
+        "Neu@Acme.test",
+        "--client",
+        "acme",
+        "--role",
+        "manager",
+        "--password",
+        "pw-long-enough",
+    )
     membership = Membership.objects.get(user__email="neu@acme.test")
     assert (membership.client, membership.role) == (world.acme.client, "manager")
 
@@ -76,8 +84,15 @@ def test_import_mentions_reports_accepted_and_rejected_lines(world, tmp_path):
     ]
     path = tmp_path / "mentions.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    output = run("import_mentions", str(path), "--client", "acme",
-                 "--source", str(world.acme.source.pk), "--no-wait")
+    output = run(
+        "import_mentions",
+        str(path),
+        "--client",
+        "acme",
+        "--source",
+        str(world.acme.source.pk),
+        "--no-wait",
+    )
     assert "Accepted:   2" in output
     assert "Rejected:   2" in output
     assert "line 2: The body is not valid JSON" in output

@@ -14,8 +14,9 @@ from tests.factories import mention_item
 
 def test_racing_workers_store_each_mention_once(live_db):
     world = live_db
-    shared = [mention_item(external_id=f"race-{n}", author={"handle": f"h{n % 7}"})
-              for n in range(300)]
+    shared = [
+        mention_item(external_id=f"race-{n}", author={"handle": f"h{n % 7}"}) for n in range(300)
+    ]
     batches = [
         shared[:200] + [mention_item() for _ in range(20)],
         shared[100:] + [mention_item() for _ in range(20)],

@@ -72,7 +72,7 @@ def test_valid_items_are_kept_when_others_are_invalid(world):
         (b"\xff\xfe not utf-8", "not valid UTF-8"),
         (b"{not json", "not valid JSON"),
         (b'{"items": []}', "must be"),
-        (b'[1, 2]', "must be"),
+        (b"[1, 2]", "must be"),
     ],
 )
 def test_malformed_bodies_get_a_clear_400(world, body, message):

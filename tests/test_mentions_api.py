@@ -17,8 +17,11 @@ pytestmark = pytest.mark.django_db
 def acme_mentions(world, in_acme):
     items = [
         mention_item(text="Die App stürzt beim Login ab, Fehler 500", language="de"),
-        mention_item(text="Thanks, great service today!", language="en",
-                     published_at="2026-11-24T08:00:00+00:00"),
+        mention_item(
+            text="Thanks, great service today!",
+            language="en",
+            published_at="2026-11-24T08:00:00+00:00",
+        ),
         mention_item(text="Suche eine Ausbildung, wie bewerbe ich mich?", language="de"),
     ]
     result = mentions_submit(source=world.acme.source, items=items)

@@ -62,7 +62,9 @@ def test_session_of_a_user_without_membership_is_refused_by_the_api(world):
 
 def test_login_on_another_clients_host_is_refused(world):
     web = web_client(world.globex)
-    response = web.post("/login/", {"username": world.alice.email, "password": "correct horse battery"})
+    response = web.post(
+        "/login/", {"username": world.alice.email, "password": "correct horse battery"}
+    )
     assert response.status_code == 200
     assert b"has no access to Globex Mobile" in response.content
 

@@ -35,7 +35,10 @@ def test_first_matching_rule_wins_and_says_why(in_acme):
     matrix = routing_matrix_load()
     decision = routing_decide(text="Die App stürzt ab", kind="complaint", matrix=matrix)
     assert decision.department_id == Department.objects.get(slug="tech-support").pk
-    assert decision.reason == 'Rule "App and website → Tech support": text contains "App" → Tech support'
+    assert (
+        decision.reason
+        == 'Rule "App and website → Tech support": text contains "App" → Tech support'
+    )
     crisis = routing_decide(text="Feuer in der App", kind="crisis", matrix=matrix)
     assert crisis.department_id == Department.objects.get(slug="press").pk
 

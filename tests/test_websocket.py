@@ -10,7 +10,6 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client as DjangoClient
 
 from config.asgi import application
@@ -18,8 +17,9 @@ from mentions.events import inbox_group
 from tests.conftest import PASSWORD
 
 
-def communicator(host: str, *, token: str | None = None, cookie: str | None = None,
-                 origin: str | None = None) -> WebsocketCommunicator:
+def communicator(
+    host: str, *, token: str | None = None, cookie: str | None = None, origin: str | None = None
+) -> WebsocketCommunicator:
     headers = [(b"host", host.encode())]
     if token:
         headers.append((b"authorization", f"Token {token}".encode()))
@@ -43,8 +43,15 @@ async def connect(comm: WebsocketCommunicator):
 
 @pytest.mark.parametrize(
     "case",
-    ["no-auth", "other-clients-token", "bogus-token", "agency-host", "outsider-session",
-     "session-without-origin", "session-cross-origin"],
+    [
+        "no-auth",
+        "other-clients-token",
+        "bogus-token",
+        "agency-host",
+        "outsider-session",
+        "session-without-origin",
+        "session-cross-origin",
+    ],
 )
 def test_websocket_refuses(live_db, case):
     world = live_db

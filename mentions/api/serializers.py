@@ -40,13 +40,29 @@ class MentionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Mention
-        fields = (
-            "id", "source_id", "external_id", "url", "text", "published_at", "received_at",
-            "author", "in_reply_to", "language", "sentiment", "sentiment_score", "kind",
-            "department", "routing", "priority", "status", "assignee", "updated_at",
+        fields: tuple[str, ...] = (
+            "id",
+            "source_id",
+            "external_id",
+            "url",
+            "text",
+            "published_at",
+            "received_at",
+            "author",
+            "in_reply_to",
+            "language",
+            "sentiment",
+            "sentiment_score",
+            "kind",
+            "department",
+            "routing",
+            "priority",
+            "status",
+            "assignee",
+            "updated_at",
             "resolved_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_routing(self, mention: Mention) -> dict[str, Any]:
         return {"rule_id": mention.routing_rule_id, "reason": mention.routing_reason}

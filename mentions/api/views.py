@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.selectors import client_members
 from config.errors import DomainError
+from config.tenancy import current_client
 from mentions.api.serializers import (
     MentionDetailSerializer,
     MentionPatchSerializer,
@@ -96,7 +96,7 @@ class MentionDetailView(generics.GenericAPIView):
         if "assignee" in data:
             assignee = None
             if data["assignee"] is not None:
-                members = {member.pk: member for member in client_members(client=connection.tenant)}  # type: ignore[arg-type]
+                members = {m.pk: m for m in client_members(client=current_client())}
                 assignee = members.get(data["assignee"])
                 if assignee is None:
                     raise DomainError(

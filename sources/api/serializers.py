@@ -8,8 +8,8 @@ from sources.models import IngestBatch, Source, SourceKind
 class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
-        fields = ("id", "kind", "name", "network", "enabled", "created_at")
-        read_only_fields = ("id", "enabled", "created_at")
+        fields: tuple[str, ...] = ("id", "kind", "name", "network", "enabled", "created_at")
+        read_only_fields: tuple[str, ...] = ("id", "enabled", "created_at")
 
 
 class SourceCreateSerializer(serializers.Serializer):
@@ -30,21 +30,28 @@ class SourceCreatedSerializer(SourceSerializer):
 
 class ItemErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    errors = serializers.DictField()
+    errors = serializers.DictField()  # type: ignore[assignment]
 
 
 class PushResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     rejected = serializers.IntegerField()
     batch_id = serializers.IntegerField(allow_null=True)
-    errors = ItemErrorSerializer(many=True)
+    errors = ItemErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class BatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = IngestBatch
         fields = (
-            "id", "source_id", "status", "received", "stored", "duplicates", "created_at",
-            "started_at", "finished_at",
+            "id",
+            "source_id",
+            "status",
+            "received",
+            "stored",
+            "duplicates",
+            "created_at",
+            "started_at",
+            "finished_at",
         )
         read_only_fields = fields

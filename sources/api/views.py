@@ -54,7 +54,10 @@ class MentionPushView(APIView):
         responses={202: PushResultSerializer},
         parameters=[
             OpenApiParameter(
-                SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
+                SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
                 description="sha256=<hex HMAC-SHA256 of the raw body, keyed by the secret>",
             )
         ],
@@ -105,5 +108,3 @@ class BatchDetailView(generics.RetrieveAPIView):
         if batch is None:
             raise Http404
         return batch
-
-

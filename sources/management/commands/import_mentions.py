@@ -37,8 +37,17 @@ class Command(BaseCommand):
             help="stop waiting after this many seconds without progress (default 60)",
         )
         parser.add_argument("--no-wait", action="store_true", help="queue and return")
+        parser.add_argument(
+            "--progress",
+            choices=["auto", "always", "never"],
+            default="auto",
+            help="progress bars on stderr: auto shows them on a terminal only",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.bars_off: bool | None = {"auto": None, "always": False, "never": True}[
+            options["progress"]
+        ]
         client = Client.objects.filter(slug=options["client"]).first()
         if client is None:
             raise CommandError(f"No client {options['client']!r}")
@@ -75,9 +84,12 @@ class Command(BaseCommand):
             pending_lines.clear()
 
         total = path.stat().st_size
-        with path.open("rb") as handle, tqdm(
-            total=total, unit="B", unit_scale=True, desc="Reading", disable=None
-        ) as progress:
+        with (
+            path.open("rb") as handle,
+            tqdm(
+                total=total, unit="B", unit_scale=True, desc="Reading", disable=self.bars_off
+            ) as progress,
+        ):
             for number, line in enumerate(handle, start=1):
                 progress.update(len(line))
                 if not line.strip():
@@ -97,7 +109,7 @@ class Command(BaseCommand):
         total = len(batch_ids)
         done_before = 0
         last_progress = time.monotonic()
-        with tqdm(total=total, unit="batch", desc="Storing", disable=None) as progress:
+        with tqdm(total=total, unit="batch", desc="Storing", disable=self.bars_off) as progress:
             while True:
                 done = IngestBatch.objects.filter(pk__in=batch_ids, status=BatchStatus.DONE)
                 count = done.count()

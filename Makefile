@@ -1,0 +1,52 @@
+# Lotse: `make run` for the demo, `make test` for the whole suite. Both start from nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export LOTSE_DEBUG ?= 1
+
+.PHONY: install services db demo run test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	@bash scripts/ensure_services.sh
+
+db: install services
+	@bash scripts/ensure_database.sh
+	$(BIN)/python manage.py migrate_schemas --executor=standard -v 0
+
+demo: db
+	$(BIN)/python manage.py demo_setup
+
+run: demo
+	@bash scripts/run.sh
+
+test: install services
+	@bash scripts/ensure_chromium.sh
+	$(BIN)/pytest
+
+test-fast: install services
+	$(BIN)/pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install services
+	$(BIN)/python bench/push_to_inbox.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,165 @@
+"""Set up the demo: the agency, two clients, their staff and a webhook source each."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
+
+from accounts.models import Client, Membership, Role, User
+from accounts.services import agency_ensure, client_create, client_domain, user_create_or_update
+from config.errors import DomainError
+from sources.demo_content import DEMO_CLIENTS
+from sources.models import Source, SourceKind
+from sources.services import source_create
+
+DEMO_PASSWORD = "lotse-demo"  # noqa: S105 - a published demo password, local use only
+DEMO_SOURCE_NAME = "Demo stream"
+DEMO_SOURCE_NETWORK = "demo"
+PORT = 8000
+
+AGENCY_ADMIN = ("admin@agency.localhost", Role.AGENCY_ADMIN, "Ada Agency")
+
+# Per client: (local part of the e-mail, role, name).
+DEMO_STAFF: dict[str, list[tuple[str, str, str]]] = {
+    "nordbahn": [
+        ("admin", Role.CLIENT_ADMIN, "Nora Brandt"),
+        ("care", Role.RESPONDER, "Kai Lorenz"),
+        ("tech", Role.RESPONDER, "Tariq Haddad"),
+        ("viewer", Role.VIEWER, "Vera Sommer"),
+    ],
+    "brightcell": [
+        ("admin", Role.CLIENT_ADMIN, "Beth Carter"),
+        ("care", Role.RESPONDER, "Chris Doyle"),
+        ("tech", Role.RESPONDER, "Tomasz Nowak"),
+        ("viewer", Role.VIEWER, "Vivian Lee"),
+    ],
+}
+DEFAULT_STAFF = [
+    ("admin", Role.CLIENT_ADMIN, "Demo Admin"),
+    ("care", Role.RESPONDER, "Demo Care"),
+    ("tech", Role.RESPONDER, "Demo Tech"),
+    ("viewer", Role.VIEWER, "Demo Viewer"),
+]
+
+
+def demo_staff(slug: str) -> list[tuple[str, str, str]]:
+    """(e-mail, role, name) of a demo client's staff."""
+    return [
+        (f"{local}@{slug}.localhost", role, name)
+        for local, role, name in DEMO_STAFF.get(slug, DEFAULT_STAFF)
+    ]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo (idempotent): the agency with an agency admin, the clients "
+        f"{', '.join(DEMO_CLIENTS)} with staff, and a webhook source '{DEMO_SOURCE_NAME}' "
+        f"each. Every demo login uses the password {DEMO_PASSWORD!r}."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.changes = 0
+        try:
+            agency_ensure()
+            self._user(email=AGENCY_ADMIN[0], role=AGENCY_ADMIN[1], name=AGENCY_ADMIN[2])
+            for slug, name in DEMO_CLIENTS.items():
+                client = self._client(slug=slug, name=name)
+                for email, role, person in demo_staff(slug):
+                    self._user(email=email, role=role, name=person, client=client)
+                self._source(client)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        if not self.changes:
+            self.stdout.write("The demo is set up already; nothing to do.")
+        self._logins()
+
+    def _done(self, message: str) -> None:
+        self.changes += 1
+        self.stdout.write(self.style.SUCCESS(message))
+
+    def _client(self, *, slug: str, name: str) -> Client:
+        client = Client.objects.filter(slug=slug).first()
+        if client is not None:
+            return client
+        self.stdout.write(f"Creating client {name} (a schema of its own takes a few seconds)…")
+        # Creating the schema runs every migration verbosely; keep that out of the way unless
+        # it fails.
+        migration_log = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(migration_log):
+                client = client_create(slug=slug, name=name)
+        except Exception:
+            self.stderr.write(migration_log.getvalue())
+            raise
+        self._done(f"Created client {name} at http://{client_domain(slug)}:{PORT}/")
+        return client
+
+    def _user(self, *, email: str, role: str, name: str, client: Client | None = None) -> None:
+        """Create the user or repair them (role, password, active); leave a correct one be."""
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user_create_or_update(
+                email=email, password=DEMO_PASSWORD, name=name, client=client, role=role
+            )
+            self._done(f"Created {email} ({role})")
+            return
+        has_role = Membership.objects.filter(user=user, client=client, role=role).exists()
+        password_ok = user.check_password(DEMO_PASSWORD)
+        if not user.is_active:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+            self._done(f"Reactivated {email}")
+        if not has_role or not password_ok:
+            user_create_or_update(
+                email=email,
+                password=None if password_ok else DEMO_PASSWORD,
+                name=user.name or name,
+                client=client,
+                role=role,
+            )
+            what = [] if has_role else [f"role {role}"]
+            what += [] if password_ok else ["the demo password"]
+            self._done(f"Reset {email}: {' and '.join(what)}")
+
+    def _source(self, client: Client) -> None:
+        with tenant_context(client):
+            if Source.objects.filter(name=DEMO_SOURCE_NAME).exists():
+                return
+            source = source_create(
+                kind=SourceKind.WEBHOOK, name=DEMO_SOURCE_NAME, network=DEMO_SOURCE_NETWORK
+            )
+        self._done(f"Created source '{DEMO_SOURCE_NAME}' (id {source.pk}) for {client.name}")
+
+    def _logins(self) -> None:
+        agency_email, agency_role, agency_name = AGENCY_ADMIN
+        groups: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+            (
+                "Agency",
+                f"http://{settings.LOTSE_BASE_DOMAIN}:{PORT}/",
+                [(agency_email, str(agency_role), agency_name)],
+            )
+        ]
+        for slug, client_name in DEMO_CLIENTS.items():
+            groups.append((client_name, f"http://{client_domain(slug)}:{PORT}/", demo_staff(slug)))
+        email_width = max(len(email) for *_, people in groups for email, _, _ in people)
+        role_width = max(len(str(role)) for *_, people in groups for _, role, _ in people)
+
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))
+        self.stdout.write(f"Password for every login: {self.style.SUCCESS(DEMO_PASSWORD)}")
+        for where, url, people in groups:
+            self.stdout.write("")
+            self.stdout.write(f"  {self.style.MIGRATE_LABEL(where)}  {url}")
+            for email, role, name in people:
+                self.stdout.write(f"    {email:<{email_width}}  {role!s:<{role_width}}  {name}")
+        self.stdout.write("")
+        self.stdout.write(
+            "Start the web server on port 8000 and a Celery worker, then run "
+            "`manage.py demo_stream` to feed the demo sources. Browsers resolve *.localhost "
+            "to this machine."
+        )

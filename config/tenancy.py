@@ -1,0 +1,38 @@
+"""Typed access to the tenant the current connection serves (set by django-tenants'
+middleware for requests and by `config.celery.tenant_task` in workers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import connection
+
+if TYPE_CHECKING:
+    from accounts.models import Client
+
+
+def current_schema() -> str:
+    return cast(str, cast(Any, connection).schema_name)
+
+
+def current_client() -> Client:
+    """The client being served. Raises if the connection is on the public schema."""
+    tenant = cast(Any, connection).tenant
+    if tenant is None or tenant.schema_name == "public":
+        raise LookupError("No client is active on this connection")
+    return cast("Client", tenant)
+
+
+def current_client_or_none() -> Client | None:
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or tenant.schema_name == "public":
+        return None
+    return cast("Client", tenant)
+
+
+def use_public_schema() -> None:
+    cast(Any, connection).set_schema_to_public()
+
+
+def use_client(client: Client) -> None:
+    cast(Any, connection).set_tenant(client)
