@@ -29,17 +29,23 @@ def client_get_by_slug(*, slug: str) -> Client:
 
 
 def membership_role_for(*, user: User, client: Client) -> str | None:
-    """The user's effective role in `client`, or None when they have no access at all."""
+    """The user's effective role in `client`, or None when they have no access at all.
+
+    Memoized on the user object, which lives for one request (or one websocket handshake),
+    so the permission, the selector and the view all ask once.
+    """
     if not user.is_active:
         return None
+    memo: dict[int, str | None] = user.__dict__.setdefault("_lotse_roles", {})
+    if client.pk in memo:
+        return memo[client.pk]
     roles = list(
         Membership.objects.filter(user=user, client__isnull=True, role=Role.AGENCY_ADMIN)
         .values_list("role", flat=True)
         .union(Membership.objects.filter(user=user, client=client).values_list("role", flat=True))
     )
-    if not roles:
-        return None
-    return max(roles, key=lambda role: ROLE_RANK[role])
+    memo[client.pk] = max(roles, key=lambda role: ROLE_RANK[role]) if roles else None
+    return memo[client.pk]
 
 
 def role_at_least(role: str | None, minimum: str) -> bool:

@@ -91,6 +91,9 @@ DATABASES = {
     }
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Set search_path once per connection and tenant switch, not before every query. Safe from
+# django-tenants 4.0.1 on, which forgets the cached path on (savepoint) rollbacks (#1262).
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -26,10 +26,6 @@
     var chars = Array.from(text);
     return chars.length > n ? chars.slice(0, n - 1).join("") + "…" : text;
   }
-  function when(iso) {
-    var d = new Date(iso);
-    return d.toLocaleString(undefined, {day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit"});
-  }
   function render(m) {
     var tr = el("tr", "mention-row status-" + m.status);
     tr.id = "mention-" + m.id;
@@ -37,7 +33,7 @@
     tr.dataset.status = m.status;
     tr.dataset.department = m.department ? m.department.slug : "";
     var td = el("td", "when");
-    var time = el("time", "", when(m.published_at));
+    var time = el("time", "", window.LotseLive.formatTime(m.published_at));
     time.setAttribute("datetime", m.published_at);
     td.appendChild(time);
     tr.appendChild(td);

@@ -33,5 +33,17 @@
     }
     open();
   }
-  window.LotseLive = {connect: connect};
+  // One time format everywhere, in the reader's own time zone.
+  var formatter = new Intl.DateTimeFormat(undefined, {
+    day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
+  function formatTime(iso) { return formatter.format(new Date(iso)); }
+  function localizeTimes(root) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (node) {
+      node.textContent = formatTime(node.getAttribute("datetime"));
+      node.title = new Date(node.getAttribute("datetime")).toString();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localizeTimes(); });
+  window.LotseLive = {connect: connect, formatTime: formatTime, localizeTimes: localizeTimes};
 })();

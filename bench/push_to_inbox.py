@@ -1,0 +1,130 @@
+"""Time from POST to websocket event, mention by mention, against the running stack.
+
+Start the stack first (`make run`), then: `.venv/bin/python bench/push_to_inbox.py`.
+Pushes `--count` mentions one by one (each waits for its own event) to a demo client and
+prints the median, p95, p99 and max latency. Target: p50 < 150 ms, p99 < 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOTSE_DEBUG", "1")
+
+import logging
+
+import django
+
+django.setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+from accounts.models import Client, Membership, Role  # noqa: E402
+from accounts.services import api_token_create  # noqa: E402
+from sources.services import signature_compute  # noqa: E402
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def bench_token(slug: str) -> str:
+    """A fresh token of the client's admin (the bench creates a source, which needs it)."""
+    client = Client.objects.filter(slug=slug).first()
+    admin = (
+        Membership.objects.filter(client=client, role=Role.CLIENT_ADMIN)
+        .select_related("user")
+        .first()
+    )
+    if client is None or admin is None:
+        raise SystemExit(f"No client {slug!r} with an admin; run `make demo` first")
+    return api_token_create(client=client, user=admin.user, name="bench")[1]
+
+
+async def run(base_url: str, slug: str, token: str, count: int) -> list[float]:
+    port = urlsplit(base_url).port or 80
+    host = f"{slug}.localhost:{port}"
+    auth = {"Authorization": f"Token {token}", "Host": host}
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        created = await http.post(
+            "/api/v1/sources/", json={"name": "Benchmark", "network": "bench"}, headers=auth
+        )
+        created.raise_for_status()
+        source = created.json()
+        async with websockets.connect(
+            f"ws://{host}/ws/inbox/",
+            host=urlsplit(base_url).hostname,
+            port=port,
+            additional_headers={"Authorization": f"Token {token}"},
+            max_size=None,
+        ) as socket:
+            latencies = []
+            for number in range(count):
+                external_id = f"bench-{uuid.uuid4().hex}"
+                mention = {
+                    "external_id": external_id,
+                    "text": f"Benchmark mention {number}: Die App zeigt einen Fehler beim Login",
+                    "published_at": datetime.now(UTC).isoformat(),
+                    "author": {"handle": f"bench{number % 20}", "followers": 100},
+                    "language": "de",
+                }
+                body = json.dumps({"mentions": [mention]}).encode()
+                headers = {
+                    "Host": host,
+                    "Content-Type": "application/json",
+                    "X-Lotse-Signature": signature_compute(secret=source["secret"], body=body),
+                }
+                started = time.perf_counter()
+                response = await http.post(
+                    f"/api/v1/sources/{source['id']}/mentions", content=body, headers=headers
+                )
+                if response.status_code != 202:
+                    raise SystemExit(f"push failed: {response.status_code} {response.text}")
+                while True:
+                    event = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+                    if event["mention"].get("external_id") == external_id:
+                        break
+                latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--client", default="nordbahn")
+    parser.add_argument("--count", type=int, default=200)
+    args = parser.parse_args()
+    try:
+        httpx.get(f"{args.base_url}/login/", timeout=2)
+    except httpx.HTTPError:
+        raise SystemExit(
+            f"Nothing answers at {args.base_url}: start the stack with `make run`"
+        ) from None
+    token = bench_token(args.client)
+    latencies = asyncio.run(run(args.base_url, args.client, token, args.count))
+    print(f"push → websocket event, {len(latencies)} mentions pushed one by one")
+    print(f"  p50  {statistics.median(latencies):7.1f} ms   (target < 150 ms)")
+    print(f"  p95  {percentile(latencies, 95):7.1f} ms")
+    print(f"  p99  {percentile(latencies, 99):7.1f} ms   (target < 500 ms)")
+    print(f"  max  {max(latencies):7.1f} ms")
+    print(f"  mean {statistics.fmean(latencies):7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
