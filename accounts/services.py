@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from accounts.models import ApiToken, Client, Domain, Membership, Role, TokenScope, User
 from accounts.selectors import api_token_hash
 from config.errors import DomainError
 
 RESERVED_SLUGS = {"public", "www", "api", "admin", "static"}
+# Host names and schema names both come from the slug: letters, digits, inner hyphens.
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def client_domain(slug: str) -> str:
@@ -28,8 +30,7 @@ def client_create(*, slug: str, name: str) -> Client:
     """
     from routing.services import routing_seed_defaults
 
-    clean = slugify(slug)
-    if clean != slug or not slug or slug in RESERVED_SLUGS or len(slug) > 40:
+    if not SLUG_PATTERN.fullmatch(slug) or slug in RESERVED_SLUGS or len(slug) > 40:
         raise DomainError(
             f"{slug!r} is not a valid client slug: use lower-case letters, digits and '-'",
             fields={"slug": ["invalid"]},

@@ -86,7 +86,8 @@ DATABASES = {
         "HOST": env_str("LOTSE_DB_HOST", "127.0.0.1"),
         "PORT": env_int("LOTSE_DB_PORT", 5432),
         # Session pooling only: search_path is set per connection (see docs/architecture.md).
-        "CONN_MAX_AGE": env_int("LOTSE_DB_CONN_MAX_AGE", 60),
+        # 0 under ASGI, where each request runs in a fresh thread; workers set it higher.
+        "CONN_MAX_AGE": env_int("LOTSE_DB_CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
     }
 }
@@ -136,6 +137,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "poll-due-sources": {
+        "task": "sources.poll_due_all_clients",
+        "schedule": 15.0,
+        "options": {"queue": "ingest"},
+    },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",
         "schedule": 60.0,
@@ -143,6 +149,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 LOTSE_BATCH_STALL_SECONDS = env_int("LOTSE_BATCH_STALL_SECONDS", 120)
+
+# --- Connectors -------------------------------------------------------------
+# User-entered URLs may not reach private or loopback addresses unless this is set (tests
+# and the demo set it to serve recorded traffic on loopback).
+LOTSE_ALLOW_PRIVATE_NETWORKS = env_bool("LOTSE_ALLOW_PRIVATE_NETWORKS", False)
+LOTSE_FETCH_MAX_BYTES = env_int("LOTSE_FETCH_MAX_BYTES", 5 * 1024 * 1024)
+LOTSE_FETCH_TIMEOUT_SECONDS = env_int("LOTSE_FETCH_TIMEOUT_SECONDS", 15)
+LOTSE_POLL_MAX_PAGES = env_int("LOTSE_POLL_MAX_PAGES", 5)
+# Fernet key(s) for source credentials, comma-separated, newest first (rotation). Without
+# one, development derives a key from SECRET_KEY; production must set it.
+LOTSE_CREDENTIALS_KEYS = env_list("LOTSE_CREDENTIALS_KEYS", [])
 
 # --- Channels ---------------------------------------------------------------
 CHANNEL_LAYERS = {

@@ -13,3 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Connections opened by executor threads (Channels, test threads) must not linger, or the
 # test database cannot be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Connector tests and the live stack serve recorded traffic on loopback.
+LOTSE_ALLOW_PRIVATE_NETWORKS = True

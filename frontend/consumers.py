@@ -1,12 +1,14 @@
 """The live inbox websocket: authenticate (done by the ASGI middleware), join the client's
-group, forward events. It never touches the ORM."""
+group, forward events. It never writes to the ORM."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.websocket import websocket_identify
 from mentions.events import inbox_group
 
 CLOSE_FORBIDDEN = 4403
@@ -29,8 +31,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # Clients only listen for now; presence and typing arrive with collision detection.
+        # Clients ping every few minutes. Each ping re-checks the membership (a revoked user
+        # is cut off) and renews the group membership, which channels-redis would expire.
         if isinstance(content, dict) and content.get("type") == "ping":
+            identity = await database_sync_to_async(websocket_identify)(self.scope)
+            if identity.client_id != self.scope.get("lotse_client_id") or identity.role is None:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            if self.group is not None:
+                await self.channel_layer.group_add(self.group, self.channel_name)
             await self.send_json({"type": "pong"})
 
     async def inbox_events(self, message: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +24,7 @@ from reports.selectors import OPEN_STATUSES, department_open_load
 from routing.selectors import department_list
 
 PAGE_SIZE = 50
+SLUG = re.compile(r"[a-z0-9-]{0,50}")
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 
 
@@ -53,6 +56,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status not in dict(STATUS_FILTERS):
         status = "open"
     department = request.GET.get("department", "")
+    if not SLUG.fullmatch(department):
+        department = ""
     mentions = mention_list_for_user(
         user=request.user,  # type: ignore[arg-type]
         department=department or None,
@@ -61,7 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit():
         mentions = mentions.filter(id__lt=int(before))
     page = list(mentions[: PAGE_SIZE + 1])
     context = {
@@ -101,7 +106,7 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
         elif action in {Status.RESOLVED, Status.NEW, Status.WAITING, Status.IGNORED}:
             mention_set_status(mention=mention, status=action, by=request.user)  # type: ignore[arg-type]
         else:
-            return HttpResponse("Unknown action", status=400)
+            return HttpResponse("Unknown action", status=400, content_type="text/plain")
     except DomainError as exc:
-        return HttpResponse(exc.message, status=exc.status_code)
+        return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain")
     return redirect("mention-detail", pk=mention.pk)

@@ -58,6 +58,9 @@ class Mention(models.Model):
     source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="+")
     external_id = models.CharField(max_length=300)
     url = models.URLField(max_length=2000, blank=True)
+    # The URL in one spelling (no tracking parameters, no fragment): the same page reached
+    # through two sources is stored once.
+    canonical_url = models.CharField(max_length=2000, blank=True)
     text = models.TextField()
     published_at = models.DateTimeField()
     received_at = models.DateTimeField(default=timezone.now)
@@ -96,7 +99,12 @@ class Mention(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="mention_source_external_id"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["canonical_url"],
+                condition=~models.Q(canonical_url=""),
+                name="mention_canonical_url",
+            ),
         ]
         indexes = [
             # The inbox: newest first, optionally by status and department.
@@ -105,6 +113,7 @@ class Mention(models.Model):
             models.Index(fields=["department", "status", "-id"], name="mention_inbox_dept"),
             models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
             models.Index(fields=["published_at"], name="mention_published"),
+            models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from mentions import events
 from mentions.models import Mention, Status
 from mentions.triage import triage_text
 from routing.services import routing_decide, routing_matrix_load
+from sources.connectors.text import canonical_url
 from sources.models import Source
 
 
@@ -30,33 +31,37 @@ class StoreOutcome:
 _AUTHOR_UPSERT = """
 INSERT INTO mentions_author
     (network, handle, name, followers, mention_count, first_seen_at, last_seen_at)
-SELECT %s, handle, name, followers, 0, seen, seen
+SELECT %s, handle, name, COALESCE(followers, 0), 0, seen, seen
 FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
     AS t(handle, name, followers, seen)
 ON CONFLICT (network, handle) DO UPDATE SET
     name = COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name),
-    followers = EXCLUDED.followers,
+    {followers}
     last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
 RETURNING id, handle
 """
+# Authors whose follower count came with the mention get it updated; the others keep theirs.
+_AUTHOR_UPSERT_KNOWN = _AUTHOR_UPSERT.format(followers="followers = EXCLUDED.followers,")
+_AUTHOR_UPSERT_UNKNOWN = _AUTHOR_UPSERT.format(followers="")
 
 _MENTION_INSERT = """
 INSERT INTO mentions_mention
-    (source_id, external_id, url, text, published_at, received_at, author_id, in_reply_to,
-     raw, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
-     routing_reason, priority, status, updated_at)
-SELECT %s, external_id, url, text, published_at, %s, author_id, in_reply_to, raw::jsonb,
-       language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
+    (source_id, external_id, url, canonical_url, text, published_at, received_at, author_id,
+     in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
+     routing_rule_id, routing_reason, priority, status, updated_at)
+SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
+       raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, 'new', %s
 FROM unnest(
-    %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[], %s::text[],
-    %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[], %s::bigint[],
-    %s::text[], %s::smallint[]
-) AS t(external_id, url, text, published_at, author_id, in_reply_to, raw, language,
-       sentiment, sentiment_score, kind, department_id, routing_rule_id, routing_reason,
-       priority)
+    %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
+    %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
+    %s::bigint[], %s::text[], %s::smallint[]
+) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
+       language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
+       routing_reason, priority)
 ORDER BY external_id
-ON CONFLICT (source_id, external_id) DO NOTHING
+-- Either unique key: (source, external_id), or the canonical URL across sources.
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 
@@ -86,33 +91,41 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
     for item in ordered:
         author = item["author"]
         previous = authors.get(author["handle"], {})
-        # The latest item's profile wins, but a blank name never erases a known one.
+        # The latest item's profile wins, but a blank name or an unknown follower count
+        # never erases a known one.
+        followers = author.get("followers")
         authors[author["handle"]] = {
-            **author,
             "name": author.get("name") or previous.get("name", ""),
+            "followers": followers if followers is not None else previous.get("followers"),
         }
-    handles = sorted(authors)  # one lock order for every worker: no deadlocks
+    author_ids: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            _AUTHOR_UPSERT,
-            [
-                source.network,
-                handles,
-                [authors[h].get("name", "") for h in handles],
-                [authors[h].get("followers", 0) for h in handles],
-                [now] * len(handles),
-            ],
-        )
-        author_ids = {handle: author_id for author_id, handle in cursor.fetchall()}
+        for sql, known in ((_AUTHOR_UPSERT_KNOWN, True), (_AUTHOR_UPSERT_UNKNOWN, False)):
+            # One lock order for every worker (sorted handles): no deadlocks.
+            handles = sorted(h for h, a in authors.items() if (a["followers"] is not None) == known)
+            if not handles:
+                continue
+            cursor.execute(
+                sql,
+                [
+                    source.network,
+                    handles,
+                    [authors[h]["name"] for h in handles],
+                    [authors[h]["followers"] for h in handles],
+                    [now] * len(handles),
+                ],
+            )
+            author_ids.update({handle: author_id for author_id, handle in cursor.fetchall()})
 
         matrix = routing_matrix_load()
-        columns: list[list[Any]] = [[] for _ in range(15)]
+        columns: list[list[Any]] = [[] for _ in range(16)]
         for item in ordered:
             triage = triage_text(item["text"], language=item.get("language", ""))
             decision = routing_decide(text=item["text"], kind=triage.kind, matrix=matrix)
             row = (
                 item["external_id"],
                 item.get("url", ""),
+                canonical_url(item.get("url", "")),
                 item["text"],
                 datetime.fromisoformat(item["published_at"]),
                 author_ids[item["author"]["handle"]],
@@ -155,9 +168,19 @@ def _mention_save(mention: Mention, fields: list[str]) -> Mention:
     return mention
 
 
+def _mention_lock(mention: Mention) -> Mention:
+    """The current row, locked until the transaction ends: decisions use fresh state."""
+    return (
+        Mention.objects.select_for_update(of=("self",))
+        .select_related("author", "department", "assignee", "source")
+        .get(pk=mention.pk)
+    )
+
+
 @transaction.atomic
 def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Mention:
     """Give the mention to `assignee` (or nobody). New mentions become assigned."""
+    mention = _mention_lock(mention)
     from accounts.selectors import membership_role_for, role_at_least
 
     if assignee is not None:
@@ -182,6 +205,7 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
 def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
     if status not in Status.values:
         raise DomainError(f"Unknown status {status!r}", fields={"status": ["invalid choice"]})
+    mention = _mention_lock(mention)
     mention.status = status
     fields = ["status"]
     if status == Status.RESOLVED:

@@ -27,6 +27,8 @@ else
     hba="/etc/postgresql/$version/main/pg_hba.conf"
     say "Allowing local trust authentication for this development machine ($hba)"
     $SUDO sed -i -E 's/^(local\s+all\s+postgres\s+)peer/\1trust/; s/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+    # With systemd the package starts the cluster at once: make it read the new rules.
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
   fi
   version="$(ls /etc/postgresql | sort -V | tail -1)"
   say "Starting PostgreSQL $version"

@@ -15,7 +15,7 @@ trap stop INT TERM EXIT
 
 $BIN/uvicorn config.asgi:application --host 127.0.0.1 --port "${LOTSE_PORT:-8000}" --log-level warning &
 pids+=($!)
-$BIN/celery -A config worker -Q ingest,triage,notify,reports --concurrency 2 -l WARNING &
+LOTSE_DB_CONN_MAX_AGE=60 $BIN/celery -A config worker -Q ingest,triage,notify,reports --concurrency 2 -l WARNING &
 pids+=($!)
 $BIN/celery -A config beat -l WARNING --schedule var/celerybeat-schedule &
 pids+=($!)

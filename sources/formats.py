@@ -14,6 +14,7 @@ right-to-left marks, emoji, 200,000 characters) is stored as is and escaped on o
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -51,17 +52,35 @@ def json_body_parse(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise BodyError(f"The body is not valid UTF-8 (byte {exc.start}).") from exc
     try:
-        return json_make_storable(json.loads(decoded))
+        return json_make_storable(
+            json.loads(decoded, parse_constant=_refuse_constant, parse_float=_finite_float)
+        )
     except json.JSONDecodeError as exc:
         raise BodyError(f"The body is not valid JSON: {exc.msg} at character {exc.pos}.") from exc
     except RecursionError as exc:
         raise BodyError("The body is nested too deeply.") from exc
+    except ValueError as exc:  # e.g. integers longer than Python converts
+        raise BodyError(f"The body has a value JSON cannot carry: {exc}") from exc
+
+
+def _refuse_constant(name: str) -> float:
+    raise BodyError(f"{name} is not valid JSON (PostgreSQL cannot store it).")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BodyError(f"The number {text[:40]} is too large.")
+    return value
 
 
 class AuthorInSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=200)
     name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    followers = serializers.IntegerField(min_value=0, required=False, default=0)
+    # Absent means "unknown": an author's known follower count is then kept as it is.
+    followers = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, allow_null=True, default=None
+    )
 
 
 class MentionInSerializer(serializers.Serializer):

@@ -9,6 +9,15 @@ from django.utils import timezone
 class SourceKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook push"
     IMPORT = "import", "File import"
+    RSS = "rss", "RSS / Atom feed"
+    MASTODON = "mastodon", "Mastodon"
+    BLUESKY = "bluesky", "Bluesky"
+    REDDIT = "reddit", "Reddit"
+    X = "x", "X (Twitter)"
+    REVIEWS = "reviews", "Review portal"
+
+
+PUSH_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.IMPORT})
 
 
 class Source(models.Model):
@@ -17,13 +26,36 @@ class Source(models.Model):
     # Authors are identified per network: the same handle on two sources of one network is
     # one person.
     network = models.SlugField(max_length=50, default="web")
-    # HMAC key for signed pushes. Encryption at rest arrives with the connectors issue.
+    # HMAC key for signed pushes (webhook sources).
     secret = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Polled sources: connector settings, encrypted credentials, where polling stands.
+    config = models.JSONField(default=dict, blank=True)
+    credentials_encrypted = models.TextField(blank=True)
+    apply_queries = models.BooleanField(
+        default=True, help_text="Keep only items matching the client's listening queries."
+    )
+    poll_interval_seconds = models.PositiveIntegerField(default=300)
+    cursor = models.JSONField(default=dict, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+
+    # Health, shown on the sources page.
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_item_errors = models.JSONField(default=list, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    items_fetched = models.PositiveBigIntegerField(default=0)
+    items_stored = models.PositiveBigIntegerField(default=0)
+
     class Meta:
         ordering = ("name", "id")
+        indexes = [models.Index(fields=["enabled", "next_poll_at"], name="source_due")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
@@ -33,6 +65,7 @@ class BatchStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
+    FAILED = "failed", "Failed"
 
 
 class IngestBatch(models.Model):
@@ -51,12 +84,60 @@ class IngestBatch(models.Model):
     stored = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="batch_status_created")]
 
     def __str__(self) -> str:
         return f"batch {self.pk} ({self.status})"
+
+
+class ListeningQuery(models.Model):
+    """A boolean query (see `sources.query`) that polled items must match to be kept."""
+
+    name = models.CharField(max_length=200)
+    expression = models.TextField()
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BackfillJob(models.Model):
+    """Fetch a source's history for a date range in the background, with progress."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="backfills")
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    cursor = models.JSONField(default=dict, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)
+    # Progress through the window, 0..1, from the oldest item reached so far.
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return f"backfill {self.pk} of {self.source} ({self.status})"

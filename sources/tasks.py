@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django_tenants.utils import get_tenant_model
 
 from config.celery import app, tenant_task
 from sources.services import ingest_batch_process, ingest_batches_requeue_stalled
 
 
-@tenant_task(name="sources.ingest_batch", queue="ingest", max_retries=5)
+@tenant_task(
+    name="sources.ingest_batch",
+    queue="ingest",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def ingest_batch_task(batch_id: int) -> None:
     ingest_batch_process(batch_id=batch_id)
 

@@ -36,7 +36,7 @@ def test_create_client_makes_schema_domain_and_default_departments():
         assert Department.objects.get(is_default=True).name == "Customer care"
 
 
-@pytest.mark.parametrize("slug", ["Bad Slug", "public", "acme"])
+@pytest.mark.parametrize("slug", ["Bad Slug", "public", "acme", "a_b", "-x", "x-"])
 def test_create_client_refuses_bad_or_taken_slugs(world, slug):
     with pytest.raises(CommandError):
         run("create_client", slug, "--name", "X")

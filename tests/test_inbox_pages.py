@@ -95,3 +95,8 @@ def test_unknown_action_is_a_400(world, stored):
         f"/mentions/{mention.pk}/action", {"action": "explode"}
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["?before=%C2%B2", "?department=%00", "?status=%00&before=-1"])
+def test_odd_inbox_parameters_do_not_break_the_page(world, query):
+    assert web_client(world.acme, world.rita).get("/" + query).status_code == 200

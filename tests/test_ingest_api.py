@@ -158,3 +158,60 @@ def test_lone_surrogates_and_nul_become_replacement_characters(world):
     assert mention.text == "bad \ufffd half \ufffd nul 😀 ok"
     assert mention.author.handle == "x\ufffd"
     assert mention.raw == {"k\ufffd": "\ufffd"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"mentions": [{"n": ' + b"9" * 5000 + b"}]}",
+        b'{"mentions": [{"raw": {"x": NaN}}]}',
+        b'{"mentions": [{"raw": {"x": Infinity}}]}',
+        b'{"mentions": [{"raw": {"x": 1e400}}]}',
+    ],
+    ids=["huge-int", "nan", "infinity", "overflow"],
+)
+def test_numbers_json_allows_but_postgresql_refuses_get_a_400(world, body):
+    response = push(api_client(world.acme), world.acme, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_a_non_ascii_signature_header_is_a_401_not_a_500(world):
+    response = push(api_client(world.acme), world.acme, {"mentions": []}, "sha256=\u00e9\u00e9")
+    assert response.status_code == 401
+
+
+def test_follower_counts_beyond_bigint_are_rejected_per_item(world):
+    items = [mention_item(author={"followers": 2**63}), mention_item()]
+    body = push(api_client(world.acme), world.acme, {"mentions": items}).json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert "followers" in body["errors"][0]["errors"]["author"]
+
+
+def test_an_unknown_follower_count_keeps_the_known_one(world):
+    api = api_client(world.acme)
+    push(api, world.acme, {"mentions": [mention_item(author={"handle": "kim", "followers": 900})]})
+    later = mention_item(author={"handle": "kim"})
+    del later["author"]["followers"]
+    push(api, world.acme, {"mentions": [later]})
+    connection.set_tenant(world.acme.client)
+    process_pending()
+    assert Author.objects.get(handle="kim").followers == 900
+
+
+def test_a_batch_that_keeps_failing_is_given_up_after_five_attempts(world, in_acme, monkeypatch):
+    from sources import services
+
+    result = services.mentions_submit(source=world.acme.source, items=[mention_item()])
+    batch_id = result.batch_ids[0]
+
+    def explode(**kwargs):
+        raise RuntimeError("poisoned")
+
+    monkeypatch.setattr("mentions.services.mentions_store", explode)
+    for _ in range(5):
+        with pytest.raises(RuntimeError):
+            ingest_batch_process(batch_id=batch_id)
+    batch = IngestBatch.objects.get(pk=batch_id)
+    assert batch.status == "failed" and "poisoned" in batch.error
+    assert ingest_batch_process(batch_id=batch_id) is None

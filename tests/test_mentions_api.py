@@ -177,3 +177,11 @@ def test_openapi_schema_and_docs_are_served(world):
     assert "/api/v1/sources/{id}/mentions" in paths
     assert "/api/v1/mentions/" in paths
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_a_forged_cursor_is_a_404_not_a_500(world, acme_mentions):
+    import base64
+
+    forged = base64.b64encode(b"p=abc").decode()
+    response = api_client(world.acme, world.acme.token).get(f"/api/v1/mentions/?cursor={forged}")
+    assert response.status_code == 404

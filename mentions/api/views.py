@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,6 +30,13 @@ class MentionCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        position = None if cursor is None else cursor.position
+        if position is not None and not (str(position).isascii() and str(position).isdigit()):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class MentionFilter(filters.FilterSet):
@@ -87,6 +96,7 @@ class MentionDetailView(generics.GenericAPIView):
         return Response(MentionDetailSerializer(self.get_object()).data)
 
     @extend_schema(request=MentionPatchSerializer, responses=MentionDetailSerializer)
+    @transaction.atomic
     def patch(self, request: Request, pk: int) -> Response:
         mention = self.get_object()
         patch = MentionPatchSerializer(data=request.data)

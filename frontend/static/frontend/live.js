@@ -13,8 +13,12 @@
     function open() {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + location.host + "/ws/inbox/");
+      var pinger = null;
       socket.onopen = function () {
         setState("live", "on");
+        pinger = setInterval(function () {
+          if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "ping"}));
+        }, 240000);
         delay = 500;
         if (everConnected && handlers.resync) handlers.resync();
         everConnected = true;
@@ -25,6 +29,7 @@
         if (event && event.mention && handlers.event) handlers.event(event);
       };
       socket.onclose = function (closed) {
+        if (pinger) clearInterval(pinger);
         if (closed.code === 4403) { setState("no access", "off"); return; }
         setState("reconnecting…", "off");
         setTimeout(open, delay);

@@ -1,0 +1,93 @@
+"""The connector interface and its errors."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from sources.connectors.http import SafeHttpClient
+
+
+class ConnectorError(Exception):
+    """The source could not be read this time (network, status, unreadable page)."""
+
+
+class RateLimited(ConnectorError):
+    def __init__(self, retry_after: float, *, url: str = "") -> None:
+        super().__init__(f"Rate limited by {url or 'the network'}; retry in {retry_after:.0f}s")
+        self.retry_after = retry_after
+
+
+class ConfigError(ValueError):
+    """The source's configuration is invalid; `fields` says which and why."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {value}" for key, value in fields.items()))
+        self.fields = fields
+
+
+class ReplyNotSupported(ConnectorError):
+    pass
+
+
+@dataclass
+class FetchPage:
+    """One page: items in the mention format, per-item problems, where to go on from."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cursor: dict[str, Any] = field(default_factory=dict)
+    has_more: bool = False
+
+
+@dataclass(frozen=True)
+class FetchWindow:
+    """Optional date range for backfills; connectors that can ask the network for a range
+    do, the others return what they have and the caller drops what falls outside."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Connector(ABC):
+    kind: ClassVar[str]
+    network: ClassVar[str]
+    label: ClassVar[str]
+    default_interval_seconds: ClassVar[int] = 300
+    # Config keys with a one-line help text, shown on the sources page.
+    config_fields: ClassVar[dict[str, str]] = {}
+    credential_fields: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        *,
+        config: Mapping[str, Any],
+        credentials: Mapping[str, str],
+        http: SafeHttpClient,
+        search_terms: list[str] | None = None,
+        native_query: str | None = None,
+    ) -> None:
+        self.config = dict(config)
+        self.credentials = dict(credentials)
+        self.http = http
+        # From the client's boolean queries: plain terms for networks with keyword search,
+        # and a native query string where the network has a query language of its own.
+        self.search_terms = search_terms or []
+        self.native_query = native_query
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the cleaned config or raise ConfigError."""
+        return dict(config)
+
+    @abstractmethod
+    def fetch(self, cursor: Mapping[str, Any], window: FetchWindow | None = None) -> FetchPage:
+        """Fetch the next page after `cursor` (an empty cursor starts from the newest)."""
+
+    def reply(self, *, in_reply_to: str, text: str) -> str:
+        """Post a public reply and return its external id, where the network allows it."""
+        raise ReplyNotSupported(f"{self.label} does not support replies from Lotse")

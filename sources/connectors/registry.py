@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import importlib
+
+from sources.connectors.base import Connector
+
+# Every connector module; importing one registers its connector class.
+CONNECTOR_MODULES = ("sources.connectors.rss",)
+
+_REGISTRY: dict[str, type[Connector]] = {}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def _load() -> None:
+    for module in CONNECTOR_MODULES:
+        importlib.import_module(module)
+
+
+def connector_class(kind: str) -> type[Connector]:
+    _load()
+    try:
+        return _REGISTRY[kind]
+    except KeyError as exc:
+        raise KeyError(f"No connector for source kind {kind!r}") from exc
+
+
+def connector_kinds() -> list[str]:
+    _load()
+    return sorted(_REGISTRY)

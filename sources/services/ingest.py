@@ -1,0 +1,157 @@
+"""Sources and ingestion: accept batches of mentions and hand them to the workers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from config.errors import DomainError
+from config.tenancy import current_schema
+from sources.formats import mention_item_validate
+from sources.models import PUSH_KINDS, BatchStatus, IngestBatch, Source, SourceKind
+
+SIGNATURE_HEADER = "X-Lotse-Signature"
+
+
+def source_create(*, kind: str, name: str, network: str = "web") -> Source:
+    """A push source (webhook or import). Polled sources: `source_create_polled`."""
+    if kind not in PUSH_KINDS:
+        raise DomainError(f"{kind!r} is not a push source kind", fields={"kind": ["invalid"]})
+    secret = secrets.token_hex(32) if kind == SourceKind.WEBHOOK else ""
+    return Source.objects.create(kind=kind, name=name, network=network, secret=secret)
+
+
+def signature_compute(*, secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_is_valid(*, source: Source, body: bytes, header: str | None) -> bool:
+    if not source.secret or not header:
+        return False
+    expected = signature_compute(secret=source.secret, body=body).encode()
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and headers are hostile input.
+    return hmac.compare_digest(expected, header.strip().encode("utf-8", "surrogateescape"))
+
+
+@dataclass
+class SubmitResult:
+    batch_ids: list[int] = field(default_factory=list)
+    accepted: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def mentions_submit(*, source: Source, items: list[Any], first_index: int = 0) -> SubmitResult:
+    """Validate `items`, keep the valid ones in a batch and queue it for ingestion.
+
+    Invalid items are reported by index (offset by `first_index`) and never block the others.
+    """
+    result = SubmitResult()
+    valid: list[dict[str, Any]] = []
+    for offset, item in enumerate(items):
+        data, errors = mention_item_validate(item)
+        if data is None:
+            result.errors.append({"index": first_index + offset, "errors": errors})
+        else:
+            valid.append(data)
+    result.accepted = len(valid)
+    if valid:
+        result.batch_ids.append(ingest_batch_create(source=source, items=valid).pk)
+    return result
+
+
+MAX_BATCH_ATTEMPTS = 5
+
+
+def ingest_batch_create(*, source: Source, items: list[dict[str, Any]]) -> IngestBatch:
+    schema_name = current_schema()
+    with transaction.atomic():
+        batch = IngestBatch.objects.create(
+            source=source, items=items, received=len(items), enqueued_at=timezone.now()
+        )
+        # robust: the batch is safe in PostgreSQL; if the broker is down, the stalled-batch
+        # job queues it later and the pusher still gets its 202.
+        transaction.on_commit(lambda: _enqueue(schema_name, batch.pk), robust=True)
+    return batch
+
+
+def _enqueue(schema_name: str, batch_id: int) -> None:
+    from sources.tasks import ingest_batch_task
+
+    ingest_batch_task.delay(schema_name, batch_id)
+
+
+def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
+    """Store a batch's mentions (deduplicated, triaged, routed). Idempotent: a batch that is
+    done, failed, or being processed by another worker is left alone."""
+    from mentions.services import mentions_store
+
+    stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
+    now = timezone.now()
+    with transaction.atomic():
+        # SKIP LOCKED: a duplicate message for a batch another worker holds returns at once
+        # instead of waiting on its row lock.
+        claimable = (
+            IngestBatch.objects.filter(pk=batch_id)
+            .filter(_batch_claimable_q(now=now, stall=stall))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if not list(claimable):
+            return None
+        IngestBatch.objects.filter(pk=batch_id).update(
+            status=BatchStatus.PROCESSING, started_at=now, attempts=F("attempts") + 1
+        )
+    try:
+        with transaction.atomic():
+            batch = (
+                IngestBatch.objects.select_related("source").select_for_update().get(pk=batch_id)
+            )
+            outcome = mentions_store(source=batch.source, items=batch.items)
+            batch.stored = outcome.stored
+            batch.duplicates = outcome.duplicates
+            batch.status = BatchStatus.DONE
+            batch.finished_at = timezone.now()
+            batch.items = []
+            batch.save(update_fields=["stored", "duplicates", "status", "finished_at", "items"])
+    except Exception as exc:
+        # Hand the batch back for a retry (deadlocks and lost connections are worth one), or
+        # give up after a few attempts so one poisoned batch cannot loop forever.
+        failed = Q(attempts__gte=MAX_BATCH_ATTEMPTS)
+        base = IngestBatch.objects.filter(pk=batch_id, status=BatchStatus.PROCESSING)
+        base.filter(failed).update(
+            status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        base.exclude(failed).update(status=BatchStatus.PENDING, started_at=None)
+        raise
+    return batch
+
+
+def _batch_claimable_q(*, now: datetime, stall: timedelta) -> Q:
+    return Q(status=BatchStatus.PENDING) | Q(
+        status=BatchStatus.PROCESSING, started_at__lt=now - stall
+    )
+
+
+def ingest_batches_requeue_stalled() -> int:
+    """Queue again the batches whose message was lost or whose worker died; each at most
+    once per stall period, so a backlog is not flooded with duplicate messages."""
+    stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
+    now = timezone.now()
+    stalled = list(
+        IngestBatch.objects.filter(_batch_claimable_q(now=now, stall=stall))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
+        .values_list("pk", flat=True)[:500]
+    )
+    IngestBatch.objects.filter(pk__in=stalled).update(enqueued_at=now)
+    for batch_id in stalled:
+        _enqueue(current_schema(), batch_id)
+    return len(stalled)
