@@ -160,6 +160,12 @@ LOTSE_POLL_MAX_PAGES = env_int("LOTSE_POLL_MAX_PAGES", 5)
 # Fernet key(s) for source credentials, comma-separated, newest first (rotation). Without
 # one, development derives a key from SECRET_KEY; production must set it.
 LOTSE_CREDENTIALS_KEYS = env_list("LOTSE_CREDENTIALS_KEYS", [])
+if not LOTSE_CREDENTIALS_KEYS and DEBUG:
+    import base64
+    import hashlib
+
+    _digest = hashlib.sha256(("lotse-credentials:" + SECRET_KEY).encode()).digest()
+    LOTSE_CREDENTIALS_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
 # --- Channels ---------------------------------------------------------------
 CHANNEL_LAYERS = {

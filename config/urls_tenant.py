@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.views import mention_action, mention_detail
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -21,6 +22,10 @@ urlpatterns = [
     *common,
     path("mentions/<int:pk>/", mention_detail, name="mention-detail"),
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
+    path("sources/", sources_page, name="sources"),
+    path("sources/new", source_new, name="source-new"),
+    path("sources/<int:pk>/action", source_action, name="source-action"),
+    path("sources/queries", query_save, name="query-save"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

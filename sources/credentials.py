@@ -1,13 +1,11 @@
 """Source credentials, encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
 
 Keys come from `LOTSE_CREDENTIALS_KEYS` (newest first, so keys can be rotated); in
-development without keys, one is derived from SECRET_KEY.
+development without keys, settings derive one from SECRET_KEY.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -18,10 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 def _fernet() -> MultiFernet:
     keys = list(settings.LOTSE_CREDENTIALS_KEYS)
     if not keys:
-        if not settings.DEBUG:
-            raise ImproperlyConfigured("Set LOTSE_CREDENTIALS_KEYS to store source credentials")
-        digest = hashlib.sha256(("lotse-credentials:" + settings.SECRET_KEY).encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
+        raise ImproperlyConfigured("Set LOTSE_CREDENTIALS_KEYS to store source credentials")
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 

@@ -52,6 +52,9 @@ class Source(models.Model):
     backoff_until = models.DateTimeField(null=True, blank=True)
     items_fetched = models.PositiveBigIntegerField(default=0)
     items_stored = models.PositiveBigIntegerField(default=0)
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_message = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ("name", "id")

@@ -77,8 +77,15 @@ def retry_after_seconds(headers: httpx.Headers, *, default: float = 60.0) -> flo
             try:
                 number = float(value)
             except ValueError:
-                continue
-            # Epoch seconds (X, Mastodon as ISO is handled by callers) or seconds to wait.
+                # Mastodon sends an ISO timestamp.
+                try:
+                    reset = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if reset.tzinfo is None:
+                    reset = reset.replace(tzinfo=UTC)
+                return max(0.0, (reset - datetime.now(UTC)).total_seconds())
+            # Epoch seconds (X) or seconds to wait.
             return max(0.0, number - time.time()) if number > 1_000_000_000 else number
     return default
 

@@ -5,7 +5,11 @@ import importlib
 from sources.connectors.base import Connector
 
 # Every connector module; importing one registers its connector class.
-CONNECTOR_MODULES = ("sources.connectors.rss",)
+CONNECTOR_MODULES = (
+    "sources.connectors.rss",
+    "sources.connectors.mastodon",
+    "sources.connectors.bluesky",
+)
 
 _REGISTRY: dict[str, type[Connector]] = {}
 

@@ -156,3 +156,21 @@ def test_recorded_guardian_feed_yields_real_articles():
     assert len(page.items) > 10
     assert all(item["url"].startswith("https://www.theguardian.com/") for item in page.items)
     assert len({item["external_id"] for item in page.items}) == len(page.items)
+
+
+def test_retry_after_understands_seconds_dates_epochs_and_iso():
+    from datetime import timedelta
+
+    import httpx
+
+    from sources.connectors.http import retry_after_seconds
+
+    soon = datetime.now(UTC) + timedelta(seconds=90)
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "30"})) == 30
+    http_date = soon.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 80 <= retry_after_seconds(httpx.Headers({"Retry-After": http_date})) <= 90
+    epoch = str(int(soon.timestamp()))
+    assert 80 <= retry_after_seconds(httpx.Headers({"x-rate-limit-reset": epoch})) <= 90
+    iso = soon.isoformat()
+    assert 80 <= retry_after_seconds(httpx.Headers({"X-RateLimit-Reset": iso})) <= 90
+    assert retry_after_seconds(httpx.Headers({})) == 60

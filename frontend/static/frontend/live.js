@@ -26,7 +26,9 @@
       socket.onmessage = function (message) {
         var event;
         try { event = JSON.parse(message.data); } catch (e) { return; }
-        if (event && event.mention && handlers.event) handlers.event(event);
+        if (!event || typeof event !== "object") return;
+        if (event.mention && handlers.event) handlers.event(event);
+        else if (!event.mention && handlers.other) handlers.other(event);
       };
       socket.onclose = function (closed) {
         if (pinger) clearInterval(pinger);

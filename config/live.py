@@ -1,0 +1,59 @@
+"""The one way to push live events to browsers and integrators.
+
+Recipients are always one client's group (`client_group`): which client is a security
+decision the caller makes by naming it. Events are sent after the current transaction
+commits, chunked so one channel-layer message stays well under a megabyte.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+_CHUNK_CHARS = 512_000
+
+
+def client_group(client_id: int) -> str:
+    return f"client-{client_id}.inbox"
+
+
+def live_send_on_commit(*, client_id: int, events: list[dict[str, Any]]) -> None:
+    if not events:
+        return
+    group = client_group(client_id)
+    transaction.on_commit(lambda: _send(group, events))
+
+
+def _size(event: dict[str, Any]) -> int:
+    mention = event.get("mention")
+    return (len(mention.get("text", "")) if isinstance(mention, dict) else 0) + 1000
+
+
+def _send(group: str, events: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for event in events:
+        length = _size(event)
+        if chunks[-1] and size + length > _CHUNK_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(event)
+        size += length
+
+    async def send_all() -> None:
+        for chunk in chunks:
+            await layer.group_send(group, {"type": "inbox.events", "events": chunk})
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # a dead Redis must not undo a committed write; clients re-sync
+        logger.exception("Could not push %d events to %s", len(events), group)
