@@ -35,6 +35,7 @@ from sources.services.queries import listening_query_save
 
 NATIVE_NETWORKS = ("x", "reddit", "bluesky")
 LIST_FIELDS = {"hashtags", "subreddits", "urls"}
+BOOL_FIELDS = {"search", "streaming", "profiles"}
 
 
 def _query_preview(expression: str) -> dict[str, Any]:
@@ -94,6 +95,9 @@ def _config_from_post(fields: dict[str, str], post: Any) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name in fields:
         value = str(post.get(f"config_{name}", "")).strip()
+        if name in BOOL_FIELDS:
+            config[name] = value == "on"
+            continue
         if not value:
             continue
         if name in LIST_FIELDS:
@@ -142,10 +146,21 @@ def source_new(request: HttpRequest) -> HttpResponse:
         "label": cls.label,
         "kinds": [(k, connector_class(k).label) for k in connector_kinds()],
         "config_fields": [
-            (name, help_text, values.get(f"config_{name}", ""), errors.get(name, []))
+            {
+                "name": name,
+                "label": name.replace("_", " ").capitalize(),
+                "help": help_text,
+                "value": values.get(f"config_{name}", ""),
+                "errors": errors.get(name, []),
+                "checkbox": name in BOOL_FIELDS,
+                "checked": values.get(f"config_{name}") == "on" if values else True,
+            }
             for name, help_text in cls.config_fields.items()
         ],
-        "credential_fields": list(cls.credential_fields.items()),
+        "credential_fields": [
+            (name, name.replace("_", " ").capitalize(), help_text)
+            for name, help_text in cls.credential_fields.items()
+        ],
         "interval": values.get("poll_interval", cls.default_interval_seconds),
         "name": values.get("name", ""),
         "errors": errors.get("__all__", []) + errors.get("poll_interval", []),

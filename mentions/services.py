@@ -146,6 +146,10 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         mention_ids = [row[0] for row in cursor.fetchall()]
         if mention_ids:
             cursor.execute(_AUTHOR_COUNT, [mention_ids])
+            cursor.execute(
+                "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",
+                [len(mention_ids), source.pk],
+            )
 
     if mention_ids:
         created = list(

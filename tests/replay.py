@@ -162,7 +162,7 @@ def betamax_interactions(path: Path) -> list[dict[str, Any]]:
     """Interactions of a betamax JSON cassette (Reddit/praw) in the same shape."""
     data = json.loads(path.read_text(encoding="utf-8"))
     result = []
-    for interaction in data["http_interactions"]:
+    for interaction in data.get("http_interactions") or data.get("interactions", []):
         request, response = interaction["request"], interaction["response"]
         body = response["body"]
         raw = body.get("string", "")

@@ -9,6 +9,9 @@ CONNECTOR_MODULES = (
     "sources.connectors.rss",
     "sources.connectors.mastodon",
     "sources.connectors.bluesky",
+    "sources.connectors.reddit",
+    "sources.connectors.x",
+    "sources.connectors.reviews",
 )
 
 _REGISTRY: dict[str, type[Connector]] = {}

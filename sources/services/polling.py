@@ -189,7 +189,6 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
                     Source.objects.filter(pk=source.pk).update(
                         cursor=page.cursor,
                         items_fetched=F("items_fetched") + stored.fetched,
-                        items_stored=F("items_stored") + stored.stored,
                         last_item_errors=stored.rejected[:20],
                     )
                 cursor = page.cursor

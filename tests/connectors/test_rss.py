@@ -174,3 +174,13 @@ def test_retry_after_understands_seconds_dates_epochs_and_iso():
     iso = soon.isoformat()
     assert 80 <= retry_after_seconds(httpx.Headers({"X-RateLimit-Reset": iso})) <= 90
     assert retry_after_seconds(httpx.Headers({})) == 60
+
+
+def test_every_connector_kind_is_registered():
+    from sources.connectors import connector_class, connector_kinds
+    from sources.models import PUSH_KINDS, SourceKind
+
+    polled = {kind for kind in SourceKind.values if kind not in PUSH_KINDS}
+    assert set(connector_kinds()) == polled
+    for kind in polled:
+        assert connector_class(kind).kind == kind
