@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export LOTSE_DEBUG ?= 1
+# The demo and benchmarks serve feeds on loopback; production keeps this off.
+run bench-ingest: export LOTSE_ALLOW_PRIVATE_NETWORKS ?= 1
 
 .PHONY: install services db demo run test test-fast lint format bench clean
 

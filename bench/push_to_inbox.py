@@ -30,12 +30,12 @@ import django
 django.setup()
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-import httpx  # noqa: E402
-import websockets  # noqa: E402
+import httpx
+import websockets
 
-from accounts.models import Client, Membership, Role  # noqa: E402
-from accounts.services import api_token_create  # noqa: E402
-from sources.services import signature_compute  # noqa: E402
+from accounts.models import Client, Membership, Role
+from accounts.services import api_token_create
+from sources.services import signature_compute
 
 
 def percentile(values: list[float], pct: float) -> float:
