@@ -16,3 +16,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # Connector tests and the live stack serve recorded traffic on loopback.
 LOTSE_ALLOW_PRIVATE_NETWORKS = True
+
+# Parallel runs on one machine (say, two checkouts) each name their own test database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.environ.get("LOTSE_TEST_DB_NAME", "test_" + DATABASES["default"]["NAME"])  # noqa: F405
+}

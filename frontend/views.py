@@ -18,7 +18,7 @@ from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
 from mentions.models import Status
-from mentions.selectors import mention_get_for_user, mention_list_for_user
+from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
 from mentions.services import mention_assign, mention_set_status
 from reports.selectors import OPEN_STATUSES, department_open_load
 from routing.selectors import department_list
@@ -86,8 +86,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @client_member_required()
 def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mention = mention_get_for_user(user=request.user, mention_id=pk)  # type: ignore[arg-type]
+    parent, replies = mention_thread(mention=mention)
     context = {
         "mention": mention,
+        "parent": parent,
+        "replies": replies,
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }
     return render(request, "frontend/mention.html", context)

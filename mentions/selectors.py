@@ -47,6 +47,24 @@ def mention_list_for_user(
     return mentions
 
 
+def mention_thread(*, mention: Mention, limit: int = 50) -> tuple[Mention | None, list[Mention]]:
+    """The mention it replies to (same source) and its direct replies, oldest first."""
+    related = ("author", "department")
+    parent = None
+    if mention.in_reply_to:
+        parent = (
+            Mention.objects.select_related(*related)
+            .filter(source_id=mention.source_id, external_id=mention.in_reply_to)
+            .first()
+        )
+    replies = list(
+        Mention.objects.select_related(*related)
+        .filter(source_id=mention.source_id, in_reply_to=mention.external_id)
+        .order_by("published_at", "id")[:limit]
+    )
+    return parent, replies
+
+
 def mention_get_for_user(*, user: User, mention_id: int) -> Mention:
     _require_member(user)
     mention = (

@@ -100,3 +100,16 @@ def test_unknown_action_is_a_400(world, stored):
 @pytest.mark.parametrize("query", ["?before=%C2%B2", "?department=%00", "?status=%00&before=-1"])
 def test_odd_inbox_parameters_do_not_break_the_page(world, query):
     assert web_client(world.acme, world.rita).get("/" + query).status_code == 200
+
+
+def test_mention_page_shows_its_thread(world, stored):
+    root = stored(external_id="root", text="Ist die Strecke gesperrt?")
+    reply = stored(external_id="r1", text="Ja, seit heute früh", in_reply_to="root")
+    stored(external_id="r2", text="Bei mir auch", in_reply_to="root")
+    orphan = stored(external_id="o1", text="Antwort ins Leere", in_reply_to="missing-post")
+    web = web_client(world.acme, world.rita)
+    root_page = web.get(f"/mentions/{root.pk}/").content.decode()
+    assert "2 replies" in root_page and "Ja, seit heute früh" in root_page
+    reply_page = web.get(f"/mentions/{reply.pk}/").content.decode()
+    assert "In reply to" in reply_page and "Ist die Strecke gesperrt?" in reply_page
+    assert "has not seen" in web.get(f"/mentions/{orphan.pk}/").content.decode()
