@@ -34,6 +34,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "accounts.audit",
     "sources",
     "mentions",
     "routing",

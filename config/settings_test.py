@@ -19,5 +19,5 @@ LOTSE_ALLOW_PRIVATE_NETWORKS = True
 
 # Parallel runs on one machine (say, two checkouts) each name their own test database.
 DATABASES["default"]["TEST"] = {  # noqa: F405
-    "NAME": os.environ.get("LOTSE_TEST_DB_NAME", "test_" + DATABASES["default"]["NAME"])  # noqa: F405
+    "NAME": os.environ.get("LOTSE_TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}")  # noqa: F405
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -72,6 +73,8 @@ class Mention(models.Model):
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
     sentiment_score = models.FloatField(default=0.0)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    aspects = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    country = models.CharField(max_length=2, blank=True)
 
     department = models.ForeignKey(
         "routing.Department", null=True, on_delete=models.SET_NULL, related_name="mentions"
@@ -81,6 +84,12 @@ class Mention(models.Model):
     )
     routing_reason = models.CharField(max_length=500, blank=True)
     priority = models.PositiveSmallIntegerField(default=2)
+    team = models.ForeignKey(
+        "routing.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Departments that see the mention too (a rule's "copy to", e.g. PR for influencers).
+    copied_to = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    requires_approval = models.BooleanField(default=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     # Users live in the public schema; no cross-schema constraint, users are never deleted.

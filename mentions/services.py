@@ -16,7 +16,8 @@ from config.tenancy import current_client
 from mentions import events
 from mentions.models import Mention, Status
 from mentions.triage import triage_text
-from routing.services import routing_decide, routing_matrix_load
+from routing.engine import RoutingDecision, RoutingInput
+from routing.services import routing_matrix_load
 from sources.connectors.text import canonical_url
 from sources.models import Source
 
@@ -38,7 +39,7 @@ ON CONFLICT (network, handle) DO UPDATE SET
     name = COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name),
     {followers}
     last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
-RETURNING id, handle
+RETURNING id, handle, followers
 """
 # Authors whose follower count came with the mention get it updated; the others keep theirs.
 _AUTHOR_UPSERT_KNOWN = _AUTHOR_UPSERT.format(followers="followers = EXCLUDED.followers,")
@@ -48,17 +49,21 @@ _MENTION_INSERT = """
 INSERT INTO mentions_mention
     (source_id, external_id, url, canonical_url, text, published_at, received_at, author_id,
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
-     routing_rule_id, routing_reason, priority, status, updated_at)
+     routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
+     copied_to, requires_approval, aspects, country)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
-       routing_reason, priority, 'new', %s
+       routing_reason, priority, status, %s, team_id, assignee_id,
+       CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
+       requires_approval, '{}'::varchar[], ''
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
-    %s::bigint[], %s::text[], %s::smallint[]
+    %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
+    %s::bigint[], %s::boolean[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
-       routing_reason, priority)
+       routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval)
 ORDER BY external_id
 -- Either unique key: (source, external_id), or the canonical URL across sources.
 ON CONFLICT DO NOTHING
@@ -99,6 +104,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
             "followers": followers if followers is not None else previous.get("followers"),
         }
     author_ids: dict[str, int] = {}
+    followers_now: dict[str, int] = {}
     with connection.cursor() as cursor:
         for sql, known in ((_AUTHOR_UPSERT_KNOWN, True), (_AUTHOR_UPSERT_UNKNOWN, False)):
             # One lock order for every worker (sorted handles): no deadlocks.
@@ -115,13 +121,28 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     [now] * len(handles),
                 ],
             )
-            author_ids.update({handle: author_id for author_id, handle in cursor.fetchall()})
+            for author_id, handle, author_followers in cursor.fetchall():
+                author_ids[handle] = author_id
+                followers_now[handle] = author_followers
 
         matrix = routing_matrix_load()
-        columns: list[list[Any]] = [[] for _ in range(16)]
+        columns: list[list[Any]] = [[] for _ in range(21)]
         for item in ordered:
             triage = triage_text(item["text"], language=item.get("language", ""))
-            decision = routing_decide(text=item["text"], kind=triage.kind, matrix=matrix)
+            handle = item["author"]["handle"]
+            decision = matrix.decide(
+                RoutingInput(
+                    text=item["text"],
+                    kind=triage.kind,
+                    language=triage.language,
+                    sentiment=triage.sentiment,
+                    source_id=source.pk,
+                    source_kind=source.kind,
+                    source_name=source.name,
+                    author_handle=handle,
+                    author_followers=followers_now.get(handle, 0),
+                )
+            )
             row = (
                 item["external_id"],
                 item.get("url", ""),
@@ -139,6 +160,11 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 decision.rule_id,
                 decision.reason,
                 decision.priority,
+                _initial_status(decision),
+                decision.team_id,
+                decision.assignee_id,
+                decision.copy_to_id,
+                decision.require_approval,
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
@@ -163,6 +189,16 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
     )
+
+
+def _initial_status(decision: RoutingDecision) -> str:
+    if decision.ignore:
+        return Status.IGNORED
+    if decision.escalate:
+        return Status.ESCALATED
+    if decision.assignee_id is not None:
+        return Status.ASSIGNED
+    return Status.NEW
 
 
 def _mention_save(mention: Mention, fields: list[str]) -> Mention:

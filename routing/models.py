@@ -34,22 +34,85 @@ class Priority(models.IntegerChoices):
     URGENT = 4, "Urgent"
 
 
-class RoutingRule(models.Model):
-    """Fires when the mention's kind is one of `kinds` or its text contains one of `keywords`.
+class Team(models.Model):
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50)
 
-    Rules are tried in `position` order; the first that fires wins.
+    class Meta:
+        ordering = ("department__name", "name")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "slug"], name="team_department_slug")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.name} / {self.name}"
+
+
+class RoutingRule(models.Model):
+    """One row of the routing matrix.
+
+    Conditions are combined with AND; inside a list condition any value matches (kinds
+    `complaint, question` = complaint OR question). An empty condition matches everything.
+    Rules are tried in `position` order; the first whose conditions all hold wins. The rule
+    named `is_default` catches what no other rule does.
     """
 
     position = models.PositiveIntegerField(default=100)
     name = models.CharField(max_length=200)
-    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
-    kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="rules")
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     enabled = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+
+    # Conditions.
+    kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    aspects = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    sentiments = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    source_kinds = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    source_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    segments = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    min_followers = models.PositiveBigIntegerField(null=True, blank=True)
+    min_influence = models.FloatField(null=True, blank=True)
+    min_cluster_size = models.PositiveIntegerField(null=True, blank=True)
+    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    query = models.TextField(
+        blank=True, help_text="A boolean query (as on the sources page) the text must match."
+    )
+
+    # Target: a department, optionally a team in it or one person.
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="rules")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="rules"
+    )
+    assignee_id = models.BigIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+
+    # Actions.
+    ignore = models.BooleanField(default=False, help_text="Mark matching mentions ignored.")
+    escalate = models.BooleanField(default=False, help_text="Mark matching mentions escalated.")
+    require_approval = models.BooleanField(
+        default=False, help_text="Replies need a manager's approval."
+    )
+    copy_to = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copied_rules",
+        help_text="Also show matching mentions in this department's inbox.",
+    )
+
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("position", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="rule_one_default"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

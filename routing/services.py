@@ -1,183 +1,363 @@
-"""Routing: which department a triaged mention goes to, and why.
-
-This is the foundation's simple matrix (keyword and kind rules, first match wins, a default
-department catches the rest). Every decision carries the rule and a one-line explanation.
-"""
+"""Routing matrix services: load and decide, edit rules (versioned in the audit log),
+apply industry presets, and "try it" without storing anything."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
+from django.db import transaction
+from django.db.models import Max
+from django.forms.models import model_to_dict
 from django_tenants.utils import tenant_context
 
-from accounts.models import Client
-from routing.models import Department, Priority, RoutingRule
+from accounts.audit.services import audit_record
+from accounts.models import Client, Role
+from config.errors import DomainError
+from mentions.models import Kind, Sentiment
+from routing.engine import Matrix, RoutingDecision, RoutingInput, RuleSpec
+from routing.models import Department, Priority, RoutingRule, Team
+from routing.presets import DEPARTMENTS, PRESETS
+from sources.query import QuerySyntaxError, parse
+
+__all__ = ["Matrix", "RoutingDecision", "RoutingInput", "routing_decide", "routing_matrix_load"]
 
 
-@dataclass(frozen=True, slots=True)
-class RoutingDecision:
-    department_id: int | None
-    rule_id: int | None
-    priority: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    id: int
-    name: str
-    department_id: int
-    department_name: str
-    priority: int
-    kinds: frozenset[str]
-    pattern: re.Pattern[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledMatrix:
-    rules: tuple[CompiledRule, ...]
-    default_department_id: int | None
-    default_department_name: str
-
-
-def routing_matrix_load() -> CompiledMatrix:
-    """Compile the current schema's enabled rules once per batch."""
-    compiled = []
-    for rule in RoutingRule.objects.filter(enabled=True).select_related("department"):
-        words = [word.strip() for word in rule.keywords if word.strip()]
-        pattern = (
-            re.compile(
-                r"(?<!\w)(" + "|".join(re.escape(word) for word in words) + r")(?!\w)",
-                re.IGNORECASE,
-            )
-            if words
-            else None
-        )
-        compiled.append(
-            CompiledRule(
-                id=rule.pk,
-                name=rule.name,
-                department_id=rule.department_id,
-                department_name=rule.department.name,
-                priority=rule.priority,
-                kinds=frozenset(rule.kinds),
-                pattern=pattern,
-            )
-        )
-    default = Department.objects.filter(is_default=True).first()
-    return CompiledMatrix(
-        rules=tuple(compiled),
-        default_department_id=default.pk if default else None,
-        default_department_name=default.name if default else "",
+def rule_spec(rule: RoutingRule) -> RuleSpec:
+    return RuleSpec(
+        id=rule.pk,
+        name=rule.name,
+        department_id=rule.department_id,
+        department_name=rule.department.name,
+        priority=rule.priority,
+        kinds=rule.kinds,
+        aspects=rule.aspects,
+        languages=rule.languages,
+        countries=rule.countries,
+        sentiments=rule.sentiments,
+        source_kinds=rule.source_kinds,
+        source_ids=rule.source_ids,
+        segments=rule.segments,
+        min_followers=rule.min_followers,
+        min_influence=rule.min_influence,
+        min_cluster_size=rule.min_cluster_size,
+        keywords=rule.keywords,
+        query=rule.query,
+        team_id=rule.team_id,
+        assignee_id=rule.assignee_id,
+        ignore=rule.ignore,
+        escalate=rule.escalate,
+        require_approval=rule.require_approval,
+        copy_to_id=rule.copy_to_id,
+        is_default=rule.is_default,
     )
 
 
-def routing_decide(*, text: str, kind: str, matrix: CompiledMatrix) -> RoutingDecision:
-    for rule in matrix.rules:
-        if kind in rule.kinds:
-            return RoutingDecision(
-                department_id=rule.department_id,
-                rule_id=rule.id,
-                priority=rule.priority,
-                reason=f'Rule "{rule.name}": kind is {kind} → {rule.department_name}',
-            )
-        if rule.pattern is not None:
-            match = rule.pattern.search(text)
-            if match:
-                return RoutingDecision(
-                    department_id=rule.department_id,
-                    rule_id=rule.id,
-                    priority=rule.priority,
-                    reason=(
-                        f'Rule "{rule.name}": text contains "{match.group(1)}" '
-                        f"→ {rule.department_name}"
-                    ),
-                )
-    if matrix.default_department_id is None:
-        return RoutingDecision(None, None, Priority.NORMAL, "No rule matched and no default.")
-    return RoutingDecision(
-        department_id=matrix.default_department_id,
-        rule_id=None,
-        priority=Priority.NORMAL,
-        reason=f"No rule matched → default department {matrix.default_department_name}",
+def routing_matrix_load() -> Matrix:
+    """Compile the current client's enabled rules (once per batch or request)."""
+    rules = RoutingRule.objects.filter(enabled=True).select_related("department")
+    fallback = Department.objects.filter(is_default=True).first()
+    return Matrix(
+        [rule_spec(rule) for rule in rules],
+        fallback_department_id=fallback.pk if fallback else None,
+        fallback_department_name=fallback.name if fallback else "",
     )
 
 
-DEFAULT_DEPARTMENTS = [
-    ("customer-care", "Customer care", True),
-    ("tech-support", "Tech support", False),
-    ("press", "Press / PR", False),
-    ("hr", "HR / Recruiting", False),
-    ("sales", "Sales", False),
-    ("legal", "Legal", False),
-]
+def routing_decide(*, item: RoutingInput, matrix: Matrix) -> RoutingDecision:
+    return matrix.decide(item)
 
-DEFAULT_RULES: list[tuple[str, list[str], list[str], str, int]] = [
-    ("Crisis and safety → Press / PR", [], ["crisis"], "press", Priority.URGENT),
-    (
-        "Press enquiries → Press / PR",
-        ["journalist", "press", "Presse", "Redaktion", "interview", "Anfrage der Presse"],
-        [],
-        "press",
-        Priority.HIGH,
-    ),
-    ("Jobs → HR", [], ["job"], "hr", Priority.NORMAL),
-    (
-        "App and website → Tech support",
-        [
-            "app",
-            "website",
-            "login",
-            "Anmeldung",
-            "Passwort",
-            "password",
-            "crash",
-            "Absturz",
-            "Fehlermeldung",
-            "error",
-            "WLAN",
-            "wifi",
-        ],
-        [],
-        "tech-support",
-        Priority.HIGH,
-    ),
-    (
-        "Buying → Sales",
-        ["price", "offer", "quote", "Angebot", "Preis", "Tarif", "Firmenkunden", "business plan"],
-        [],
-        "sales",
-        Priority.NORMAL,
-    ),
-    (
-        "Legal → Legal",
-        ["lawyer", "lawsuit", "Anwalt", "Klage", "Datenschutz", "GDPR", "DSGVO"],
-        [],
-        "legal",
-        Priority.HIGH,
-    ),
-]
+
+# --- editing ---------------------------------------------------------------------------
+
+RULE_FIELDS = (
+    "name",
+    "position",
+    "enabled",
+    "is_default",
+    "kinds",
+    "aspects",
+    "languages",
+    "countries",
+    "sentiments",
+    "source_kinds",
+    "source_ids",
+    "segments",
+    "min_followers",
+    "min_influence",
+    "min_cluster_size",
+    "keywords",
+    "query",
+    "department",
+    "team",
+    "assignee_id",
+    "priority",
+    "ignore",
+    "escalate",
+    "require_approval",
+    "copy_to",
+)
+SEGMENTS = ("mass_connector", "mass_maven", "regular")
+
+
+def _snapshot(rule: RoutingRule) -> dict[str, Any]:
+    data = model_to_dict(rule, fields=[*RULE_FIELDS, "version"])
+    return {
+        key: (list(value) if isinstance(value, tuple) else value) for key, value in data.items()
+    }
+
+
+def _validate(changes: Mapping[str, Any], *, client: Client | None) -> dict[str, Any]:
+    """Check rule fields; raise DomainError naming each bad field."""
+    from accounts.models import User
+    from accounts.selectors import membership_role_for, role_at_least
+
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    unknown = set(changes) - set(RULE_FIELDS)
+    for name in sorted(unknown):
+        errors[name] = ["unknown field"]
+
+    def choices(name: str, allowed: set[str]) -> None:
+        values = [str(v).strip().lower() for v in changes.get(name) or [] if str(v).strip()]
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            errors[name] = [f"unknown: {', '.join(bad)}; choose from {', '.join(sorted(allowed))}"]
+        clean[name] = values
+
+    for name in ("kinds", "sentiments", "segments"):
+        if name in changes:
+            allowed = {
+                "kinds": set(Kind.values),
+                "sentiments": set(Sentiment.values),
+                "segments": set(SEGMENTS),
+            }[name]
+            choices(name, allowed)
+    for name in ("aspects", "languages", "source_kinds", "keywords"):
+        if name in changes:
+            clean[name] = [str(v).strip() for v in changes[name] or [] if str(v).strip()]
+            if name in {"languages", "source_kinds"}:
+                clean[name] = [v.lower() for v in clean[name]]
+    if "countries" in changes:
+        countries = [str(v).strip().upper() for v in changes["countries"] or [] if str(v).strip()]
+        if any(len(c) != 2 or not c.isalpha() for c in countries):
+            errors["countries"] = ["use two-letter country codes (DE, AT, CH)"]
+        clean["countries"] = countries
+    if "source_ids" in changes:
+        try:
+            clean["source_ids"] = [int(v) for v in changes["source_ids"] or []]
+        except (TypeError, ValueError):
+            errors["source_ids"] = ["a list of source ids"]
+    if "query" in changes:
+        text = str(changes["query"] or "").strip()
+        if text:
+            try:
+                parse(text)
+            except QuerySyntaxError as exc:
+                errors["query"] = [str(exc)]
+        clean["query"] = text
+    if "name" in changes:
+        name = str(changes["name"] or "").strip()
+        if not name:
+            errors["name"] = ["required"]
+        clean["name"] = name[:200]
+    if "priority" in changes:
+        if changes["priority"] not in Priority.values:
+            errors["priority"] = [f"one of {Priority.values}"]
+        clean["priority"] = changes["priority"]
+    for name in ("department", "copy_to"):
+        if name in changes:
+            value = changes[name]
+            if value is None and name == "copy_to":
+                clean[name] = None
+                continue
+            department = (
+                value
+                if isinstance(value, Department)
+                else Department.objects.filter(pk=value).first()
+                if str(value).isdigit()
+                else Department.objects.filter(slug=value).first()
+            )
+            if department is None:
+                errors[name] = ["no such department"]
+            clean[name] = department
+    if "team" in changes:
+        team = changes["team"]
+        if team is not None and not isinstance(team, Team):
+            team = Team.objects.filter(pk=team).first() if str(team).isdigit() else None
+            if team is None:
+                errors["team"] = ["no such team"]
+        clean["team"] = team
+    if "assignee_id" in changes and changes["assignee_id"] is not None:
+        user = User.objects.filter(pk=changes["assignee_id"]).first()
+        role = membership_role_for(user=user, client=client) if user and client else None
+        if not role_at_least(role, Role.RESPONDER):
+            errors["assignee_id"] = ["not a responder of this client"]
+        clean["assignee_id"] = changes["assignee_id"]
+    elif "assignee_id" in changes:
+        clean["assignee_id"] = None
+    for name in ("min_followers", "min_cluster_size", "position"):
+        if name in changes:
+            value = changes[name]
+            if value is not None and (not isinstance(value, int) or value < 0):
+                errors[name] = ["a whole number ≥ 0"]
+            clean[name] = value
+    if "min_influence" in changes:
+        value = changes["min_influence"]
+        if value is not None and not isinstance(value, int | float):
+            errors["min_influence"] = ["a number"]
+        clean["min_influence"] = value
+    for name in ("enabled", "is_default", "ignore", "escalate", "require_approval"):
+        if name in changes:
+            clean[name] = bool(changes[name])
+    if errors:
+        raise DomainError("The rule has invalid fields.", fields=errors)
+    return clean
+
+
+def _check_team(rule: RoutingRule) -> None:
+    if rule.team is not None and rule.team.department_id != rule.department_id:
+        raise DomainError(
+            "The team belongs to another department.", fields={"team": ["wrong department"]}
+        )
+
+
+@transaction.atomic
+def rule_create(*, data: Mapping[str, Any], by: Any, client: Client | None = None) -> RoutingRule:
+    clean = _validate(data, client=client)
+    if clean.get("department") is None:
+        raise DomainError("A rule needs a department.", fields={"department": ["required"]})
+    if "position" not in clean or clean["position"] is None:
+        last = RoutingRule.objects.filter(is_default=False).aggregate(m=Max("position"))["m"]
+        clean["position"] = (last or 0) + 10
+    if clean.get("is_default"):
+        RoutingRule.objects.filter(is_default=True).update(is_default=False)
+    rule = RoutingRule(**clean)
+    _check_team(rule)
+    rule.save()
+    audit_record(
+        actor=by,
+        action="rule.created",
+        target_type="rule",
+        target_id=rule.pk,
+        summary=f'Created rule "{rule.name}"',
+        after=_snapshot(rule),
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_update(
+    *, rule: RoutingRule, changes: Mapping[str, Any], by: Any, client: Client | None = None
+) -> RoutingRule:
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    before = _snapshot(rule)
+    clean = _validate(changes, client=client)
+    if clean.get("department", rule.department) is None:
+        raise DomainError("A rule needs a department.", fields={"department": ["required"]})
+    for name, value in clean.items():
+        setattr(rule, name, value)
+    _check_team(rule)
+    after = _snapshot(rule)
+    if after == before:
+        return rule
+    if clean.get("is_default"):
+        RoutingRule.objects.filter(is_default=True).exclude(pk=rule.pk).update(is_default=False)
+    rule.version += 1
+    rule.save()
+    changed = sorted(key for key in after if after[key] != before.get(key))
+    audit_record(
+        actor=by,
+        action="rule.updated",
+        target_type="rule",
+        target_id=rule.pk,
+        summary=f'Changed rule "{rule.name}" (v{rule.version}): {", ".join(changed)}',
+        before=before,
+        after=_snapshot(rule),
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, rule: RoutingRule, by: Any) -> None:
+    before = _snapshot(rule)
+    rule_id, name = rule.pk, rule.name
+    rule.delete()
+    audit_record(
+        actor=by,
+        action="rule.deleted",
+        target_type="rule",
+        target_id=rule_id,
+        summary=f'Deleted rule "{name}"',
+        before=before,
+    )
+
+
+@transaction.atomic
+def rules_reorder(*, rule_ids: list[int], by: Any) -> None:
+    """Put the rules in the given order (positions 10, 20, …); others keep theirs after."""
+    rules = {rule.pk: rule for rule in RoutingRule.objects.select_for_update()}
+    unknown = [rule_id for rule_id in rule_ids if rule_id not in rules]
+    if unknown:
+        raise DomainError("Unknown rules.", fields={"rule_ids": [str(i) for i in unknown]})
+    before = {rule_id: rules[rule_id].position for rule_id in rule_ids}
+    for index, rule_id in enumerate(rule_ids):
+        RoutingRule.objects.filter(pk=rule_id).update(position=(index + 1) * 10)
+    audit_record(
+        actor=by,
+        action="rule.reordered",
+        target_type="matrix",
+        target_id=None,
+        summary="Reordered rules: " + ", ".join(rules[i].name for i in rule_ids)[:400],
+        before=before,
+        after={rule_id: (i + 1) * 10 for i, rule_id in enumerate(rule_ids)},
+    )
+
+
+@transaction.atomic
+def routing_apply_preset(*, preset: str, by: Any, replace: bool = True) -> list[RoutingRule]:
+    """Create the preset's departments (if missing) and its rules (replacing the current
+    rules unless `replace` is False). Recorded in the audit log."""
+    if preset not in PRESETS:
+        raise DomainError(f"No preset {preset!r}", fields={"preset": list(PRESETS)})
+    departments = {}
+    for slug, name in DEPARTMENTS.items():
+        departments[slug], _ = Department.objects.get_or_create(
+            slug=slug, defaults={"name": name, "is_default": slug == "customer-care"}
+        )
+    if not Department.objects.filter(is_default=True).exists():
+        Department.objects.filter(slug="customer-care").update(is_default=True)
+    before = [_snapshot(rule) for rule in RoutingRule.objects.all()]
+    if replace:
+        RoutingRule.objects.all().delete()
+    created = []
+    for index, row in enumerate(PRESETS[preset]["rules"]):
+        data = dict(row)
+        data["department"] = departments[data["department"]]
+        if "copy_to" in data:
+            data["copy_to"] = departments[data["copy_to"]]
+        data.setdefault("position", (index + 1) * 10)
+        created.append(RoutingRule.objects.create(**data))
+    audit_record(
+        actor=by,
+        action="matrix.preset_applied",
+        target_type="matrix",
+        target_id=None,
+        summary=f"Applied the {PRESETS[preset]['label']} matrix ({len(created)} rules)",
+        before=before,
+        after=[_snapshot(rule) for rule in created],
+    )
+    return created
 
 
 def routing_seed_defaults(*, client: Client) -> None:
-    """Give a new client departments and a starter matrix they can edit (idempotent)."""
+    """Give a new client departments and the general matrix (idempotent)."""
     with tenant_context(client):
-        departments = {}
-        for slug, name, is_default in DEFAULT_DEPARTMENTS:
-            departments[slug], _ = Department.objects.get_or_create(
-                slug=slug, defaults={"name": name, "is_default": is_default}
-            )
         if RoutingRule.objects.exists():
             return
-        RoutingRule.objects.bulk_create(
-            RoutingRule(
-                position=(index + 1) * 10,
-                name=name,
-                keywords=keywords,
-                kinds=kinds,
-                department=departments[target],
-                priority=priority,
-            )
-            for index, (name, keywords, kinds, target, priority) in enumerate(DEFAULT_RULES)
-        )
+        routing_apply_preset(preset="general", by=None)
+
+
+def routing_try(*, item: RoutingInput) -> RoutingDecision:
+    """Which rule fires for `item`, and why; nothing is stored."""
+    return routing_matrix_load().decide(item)

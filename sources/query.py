@@ -653,8 +653,20 @@ class CompiledQuery:
     def matches(self, doc: QueryDocument) -> bool:
         return self._match(_Doc(doc))
 
+    def matches_prepared(self, prepared: PreparedDocument) -> bool:
+        """Match a document prepared once with `prepare_document` (many queries, one doc)."""
+        return self._match(prepared)
+
     def __repr__(self) -> str:
         return f"CompiledQuery({query_to_string(self.query)!r})"
+
+
+PreparedDocument = _Doc
+
+
+def prepare_document(doc: QueryDocument) -> PreparedDocument:
+    """Fold and tokenize `doc` once, for matching it against many compiled queries."""
+    return _Doc(doc)
 
 
 def compile_query(query: str | Query) -> CompiledQuery:

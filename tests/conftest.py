@@ -26,7 +26,12 @@ from sources.models import Source
 from sources.services import signature_compute, source_create
 
 PASSWORD = "correct horse battery"
-TENANT_TABLES = ("mentions_mention", "mentions_author", "sources_ingestbatch")
+TENANT_TABLES = (
+    "mentions_mention",
+    "mentions_author",
+    "sources_ingestbatch",
+    "audit_auditentry",
+)
 
 
 @dataclass
