@@ -113,9 +113,9 @@ def bench_live(base_url: str, slug: str, count: int) -> None:
     import asyncio
 
     from django_tenants.utils import tenant_context
-    from push_to_inbox import bench_token, percentile, run_until
 
     from accounts.models import Client, Membership, Role
+    from bench.push_to_inbox import bench_token, percentile, run_until
     from routing.services import rule_create, rule_delete
 
     client = Client.objects.get(slug=slug)
@@ -156,7 +156,6 @@ def main() -> None:
     args = parser.parse_args()
     bench_decisions(args.count, args.seed)
     if args.live:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         bench_live(args.base_url, args.client, 100)
 
 

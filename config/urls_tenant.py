@@ -11,6 +11,7 @@ from frontend.views import mention_action, mention_detail
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
     path("", include("mentions.api.urls")),
+    path("", include("routing.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),

@@ -60,7 +60,8 @@ class Mention(models.Model):
     external_id = models.CharField(max_length=300)
     url = models.URLField(max_length=2000, blank=True)
     # The URL in one spelling (no tracking parameters, no fragment): the same page reached
-    # through two sources is stored once.
+    # through two different sources is stored once. Within one source items may share a URL
+    # (reviews on one product page, comments pushed with their article's URL).
     canonical_url = models.CharField(max_length=2000, blank=True)
     text = models.TextField()
     published_at = models.DateTimeField()
@@ -109,11 +110,6 @@ class Mention(models.Model):
             models.UniqueConstraint(
                 fields=["source", "external_id"], name="mention_source_external_id"
             ),
-            models.UniqueConstraint(
-                fields=["canonical_url"],
-                condition=~models.Q(canonical_url=""),
-                name="mention_canonical_url",
-            ),
         ]
         indexes = [
             # The inbox: newest first, optionally by status and department.
@@ -123,6 +119,11 @@ class Mention(models.Model):
             models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
             models.Index(fields=["published_at"], name="mention_published"),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
+            models.Index(
+                fields=["canonical_url"],
+                condition=~models.Q(canonical_url=""),
+                name="mention_canonical_url",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.audit.services import audit_record
 from accounts.models import Role, User
 from config.errors import DomainError
 from config.tenancy import current_client
@@ -65,8 +66,7 @@ FROM unnest(
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval)
 ORDER BY external_id
--- Either unique key: (source, external_id), or the canonical URL across sources.
-ON CONFLICT DO NOTHING
+ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id
 """
 
@@ -87,7 +87,9 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
     unique: dict[str, dict[str, Any]] = {}
     for item in items:
         unique.setdefault(item["external_id"], item)
-    ordered = sorted(unique.values(), key=lambda item: item["external_id"])
+    ordered = _drop_seen_elsewhere(
+        sorted(unique.values(), key=lambda item: item["external_id"]), source=source
+    )
     if not ordered:
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
@@ -191,6 +193,24 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
     )
 
 
+def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list[dict[str, Any]]:
+    """Leave out items whose page another source has already brought in (same canonical
+    URL). Items of one source that share a URL are all kept."""
+    urls = {canonical_url(item.get("url", "")) for item in items} - {""}
+    if not urls:
+        return items
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT canonical_url FROM mentions_mention "
+            "WHERE canonical_url = ANY(%s) AND source_id <> %s",
+            [list(urls), source.pk],
+        )
+        seen = {row[0] for row in cursor.fetchall()}
+    if not seen:
+        return items
+    return [item for item in items if canonical_url(item.get("url", "")) not in seen]
+
+
 def _initial_status(decision: RoutingDecision) -> str:
     if decision.ignore:
         return Status.IGNORED
@@ -230,6 +250,7 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
                 f"{assignee.display_name} cannot take mentions in this client.",
                 fields={"assignee": ["not a responder of this client"]},
             )
+    before = {"assignee_id": mention.assignee_id, "status": mention.status}
     mention.assignee = assignee
     fields = ["assignee"]
     if assignee is not None and mention.status == Status.NEW:
@@ -238,6 +259,16 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
     elif assignee is None and mention.status == Status.ASSIGNED:
         mention.status = Status.NEW
         fields.append("status")
+    whom = assignee.display_name if assignee else "nobody"
+    audit_record(
+        actor=by,
+        action="mention.assigned",
+        target_type="mention",
+        target_id=mention.pk,
+        summary=f"Assigned mention {mention.pk} to {whom}",
+        before=before,
+        after={"assignee_id": mention.assignee_id, "status": mention.status},
+    )
     return _mention_save(mention, fields)
 
 
@@ -246,6 +277,7 @@ def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
     if status not in Status.values:
         raise DomainError(f"Unknown status {status!r}", fields={"status": ["invalid choice"]})
     mention = _mention_lock(mention)
+    before = {"status": mention.status}
     mention.status = status
     fields = ["status"]
     if status == Status.RESOLVED:
@@ -254,4 +286,14 @@ def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
     elif mention.resolved_at is not None:
         mention.resolved_at = None
         fields.append("resolved_at")
+    if before["status"] != status:
+        audit_record(
+            actor=by,
+            action="mention.status",
+            target_type="mention",
+            target_id=mention.pk,
+            summary=f"Set mention {mention.pk} from {before['status']} to {status}",
+            before=before,
+            after={"status": status},
+        )
     return _mention_save(mention, fields)

@@ -215,3 +215,12 @@ def test_a_batch_that_keeps_failing_is_given_up_after_five_attempts(world, in_ac
     batch = IngestBatch.objects.get(pk=batch_id)
     assert batch.status == "failed" and "poisoned" in batch.error
     assert ingest_batch_process(batch_id=batch_id) is None
+
+
+def test_items_of_one_source_may_share_a_url(world):
+    """Comments pushed with their article's URL are distinct mentions, not duplicates."""
+    items = [mention_item(url="https://blog.example/post?utm_source=x") for _ in range(3)]
+    push(api_client(world.acme), world.acme, {"mentions": items})
+    connection.set_tenant(world.acme.client)
+    process_pending()
+    assert Mention.objects.filter(canonical_url="https://blog.example/post").count() == 3

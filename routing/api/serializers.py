@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from routing.models import Department, RoutingRule, Team
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ("id", "slug", "name", "is_default")
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ("id", "slug", "name", "department_id")
+
+
+def _list(child: serializers.Field) -> serializers.ListField:
+    return serializers.ListField(child=child, required=False)
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    department: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    copy_to: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = (
+            "id",
+            "position",
+            "name",
+            "enabled",
+            "is_default",
+            "kinds",
+            "aspects",
+            "languages",
+            "countries",
+            "sentiments",
+            "source_kinds",
+            "source_ids",
+            "segments",
+            "min_followers",
+            "min_influence",
+            "min_cluster_size",
+            "keywords",
+            "query",
+            "department",
+            "team",
+            "assignee_id",
+            "priority",
+            "ignore",
+            "escalate",
+            "require_approval",
+            "copy_to",
+            "version",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class RuleWriteSerializer(serializers.Serializer):
+    """Every field optional on PATCH; the service validates values and reports each field."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    position = serializers.IntegerField(min_value=0, required=False)
+    enabled = serializers.BooleanField(required=False)
+    is_default = serializers.BooleanField(required=False)
+    kinds = _list(serializers.CharField(max_length=20))
+    aspects = _list(serializers.CharField(max_length=60))
+    languages = _list(serializers.CharField(max_length=8))
+    countries = _list(serializers.CharField(max_length=2))
+    sentiments = _list(serializers.CharField(max_length=10))
+    source_kinds = _list(serializers.CharField(max_length=20))
+    source_ids = _list(serializers.IntegerField())
+    segments = _list(serializers.CharField(max_length=20))
+    min_followers = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    min_influence = serializers.FloatField(required=False, allow_null=True)
+    min_cluster_size = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    keywords = _list(serializers.CharField(max_length=100))
+    query = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    department = serializers.CharField(required=False, help_text="Department slug")
+    team = serializers.IntegerField(required=False, allow_null=True)
+    assignee_id = serializers.IntegerField(required=False, allow_null=True)
+    priority = serializers.IntegerField(required=False, min_value=1, max_value=4)
+    ignore = serializers.BooleanField(required=False)
+    escalate = serializers.BooleanField(required=False)
+    require_approval = serializers.BooleanField(required=False)
+    copy_to = serializers.CharField(required=False, allow_null=True, help_text="Department slug")
+
+
+class ReorderSerializer(serializers.Serializer):
+    rule_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class TryAuthorSerializer(serializers.Serializer):
+    handle = serializers.CharField(max_length=200, required=False, default="")
+    followers = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, default=0
+    )
+
+
+class TrySerializer(serializers.Serializer):
+    """A mention to route without storing it. Missing triage fields are triaged from text."""
+
+    text = serializers.CharField(max_length=200_000, trim_whitespace=False)
+    kind = serializers.CharField(max_length=20, required=False)
+    language = serializers.CharField(max_length=8, required=False)
+    sentiment = serializers.CharField(max_length=10, required=False)
+    aspects = _list(serializers.CharField(max_length=60))
+    country = serializers.CharField(max_length=2, required=False, default="")
+    author = TryAuthorSerializer(required=False)
+    source_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class TryResultSerializer(serializers.Serializer):
+    triage = serializers.DictField()
+    rule = serializers.DictField(allow_null=True)
+    department = DepartmentSerializer(allow_null=True)
+    team_id = serializers.IntegerField(allow_null=True)
+    assignee_id = serializers.IntegerField(allow_null=True)
+    priority = serializers.IntegerField()
+    reason = serializers.CharField()
+    actions = serializers.DictField()
+
+
+class PresetSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    rules = serializers.IntegerField()
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    actor_name = serializers.CharField()
+    action = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField(allow_null=True)
+    summary = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
