@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.views import mention_action, mention_detail
 
@@ -23,6 +24,11 @@ urlpatterns = [
     *common,
     path("mentions/<int:pk>/", mention_detail, name="mention-detail"),
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
+    path("routing/", routing_page, name="routing"),
+    path("routing/rules/new", rule_edit, name="rule-new"),
+    path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),
+    path("routing/presets", preset_apply, name="preset-apply"),
+    path("audit/", audit_page, name="audit"),
     path("sources/", sources_page, name="sources"),
     path("sources/new", source_new, name="source-new"),
     path("sources/<int:pk>/action", source_action, name="source-action"),

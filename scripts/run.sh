@@ -19,6 +19,8 @@ LOTSE_DB_CONN_MAX_AGE=60 $BIN/celery -A config worker -Q ingest,triage,notify,re
 pids+=($!)
 $BIN/celery -A config beat -l WARNING --schedule var/celerybeat-schedule &
 pids+=($!)
+LOTSE_DB_CONN_MAX_AGE=60 $BIN/python manage.py listen_streams &
+pids+=($!)
 $BIN/python manage.py demo_stream --base-url "http://127.0.0.1:${LOTSE_PORT:-8000}" &
 pids+=($!)
 echo "[run] web, worker, beat and demo stream are running. Open http://localhost:${LOTSE_PORT:-8000}/ — Ctrl-C stops everything."

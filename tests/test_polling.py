@@ -234,3 +234,13 @@ def test_backfill_refuses_an_empty_range_and_push_sources(world, in_acme, server
             source=world.acme.source, since=timezone.now() - timedelta(days=1), until=timezone.now()
         )
     assert not BackfillJob.objects.exists()
+
+
+def test_a_poll_keeps_the_stream_listeners_resume_position(in_acme, server):
+    server.add("GET", "/feed", body=feed(*ENTRIES))
+    source = rss_source(server)
+    Source.objects.filter(pk=source.pk).update(cursor={"jetstream_time_us": 1725911162329308})
+    source_poll(source_id=source.pk)
+    source.refresh_from_db()
+    assert source.cursor["jetstream_time_us"] == 1725911162329308
+    assert source.cursor["newest"]  # the poll's own position

@@ -60,6 +60,8 @@ class BlueskyConnector(Connector):
         "query": "Search query (default: the listening queries)",
         "profiles": "Look up the authors' follower counts (one request per 25 authors)",
         "pds": f"Where to sign in when a handle and app password are given (default {DEFAULT_PDS})",
+        "jetstream": "Jetstream address for live posts, e.g. wss://jetstream2.us-east.bsky.network"
+        " (optional; `manage.py listen_streams` keeps it open)",
     }
     credential_fields = {
         "identifier": "Handle or e-mail to sign in with (optional, recommended for search)",
@@ -80,9 +82,15 @@ class BlueskyConnector(Connector):
         elif len(query) > 1000:
             errors["query"] = "at most 1,000 characters"
         profiles = _flag(config, "profiles", default=True, errors=errors)
+        jetstream = str(config.get("jetstream") or "").strip()
+        if jetstream and not jetstream.startswith(("ws://", "wss://")):
+            errors["jetstream"] = "a ws:// or wss:// Jetstream address"
         if errors:
             raise ConfigError(errors)
-        return {"service": service, "pds": pds, "query": query.strip(), "profiles": profiles}
+        cleaned = {"service": service, "pds": pds, "query": query.strip(), "profiles": profiles}
+        if jetstream:
+            cleaned["jetstream"] = jetstream
+        return cleaned
 
     def search_query(self) -> str:
         """The configured query, else the listening queries' native query, else their terms."""

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Func, JSONField, Q, Value
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from config.errors import DomainError
@@ -187,7 +188,7 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
                 with transaction.atomic():
                     stored, _ = _page_store(source=source, page=page, queries=queries, window=None)
                     Source.objects.filter(pk=source.pk).update(
-                        cursor=page.cursor,
+                        cursor=_cursor_keeping_stream_position(page.cursor),
                         items_fetched=F("items_fetched") + stored.fetched,
                         last_item_errors=stored.rejected[:20],
                     )
@@ -207,6 +208,28 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
     _poll_finish(source=source, failure=failure, retry_after=retry_after)
     outcome.error = failure
     return outcome
+
+
+# Cursor keys owned by a stream listener (sources.streaming); a poll must not reset them.
+STREAM_CURSOR_KEYS = ("jetstream_time_us",)
+
+
+def _cursor_keeping_stream_position(cursor: dict[str, Any]) -> Any:
+    """The page's cursor, plus the stream listener's position as stored right now (read in
+    the UPDATE itself, so a listener writing at the same time is not overwritten)."""
+    expression: Any = Value(cursor, output_field=JSONField())
+    for key in STREAM_CURSOR_KEYS:
+        expression = Func(
+            expression,
+            Func(
+                Func(Value(key), KeyTransform(key, "cursor"), function="jsonb_build_object"),
+                function="jsonb_strip_nulls",
+            ),
+            function="",
+            arg_joiner=" || ",
+            output_field=JSONField(),
+        )
+    return expression
 
 
 def _poll_finish(*, source: Source, failure: str, retry_after: float | None) -> None:

@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Client, Membership, Role, User
 from accounts.services import agency_ensure, client_create, client_domain, user_create_or_update
 from config.errors import DomainError
+from routing.services import routing_apply_preset
 from sources.demo_content import DEMO_CLIENTS
 from sources.models import Source, SourceKind
 from sources.services import source_create
@@ -45,6 +46,10 @@ DEFAULT_STAFF = [
     ("tech", Role.RESPONDER, "Demo Tech"),
     ("viewer", Role.VIEWER, "Demo Viewer"),
 ]
+
+
+# Each demo client starts from its industry's routing matrix.
+DEMO_PRESETS = {"nordbahn": "transport", "brightcell": "telecom"}
 
 
 def demo_staff(slug: str) -> list[tuple[str, str, str]]:
@@ -96,6 +101,10 @@ class Command(BaseCommand):
         except Exception:
             self.stderr.write(migration_log.getvalue())
             raise
+        preset = DEMO_PRESETS.get(slug)
+        if preset:
+            with tenant_context(client):
+                routing_apply_preset(preset=preset, by=None)
         self._done(f"Created client {name} at http://{client_domain(slug)}:{PORT}/")
         return client
 
