@@ -7,11 +7,13 @@ commits, chunked so one channel-layer message stays well under a megabyte.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,9 @@ def live_send_on_commit(*, client_id: int, events: list[dict[str, Any]]) -> None
     if not events:
         return
     group = client_group(client_id)
-    transaction.on_commit(lambda: _send(group, events))
+    # Plain JSON types only: the channel layer's msgpack knows no datetimes or decimals.
+    plain = json.loads(json.dumps(events, cls=DjangoJSONEncoder))
+    transaction.on_commit(lambda: _send(group, plain))
 
 
 def _size(event: dict[str, Any]) -> int:

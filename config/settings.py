@@ -137,7 +137,13 @@ CELERY_TASK_DEFAULT_QUEUE = "ingest"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+LOTSE_SLA_CHECK_SECONDS = env_int("LOTSE_SLA_CHECK_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
+    "sla-check": {
+        "task": "routing.sla_check_all_clients",
+        "schedule": float(LOTSE_SLA_CHECK_SECONDS),
+        "options": {"queue": "notify"},
+    },
     "poll-due-sources": {
         "task": "sources.poll_due_all_clients",
         "schedule": 15.0,
@@ -173,7 +179,15 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env_str("LOTSE_CHANNELS_REDIS_URL", REDIS_URL)],
+            # redis-py 8 reads with a 5 s socket timeout by default, which aborts the layer's
+            # 5 s blocking BZPOPMIN and drops every idle websocket (channels_redis#422).
+            "hosts": [
+                {
+                    "address": env_str("LOTSE_CHANNELS_REDIS_URL", REDIS_URL),
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 5,
+                }
+            ],
             "capacity": 1000,
             "expiry": 60,
         },

@@ -42,8 +42,15 @@ LIST_FIELDS = (
 )
 INT_FIELDS = ("min_followers", "min_cluster_size", "position")
 BOOL_FIELDS = ("enabled", "ignore", "escalate", "require_approval")
-FORM_FIELDS = {*LIST_FIELDS, "name", "query", "min_followers", "department", "assignee_id",
-               "__all__"}
+FORM_FIELDS = {
+    *LIST_FIELDS,
+    "name",
+    "query",
+    "min_followers",
+    "department",
+    "assignee_id",
+    "__all__",
+}
 
 
 def _conditions(rule: RoutingRule) -> list[str]:
@@ -168,7 +175,8 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "rule": rule,
         "values": values,
         "errors": errors,
-        "general_errors": errors.get("__all__", []) + [
+        "general_errors": errors.get("__all__", [])
+        + [
             f"{field}: {', '.join(problems)}"
             for field, problems in errors.items()
             if field not in FORM_FIELDS

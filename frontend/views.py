@@ -106,7 +106,14 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
             mention_assign(mention=mention, assignee=request.user, by=request.user)  # type: ignore[arg-type]
         elif action == "unassign":
             mention_assign(mention=mention, assignee=None, by=request.user)  # type: ignore[arg-type]
-        elif action in {Status.RESOLVED, Status.NEW, Status.WAITING, Status.IGNORED}:
+        elif action in {
+            Status.RESOLVED,
+            Status.NEW,
+            Status.WAITING,
+            Status.IGNORED,
+            Status.ASSIGNED,
+            Status.RESPONDED,
+        }:
             mention_set_status(mention=mention, status=action, by=request.user)  # type: ignore[arg-type]
         else:
             return HttpResponse("Unknown action", status=400, content_type="text/plain")

@@ -55,6 +55,13 @@ class Status(models.TextChoices):
     IGNORED = "ignored", "Ignored"
 
 
+class SlaState(models.TextChoices):
+    OK = "ok", "On time"
+    WARNING = "warning", "Due soon"
+    BREACHED = "breached", "Breached"
+    MET = "met", "Met"
+
+
 class Mention(models.Model):
     source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="+")
     external_id = models.CharField(max_length=300)
@@ -105,6 +112,19 @@ class Mention(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    # SLA clock (business time of the policy), paused while waiting on the customer.
+    sla_policy = models.ForeignKey(
+        "routing.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_state = models.CharField(
+        max_length=10, choices=SlaState.choices, default=SlaState.OK, db_index=True
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -118,6 +138,12 @@ class Mention(models.Model):
             models.Index(fields=["department", "status", "-id"], name="mention_inbox_dept"),
             models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
             models.Index(fields=["published_at"], name="mention_published"),
+            # The SLA check: open mentions by their next due time.
+            models.Index(
+                fields=["first_response_due"],
+                condition=models.Q(first_response_at__isnull=True, sla_paused_at__isnull=True),
+                name="mention_sla_due",
+            ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             models.Index(
                 fields=["canonical_url"],

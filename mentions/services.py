@@ -19,6 +19,7 @@ from mentions.models import Mention, Status
 from mentions.triage import triage_text
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
+from routing.services.sla import SlaPolicies, mention_sla_on_status, sla_dues, sla_policies_load
 from sources.connectors.text import canonical_url
 from sources.models import Source
 
@@ -51,20 +52,23 @@ INSERT INTO mentions_mention
     (source_id, external_id, url, canonical_url, text, published_at, received_at, author_id,
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
      routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
-     copied_to, requires_approval, aspects, country)
+     copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
+     resolution_due, sla_state)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
        CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
-       requires_approval, '{}'::varchar[], ''
+       requires_approval, '{}'::varchar[], '', sla_policy_id, first_response_due,
+       resolution_due, 'ok'
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
     %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
-    %s::bigint[], %s::boolean[]
+    %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
-       routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval)
+       routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
+       sla_policy_id, first_response_due, resolution_due)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id
@@ -128,7 +132,8 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 followers_now[handle] = author_followers
 
         matrix = routing_matrix_load()
-        columns: list[list[Any]] = [[] for _ in range(21)]
+        policies = sla_policies_load()
+        columns: list[list[Any]] = [[] for _ in range(24)]
         for item in ordered:
             triage = triage_text(item["text"], language=item.get("language", ""))
             handle = item["author"]["handle"]
@@ -167,6 +172,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 decision.assignee_id,
                 decision.copy_to_id,
                 decision.require_approval,
+                *_sla_columns(decision, policies=policies, now=now),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
@@ -209,6 +215,19 @@ def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list
     if not seen:
         return items
     return [item for item in items if canonical_url(item.get("url", "")) not in seen]
+
+
+def _sla_columns(
+    decision: RoutingDecision, *, policies: SlaPolicies, now: datetime
+) -> tuple[int | None, datetime | None, datetime | None]:
+    """The SLA policy and due times of a newly routed mention (none for ignored ones)."""
+    policy = policies.get(decision.sla_policy_id)
+    if policy is None or decision.ignore:
+        return None, None, None
+    first, resolution = sla_dues(
+        policies=policies, policy=policy, priority=decision.priority, start=now
+    )
+    return policy.pk, first, resolution
 
 
 def _initial_status(decision: RoutingDecision) -> str:
@@ -278,8 +297,11 @@ def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
         raise DomainError(f"Unknown status {status!r}", fields={"status": ["invalid choice"]})
     mention = _mention_lock(mention)
     before = {"status": mention.status}
+    fields = mention_sla_on_status(
+        mention=mention, old=mention.status, new=status, now=timezone.now()
+    )
     mention.status = status
-    fields = ["status"]
+    fields.append("status")
     if status == Status.RESOLVED:
         mention.resolved_at = timezone.now()
         fields.append("resolved_at")

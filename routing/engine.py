@@ -51,6 +51,7 @@ class RoutingDecision:
     escalate: bool = False
     require_approval: bool = False
     copy_to_id: int | None = None
+    sla_policy_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class RuleSpec:
     require_approval: bool = False
     copy_to_id: int | None = None
     is_default: bool = False
+    sla_policy_id: int | None = None
 
 
 def _set(values: Iterable[str]) -> frozenset[str] | None:
@@ -283,4 +285,5 @@ def _decision(rule: CompiledRule, item: RoutingInput, keyword: str | None) -> Ro
         escalate=spec.escalate,
         require_approval=spec.require_approval,
         copy_to_id=spec.copy_to_id,
+        sla_policy_id=spec.sla_policy_id,
     )

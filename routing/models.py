@@ -4,6 +4,44 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
+
+
+def _default_hours() -> dict[str, list[str]]:
+    return {day: ["08:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def _default_first_response() -> dict[str, int]:
+    # Minutes of business time per priority (1 low … 4 urgent).
+    return {"1": 480, "2": 240, "3": 60, "4": 15}
+
+
+def _default_resolution() -> dict[str, int]:
+    return {"1": 5 * 540, "2": 3 * 540, "3": 540, "4": 240}
+
+
+class SlaPolicy(models.Model):
+    """Response and resolution targets in business time, in the client's time zone."""
+
+    name = models.CharField(max_length=100)
+    timezone = models.CharField(max_length=60, default="Europe/Berlin")
+    hours = models.JSONField(default=_default_hours)
+    holidays = ArrayField(models.DateField(), default=list, blank=True)
+    first_response_minutes = models.JSONField(default=_default_first_response)
+    resolution_minutes = models.JSONField(default=_default_resolution)
+    warn_before_minutes = models.PositiveIntegerField(default=15)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="sla_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Department(models.Model):
@@ -12,6 +50,8 @@ class Department(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="Receives every mention no rule claims."
     )
+    # Users live in the public schema: the lead is notified when an SLA breaks.
+    lead_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ("name",)
@@ -87,6 +127,9 @@ class RoutingRule(models.Model):
     )
     assignee_id = models.BigIntegerField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    sla_policy = models.ForeignKey(
+        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="rules"
+    )
 
     # Actions.
     ignore = models.BooleanField(default=False, help_text="Mark matching mentions ignored.")
@@ -116,3 +159,19 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Notification(models.Model):
+    """An in-app notice for one person (SLA warnings and breaches; later @mentions)."""
+
+    user_id = models.BigIntegerField(db_index=True)
+    text = models.CharField(max_length=500)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return self.text

@@ -114,3 +114,20 @@ def test_events_reach_only_the_clients_own_sockets(live_db):
     assert received[0] == received[1]
     assert received[0]["mention"]["text"] == "for acme only"
     assert nothing_for_globex
+
+
+def test_an_idle_channel_layer_receive_waits_instead_of_timing_out(live_db):
+    """redis-py 8 defaults to a 5 s socket timeout that kills the layer's blocking pop."""
+    import time
+
+    from channels.layers import get_channel_layer
+
+    async def scenario() -> float:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), timeout=6.5)
+        return time.monotonic() - started
+
+    assert async_to_sync(scenario)() >= 6

@@ -37,6 +37,7 @@ class MentionSerializer(serializers.ModelSerializer):
     department = DepartmentRefSerializer(allow_null=True)
     assignee = PersonSerializer(allow_null=True)
     routing = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Mention
@@ -61,8 +62,21 @@ class MentionSerializer(serializers.ModelSerializer):
             "assignee",
             "updated_at",
             "resolved_at",
+            "sla",
         )
         read_only_fields: tuple[str, ...] = fields
+
+    def get_sla(self, mention: Mention) -> dict[str, Any]:
+        def iso(value: Any) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "state": mention.sla_state,
+            "first_response_due": iso(mention.first_response_due),
+            "resolution_due": iso(mention.resolution_due),
+            "first_response_at": iso(mention.first_response_at),
+            "paused": mention.sla_paused_at is not None,
+        }
 
     def get_routing(self, mention: Mention) -> dict[str, Any]:
         return {"rule_id": mention.routing_rule_id, "reason": mention.routing_reason}

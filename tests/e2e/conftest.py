@@ -79,6 +79,23 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
         stdout=web_log.open("w"),
         stderr=subprocess.STDOUT,
     )
+    beat_log = ARTIFACTS / "celery-beat.log"
+    beat = subprocess.Popen(
+        [
+            str(bin_dir / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(ARTIFACTS / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env={**env, "LOTSE_SLA_CHECK_SECONDS": "1"},
+        stdout=beat_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     worker = subprocess.Popen(
         [
             str(bin_dir / "celery"),
@@ -117,9 +134,9 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
         _wait_for(lambda: "ready." in worker_log.read_text(), "celery worker", 60, [worker_log])
         yield LiveStack(port=port, base_url=f"http://127.0.0.1:{port}")
     finally:
-        for process in (web, worker):
+        for process in (web, worker, beat):
             process.terminate()
-        for process in (web, worker):
+        for process in (web, worker, beat):
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:

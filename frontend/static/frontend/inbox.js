@@ -56,6 +56,13 @@
     tr.appendChild(el("td", "dept", m.department ? m.department.name : "—"));
     td = el("td", "status");
     td.appendChild(el("span", "badge status", statusLabels[m.status] || m.status));
+    if (m.sla && m.sla.first_response_due && !m.sla.first_response_at) {
+      td.appendChild(document.createElement("br"));
+      var sla = el("span", "sla sla-" + m.sla.state);
+      sla.dataset.due = m.sla.first_response_due;
+      sla.dataset.paused = m.sla.paused ? "1" : "";
+      td.appendChild(sla);
+    }
     tr.appendChild(td);
     tr.appendChild(el("td", "assignee", m.assignee ? m.assignee.name : "—"));
     return tr;
@@ -85,6 +92,7 @@
       rows.insertBefore(row, before);
       row.classList.add("arrived");
     }
+    window.LotseLive.refreshTimers(row);
     refreshEmpty();
   }
   function resync() {

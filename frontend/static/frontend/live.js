@@ -51,6 +51,30 @@
       node.title = new Date(node.getAttribute("datetime")).toString();
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { localizeTimes(); });
-  window.LotseLive = {connect: connect, formatTime: formatTime, localizeTimes: localizeTimes};
+  // SLA timers: "due in 23 min" / "overdue 5 min", refreshed every 20 seconds.
+  function slaText(due, paused) {
+    if (paused) return "paused";
+    var minutes = Math.round((new Date(due) - Date.now()) / 60000);
+    if (minutes < 0) return "overdue " + humanMinutes(-minutes);
+    return "due in " + humanMinutes(minutes);
+  }
+  function humanMinutes(m) {
+    if (m < 90) return m + " min";
+    if (m < 48 * 60) return Math.round(m / 60) + " h";
+    return Math.round(m / 1440) + " d";
+  }
+  function refreshTimers(root) {
+    (root || document).querySelectorAll(".sla[data-due]").forEach(function (node) {
+      node.textContent = slaText(node.dataset.due, node.dataset.paused === "1");
+      var overdue = new Date(node.dataset.due) < Date.now() && node.dataset.paused !== "1";
+      node.classList.toggle("sla-overdue", overdue);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    localizeTimes();
+    refreshTimers();
+    setInterval(refreshTimers, 20000);
+  });
+  window.LotseLive = {connect: connect, formatTime: formatTime, localizeTimes: localizeTimes,
+                      refreshTimers: refreshTimers};
 })();

@@ -50,6 +50,7 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
         require_approval=rule.require_approval,
         copy_to_id=rule.copy_to_id,
         is_default=rule.is_default,
+        sla_policy_id=rule.sla_policy_id,
     )
 
 
@@ -320,6 +321,9 @@ def routing_apply_preset(*, preset: str, by: Any, replace: bool = True) -> list[
     rules unless `replace` is False). Recorded in the audit log."""
     if preset not in PRESETS:
         raise DomainError(f"No preset {preset!r}", fields={"preset": list(PRESETS)})
+    from routing.services.sla import sla_policy_ensure_default
+
+    sla_policy_ensure_default()
     departments = {}
     for slug, name in DEPARTMENTS.items():
         departments[slug], _ = Department.objects.get_or_create(
