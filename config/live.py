@@ -22,16 +22,37 @@ _CHUNK_CHARS = 512_000
 
 
 def client_group(client_id: int) -> str:
+    """Everyone in the client who may see all of it (managers, unscoped staff)."""
     return f"client-{client_id}.inbox"
 
 
-def live_send_on_commit(*, client_id: int, events: list[dict[str, Any]]) -> None:
+def department_group(client_id: int, department_id: int) -> str:
+    """Staff limited to one department."""
+    return f"client-{client_id}.dept-{department_id}"
+
+
+def live_send_on_commit(
+    *,
+    client_id: int,
+    events: list[dict[str, Any]],
+    departments: list[set[int]] | None = None,
+) -> None:
+    """Send `events` to the client's group and, where `departments[i]` names some, to those
+    departments' groups too (so staff limited to a department get only its events)."""
     if not events:
         return
-    group = client_group(client_id)
     # Plain JSON types only: the channel layer's msgpack knows no datetimes or decimals.
     plain = json.loads(json.dumps(events, cls=DjangoJSONEncoder))
-    transaction.on_commit(lambda: _send(group, plain))
+    by_group: dict[str, list[dict[str, Any]]] = {client_group(client_id): plain}
+    for event, department_ids in zip(plain, departments or [], strict=False):
+        for department_id in sorted(department_ids):
+            by_group.setdefault(department_group(client_id, department_id), []).append(event)
+
+    def send() -> None:
+        for group, group_events in by_group.items():
+            _send(group, group_events)
+
+    transaction.on_commit(send)
 
 
 def _size(event: dict[str, Any]) -> int:

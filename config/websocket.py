@@ -20,7 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils.crypto import constant_time_compare
 
-from config.tenancy import use_public_schema
+from config.tenancy import use_client, use_public_schema
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class WebsocketIdentity:
     client_id: int | None
     role: str | None
     user: Any
+    # None: everything of the client; else only these departments' events.
+    departments: frozenset[int] | None = None
 
 
 _NOBODY = WebsocketIdentity(client_id=None, role=None, user=None)
@@ -58,8 +60,8 @@ def _session_user(session_key: str) -> Any:
 
 
 def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
-    from accounts.models import Domain
-    from accounts.selectors import api_token_get, membership_role_for
+    from accounts.models import Domain, Role
+    from accounts.selectors import api_token_get, membership_role_for, role_at_least
 
     use_public_schema()
     host = _header(scope, b"host").split(":")[0].lower()
@@ -89,7 +91,17 @@ def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
     role = membership_role_for(user=user, client=client)
     if role is None:
         return _NOBODY
-    return WebsocketIdentity(client_id=client.pk, role=role, user=user)
+    departments = None
+    if not role_at_least(role, Role.MANAGER):
+        from routing.services.assignment import visible_department_ids
+
+        use_client(client)
+        try:
+            found = visible_department_ids(user_id=user.pk)
+        finally:
+            use_public_schema()
+        departments = frozenset(found) if found is not None else None
+    return WebsocketIdentity(client_id=client.pk, role=role, user=user, departments=departments)
 
 
 class TenantAuthMiddleware:
@@ -102,6 +114,7 @@ class TenantAuthMiddleware:
             scope,
             lotse_client_id=identity.client_id,
             lotse_role=identity.role,
+            lotse_departments=identity.departments,
             user=identity.user or AnonymousUser(),
         )
         return await self.inner(scope, receive, send)

@@ -8,27 +8,36 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.live import department_group
 from config.websocket import websocket_identify
 from mentions.events import inbox_group
 
 CLOSE_FORBIDDEN = 4403
+CLOSE_RECONNECT = 4001
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+    groups_joined: tuple[str, ...] = ()
 
     async def connect(self) -> None:
         client_id = self.scope.get("lotse_client_id")
         if client_id is None or self.scope.get("lotse_role") is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = inbox_group(client_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Staff limited to departments listen to those departments only; the others to
+        # the whole client. Which groups is the security decision of this consumer.
+        departments = self.scope.get("lotse_departments")
+        if departments is None:
+            self.groups_joined = (inbox_group(client_id),)
+        else:
+            self.groups_joined = tuple(department_group(client_id, d) for d in sorted(departments))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # Clients ping every few minutes. Each ping re-checks the membership (a revoked user
@@ -38,8 +47,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if identity.client_id != self.scope.get("lotse_client_id") or identity.role is None:
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
-            if self.group is not None:
-                await self.channel_layer.group_add(self.group, self.channel_name)
+            if identity.departments != self.scope.get("lotse_departments"):
+                await self.close(code=CLOSE_RECONNECT)  # come back for the new groups
+                return
+            for group in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
             await self.send_json({"type": "pong"})
 
     async def inbox_events(self, message: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from mentions.selectors import mention_get_for_user, mention_list_for_user, ment
 from mentions.services import mention_assign, mention_set_status
 from reports.selectors import OPEN_STATUSES, department_open_load
 from routing.selectors import department_list
+from routing.services.assignment import visible_department_ids
 
 PAGE_SIZE = 50
 SLUG = re.compile(r"[a-z0-9-]{0,50}")
@@ -69,11 +70,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if before.isascii() and before.isdigit():
         mentions = mentions.filter(id__lt=int(before))
     page = list(mentions[: PAGE_SIZE + 1])
+    # Staff limited to departments see only those departments' names and counts.
+    scoped = None
+    if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
+        scoped = visible_department_ids(user_id=int(request.user.pk or 0))
+    departments = department_list()
+    loads = department_open_load()
+    if scoped is not None:
+        departments = departments.filter(pk__in=scoped)
+        allowed = set(departments.values_list("slug", flat=True))
+        loads = [load for load in loads if load.slug in allowed]
     context = {
         "mentions": page[:PAGE_SIZE],
         "older": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
-        "departments": department_list(),
-        "loads": department_open_load(),
+        "departments": departments,
+        "loads": loads,
         "status_filters": STATUS_FILTERS,
         "status": status,
         "department": department,

@@ -24,8 +24,18 @@ def mentions_broadcast(*, event_type: str, mentions: Sequence[Mention]) -> None:
     from mentions.api.serializers import MentionSerializer
 
     # One list serializer builds its fields once, not once per mention (7x faster).
-    payloads = MentionSerializer(list(mentions), many=True).data
+    mentions = list(mentions)
+    payloads = MentionSerializer(mentions, many=True).data
     live_send_on_commit(
         client_id=current_client().pk,
         events=[{"type": event_type, "mention": dict(payload)} for payload in payloads],
+        departments=[mention_departments(m) for m in mentions],
     )
+
+
+def mention_departments(mention: Mention) -> set[int]:
+    """The departments whose staff see this mention: where it was routed and copied."""
+    ids = set(mention.copied_to or [])
+    if mention.department_id is not None:
+        ids.add(mention.department_id)
+    return ids

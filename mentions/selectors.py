@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from accounts.models import User
-from accounts.selectors import membership_role_for
+from accounts.models import Role, User
+from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 from mentions.models import Mention
+from routing.services.assignment import visible_department_ids
 
 
-def _require_member(user: User) -> None:
+def _require_member(user: User) -> str:
     client = current_client_or_none()
-    if client is None or membership_role_for(user=user, client=client) is None:
+    role = membership_role_for(user=user, client=client) if client is not None else None
+    if role is None:
         raise Http404("No such mention")
+    return role
+
+
+def _visible(mentions: QuerySet[Mention], *, user: User, role: str) -> QuerySet[Mention]:
+    """Staff limited to departments see those departments' mentions and copies sent there;
+    managers and up, and staff without departments, see everything."""
+    if role_at_least(role, Role.MANAGER):
+        return mentions
+    departments = visible_department_ids(user_id=user.pk)
+    if departments is None:
+        return mentions
+    return mentions.filter(
+        Q(department_id__in=departments) | Q(copied_to__overlap=list(departments))
+    )
 
 
 def mention_list_for_user(
@@ -30,8 +46,12 @@ def mention_list_for_user(
     since: datetime | None = None,
 ) -> QuerySet[Mention]:
     """The current client's mentions the user may see, newest first."""
-    _require_member(user)
-    mentions = Mention.objects.select_related("author", "department", "assignee").order_by("-id")
+    role = _require_member(user)
+    mentions = _visible(
+        Mention.objects.select_related("author", "department", "assignee").order_by("-id"),
+        user=user,
+        role=role,
+    )
     if status:
         mentions = mentions.filter(status=status)
     if department:
@@ -66,12 +86,14 @@ def mention_thread(*, mention: Mention, limit: int = 50) -> tuple[Mention | None
 
 
 def mention_get_for_user(*, user: User, mention_id: int) -> Mention:
-    _require_member(user)
-    mention = (
-        Mention.objects.select_related("author", "department", "assignee", "source")
-        .filter(pk=mention_id)
-        .first()
-    )
+    role = _require_member(user)
+    mention = _visible(
+        Mention.objects.select_related("author", "department", "assignee", "source").filter(
+            pk=mention_id
+        ),
+        user=user,
+        role=role,
+    ).first()
     if mention is None:
         raise Http404("No such mention")
     return mention

@@ -19,6 +19,7 @@ from mentions.models import Mention, Status
 from mentions.triage import triage_text
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
+from routing.services.assignment import assigner_load
 from routing.services.sla import SlaPolicies, mention_sla_on_status, sla_dues, sla_policies_load
 from sources.connectors.text import canonical_url
 from sources.models import Source
@@ -134,6 +135,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         matrix = routing_matrix_load()
         policies = sla_policies_load()
         columns: list[list[Any]] = [[] for _ in range(24)]
+        decided = []
         for item in ordered:
             triage = triage_text(item["text"], language=item.get("language", ""))
             handle = item["author"]["handle"]
@@ -150,6 +152,20 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     author_followers=followers_now.get(handle, 0),
                 )
             )
+            decided.append((item, triage, decision))
+        # Teams hand mentions to their members (round robin or least load, on shift, with
+        # the skills needed); the team rows are locked so concurrent batches take turns.
+        assigner = assigner_load(
+            {d.team_id for _, _, d in decided if d.team_id and d.assignee_id is None}
+        )
+        for item, triage, decision in decided:
+            assignee_id = decision.assignee_id
+            if assignee_id is None and decision.team_id and not decision.ignore:
+                assignee_id = assigner.pick(
+                    team_id=decision.team_id,
+                    language=triage.language,
+                    tags=decision.skill_tags,
+                )
             row = (
                 item["external_id"],
                 item.get("url", ""),
@@ -167,15 +183,16 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 decision.rule_id,
                 decision.reason,
                 decision.priority,
-                _initial_status(decision),
+                _initial_status(decision, assignee_id=assignee_id),
                 decision.team_id,
-                decision.assignee_id,
+                assignee_id,
                 decision.copy_to_id,
                 decision.require_approval,
                 *_sla_columns(decision, policies=policies, now=now),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
+        assigner.save()
         cursor.execute(_MENTION_INSERT, [source.pk, now, now, *columns])
         mention_ids = [row[0] for row in cursor.fetchall()]
         if mention_ids:
@@ -230,12 +247,12 @@ def _sla_columns(
     return policy.pk, first, resolution
 
 
-def _initial_status(decision: RoutingDecision) -> str:
+def _initial_status(decision: RoutingDecision, *, assignee_id: int | None) -> str:
     if decision.ignore:
         return Status.IGNORED
     if decision.escalate:
         return Status.ESCALATED
-    if decision.assignee_id is not None:
+    if assignee_id is not None:
         return Status.ASSIGNED
     return Status.NEW
 

@@ -52,6 +52,7 @@ class RoutingDecision:
     require_approval: bool = False
     copy_to_id: int | None = None
     sla_policy_id: int | None = None
+    skill_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class RuleSpec:
     copy_to_id: int | None = None
     is_default: bool = False
     sla_policy_id: int | None = None
+    skill_tags: Sequence[str] = ()
 
 
 def _set(values: Iterable[str]) -> frozenset[str] | None:
@@ -286,4 +288,5 @@ def _decision(rule: CompiledRule, item: RoutingInput, keyword: str | None) -> Ro
         require_approval=spec.require_approval,
         copy_to_id=spec.copy_to_id,
         sla_policy_id=spec.sla_policy_id,
+        skill_tags=tuple(spec.skill_tags),
     )

@@ -74,10 +74,21 @@ class Priority(models.IntegerChoices):
     URGENT = 4, "Urgent"
 
 
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", "Manual (team queue)"
+    ROUND_ROBIN = "round_robin", "Round robin"
+    LEAST_LOAD = "least_load", "Least open load"
+
+
 class Team(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=50)
+    assignment = models.CharField(
+        max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.ROUND_ROBIN
+    )
+    # Round robin: the user who got the last mention.
+    last_assigned_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ("department__name", "name")
@@ -116,6 +127,12 @@ class RoutingRule(models.Model):
     min_influence = models.FloatField(null=True, blank=True)
     min_cluster_size = models.PositiveIntegerField(null=True, blank=True)
     keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    skill_tags = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="Only staff with all these specialist tags are assigned.",
+    )
     query = models.TextField(
         blank=True, help_text="A boolean query (as on the sources page) the text must match."
     )
@@ -175,3 +192,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class StaffMember(models.Model):
+    """A person's place in this client: departments and teams, skills, shift, capacity.
+
+    Staff with departments see only those departments' mentions (and copies sent there);
+    managers and admins see everything."""
+
+    user_id = models.BigIntegerField(unique=True)
+    name = models.CharField(max_length=200)
+    departments = models.ManyToManyField(Department, blank=True, related_name="staff")
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    on_shift = models.BooleanField(default=True)
+    max_open = models.PositiveIntegerField(default=25)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name

@@ -31,6 +31,7 @@ TENANT_TABLES = (
     "mentions_author",
     "sources_ingestbatch",
     "audit_auditentry",
+    "routing_staffmember",
 )
 
 

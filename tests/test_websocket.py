@@ -131,3 +131,51 @@ def test_an_idle_channel_layer_receive_waits_instead_of_timing_out(live_db):
         return time.monotonic() - started
 
     assert async_to_sync(scenario)() >= 6
+
+
+def test_department_staff_listen_only_to_their_departments_events(live_db):
+    """The websocket joins department groups for scoped staff: events of other
+    departments never reach them."""
+    from django_tenants.utils import tenant_context
+
+    from config.live import client_group, department_group
+    from routing.models import Department, StaffMember
+    from routing.services.assignment import staff_upsert
+
+    world = live_db
+    with tenant_context(world.acme.client):
+        hr = Department.objects.get(slug="hr")
+        legal = Department.objects.get(slug="legal")
+        staff_upsert(user_id=world.rita.pk, name="Rita", departments=["hr"])
+
+    async def scenario():
+        from channels.layers import get_channel_layer
+
+        comm = communicator(world.acme.host, token=world.acme.token)
+        connected, _ = await connect(comm)
+        assert connected
+        layer = get_channel_layer()
+        cid = world.acme.client.pk
+        for group, text in (
+            (client_group(cid), "all"),
+            (department_group(cid, legal.pk), "legal"),
+            (department_group(cid, hr.pk), "hr"),
+        ):
+            await layer.group_send(
+                group,
+                {
+                    "type": "inbox.events",
+                    "events": [{"type": "mention.created", "mention": {"id": 1, "text": text}}],
+                },
+            )
+        first = await comm.receive_json_from(5)
+        nothing_else = await comm.receive_nothing(0.5)
+        await comm.disconnect()
+        return first, nothing_else
+
+    try:
+        first, nothing_else = async_to_sync(scenario)()
+    finally:
+        with tenant_context(world.acme.client):
+            StaffMember.objects.all().delete()
+    assert first["mention"]["text"] == "hr" and nothing_else

@@ -51,6 +51,7 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
         copy_to_id=rule.copy_to_id,
         is_default=rule.is_default,
         sla_policy_id=rule.sla_policy_id,
+        skill_tags=rule.skill_tags,
     )
 
 
@@ -97,6 +98,7 @@ RULE_FIELDS = (
     "escalate",
     "require_approval",
     "copy_to",
+    "skill_tags",
 )
 SEGMENTS = ("mass_connector", "mass_maven", "regular")
 
@@ -134,7 +136,7 @@ def _validate(changes: Mapping[str, Any], *, client: Client | None) -> dict[str,
                 "segments": set(SEGMENTS),
             }[name]
             choices(name, allowed)
-    for name in ("aspects", "languages", "source_kinds", "keywords"):
+    for name in ("aspects", "languages", "source_kinds", "keywords", "skill_tags"):
         if name in changes:
             clean[name] = [str(v).strip() for v in changes[name] or [] if str(v).strip()]
             if name in {"languages", "source_kinds"}:

@@ -99,3 +99,46 @@ def test_live_inbox_assign_and_resolve(browser, live_stack, live_db):
     assert bob.locator("tr.mention-row").count() == 0
     assert "Nothing here yet" in bob.locator("#empty-state").inner_text()
     bob.screenshot(path=str(ARTIFACTS / "other-client-inbox.png"))
+
+
+def test_two_staff_in_two_browsers_see_only_their_departments(browser, live_stack, live_db):
+    from django_tenants.utils import tenant_context
+
+    from accounts.models import Role
+    from accounts.services import user_create_or_update
+    from routing.services.assignment import staff_upsert
+
+    world = live_db
+    people = {}
+    for email, name, department in (
+        ("tom@acme.test", "Tom Tech", "tech-support"),
+        ("cara@acme.test", "Cara Care", "customer-care"),
+    ):
+        user = user_create_or_update(
+            email=email, password=PASSWORD, name=name, client=world.acme.client, role=Role.RESPONDER
+        )
+        with tenant_context(world.acme.client):
+            staff_upsert(user_id=user.pk, name=name, departments=[department])
+        people[department] = user
+
+    tom = logged_in_page(browser, live_stack, "acme", "tom@acme.test")
+    cara = logged_in_page(browser, live_stack, "acme", "cara@acme.test")
+    response = signed_push(
+        live_stack,
+        world.acme,
+        [
+            mention_item(text="Die App stürzt beim Login ab, schon wieder"),
+        ],
+    )
+    assert response.status_code == 202
+    tom.locator("tr.mention-row", has_text="Die App stürzt").wait_for(timeout=5_000)
+    signed_push(live_stack, world.acme, [mention_item(text="Wo finde ich den neuen Fahrplan?")])
+    cara.locator("tr.mention-row", has_text="Fahrplan").wait_for(timeout=5_000)
+    tom.wait_for_timeout(500)
+    assert tom.locator("tr.mention-row", has_text="Fahrplan").count() == 0
+    assert cara.locator("tr.mention-row", has_text="Die App").count() == 0
+    tom.screenshot(path=str(ARTIFACTS / "tech-inbox.png"))
+    cara.screenshot(path=str(ARTIFACTS / "care-inbox.png"))
+    # Even after a reload, the other department's mention is not there.
+    cara.reload()
+    assert cara.locator("tr.mention-row", has_text="Die App").count() == 0

@@ -1,0 +1,165 @@
+"""Who in a team gets a newly routed mention: round robin or least open load, among the
+members on shift who have the skills it needs (language, country, specialist tags)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from routing.models import AssignmentMode, StaffMember, Team
+
+OPEN = ("new", "assigned", "waiting", "escalated")
+
+
+@dataclass
+class Candidate:
+    user_id: int
+    languages: frozenset[str]
+    countries: frozenset[str]
+    tags: frozenset[str]
+    max_open: int
+
+
+@dataclass
+class TeamState:
+    team_id: int
+    mode: str
+    members: list[Candidate]
+    last_assigned_id: int | None
+
+
+@dataclass
+class Assigner:
+    """Assignment state for one batch: teams locked, loads counted once, updated in memory."""
+
+    teams: dict[int, TeamState] = field(default_factory=dict)
+    load: Counter[int] = field(default_factory=Counter)
+    changed_teams: set[int] = field(default_factory=set)
+
+    def pick(
+        self,
+        *,
+        team_id: int,
+        language: str = "",
+        country: str = "",
+        tags: tuple[str, ...] = (),
+    ) -> int | None:
+        state = self.teams.get(team_id)
+        if state is None or state.mode == AssignmentMode.MANUAL:
+            return None
+        language = language.lower().split("-")[0]
+        eligible = [
+            member
+            for member in state.members
+            if (not member.languages or not language or language in member.languages)
+            and (not member.countries or not country or country.upper() in member.countries)
+            and set(tags) <= member.tags
+            and self.load[member.user_id] < member.max_open
+        ]
+        if not eligible:
+            return None
+        if state.mode == AssignmentMode.LEAST_LOAD:
+            chosen = min(eligible, key=lambda m: (self.load[m.user_id], m.user_id))
+        else:
+            after = [
+                m
+                for m in eligible
+                if state.last_assigned_id is None or m.user_id > state.last_assigned_id
+            ]
+            chosen = after[0] if after else eligible[0]
+        state.last_assigned_id = chosen.user_id
+        self.load[chosen.user_id] += 1
+        self.changed_teams.add(team_id)
+        return chosen.user_id
+
+    def save(self) -> None:
+        for team_id in self.changed_teams:
+            Team.objects.filter(pk=team_id).update(
+                last_assigned_id=self.teams[team_id].last_assigned_id
+            )
+
+
+def assigner_load(team_ids: set[int]) -> Assigner:
+    """Lock the teams (so concurrent batches take turns fairly) and load their members on
+    shift and everyone's open load. Call inside the storing transaction."""
+    from mentions.models import Mention
+
+    assigner = Assigner()
+    if not team_ids:
+        return assigner
+    teams = list(Team.objects.filter(pk__in=team_ids).select_for_update().order_by("pk"))
+    members = (
+        StaffMember.objects.filter(teams__in=team_ids, on_shift=True)
+        .prefetch_related("teams")
+        .order_by("user_id")
+        .distinct()
+    )
+    by_team: dict[int, list[Candidate]] = {team.pk: [] for team in teams}
+    user_ids = set()
+    for member in members:
+        candidate = Candidate(
+            user_id=member.user_id,
+            languages=frozenset(v.lower() for v in member.languages),
+            countries=frozenset(v.upper() for v in member.countries),
+            tags=frozenset(member.tags),
+            max_open=member.max_open,
+        )
+        user_ids.add(member.user_id)
+        for team in member.teams.all():
+            if team.pk in by_team:
+                by_team[team.pk].append(candidate)
+    for team in teams:
+        assigner.teams[team.pk] = TeamState(
+            team_id=team.pk,
+            mode=team.assignment,
+            members=by_team[team.pk],
+            last_assigned_id=team.last_assigned_id,
+        )
+    assigner.load.update(
+        dict(
+            Mention.objects.filter(assignee_id__in=user_ids, status__in=OPEN)
+            .values_list("assignee_id")
+            .annotate(n=Count("id"))
+            .values_list("assignee_id", "n")
+        )
+    )
+    return assigner
+
+
+def staff_upsert(
+    *,
+    user_id: int,
+    name: str,
+    departments: list[str] | None = None,
+    teams: list[Team] | None = None,
+    languages: list[str] | None = None,
+    tags: list[str] | None = None,
+    on_shift: bool = True,
+) -> StaffMember:
+    from routing.models import Department
+
+    member, _ = StaffMember.objects.update_or_create(
+        user_id=user_id,
+        defaults={
+            "name": name,
+            "languages": languages or [],
+            "tags": tags or [],
+            "on_shift": on_shift,
+        },
+    )
+    if departments is not None:
+        member.departments.set(Department.objects.filter(slug__in=departments))
+    if teams is not None:
+        member.teams.set(teams)
+    return member
+
+
+def visible_department_ids(*, user_id: int) -> set[int] | None:
+    """The departments a staff member is limited to, or None for "all of them"."""
+    member = StaffMember.objects.filter(user_id=user_id).first()
+    if member is None:
+        return None
+    ids = set(member.departments.values_list("pk", flat=True))
+    return ids or None
