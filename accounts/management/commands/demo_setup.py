@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 for email, role, person in demo_staff(slug):
                     self._user(email=email, role=role, name=person, client=client)
                 self._source(client)
+                self._staff(client)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if not self.changes:
@@ -134,6 +135,34 @@ class Command(BaseCommand):
             what = [] if has_role else [f"role {role}"]
             what += [] if password_ok else ["the demo password"]
             self._done(f"Reset {email}: {' and '.join(what)}")
+
+    def _staff(self, client: Client) -> None:
+        """Care and tech agents work in their departments; tech in a round-robin team."""
+        from accounts.models import User
+        from routing.models import Department, StaffMember, Team
+        from routing.services.assignment import staff_upsert
+
+        with tenant_context(client):
+            tech = Department.objects.filter(slug="tech-support").first()
+            if tech is None or StaffMember.objects.exists():
+                return
+            team, _ = Team.objects.get_or_create(
+                department=tech, slug="app", defaults={"name": "App and website"}
+            )
+            for local, department, teams in (
+                ("care", "customer-care", []),
+                ("tech", "tech-support", [team]),
+            ):
+                user = User.objects.filter(email=f"{local}@{client.slug}.localhost").first()
+                if user is not None:
+                    staff_upsert(
+                        user_id=user.pk,
+                        name=user.display_name,
+                        departments=[department],
+                        teams=teams,
+                        languages=["de", "en"],
+                    )
+            self.changes += 1
 
     def _source(self, client: Client) -> None:
         with tenant_context(client):
