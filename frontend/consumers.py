@@ -7,6 +7,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
 
 from config.live import department_group
 from config.websocket import websocket_identify
@@ -16,8 +17,35 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_RECONNECT = 4001
 
 
+PRESENCE_STATES = ("viewing", "typing", "left")
+
+
+def mention_audience(scope: dict[str, Any], mention_id: int) -> set[int] | None:
+    """The departments that see `mention_id`, if the connected user may see it; else None."""
+    from accounts.models import Client
+    from config.tenancy import use_client, use_public_schema
+    from mentions.events import mention_departments
+    from mentions.selectors import mention_get_for_user
+
+    client = Client.objects.filter(pk=scope.get("lotse_client_id")).first()
+    if client is None:
+        return None
+    use_client(client)
+    try:
+        mention = mention_get_for_user(user=scope["user"], mention_id=mention_id)
+        return mention_departments(mention)
+    except Http404:
+        return None
+    finally:
+        use_public_schema()
+
+
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.visible_mentions: dict[int, set[int]] = {}
 
     async def connect(self) -> None:
         client_id = self.scope.get("lotse_client_id")
@@ -40,6 +68,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "presence":
+            await self._presence(content)
+            return
         # Clients ping every few minutes. Each ping re-checks the membership (a revoked user
         # is cut off) and renews the group membership, which channels-redis would expire.
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -53,6 +84,30 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
             await self.send_json({"type": "pong"})
+
+    async def _presence(self, content: dict[str, Any]) -> None:
+        """Tell colleagues who may see the mention that this user views or types on it."""
+        mention_id, state = content.get("mention_id"), content.get("state")
+        if not isinstance(mention_id, int) or state not in PRESENCE_STATES:
+            return
+        if mention_id not in self.visible_mentions:
+            audience = await database_sync_to_async(mention_audience)(self.scope, mention_id)
+            if audience is None:
+                return  # not visible to this user: say nothing to anyone
+            self.visible_mentions[mention_id] = audience
+        user = self.scope["user"]
+        event = {
+            "type": "presence",
+            "mention_id": mention_id,
+            "state": state,
+            "user": {"id": user.pk, "name": user.display_name},
+        }
+        client_id = self.scope["lotse_client_id"]
+        groups = [inbox_group(client_id)] + [
+            department_group(client_id, d) for d in sorted(self.visible_mentions[mention_id])
+        ]
+        for group in groups:
+            await self.channel_layer.group_send(group, {"type": "inbox.events", "events": [event]})
 
     async def inbox_events(self, message: dict[str, Any]) -> None:
         for event in message["events"]:

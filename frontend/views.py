@@ -17,6 +17,7 @@ from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
+from frontend.templatetags.lotse import change_token
 from mentions.models import Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
 from mentions.services import mention_assign, mention_set_status
@@ -112,6 +113,31 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
     mention = mention_get_for_user(user=request.user, mention_id=pk)  # type: ignore[arg-type]
     action = request.POST.get("action", "")
+    seen = request.POST.get("seen", "")
+    if seen and request.POST.get("confirm") != "1" and seen != change_token(mention.updated_at):
+        # Someone changed the mention since this person loaded it: ask before overwriting.
+        parent, replies = mention_thread(mention=mention)
+        labels = {
+            "assign_me": "assign it to me",
+            "unassign": "unassign me",
+            "resolved": "resolve it",
+            "waiting": "mark it waiting",
+            "new": "reopen it",
+            "assigned": "mark the customer replied",
+        }
+        return render(
+            request,
+            "frontend/mention.html",
+            {
+                "mention": mention,
+                "parent": parent,
+                "replies": replies,
+                "can_act": True,
+                "collision": action,
+                "collision_label": labels.get(action, action),
+            },
+            status=409,
+        )
     try:
         if action == "assign_me":
             mention_assign(mention=mention, assignee=request.user, by=request.user)  # type: ignore[arg-type]

@@ -113,3 +113,29 @@ def test_mention_page_shows_its_thread(world, stored):
     reply_page = web.get(f"/mentions/{reply.pk}/").content.decode()
     assert "In reply to" in reply_page and "Ist die Strecke gesperrt?" in reply_page
     assert "has not seen" in web.get(f"/mentions/{orphan.pk}/").content.decode()
+
+
+def test_acting_on_a_mention_changed_meanwhile_asks_first(world, stored):
+    from frontend.templatetags.lotse import change_token
+
+    mention = stored(text="Wer antwortet?")
+    seen = change_token(mention.updated_at)
+    alice = web_client(world.acme, world.alice)
+    alice.post(f"/mentions/{mention.pk}/action", {"action": "assign_me"})  # Alice got there first
+    rita = web_client(world.acme, world.rita)
+    response = rita.post(f"/mentions/{mention.pk}/action", {"action": "resolved", "seen": seen})
+    assert response.status_code == 409
+    assert "changed while you had it open" in response.content.decode()
+    assert "assigned to Alice Admin" in response.content.decode()
+    connection.set_tenant(world.acme.client)
+    mention.refresh_from_db()
+    assert mention.status == "assigned"  # nothing overwritten
+    connection.set_schema_to_public()
+    confirmed = rita.post(
+        f"/mentions/{mention.pk}/action", {"action": "resolved", "seen": seen, "confirm": "1"}
+    )
+    assert confirmed.status_code == 302
+    fresh = rita.post(
+        f"/mentions/{mention.pk}/action", {"action": "new", "seen": "0"}
+    )  # a stale token without confirm
+    assert fresh.status_code == 409

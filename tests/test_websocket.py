@@ -179,3 +179,51 @@ def test_department_staff_listen_only_to_their_departments_events(live_db):
         with tenant_context(world.acme.client):
             StaffMember.objects.all().delete()
     assert first["mention"]["text"] == "hr" and nothing_else
+
+
+def test_presence_reaches_colleagues_who_can_see_the_mention_only(live_db):
+    from django.db import transaction
+    from django_tenants.utils import tenant_context
+
+    from mentions.models import Mention
+    from mentions.services import mentions_store
+    from sources.formats import mention_item_validate
+    from tests.factories import mention_item
+
+    world = live_db
+    with tenant_context(world.acme.client):
+        item, _ = mention_item_validate(mention_item(text="Die App hängt"))
+        with transaction.atomic():
+            mentions_store(source=world.acme.source, items=[item])
+        mention_id = Mention.objects.get().pk
+
+    async def scenario():
+        rita = communicator(
+            world.acme.host,
+            cookie=await asyncio.to_thread(session_for, world.rita, world.acme.host),
+            origin="http://acme.localhost",
+        )
+        alice = communicator(
+            world.acme.host,
+            cookie=await asyncio.to_thread(session_for, world.alice, world.acme.host),
+            origin="http://acme.localhost",
+        )
+        globex = communicator(world.globex.host, token=world.globex.token)
+        for comm in (rita, alice, globex):
+            assert (await connect(comm))[0]
+        await rita.send_json_to({"type": "presence", "mention_id": mention_id, "state": "typing"})
+        seen_by_alice = await alice.receive_json_from(5)
+        nothing_for_globex = await globex.receive_nothing(0.5)
+        # Globex cannot announce presence on an Acme mention id: nobody hears it.
+        await globex.send_json_to(
+            {"type": "presence", "mention_id": mention_id, "state": "viewing"}
+        )
+        nothing_for_alice = await alice.receive_nothing(0.5)
+        for comm in (rita, alice, globex):
+            await comm.disconnect()
+        return seen_by_alice, nothing_for_globex, nothing_for_alice
+
+    seen, quiet_globex, quiet_alice = async_to_sync(scenario)()
+    assert seen["type"] == "presence" and seen["state"] == "typing"
+    assert seen["user"]["name"] == "Rita Responder" and seen["mention_id"] == mention_id
+    assert quiet_globex and quiet_alice

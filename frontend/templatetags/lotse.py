@@ -22,3 +22,9 @@ def rule_list(rule: Any, name: str) -> str:
     if rule is None:
         return ""
     return ", ".join(str(value) for value in getattr(rule, name, []) or [])
+
+
+@register.filter
+def change_token(value: Any) -> str:
+    """A datetime as an exact, zone-free token (microseconds), for "changed since?" checks."""
+    return f"{value.timestamp():.6f}" if value is not None else ""

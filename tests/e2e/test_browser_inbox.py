@@ -82,6 +82,13 @@ def test_live_inbox_assign_and_resolve(browser, live_stack, live_db):
     row.locator("td.text a").click()
     rita.wait_for_url("**/mentions/*/")
     assert "Tech support" in rita.locator(".facts").inner_text()
+    # Collision detection: a colleague opening the same mention shows up live.
+    alice.goto(rita.url)
+    rita.locator("#presence", has_text="Alice Admin is viewing").wait_for(timeout=5_000)
+    assert rita.locator("#changed-meanwhile").is_hidden()  # viewing is not changing
+    rita.screenshot(path=str(ARTIFACTS / "presence.png"))
+    alice.goto(f"http://{live_stack.host('acme')}/?status=all")
+    alice.locator("#live-state.on").wait_for(timeout=10_000)
     rita.get_by_role("button", name="Assign to me").click()
     rita.locator("#detail-assignee", has_text="Rita Responder").wait_for()
     alice_row = alice.locator("tr.mention-row", has_text="Die App stürzt")

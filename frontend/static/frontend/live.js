@@ -5,6 +5,7 @@
     var state = document.getElementById("live-state");
     var delay = 500;
     var everConnected = false;
+    var current = null;
     function setState(text, cls) {
       if (!state) return;
       state.textContent = text;
@@ -13,6 +14,7 @@
     function open() {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + location.host + "/ws/inbox/");
+      current = socket;
       var pinger = null;
       socket.onopen = function () {
         setState("live", "on");
@@ -22,6 +24,7 @@
         delay = 500;
         if (everConnected && handlers.resync) handlers.resync();
         everConnected = true;
+        if (handlers.open) handlers.open();
       };
       socket.onmessage = function (message) {
         var event;
@@ -39,6 +42,11 @@
       };
     }
     open();
+    return {
+      send: function (message) {
+        if (current && current.readyState === WebSocket.OPEN) current.send(JSON.stringify(message));
+      }
+    };
   }
   // One time format everywhere, in the reader's own time zone.
   var formatter = new Intl.DateTimeFormat(undefined, {
