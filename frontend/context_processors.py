@@ -7,4 +7,10 @@ from django.http import HttpRequest
 def client(request: HttpRequest) -> dict[str, Any]:
     tenant = getattr(request, "tenant", None) or getattr(connection, "tenant", None)
     is_client = tenant is not None and tenant.schema_name != "public"
-    return {"current_client": tenant if is_client else None}
+    unread = 0
+    user = getattr(request, "user", None)
+    if is_client and user is not None and user.is_authenticated:
+        from routing.models import Notification
+
+        unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+    return {"current_client": tenant if is_client else None, "unread_notifications": unread}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -20,7 +22,7 @@ from frontend.forms import EmailLoginForm
 from frontend.templatetags.lotse import change_token
 from mentions.models import Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
-from mentions.services import mention_assign, mention_set_status
+from mentions.services import mention_assign, mention_set_status, note_add
 from reports.selectors import OPEN_STATUSES, department_open_load
 from routing.selectors import department_list
 from routing.services.assignment import visible_department_ids
@@ -103,6 +105,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mention": mention,
         "parent": parent,
         "replies": replies,
+        "notes": list(mention.notes.all()),
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }
     return render(request, "frontend/mention.html", context)
@@ -157,3 +160,26 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain")
     return redirect("mention-detail", pk=mention.pk)
+
+
+@require_POST
+@client_member_required(Role.RESPONDER)
+def mention_note(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = mention_get_for_user(user=request.user, mention_id=pk)  # type: ignore[arg-type]
+    try:
+        note = note_add(mention=mention, text=request.POST.get("text", ""), by=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("mention-detail", pk=mention.pk)
+    return redirect(f"/mentions/{mention.pk}/#note-{note.pk}")
+
+
+@client_member_required()
+def notifications_page(request: HttpRequest) -> HttpResponse:
+    from routing.models import Notification
+
+    mine = Notification.objects.filter(user_id=int(request.user.pk or 0))
+    if request.method == "POST":
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    return render(request, "frontend/notifications.html", {"notifications": mine[:100]})

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from config.live import client_group, live_send_on_commit
 from config.tenancy import current_client
-from mentions.models import Mention
+from mentions.models import Mention, Note
 
 MENTION_CREATED = "mention.created"
 MENTION_UPDATED = "mention.updated"
@@ -39,3 +39,26 @@ def mention_departments(mention: Mention) -> set[int]:
     if mention.department_id is not None:
         ids.add(mention.department_id)
     return ids
+
+
+NOTE_CREATED = "note.created"
+
+
+def notes_broadcast(*, mention: Mention, note: Note) -> None:
+    """A new internal note, to the people who see the mention."""
+    live_send_on_commit(
+        client_id=current_client().pk,
+        events=[
+            {
+                "type": NOTE_CREATED,
+                "note": {
+                    "id": note.pk,
+                    "mention_id": mention.pk,
+                    "author": note.author_name,
+                    "text": note.text,
+                    "created_at": note.created_at,
+                },
+            }
+        ],
+        departments=[mention_departments(mention)],
+    )

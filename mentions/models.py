@@ -154,3 +154,20 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id}: {self.text[:40]}"
+
+
+class Note(models.Model):
+    """An internal note on a mention; never shown publicly. `@name` mentions notify."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="notes")
+    author_id = models.BigIntegerField()
+    author_name = models.CharField(max_length=200)
+    text = models.TextField()
+    mentioned_user_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.text[:40]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from accounts.models import Role, User
 from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
-from mentions.models import Mention, Status
+from mentions.models import Mention, Note, Status
 from mentions.triage import triage_text
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
@@ -336,3 +337,64 @@ def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
             after={"status": status},
         )
     return _mention_save(mention, fields)
+
+
+_AT_MENTION = re.compile(r"(?<![\w@])@([\w.-]{2,60})", re.UNICODE)
+MAX_NOTE = 10_000
+
+
+def _may_see(user: User, mention: Mention) -> bool:
+    from accounts.selectors import membership_role_for, role_at_least
+    from routing.services.assignment import visible_department_ids
+
+    if role_at_least(membership_role_for(user=user, client=current_client()), Role.MANAGER):
+        return True
+    departments = visible_department_ids(user_id=user.pk)
+    return departments is None or bool(departments & events.mention_departments(mention))
+
+
+@transaction.atomic
+def note_add(*, mention: Mention, text: str, by: User) -> Note:
+    """Add an internal note; colleagues named as @firstname, @first.last or @email-name
+    (members of this client who may see the mention) get an in-app notification."""
+    from accounts.selectors import client_members
+    from routing.models import Notification
+
+    text = text.strip()
+    if not text:
+        raise DomainError("A note needs some text.", fields={"text": ["required"]})
+    if len(text) > MAX_NOTE:
+        raise DomainError(f"At most {MAX_NOTE} characters.", fields={"text": ["too long"]})
+    handles = {handle.lower().rstrip(".") for handle in _AT_MENTION.findall(text)}
+    mentioned = []
+    if handles:
+        for member in client_members(client=current_client()):
+            names = {member.email.split("@")[0].lower()}
+            if member.name:
+                parts = member.name.lower().split()
+                names |= {parts[0], ".".join(parts), "".join(parts)}
+            if names & handles and member.pk != by.pk and _may_see(member, mention):
+                mentioned.append(member)
+    note = Note.objects.create(
+        mention=mention,
+        author_id=by.pk,
+        author_name=by.display_name,
+        text=text,
+        mentioned_user_ids=[member.pk for member in mentioned],
+    )
+    for member in mentioned:
+        Notification.objects.create(
+            user_id=member.pk,
+            text=f"{by.display_name} mentioned you on mention {mention.pk}: {text[:200]}",
+            link=f"/mentions/{mention.pk}/#note-{note.pk}",
+        )
+    audit_record(
+        actor=by,
+        action="mention.note",
+        target_type="mention",
+        target_id=mention.pk,
+        summary=f"Note on mention {mention.pk}"
+        + (f" mentioning {', '.join(m.display_name for m in mentioned)}" if mentioned else ""),
+    )
+    events.notes_broadcast(mention=mention, note=note)
+    return note

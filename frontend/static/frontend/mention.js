@@ -34,6 +34,24 @@
       }
     },
     other: function (event) {
+      if (event.type === "note.created" && event.note.mention_id === id) {
+        if (document.getElementById("note-" + event.note.id)) return;
+        var list = document.getElementById("note-list");
+        var empty = list.querySelector(".empty-notes");
+        if (empty) empty.remove();
+        var item = document.createElement("li");
+        item.id = "note-" + event.note.id;
+        var who = document.createElement("strong");
+        who.textContent = event.note.author;
+        var text = document.createElement("div");
+        text.className = "note-text";
+        text.textContent = event.note.text;
+        item.appendChild(who);
+        item.appendChild(document.createTextNode(" just now"));
+        item.appendChild(text);
+        list.appendChild(item);
+        return;
+      }
       if (event.type !== "presence" || event.mention_id !== id || event.user.id === me) return;
       others[event.user.id] = {name: event.user.name, state: event.state, until: Date.now() + 25000};
       renderPresence();
