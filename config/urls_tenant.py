@@ -7,7 +7,13 @@ from rest_framework.permissions import AllowAny
 from config.urls_common import urlpatterns as common
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
-from frontend.views import mention_action, mention_detail, mention_note, notifications_page
+from frontend.views import (
+    mention_action,
+    mention_detail,
+    mention_note,
+    mentions_bulk_action,
+    notifications_page,
+)
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
@@ -25,6 +31,7 @@ urlpatterns = [
     path("mentions/<int:pk>/", mention_detail, name="mention-detail"),
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
+    path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),

@@ -22,7 +22,7 @@ from frontend.forms import EmailLoginForm
 from frontend.templatetags.lotse import change_token
 from mentions.models import Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
-from mentions.services import mention_assign, mention_set_status, note_add
+from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.selectors import OPEN_STATUSES, department_open_load
 from routing.selectors import department_list
 from routing.services.assignment import visible_department_ids
@@ -183,3 +183,36 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("notifications")
     return render(request, "frontend/notifications.html", {"notifications": mine[:100]})
+
+
+BULK_LABELS = {
+    "assign_me": "Assigned to you",
+    "unassign": "Unassigned",
+    "resolved": "Resolved",
+    "waiting": "Marked waiting",
+    "ignored": "Ignored",
+    "new": "Reopened",
+}
+
+
+@require_POST
+@client_member_required(Role.RESPONDER)
+def mentions_bulk_action(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit()]
+    action = request.POST.get("action", "")
+    back = request.POST.get("next", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    if not ids:
+        messages.info(request, "Select some mentions first.")
+        return redirect(back)
+    try:
+        count = mentions_bulk(mention_ids=ids, action=action, by=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"{BULK_LABELS.get(action, action)}: {count} mention{'s' if count != 1 else ''}.",
+        )
+    return redirect(back)

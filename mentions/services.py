@@ -398,3 +398,28 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
     )
     events.notes_broadcast(mention=mention, note=note)
     return note
+
+
+BULK_ACTIONS = ("assign_me", "unassign", "resolved", "waiting", "ignored", "new")
+MAX_BULK = 200
+
+
+@transaction.atomic
+def mentions_bulk(*, mention_ids: list[int], action: str, by: User) -> int:
+    """Apply one care action to many mentions the user may see (each change audited and
+    pushed like a single one). Returns how many were changed."""
+    from mentions.selectors import mention_list_for_user
+
+    if action not in BULK_ACTIONS:
+        raise DomainError(f"Unknown action {action!r}", fields={"action": list(BULK_ACTIONS)})
+    if len(mention_ids) > MAX_BULK:
+        raise DomainError(f"At most {MAX_BULK} mentions at once.", fields={"ids": ["too many"]})
+    mentions = list(mention_list_for_user(user=by).filter(pk__in=mention_ids))
+    for mention in mentions:
+        if action == "assign_me":
+            mention_assign(mention=mention, assignee=by, by=by)
+        elif action == "unassign":
+            mention_assign(mention=mention, assignee=None, by=by)
+        else:
+            mention_set_status(mention=mention, status=action, by=by)
+    return len(mentions)

@@ -139,3 +139,28 @@ def test_acting_on_a_mention_changed_meanwhile_asks_first(world, stored):
         f"/mentions/{mention.pk}/action", {"action": "new", "seen": "0"}
     )  # a stale token without confirm
     assert fresh.status_code == 409
+
+
+def test_bulk_actions_change_many_visible_mentions_at_once(world, stored):
+    picked = [stored(text=f"Frage {n}?").pk for n in range(3)]
+    untouched = stored(text="Bleibt offen?").pk
+    connection.set_schema_to_public()
+    web = web_client(world.acme, world.rita)
+    response = web.post(
+        "/mentions/bulk", {"ids": [*picked, 999999], "action": "resolved", "next": "/?status=all"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/?status=all"
+    connection.set_tenant(world.acme.client)
+    assert set(Mention.objects.filter(status="resolved").values_list("pk", flat=True)) == set(
+        picked
+    )
+    assert Mention.objects.get(pk=untouched).status == "new"
+    connection.set_schema_to_public()
+    bad = web.post("/mentions/bulk", {"ids": picked, "action": "explode", "next": "//evil"})
+    assert bad["Location"] == "/"
+    assert (
+        web_client(world.acme, world.vera)
+        .post("/mentions/bulk", {"ids": picked, "action": "resolved"})
+        .status_code
+        == 403
+    )

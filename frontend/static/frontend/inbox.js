@@ -32,7 +32,19 @@
     tr.dataset.id = m.id;
     tr.dataset.status = m.status;
     tr.dataset.department = m.department ? m.department.slug : "";
-    var td = el("td", "when");
+    var td;
+    if (filter.canAct) {
+      td = el("td", "pick");
+      var box = el("input");
+      box.type = "checkbox";
+      box.name = "ids";
+      box.value = m.id;
+      box.setAttribute("form", "bulk-form");
+      box.setAttribute("aria-label", "Select mention " + m.id);
+      td.appendChild(box);
+      tr.appendChild(td);
+    }
+    td = el("td", "when");
     var time = el("time", "", window.LotseLive.formatTime(m.published_at));
     time.setAttribute("datetime", m.published_at);
     td.appendChild(time);
@@ -106,6 +118,12 @@
         if (!page) return;
         page.results.slice().reverse().forEach(function (m) { apply({type: "mention.updated", mention: m}); });
       });
+  }
+  var pickAll = document.getElementById("pick-all");
+  if (pickAll) {
+    pickAll.addEventListener("change", function () {
+      rows.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = pickAll.checked; });
+    });
   }
   window.LotseLive.connect({event: apply, resync: resync});
 })();
