@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from routing.models import Department, RoutingRule, Team
+from routing.services.matrix import RULE_FIELDS
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -31,36 +32,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RoutingRule
-        fields = (
-            "id",
-            "position",
-            "name",
-            "enabled",
-            "is_default",
-            "kinds",
-            "aspects",
-            "languages",
-            "countries",
-            "sentiments",
-            "source_kinds",
-            "source_ids",
-            "segments",
-            "min_followers",
-            "min_influence",
-            "min_cluster_size",
-            "keywords",
-            "query",
-            "department",
-            "team",
-            "assignee_id",
-            "priority",
-            "ignore",
-            "escalate",
-            "require_approval",
-            "copy_to",
-            "version",
-            "updated_at",
-        )
+        fields: tuple[str, ...] = ("id", *RULE_FIELDS, "version", "updated_at")
         read_only_fields = fields
 
 

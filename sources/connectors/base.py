@@ -91,3 +91,26 @@ class Connector(ABC):
     def reply(self, *, in_reply_to: str, text: str) -> str:
         """Post a public reply and return its external id, where the network allows it."""
         raise ReplyNotSupported(f"{self.label} does not support replies from Lotse")
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off", ""})
+
+
+def config_flag(
+    config: Mapping[str, Any], key: str, *, default: bool, errors: dict[str, str]
+) -> bool:
+    """A yes/no setting from a source's config (booleans or their usual spellings); an
+    unreadable value is reported in `errors` and the default is used."""
+    value = config.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return default
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    errors[key] = "true or false"
+    return default

@@ -23,7 +23,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sources.connectors.base import ConfigError, Connector, ConnectorError, FetchPage, FetchWindow
+from sources.connectors.base import (
+    ConfigError,
+    Connector,
+    ConnectorError,
+    FetchPage,
+    FetchWindow,
+    config_flag,
+)
 from sources.connectors.http import HttpResponse
 from sources.connectors.registry import register
 from sources.connectors.text import clean_url, parse_iso
@@ -41,8 +48,6 @@ POST_COLLECTION = "app.bsky.feed.post"
 _AT_URI_RE = re.compile(r"^at://([^/\s]+)/([^/\s]+)/([A-Za-z0-9._:~-]{1,512})$")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
 
 # (pds, identifier, sha256 of the app password) -> (access token, valid until, epoch seconds)
 _sessions: dict[tuple[str, str, str], tuple[str, float]] = {}
@@ -81,7 +86,7 @@ class BlueskyConnector(Connector):
             query = ""
         elif len(query) > 1000:
             errors["query"] = "at most 1,000 characters"
-        profiles = _flag(config, "profiles", default=True, errors=errors)
+        profiles = config_flag(config, "profiles", default=True, errors=errors)
         jetstream = str(config.get("jetstream") or "").strip()
         if jetstream and not jetstream.startswith(("ws://", "wss://")):
             errors["jetstream"] = "a ws:// or wss:// Jetstream address"
@@ -483,21 +488,6 @@ def _base_url(value: Any, default: str, key: str, errors: dict[str, str]) -> str
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
         errors[key] = "an http(s) address, e.g. " + default
     return url
-
-
-def _flag(config: Mapping[str, Any], key: str, *, default: bool, errors: dict[str, str]) -> bool:
-    value = config.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return default
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    errors[key] = "true or false"
-    return default
 
 
 def _iso(moment: datetime) -> str:

@@ -26,6 +26,7 @@ from sources.connectors.base import (
     FetchPage,
     FetchWindow,
     ReplyNotSupported,
+    config_flag,
 )
 from sources.connectors.http import HttpResponse
 from sources.connectors.registry import register
@@ -38,8 +39,6 @@ MAX_TAGS = 50
 _TAG_RE = re.compile(r"^[\w\u00b7]{1,100}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _NEXT_LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
 
 
 @dataclass
@@ -78,8 +77,8 @@ class MastodonConnector(Connector):
         elif parts.query or parts.fragment:
             errors["instance"] = "the server's address, without query or fragment"
         hashtags = _hashtags_clean(config.get("hashtags"), errors)
-        search = _flag(config, "search", default=True, errors=errors)
-        streaming = _flag(config, "streaming", default=False, errors=errors)
+        search = config_flag(config, "search", default=True, errors=errors)
+        streaming = config_flag(config, "streaming", default=False, errors=errors)
         if not hashtags and not search and "hashtags" not in errors:
             errors["hashtags"] = "give at least one hashtag, or turn on search"
         if errors:
@@ -384,21 +383,6 @@ def _hashtags_clean(value: Any, errors: dict[str, str]) -> list[str]:
     if len(tags) > MAX_TAGS:
         errors["hashtags"] = f"at most {MAX_TAGS} hashtags"
     return list(tags.values())
-
-
-def _flag(config: Mapping[str, Any], key: str, *, default: bool, errors: dict[str, str]) -> bool:
-    value = config.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return default
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    errors[key] = "true or false"
-    return default
 
 
 def _text(value: Any) -> str:
