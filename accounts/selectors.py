@@ -68,6 +68,14 @@ def client_members(*, client: Client, min_role: str = Role.VIEWER) -> list[User]
     return list(users.distinct().order_by("name", "email"))
 
 
+def client_member_get(*, client: Client, user_id: int) -> User | None:
+    """The active member `user_id` of `client` (agency admins included), or None."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or membership_role_for(user=user, client=client) is None:
+        return None
+    return user
+
+
 def api_token_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 

@@ -137,24 +137,7 @@ def vcr_interactions(path: Path) -> list[dict[str, Any]]:
     for interaction in data["interactions"]:
         request, response = interaction["request"], interaction["response"]
         body = response.get("body", {}).get("string", b"")
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        headers = {
-            name: values[0] if isinstance(values, list) else str(values)
-            for name, values in (response.get("headers") or {}).items()
-        }
-        if headers.get("Content-Encoding", headers.get("content-encoding", "")) == "gzip":
-            body = gzip.decompress(body)
-            headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
-        result.append(
-            {
-                "method": request["method"],
-                "uri": request["uri"],
-                "status": int(response["status"]["code"]),
-                "headers": headers,
-                "body": body,
-            }
-        )
+        result.append(_interaction(request, response, body))
     return result
 
 
@@ -165,25 +148,35 @@ def betamax_interactions(path: Path) -> list[dict[str, Any]]:
     for interaction in data.get("http_interactions") or data.get("interactions", []):
         request, response = interaction["request"], interaction["response"]
         body = response["body"]
-        raw = body.get("string", "")
-        content = b64decode(body["base64_string"]) if body.get("base64_string") else raw.encode()
-        headers = {
-            name: values[0] if isinstance(values, list) else str(values)
-            for name, values in (response.get("headers") or {}).items()
-        }
-        if headers.get("Content-Encoding", headers.get("content-encoding", "")) == "gzip":
-            content = gzip.decompress(content)
-            headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
-        result.append(
-            {
-                "method": request["method"],
-                "uri": request["uri"],
-                "status": int(response["status"]["code"]),
-                "headers": headers,
-                "body": content,
-            }
+        raw = (
+            b64decode(body["base64_string"])
+            if body.get("base64_string")
+            else body.get("string", "")
         )
+        result.append(_interaction(request, response, raw))
     return result
+
+
+def _interaction(
+    request: dict[str, Any], response: dict[str, Any], body: bytes | str
+) -> dict[str, Any]:
+    """One recorded exchange: first header values, the body as bytes and gunzipped when
+    the recording kept it compressed (the replay server sends it plain)."""
+    content = body.encode("utf-8") if isinstance(body, str) else body
+    headers = {
+        name: values[0] if isinstance(values, list) else str(values)
+        for name, values in (response.get("headers") or {}).items()
+    }
+    if headers.get("Content-Encoding", headers.get("content-encoding", "")) == "gzip":
+        content = gzip.decompress(content)
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
+    return {
+        "method": request["method"],
+        "uri": request["uri"],
+        "status": int(response["status"]["code"]),
+        "headers": headers,
+        "body": content,
+    }
 
 
 def serve_interactions(server: ReplayServer, interactions: list[dict[str, Any]]) -> None:
