@@ -7,10 +7,11 @@ Event shape (checked by tests): `{"type": "mention.created" | "mention.updated",
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from config.live import client_group, live_send_on_commit
 from config.tenancy import current_client
-from mentions.models import Mention, Note
+from mentions.models import Mention, Note, Response
 
 MENTION_CREATED = "mention.created"
 MENTION_UPDATED = "mention.updated"
@@ -61,4 +62,45 @@ def notes_broadcast(*, mention: Mention, note: Note) -> None:
             }
         ],
         departments=[mention_departments(mention)],
+    )
+
+
+RESPONSE_UPDATED = "response.updated"
+
+
+def response_payload(response: Response) -> dict[str, Any]:
+    """A response as the API and the live events show it."""
+    return {
+        "id": response.pk,
+        "mention_id": response.mention_id,
+        "channel": response.channel,
+        "status": response.status,
+        "status_label": response.get_status_display(),
+        "text": response.text,
+        "author": {"id": response.author_id, "name": response.author_name},
+        "approval_reasons": list(response.approval_reasons),
+        "decided_by": (
+            {"id": response.decided_by_id, "name": response.decided_by_name}
+            if response.decided_by_id
+            else None
+        ),
+        "decided_at": response.decided_at,
+        "reject_reason": response.reject_reason,
+        "external_id": response.external_id,
+        "external_url": response.external_url,
+        "error": response.error,
+        "attempts": response.attempts,
+        "created_at": response.created_at,
+        "sent_at": response.sent_at,
+        "response_seconds": response.response_seconds,
+        "is_first": response.is_first,
+    }
+
+
+def responses_broadcast(*, mention: Mention, responses: Sequence[Response]) -> None:
+    """Changed responses, to the people who see the mention (its author sees the outcome)."""
+    live_send_on_commit(
+        client_id=current_client().pk,
+        events=[{"type": RESPONSE_UPDATED, "response": response_payload(r)} for r in responses],
+        departments=[mention_departments(mention) for _ in responses],
     )

@@ -171,3 +171,86 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.text[:40]}"
+
+
+class SavedReply(models.Model):
+    """A reply template; `{author}`, `{agent}` and `{brand}` are filled in the composer."""
+
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    language = models.CharField(max_length=8, blank=True, help_text="Blank: any language.")
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("title", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["title", "language"], name="saved_reply_title_lang")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Channel(models.TextChoices):
+    PUBLIC = "public", "Public reply on the network"
+    DM = "dm", "Direct message (answered elsewhere)"
+    EMAIL = "email", "E-mail (answered elsewhere)"
+    PHONE = "phone", "Phone (answered elsewhere)"
+
+
+class ResponseStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "Waiting for approval"
+    REJECTED = "rejected", "Rejected"
+    QUEUED = "queued", "Sending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    RECORDED = "recorded", "Recorded (answered elsewhere)"
+
+
+class Response(models.Model):
+    """A reply to a mention: posted on the network by a worker, or recorded as answered
+    elsewhere. Its text is final (signature included) once created."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="responses")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    text = models.TextField()
+    status = models.CharField(max_length=20, choices=ResponseStatus.choices)
+    # Users live in the public schema: ids and names frozen at the time.
+    author_id = models.BigIntegerField()
+    author_name = models.CharField(max_length=200)
+    approval_reasons = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    decided_by_id = models.BigIntegerField(null=True, blank=True)
+    decided_by_name = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=1000, blank=True)
+    external_id = models.CharField(max_length=300, blank=True)
+    external_url = models.URLField(max_length=2000, blank=True)
+    error = models.CharField(max_length=1000, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Seconds from the mention's arrival to this response; `is_first` marks the mention's
+    # first response (what reports aggregate per department and person).
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    is_first = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [
+            models.Index(fields=["mention", "-id"], name="response_mention"),
+            models.Index(
+                fields=["status", "created_at"],
+                condition=models.Q(status="pending_approval"),
+                name="response_approval_queue",
+            ),
+            models.Index(
+                fields=["sent_at", "author_id", "response_seconds"],
+                condition=models.Q(is_first=True),
+                name="response_first_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_name} on {self.mention_id}: {self.text[:40]}"

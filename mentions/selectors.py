@@ -10,7 +10,7 @@ from django.http import Http404
 from accounts.models import Role, User
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
-from mentions.models import Mention
+from mentions.models import Mention, Response, ResponseStatus, SavedReply
 from routing.services.assignment import visible_department_ids
 
 
@@ -97,3 +97,54 @@ def mention_get_for_user(*, user: User, mention_id: int) -> Mention:
     if mention is None:
         raise Http404("No such mention")
     return mention
+
+
+def response_list_for_mention(*, mention: Mention) -> QuerySet[Response]:
+    """Responses on a mention already read through `mention_get_for_user`, oldest first."""
+    return Response.objects.filter(mention=mention).order_by("created_at", "id")
+
+
+def response_get_for_user(*, user: User, response_id: int) -> Response:
+    """A response on a mention the user may see (404 otherwise)."""
+    role = _require_member(user)
+    visible = _visible(Mention.objects.all(), user=user, role=role)
+    response = (
+        Response.objects.select_related("mention__author", "mention__source")
+        .filter(pk=response_id, mention__in=visible)
+        .first()
+    )
+    if response is None:
+        raise Http404("No such response")
+    return response
+
+
+def response_list_for_user(*, user: User, status: str | None = None) -> QuerySet[Response]:
+    """Responses on mentions the user may see, oldest first (the approval queue when
+    `status` is pending_approval)."""
+    role = _require_member(user)
+    visible = _visible(Mention.objects.all(), user=user, role=role)
+    responses = Response.objects.select_related("mention__author", "mention__source").filter(
+        mention__in=visible
+    )
+    if status:
+        responses = responses.filter(status=status)
+    return responses.order_by("created_at", "id")
+
+
+def approval_queue_for_user(*, user: User) -> QuerySet[Response]:
+    return response_list_for_user(user=user, status=ResponseStatus.PENDING_APPROVAL)
+
+
+def saved_reply_list(*, language: str | None = None) -> QuerySet[SavedReply]:
+    """Saved replies, those for `language` (and for any language) when it is given."""
+    replies = SavedReply.objects.order_by("title", "language", "id")
+    if language:
+        replies = replies.filter(Q(language=language) | Q(language=""))
+    return replies
+
+
+def saved_reply_get(*, reply_id: int) -> SavedReply:
+    reply = SavedReply.objects.filter(pk=reply_id).first()
+    if reply is None:
+        raise Http404("No such saved reply")
+    return reply

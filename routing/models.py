@@ -209,9 +209,43 @@ class StaffMember(models.Model):
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     on_shift = models.BooleanField(default=True)
     max_open = models.PositiveIntegerField(default=25)
+    # Certified staff ("HEROs") may answer publicly without approval; set by client admins
+    # (a training module with quizzes will set it later).
+    certified = models.BooleanField(default=False)
+    certified_at = models.DateTimeField(null=True, blank=True)
+    certified_by_id = models.BigIntegerField(null=True, blank=True)
+    # How public replies are signed ("^RR", "Rita from Acme"); the person's name if blank.
+    signature = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ("name",)
 
     def __str__(self) -> str:
         return self.name
+
+
+class ResponsePolicy(models.Model):
+    """The client's rules for responses (one row per client): checked before every send."""
+
+    key = models.CharField(max_length=20, default="default", unique=True, editable=False)
+    banned_phrases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    require_signature = models.BooleanField(
+        default=True, help_text="Every public reply is signed by the named employee."
+    )
+    approval_uncertified = models.BooleanField(
+        default=True, help_text="Public replies of staff who are not certified need approval."
+    )
+    approval_crisis = models.BooleanField(
+        default=True, help_text="Public replies to crisis mentions need approval."
+    )
+    approval_min_followers = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        default=10_000,
+        help_text="Public replies to authors with at least this many followers need approval.",
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return "Response policy"

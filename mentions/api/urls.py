@@ -1,8 +1,30 @@
 from django.urls import path
 
+from mentions.api.response_views import (
+    MentionResponseCheckView,
+    MentionResponsesView,
+    ResponseApproveView,
+    ResponseListView,
+    ResponseRejectView,
+    ResponseRetryView,
+    SavedReplyDetailView,
+    SavedReplyListView,
+)
 from mentions.api.views import MentionDetailView, MentionListView
 
 urlpatterns = [
     path("mentions/", MentionListView.as_view(), name="api-mention-list"),
     path("mentions/<int:pk>/", MentionDetailView.as_view(), name="api-mention-detail"),
+    path("mentions/<int:pk>/responses", MentionResponsesView.as_view(), name="api-responses"),
+    path(
+        "mentions/<int:pk>/responses/check",
+        MentionResponseCheckView.as_view(),
+        name="api-response-check",
+    ),
+    path("responses/", ResponseListView.as_view(), name="api-response-list"),
+    path("responses/<int:pk>/approve", ResponseApproveView.as_view(), name="api-response-approve"),
+    path("responses/<int:pk>/reject", ResponseRejectView.as_view(), name="api-response-reject"),
+    path("responses/<int:pk>/retry", ResponseRetryView.as_view(), name="api-response-retry"),
+    path("saved-replies/", SavedReplyListView.as_view(), name="api-saved-reply-list"),
+    path("saved-replies/<int:pk>/", SavedReplyDetailView.as_view(), name="api-saved-reply"),
 ]

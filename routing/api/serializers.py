@@ -118,3 +118,25 @@ class AuditEntrySerializer(serializers.Serializer):
     summary = serializers.CharField()
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
+
+
+class ResponsePolicySerializer(serializers.Serializer):
+    banned_phrases = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True), required=False
+    )
+    require_signature = serializers.BooleanField(required=False)
+    approval_uncertified = serializers.BooleanField(required=False)
+    approval_crisis = serializers.BooleanField(required=False)
+    approval_min_followers = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, help_text="null: no follower limit"
+    )
+    version = serializers.IntegerField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class StaffCertificationSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    certified = serializers.BooleanField()
+    certified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    signature = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -5,9 +5,11 @@ from routing.api.views import (
     DepartmentListView,
     PresetApplyView,
     PresetListView,
+    ResponsePolicyView,
     RuleDetailView,
     RuleListView,
     RuleReorderView,
+    StaffCertificationView,
     TryView,
 )
 
@@ -20,4 +22,10 @@ urlpatterns = [
     path("routing/presets/", PresetListView.as_view(), name="api-preset-list"),
     path("routing/presets/<slug:name>/apply", PresetApplyView.as_view(), name="api-preset-apply"),
     path("audit/", AuditListView.as_view(), name="api-audit-list"),
+    path("routing/response-policy", ResponsePolicyView.as_view(), name="api-response-policy"),
+    path(
+        "routing/staff/<int:user_id>/certification",
+        StaffCertificationView.as_view(),
+        name="api-staff-certification",
+    ),
 ]

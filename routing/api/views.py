@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit.selectors import audit_list
-from accounts.models import Role
+from accounts.models import Role, User
+from accounts.selectors import client_member_get
 from config.tenancy import current_client
 from mentions.triage import triage_text
 from routing.api.serializers import (
@@ -19,8 +20,10 @@ from routing.api.serializers import (
     DepartmentSerializer,
     PresetSerializer,
     ReorderSerializer,
+    ResponsePolicySerializer,
     RuleSerializer,
     RuleWriteSerializer,
+    StaffCertificationSerializer,
     TryResultSerializer,
     TrySerializer,
 )
@@ -36,6 +39,7 @@ from routing.services import (
     rule_update,
     rules_reorder,
 )
+from routing.services.policy import response_policy_get, response_policy_update, staff_certify
 from sources.models import Source
 
 
@@ -216,3 +220,45 @@ class AuditListView(generics.ListAPIView):
             target_type=self.request.query_params.get("target_type") or None,
             target_id=int(target_id) if target_id.isascii() and target_id.isdigit() else None,
         )
+
+
+class ResponsePolicyView(APIView):
+    """The client's response policy: banned phrases, signatures, when replies need
+    approval. Every member reads it; client admins change it (audited)."""
+
+    write_role = Role.CLIENT_ADMIN
+
+    @extend_schema(responses=ResponsePolicySerializer)
+    def get(self, request: Request) -> Response:
+        return Response(ResponsePolicySerializer(response_policy_get()).data)
+
+    @extend_schema(request=ResponsePolicySerializer, responses=ResponsePolicySerializer)
+    def patch(self, request: Request) -> Response:
+        incoming = ResponsePolicySerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        by: User = request.user  # type: ignore[assignment]
+        policy = response_policy_update(changes=incoming.validated_data, by=by)
+        return Response(ResponsePolicySerializer(policy).data)
+
+
+class StaffCertificationView(APIView):
+    """Certify a member to answer publicly without approval, and set their signature.
+    Client admins (a training module with quizzes will certify later)."""
+
+    write_role = Role.CLIENT_ADMIN
+
+    @extend_schema(request=StaffCertificationSerializer, responses=StaffCertificationSerializer)
+    def post(self, request: Request, user_id: int) -> Response:
+        member = client_member_get(client=current_client(), user_id=int(user_id))
+        if member is None:
+            raise Http404
+        incoming = StaffCertificationSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        by: User = request.user  # type: ignore[assignment]
+        staff = staff_certify(
+            user=member,
+            certified=incoming.validated_data["certified"],
+            signature=incoming.validated_data.get("signature"),
+            by=by,
+        )
+        return Response(StaffCertificationSerializer(staff).data)

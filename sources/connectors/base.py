@@ -45,6 +45,14 @@ class FetchPage:
 
 
 @dataclass(frozen=True)
+class PostedReply:
+    """A reply the network accepted: its id there and, where known, its public address."""
+
+    external_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class FetchWindow:
     """Optional date range for backfills; connectors that can ask the network for a range
     do, the others return what they have and the caller drops what falls outside."""
@@ -61,6 +69,8 @@ class Connector(ABC):
     # Config keys with a one-line help text, shown on the sources page.
     config_fields: ClassVar[dict[str, str]] = {}
     credential_fields: ClassVar[dict[str, str]] = {}
+    # The longest reply the network takes (characters), where replies are supported.
+    reply_max_chars: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -91,6 +101,14 @@ class Connector(ABC):
     def reply(self, *, in_reply_to: str, text: str) -> str:
         """Post a public reply and return its external id, where the network allows it."""
         raise ReplyNotSupported(f"{self.label} does not support replies from Lotse")
+
+    def post_reply(self, *, in_reply_to: str, text: str) -> PostedReply:
+        """Post a public reply; connectors that learn the reply's address override this."""
+        return PostedReply(external_id=self.reply(in_reply_to=in_reply_to, text=text))
+
+    @classmethod
+    def supports_reply(cls) -> bool:
+        return cls.reply is not Connector.reply or cls.post_reply is not Connector.post_reply
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

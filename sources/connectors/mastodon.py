@@ -25,6 +25,7 @@ from sources.connectors.base import (
     ConnectorError,
     FetchPage,
     FetchWindow,
+    PostedReply,
     ReplyNotSupported,
     config_flag,
 )
@@ -55,6 +56,7 @@ class MastodonConnector(Connector):
     network = "mastodon"
     label = "Mastodon"
     default_interval_seconds = 300
+    reply_max_chars = 500  # Mastodon's default status limit
     config_fields = {
         "instance": "Server address, e.g. https://mastodon.social",
         "hashtags": "Hashtags to follow, without # (list)",
@@ -212,6 +214,9 @@ class MastodonConnector(Connector):
 
     # -- replying -------------------------------------------------------------------------
     def reply(self, *, in_reply_to: str, text: str) -> str:
+        return self.post_reply(in_reply_to=in_reply_to, text=text).external_id
+
+    def post_reply(self, *, in_reply_to: str, text: str) -> PostedReply:
         token = self._token()
         if not token:
             raise ReplyNotSupported("Replying on Mastodon needs an access token (write:statuses)")
@@ -237,7 +242,8 @@ class MastodonConnector(Connector):
         new_id = _id_or_empty(data.get("id") if isinstance(data, Mapping) else None)
         if not new_id:
             raise ConnectorError(f"{url} did not say which status it created")
-        return new_id
+        link = data.get("url") if isinstance(data, Mapping) else None
+        return PostedReply(external_id=new_id, url=clean_url(link) if isinstance(link, str) else "")
 
     # -- helpers --------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:

@@ -1,0 +1,526 @@
+"""Responses: policy checks, approval, delivery through the connector, the 409 when someone
+answered meanwhile, saved replies, the policy API, and isolation between clients."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from accounts.audit.models import AuditEntry
+from accounts.models import Role
+from accounts.services import user_create_or_update
+from mentions.models import Channel, Kind, Mention, Response, ResponseStatus
+from mentions.responses import (
+    PolicyInput,
+    policy_evaluate,
+    response_create,
+    response_deliver,
+    variables_fill,
+)
+from routing.models import Notification, ResponsePolicy
+from routing.services.assignment import staff_upsert
+from routing.services.policy import staff_certify
+from sources.services import ingest_batch_process, mentions_submit
+from sources.services.polling import source_create_polled
+from tests.conftest import PASSWORD, api_client, web_client
+from tests.factories import mention_item
+from tests.replay import ReplayServer
+
+pytestmark = pytest.mark.django_db
+
+
+# -- policy checks, as a table ---------------------------------------------------------
+def policy(**overrides):
+    values = {
+        "banned_phrases": ["Schnauze", "guaranteed refund"],
+        "require_signature": True,
+        "approval_uncertified": True,
+        "approval_crisis": True,
+        "approval_min_followers": 10_000,
+    }
+    return ResponsePolicy(**{**values, **overrides})
+
+
+def draft(**overrides):
+    values = {
+        "text": "Danke, wir kümmern uns!",
+        "channel": Channel.PUBLIC,
+        "agent_name": "Rita Responder",
+        "signature": "",
+        "approver": False,
+        "certified": True,
+        "mention_kind": Kind.COMPLAINT,
+        "author_followers": 10,
+        "routed_approval": False,
+        "max_chars": 500,
+    }
+    return PolicyInput(**{**values, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("item", "rules", "text", "codes", "reasons"),
+    [
+        # Signed for the agent, nothing else to say.
+        (draft(), policy(), "Danke, wir kümmern uns!\n– Rita Responder", ["signature_added"], []),
+        # Already signed (own signature, any case): left alone.
+        (draft(text="Danke! ^rr", signature="^RR"), policy(), "Danke! ^rr", [], []),
+        # No signing asked for.
+        (draft(), policy(require_signature=False), "Danke, wir kümmern uns!", [], []),
+        # Nobody to sign with: blocked.
+        (draft(agent_name=""), policy(), "Danke, wir kümmern uns!", ["unsigned"], []),
+        # Banned phrases, any case, every occurrence.
+        (
+            draft(text="Halt die SCHNAUZE, schnauze!", signature="R"),
+            policy(),
+            "Halt die SCHNAUZE, schnauze!\n– R",
+            ["signature_added", "banned_phrase", "banned_phrase"],
+            [],
+        ),
+        # Too long for Mastodon once signed.
+        (draft(text="x" * 490), policy(), None, ["signature_added", "too_long"], []),
+        # Approval: uncertified, crisis, influencer, the routing rule; all named.
+        (
+            draft(
+                certified=False,
+                mention_kind=Kind.CRISIS,
+                author_followers=50_000,
+                routed_approval=True,
+            ),
+            policy(),
+            None,
+            ["signature_added", "approval"],
+            [
+                "you are not certified to answer publicly yet",
+                "crisis mention",
+                "influential author (50,000 followers)",
+                "the routing rule requires approval",
+            ],
+        ),
+        # The policy can switch each reason off.
+        (
+            draft(certified=False, mention_kind=Kind.CRISIS, author_followers=50_000),
+            policy(approval_uncertified=False, approval_crisis=False, approval_min_followers=None),
+            None,
+            ["signature_added"],
+            [],
+        ),
+        # Managers approve; they are not queued themselves.
+        (draft(approver=True, certified=False, mention_kind=Kind.CRISIS), policy(), None, None, []),
+        # Answered elsewhere: recorded as written, no signature, no approval, but no
+        # banned phrases either.
+        (
+            draft(channel=Channel.PHONE, certified=False, text="Guaranteed refund!"),
+            policy(),
+            "Guaranteed refund!",
+            ["banned_phrase"],
+            [],
+        ),
+        (draft(text="   "), policy(), "", ["empty"], []),
+    ],
+)
+def test_policy_checks(item, rules, text, codes, reasons):
+    check = policy_evaluate(item, policy=rules)
+    if text is not None:
+        assert check.text == text
+    if codes is not None:
+        assert [finding.code for finding in check.findings] == codes
+    assert check.approval_reasons == reasons
+    assert check.blocked == any(
+        code in {"unsigned", "banned_phrase", "too_long", "empty"} for code in codes or []
+    )
+
+
+def test_banned_phrases_say_where_they_are():
+    check = policy_evaluate(draft(text="Ok, Schnauze.", signature="R"), policy=policy())
+    [banned] = [f for f in check.findings if f.code == "banned_phrase"]
+    assert check.text[banned.start : banned.end] == "Schnauze"
+
+
+# -- fixtures ------------------------------------------------------------------------------
+def ingest(source, **item):
+    data = mention_item(**item)
+    result = mentions_submit(source=source, items=[data])
+    ingest_batch_process(batch_id=result.batch_ids[0])
+    return Mention.objects.select_related("author", "source").get(
+        source=source, external_id=data["external_id"]
+    )
+
+
+@pytest.fixture
+def server():
+    with ReplayServer() as replay:
+        yield replay
+
+
+@pytest.fixture
+def mastodon(in_acme, server):
+    return source_create_polled(
+        kind="mastodon",
+        name="Fediverse",
+        config={"instance": server.url, "hashtags": ["acme"], "search": False},
+        credentials={"access_token": "tok"},
+    )
+
+
+@pytest.fixture
+def toot(world, mastodon):
+    """A complaint on Mastodon, its status id 1090 on the instance."""
+    return ingest(
+        mastodon,
+        external_id="1090",
+        text="Zug fällt schon wieder aus, danke für nichts",
+        author={"handle": "pendlerin", "followers": 120},
+    )
+
+
+@pytest.fixture
+def pushed(world, in_acme):
+    """A mention pushed by an integrator: no connector can reply to it."""
+    return ingest(world.acme.source, text="Wo bleibt meine Erstattung?")
+
+
+def posted_status(server, status_id="2001"):
+    server.add(
+        "POST",
+        "/api/v1/statuses",
+        body={"id": status_id, "url": f"https://social.example/@acme/{status_id}"},
+    )
+
+
+def public_api(world, user=None):
+    connection.set_schema_to_public()
+    api = api_client(world.acme, None if user else world.acme.token)
+    if user is not None:
+        api.force_login(user)
+    return api
+
+
+# -- answering elsewhere -------------------------------------------------------------------
+def test_answered_elsewhere_is_recorded_and_stamps_the_first_response(world, pushed):
+    response = response_create(
+        mention=pushed, text="Per Telefon geklärt", channel="phone", by=world.rita
+    )
+    pushed.refresh_from_db()
+    assert response.status == ResponseStatus.RECORDED
+    assert response.is_first and response.sent_at is not None
+    assert response.response_seconds is not None and response.response_seconds >= 0
+    assert pushed.status == "responded" and pushed.first_response_at == response.sent_at
+    later = response_create(
+        mention=pushed, text="Nochmal per Mail", channel="email", by=world.rita, confirm=True
+    )
+    assert not later.is_first
+    assert AuditEntry.objects.filter(action="response.created", target_id=pushed.pk).count() == 2
+
+
+def test_public_replies_are_offered_only_where_the_network_takes_them(world, pushed):
+    api = public_api(world)
+    response = api.post(
+        f"/api/v1/mentions/{pushed.pk}/responses",
+        {"text": "Hallo", "channel": "public"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "answered elsewhere" in response.json()["error"]["message"]
+
+
+# -- approval flow, end to end ----------------------------------------------------------
+def test_approval_flow_through_the_api_and_the_connector(world, toot, server):
+    posted_status(server)
+    rita = public_api(world)
+    created = rita.post(
+        f"/api/v1/mentions/{toot.pk}/responses",
+        {"text": "Das tut uns leid, {author}!", "channel": "public", "seen_response_id": 0},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "pending_approval"
+    assert body["text"] == "Das tut uns leid, {author}!\n– Rita Responder"
+    assert body["approval_reasons"] == ["you are not certified to answer publicly yet"]
+
+    # Responders cannot approve; the queue shows it to managers.
+    assert rita.post(f"/api/v1/responses/{body['id']}/approve").status_code == 403
+    alice = public_api(world, world.alice)
+    queue = alice.get("/api/v1/responses/?status=pending_approval").json()["results"]
+    assert [item["id"] for item in queue] == [body["id"]]
+
+    approved = alice.post(f"/api/v1/responses/{body['id']}/approve")
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "queued"
+    assert approved.json()["decided_by"]["name"] == "Alice Admin"
+    assert alice.post(f"/api/v1/responses/{body['id']}/approve").status_code == 409
+
+    # The worker's part (the task calls exactly this), against the fake Mastodon.
+    connection.set_tenant(world.acme.client)
+    sent = response_deliver(response_id=body["id"])
+    assert sent.status == ResponseStatus.SENT
+    assert (sent.external_id, sent.external_url) == ("2001", "https://social.example/@acme/2001")
+    [post] = [r for r in server.requests if r.method == "POST"]
+    assert post.headers["Authorization"] == "Bearer tok"
+    assert parse_qs(post.body.decode()) == {
+        "status": ["Das tut uns leid, {author}!\n– Rita Responder"],
+        "in_reply_to_id": ["1090"],
+    }
+    toot.refresh_from_db()
+    assert toot.status == "responded" and toot.first_response_at == sent.sent_at
+    assert sent.is_first
+    assert response_deliver(response_id=body["id"]).status == ResponseStatus.SENT  # idempotent
+    assert len([r for r in server.requests if r.method == "POST"]) == 1
+    assert Notification.objects.filter(user_id=world.rita.pk, text__contains="approved").exists()
+    actions = list(
+        AuditEntry.objects.filter(target_id=toot.pk, action__startswith="response.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["response.created", "response.approved", "response.sent"]
+    listed = public_api(world).get(f"/api/v1/mentions/{toot.pk}/responses").json()
+    assert [(r["status"], r["external_id"]) for r in listed] == [("sent", "2001")]
+
+
+def test_rejection_needs_a_reason_and_tells_the_author(world, toot):
+    response = response_create(mention=toot, text="Pech gehabt", channel="public", by=world.rita)
+    alice = public_api(world, world.alice)
+    missing = alice.post(f"/api/v1/responses/{response.pk}/reject", {"reason": ""}, format="json")
+    assert missing.status_code == 400 and "reason" in missing.json()["error"]["fields"]
+    rejected = alice.post(
+        f"/api/v1/responses/{response.pk}/reject", {"reason": "Zu flapsig"}, format="json"
+    )
+    assert rejected.status_code == 200
+    assert rejected.json()["status"] == "rejected"
+    connection.set_tenant(world.acme.client)
+    notice = Notification.objects.get(user_id=world.rita.pk)
+    assert "rejected your reply" in notice.text and "Zu flapsig" in notice.text
+    toot.refresh_from_db()
+    assert toot.first_response_at is None
+    assert AuditEntry.objects.filter(action="response.rejected").exists()
+
+
+def test_certified_staff_reply_without_approval_and_failures_can_be_retried(world, toot, server):
+    staff_certify(user=world.rita, certified=True, by=world.alice)
+    server.add("POST", "/api/v1/statuses", status=503, body={"error": "Down for maintenance"})
+    posted_status(server, "2002")
+    response = response_create(
+        mention=toot, text="Wir prüfen das.", channel="public", by=world.rita
+    )
+    assert response.status == ResponseStatus.QUEUED and response.approval_reasons == []
+    failed = response_deliver(response_id=response.pk)
+    assert failed.status == ResponseStatus.FAILED
+    assert "503: Down for maintenance" in failed.error
+    toot.refresh_from_db()
+    assert toot.first_response_at is None
+
+    api = public_api(world)
+    retried = api.post(f"/api/v1/responses/{response.pk}/retry")
+    assert retried.status_code == 200 and retried.json()["status"] == "queued"
+    connection.set_tenant(world.acme.client)
+    sent = response_deliver(response_id=response.pk)
+    assert sent.status == ResponseStatus.SENT and sent.attempts == 2
+    assert AuditEntry.objects.filter(action="staff.certified", target_id=world.rita.pk).exists()
+
+
+def test_crisis_and_influencer_mentions_need_approval_even_for_certified_staff(world, mastodon):
+    staff_certify(user=world.rita, certified=True, by=world.alice)
+    star = ingest(
+        mastodon, text="Schöne Fahrt heute", author={"handle": "star", "followers": 250_000}
+    )
+    fire = ingest(mastodon, text="Feuer im Zug, Verletzte!")
+    assert response_create(
+        mention=star, text="Danke!", channel="public", by=world.rita
+    ).approval_reasons == ["influential author (250,000 followers)"]
+    assert response_create(
+        mention=fire, text="Wir sind dran.", channel="public", by=world.rita
+    ).approval_reasons == ["crisis mention"]
+
+
+def test_replies_over_the_networks_limit_get_a_clear_error(world, toot):
+    api = public_api(world)
+    response = api.post(
+        f"/api/v1/mentions/{toot.pk}/responses",
+        {"text": "ä" * 490, "channel": "public"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "at most 500" in response.json()["error"]["fields"]["text"][0]
+
+
+# -- collisions ----------------------------------------------------------------------------
+def test_sending_after_a_colleague_answered_is_a_409_until_confirmed(world, pushed):
+    api = public_api(world)
+    seen = 0  # rita opened the composer: no responses yet
+    connection.set_tenant(world.acme.client)
+    response_create(mention=pushed, text="Per DM beantwortet", channel="dm", by=world.alice)
+    api = public_api(world)
+    url = f"/api/v1/mentions/{pushed.pk}/responses"
+    payload = {"text": "Hallo!", "channel": "email", "seen_response_id": seen}
+    conflict = api.post(url, payload, format="json")
+    assert conflict.status_code == 409
+    error = conflict.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["fields"]["answered_by"] == ["Alice Admin"]
+    assert "Alice Admin answered at" in error["message"]
+    assert api.post(url, {**payload, "confirm": True}, format="json").status_code == 201
+
+
+# -- who may respond -----------------------------------------------------------------------
+def test_viewers_may_not_respond_and_staff_only_where_they_see(world, pushed):
+    vera = public_api(world, world.vera)
+    url = f"/api/v1/mentions/{pushed.pk}/responses"
+    assert vera.get(url).status_code == 200
+    assert vera.post(url, {"text": "Hi", "channel": "dm"}, format="json").status_code == 403
+    connection.set_tenant(world.acme.client)
+    staff_upsert(user_id=world.rita.pk, name="Rita", departments=["legal"])
+    rita = public_api(world)
+    assert rita.post(url, {"text": "Hi", "channel": "dm"}, format="json").status_code == 404
+    assert (
+        rita.post(f"{url}/check", {"text": "Hi", "channel": "dm"}, format="json").status_code == 404
+    )
+
+
+def test_another_clients_users_never_see_or_act_on_responses(world, toot):
+    response = response_create(mention=toot, text="Danke", channel="public", by=world.rita)
+    connection.set_schema_to_public()
+    bob = api_client(world.globex, world.globex.token)
+    assert bob.get("/api/v1/responses/").json()["results"] == []
+    assert bob.post(f"/api/v1/responses/{response.pk}/approve").status_code == 404
+    bob_session = api_client(world.acme)
+    bob_session.force_login(world.bob)
+    assert bob_session.get(f"/api/v1/mentions/{toot.pk}/responses").status_code == 403
+    assert bob_session.post(f"/api/v1/responses/{response.pk}/approve").status_code == 403
+    page = web_client(world.acme, world.bob).get("/responses/approvals/")
+    assert page.status_code == 403 and b"Danke" not in page.content
+    with tenant_context(world.acme.client):
+        assert Response.objects.get().status == ResponseStatus.PENDING_APPROVAL
+
+
+def test_hostile_text_is_stored_intact_and_escaped_on_pages(world, pushed):
+    text = '<img src=x onerror="alert(1)"> & </textarea>'
+    response = response_create(mention=pushed, text=text, channel="dm", by=world.rita)
+    assert response.text == text
+    connection.set_schema_to_public()
+    page = web_client(world.acme, world.rita).get(f"/mentions/{pushed.pk}/").content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;/textarea&gt;" in page
+    assert '<img src=x onerror="alert(1)">' not in page
+
+
+def test_check_endpoint_shows_findings_before_sending(world, toot):
+    connection.set_tenant(world.acme.client)
+    from routing.services.policy import response_policy_update
+
+    response_policy_update(changes={"banned_phrases": ["leider"]}, by=world.alice)
+    api = public_api(world)
+    result = api.post(
+        f"/api/v1/mentions/{toot.pk}/responses/check",
+        {"text": "Leider nein", "channel": "public"},
+        format="json",
+    ).json()
+    assert result["blocked"] is True
+    assert result["text"] == "Leider nein\n– Rita Responder"
+    banned = [f for f in result["findings"] if f["code"] == "banned_phrase"]
+    assert [(f["start"], f["end"]) for f in banned] == [(0, 6)]
+
+
+# -- saved replies, policy, certification --------------------------------------------------
+def test_saved_replies_crud_for_managers(world, in_acme):
+    manager = user_create_or_update(
+        email="mona@acme.test",
+        password=PASSWORD,
+        name="Mona Manager",
+        client=world.acme.client,
+        role=Role.MANAGER,
+    )
+    rita = public_api(world)
+    payload = {
+        "title": "Entschuldigung",
+        "text": "Hallo {author}, sorry! {agent}",
+        "language": "de",
+    }
+    assert rita.post("/api/v1/saved-replies/", payload, format="json").status_code == 403
+    mona = public_api(world, manager)
+    created = mona.post("/api/v1/saved-replies/", payload, format="json")
+    assert created.status_code == 201
+    reply_id = created.json()["id"]
+    assert mona.post("/api/v1/saved-replies/", payload, format="json").status_code == 400
+    assert mona.post("/api/v1/saved-replies/", {"title": ""}, format="json").status_code == 400
+    english = {"title": "Sorry", "text": "Hi {author}", "language": "en"}
+    mona.post("/api/v1/saved-replies/", english, format="json")
+    german = rita.get("/api/v1/saved-replies/?language=de").json()
+    assert [r["title"] for r in german] == ["Entschuldigung"]
+    changed = mona.patch(
+        f"/api/v1/saved-replies/{reply_id}/", {"text": "<b>{brand}</b>"}, format="json"
+    )
+    assert changed.json()["text"] == "<b>{brand}</b>"
+    assert mona.delete(f"/api/v1/saved-replies/{reply_id}/").status_code == 204
+    connection.set_tenant(world.acme.client)
+    assert list(
+        AuditEntry.objects.filter(target_type="saved_reply")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == [
+        "saved_reply.created",
+        "saved_reply.created",
+        "saved_reply.updated",
+        "saved_reply.deleted",
+    ]
+
+
+def test_variables_are_filled_for_the_composer(world, toot):
+    text = variables_fill(
+        "Hallo {author}, {agent} von {brand}. {unknown}",
+        mention=toot,
+        agent=world.rita,
+        client=world.acme.client,
+    )
+    assert text == "Hallo Author 1, Rita Responder von Acme Rail. {unknown}".replace(
+        "Author 1", toot.author.name
+    )
+
+
+def test_policy_api_is_read_by_members_and_changed_by_client_admins(world, in_acme):
+    rita = public_api(world)
+    assert rita.get("/api/v1/routing/response-policy").json()["require_signature"] is True
+    refused = rita.patch(
+        "/api/v1/routing/response-policy", {"approval_crisis": False}, format="json"
+    )
+    assert refused.status_code == 403
+    alice = public_api(world, world.alice)
+    bad = alice.patch(
+        "/api/v1/routing/response-policy", {"approval_min_followers": -1}, format="json"
+    )
+    assert bad.status_code == 400
+    changed = alice.patch(
+        "/api/v1/routing/response-policy",
+        {"banned_phrases": ["  leider  nicht ", "Leider nicht"], "approval_min_followers": None},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert changed.json()["banned_phrases"] == ["leider nicht"]
+    assert changed.json()["approval_min_followers"] is None
+    certified = alice.post(
+        f"/api/v1/routing/staff/{world.rita.pk}/certification",
+        {"certified": True, "signature": "^RR"},
+        format="json",
+    )
+    assert certified.status_code == 200 and certified.json()["certified"] is True
+    outsider = alice.post(
+        f"/api/v1/routing/staff/{world.bob.pk}/certification", {"certified": True}, format="json"
+    )
+    assert outsider.status_code == 404
+    connection.set_tenant(world.acme.client)
+    entry = AuditEntry.objects.get(action="policy.updated")
+    assert entry.after == {"banned_phrases": ["leider nicht"], "approval_min_followers": None}
+
+
+def test_the_api_schema_documents_responses(world):
+    schema = api_client(world.acme).get("/api/v1/schema/?format=json").json()
+    for path in (
+        "/api/v1/mentions/{id}/responses",
+        "/api/v1/mentions/{id}/responses/check",
+        "/api/v1/responses/{id}/approve",
+        "/api/v1/responses/{id}/reject",
+        "/api/v1/saved-replies/",
+        "/api/v1/routing/response-policy",
+    ):
+        assert path in schema["paths"], path
