@@ -5,6 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.response_views import (
+    approvals_page,
+    mention_respond,
+    response_action,
+    response_policy_page,
+    saved_replies_page,
+)
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.views import (
@@ -32,6 +39,11 @@ urlpatterns = [
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
+    path("mentions/<int:pk>/respond", mention_respond, name="mention-respond"),
+    path("responses/<int:pk>/action", response_action, name="response-action"),
+    path("responses/approvals/", approvals_page, name="approvals"),
+    path("responses/saved/", saved_replies_page, name="saved-replies"),
+    path("responses/policy/", response_policy_page, name="response-policy"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),

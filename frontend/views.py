@@ -19,6 +19,7 @@ from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
+from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
@@ -107,6 +108,7 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "replies": replies,
         "notes": list(mention.notes.all()),
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
+        **composer_context(request, mention),
     }
     return render(request, "frontend/mention.html", context)
 
@@ -138,6 +140,7 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
                 "can_act": True,
                 "collision": action,
                 "collision_label": labels.get(action, action),
+                **composer_context(request, mention),
             },
             status=409,
         )

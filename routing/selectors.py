@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from routing.models import Department, RoutingRule
+from routing.models import Department, RoutingRule, StaffMember
 
 
 def department_list() -> QuerySet[Department]:
@@ -18,3 +18,7 @@ def rule_list() -> QuerySet[RoutingRule]:
 
 def rule_get(*, rule_id: int) -> RoutingRule | None:
     return rule_list().filter(pk=rule_id).first()
+
+
+def staff_by_user_id() -> dict[int, StaffMember]:
+    return {member.user_id: member for member in StaffMember.objects.all()}

@@ -14,6 +14,7 @@ from accounts.models import Role
 from accounts.services import user_create_or_update
 from mentions.models import Channel, Kind, Mention, Response, ResponseStatus
 from mentions.responses import (
+    DASH,
     PolicyInput,
     policy_evaluate,
     response_create,
@@ -64,7 +65,13 @@ def draft(**overrides):
     ("item", "rules", "text", "codes", "reasons"),
     [
         # Signed for the agent, nothing else to say.
-        (draft(), policy(), "Danke, wir kümmern uns!\n– Rita Responder", ["signature_added"], []),
+        (
+            draft(),
+            policy(),
+            f"Danke, wir kümmern uns!\n{DASH} Rita Responder",
+            ["signature_added"],
+            [],
+        ),
         # Already signed (own signature, any case): left alone.
         (draft(text="Danke! ^rr", signature="^RR"), policy(), "Danke! ^rr", [], []),
         # No signing asked for.
@@ -75,7 +82,7 @@ def draft(**overrides):
         (
             draft(text="Halt die SCHNAUZE, schnauze!", signature="R"),
             policy(),
-            "Halt die SCHNAUZE, schnauze!\n– R",
+            f"Halt die SCHNAUZE, schnauze!\n{DASH} R",
             ["signature_added", "banned_phrase", "banned_phrase"],
             [],
         ),
@@ -238,7 +245,7 @@ def test_approval_flow_through_the_api_and_the_connector(world, toot, server):
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["status"] == "pending_approval"
-    assert body["text"] == "Das tut uns leid, {author}!\n– Rita Responder"
+    assert body["text"] == f"Das tut uns leid, {{author}}!\n{DASH} Rita Responder"
     assert body["approval_reasons"] == ["you are not certified to answer publicly yet"]
 
     # Responders cannot approve; the queue shows it to managers.
@@ -261,7 +268,7 @@ def test_approval_flow_through_the_api_and_the_connector(world, toot, server):
     [post] = [r for r in server.requests if r.method == "POST"]
     assert post.headers["Authorization"] == "Bearer tok"
     assert parse_qs(post.body.decode()) == {
-        "status": ["Das tut uns leid, {author}!\n– Rita Responder"],
+        "status": [f"Das tut uns leid, {{author}}!\n{DASH} Rita Responder"],
         "in_reply_to_id": ["1090"],
     }
     toot.refresh_from_db()
@@ -389,7 +396,9 @@ def test_another_clients_users_never_see_or_act_on_responses(world, toot):
     bob_session.force_login(world.bob)
     assert bob_session.get(f"/api/v1/mentions/{toot.pk}/responses").status_code == 403
     assert bob_session.post(f"/api/v1/responses/{response.pk}/approve").status_code == 403
-    page = web_client(world.acme, world.bob).get("/responses/approvals/")
+    bob_web = web_client(world.acme)
+    bob_web.force_login(world.bob)
+    page = bob_web.get("/responses/approvals/")
     assert page.status_code == 403 and b"Danke" not in page.content
     with tenant_context(world.acme.client):
         assert Response.objects.get().status == ResponseStatus.PENDING_APPROVAL
@@ -417,7 +426,7 @@ def test_check_endpoint_shows_findings_before_sending(world, toot):
         format="json",
     ).json()
     assert result["blocked"] is True
-    assert result["text"] == "Leider nein\n– Rita Responder"
+    assert result["text"] == f"Leider nein\n{DASH} Rita Responder"
     banned = [f for f in result["findings"] if f["code"] == "banned_phrase"]
     assert [(f["start"], f["end"]) for f in banned] == [(0, 6)]
 
@@ -524,3 +533,136 @@ def test_the_api_schema_documents_responses(world):
         "/api/v1/routing/response-policy",
     ):
         assert path in schema["paths"], path
+
+
+# -- pages -----------------------------------------------------------------------------------
+def page(world, user):
+    connection.set_schema_to_public()
+    return web_client(world.acme, user)
+
+
+def test_composer_offers_saved_replies_with_variables_and_the_sources_channels(world, toot):
+    from mentions.responses import saved_reply_create
+
+    saved_reply_create(
+        data={"title": "Sorry", "text": "Hallo {author}, {agent} von {brand} <3"}, by=world.alice
+    )
+    html = page(world, world.rita).get(f"/mentions/{toot.pk}/").content.decode()
+    assert 'id="composer"' in html
+    assert "Hallo Author" in html and "Rita Responder von Acme Rail &lt;3" in html
+    assert 'value="public"' in html and 'value="phone"' in html
+    viewer = page(world, world.vera).get(f"/mentions/{toot.pk}/").content.decode()
+    assert 'id="composer"' not in viewer and "No responses yet." in viewer
+
+
+def test_pushed_mentions_offer_only_answered_elsewhere(world, pushed):
+    html = page(world, world.rita).get(f"/mentions/{pushed.pk}/").content.decode()
+    assert 'value="public"' not in html and 'value="dm"' in html
+
+
+def test_recording_an_answer_on_the_page(world, pushed):
+    rita = page(world, world.rita)
+    response = rita.post(
+        f"/mentions/{pushed.pk}/respond",
+        {"text": "Telefonisch geklärt", "channel": "phone", "seen_response_id": "0"},
+    )
+    assert response.status_code == 302
+    html = rita.get(f"/mentions/{pushed.pk}/").content.decode()
+    assert "Telefonisch geklärt" in html and "Recorded (answered elsewhere)" in html
+    assert "Recorded as answered." in html
+
+
+def test_the_page_asks_before_sending_when_a_colleague_answered(world, pushed):
+    rita = page(world, world.rita)
+    connection.set_tenant(world.acme.client)
+    response_create(mention=pushed, text="Per Mail erledigt", channel="email", by=world.alice)
+    rita = page(world, world.rita)
+    draft = {"text": "Meine Antwort", "channel": "dm", "seen_response_id": "0"}
+    conflict = rita.post(f"/mentions/{pushed.pk}/respond", draft)
+    assert conflict.status_code == 409
+    html = conflict.content.decode()
+    assert "Someone answered while you were writing" in html and "Alice Admin answered" in html
+    assert 'name="confirm" value="1"' in html and 'value="Meine Antwort"' in html
+    confirmed = rita.post(f"/mentions/{pushed.pk}/respond", {**draft, "confirm": "1"})
+    assert confirmed.status_code == 302
+
+
+def test_policy_errors_keep_the_draft_on_the_page(world, pushed):
+    connection.set_tenant(world.acme.client)
+    from routing.services.policy import response_policy_update
+
+    response_policy_update(changes={"banned_phrases": ["unmöglich"]}, by=world.alice)
+    response = page(world, world.rita).post(
+        f"/mentions/{pushed.pk}/respond", {"text": "Das ist unmöglich!", "channel": "dm"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "may not be used in replies" in html and "Das ist unmöglich!</textarea>" in html
+
+
+def test_approval_queue_page(world, toot):
+    first = response_create(
+        mention=toot, text="Antwort <b>eins</b>", channel="public", by=world.rita
+    )
+    second = response_create(
+        mention=toot, text="Antwort zwei", channel="public", by=world.rita, confirm=True
+    )
+    rita_page = page(world, world.rita).get("/responses/approvals/").content.decode()
+    assert "Antwort &lt;b&gt;eins&lt;/b&gt;" in rita_page and "Approve and send" not in rita_page
+    alice = page(world, world.alice)
+    html = alice.get("/responses/approvals/").content.decode()
+    assert "Approve and send" in html and "you are not certified" in html
+    approved = alice.post(
+        f"/responses/{first.pk}/action", {"action": "approve", "next": "/responses/approvals/"}
+    )
+    assert approved.status_code == 302 and approved["Location"] == "/responses/approvals/"
+    alice.post(f"/responses/{second.pk}/action", {"action": "reject", "reason": "Doppelt"})
+    assert "Nothing waits for approval." in alice.get("/responses/approvals/").content.decode()
+    rita_view = page(world, world.rita).get(f"/mentions/{toot.pk}/").content.decode()
+    assert (
+        "Rejected by Alice Admin: Doppelt" in rita_view and "Approved by Alice Admin." in rita_view
+    )
+    assert page(world, world.vera).get("/responses/approvals/").status_code == 403
+
+
+def test_saved_replies_and_policy_pages(world, in_acme):
+    alice = page(world, world.alice)
+    created = alice.post(
+        "/responses/saved/", {"title": "Dank", "text": "Danke {author}! <3", "language": "de"}
+    )
+    assert created.status_code == 302
+    assert "Danke {author}! &lt;3" in alice.get("/responses/saved/").content.decode()
+    assert alice.post("/responses/saved/", {"title": "", "text": ""}).status_code == 400
+    assert (
+        page(world, world.rita).post("/responses/saved/", {"title": "x", "text": "y"}).status_code
+        == 403
+    )
+
+    saved = alice.post(
+        "/responses/policy/",
+        {
+            "banned_phrases": "Schnauze\n\n kein Kommentar ",
+            "require_signature": "on",
+            "approval_crisis": "on",
+            "approval_min_followers": "5000",
+        },
+    )
+    assert saved.status_code == 302
+    html = alice.get("/responses/policy/").content.decode()
+    assert "Schnauze\nkein Kommentar</textarea>" in html
+    assert alice.post("/responses/policy/", {"approval_min_followers": "viele"}).status_code == 400
+    certified = alice.post(
+        "/responses/policy/",
+        {"form": "staff", "user_id": str(world.rita.pk), "certified": "on", "signature": "^RR"},
+    )
+    assert certified.status_code == 302
+    assert page(world, world.rita).get("/responses/policy/").status_code == 403
+    connection.set_tenant(world.acme.client)
+    policy = ResponsePolicy.objects.get()
+    assert policy.banned_phrases == ["Schnauze", "kein Kommentar"]
+    assert policy.approval_uncertified is False and policy.approval_min_followers == 5000
+    assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
+        "saved_reply.created",
+        "policy.updated",
+        "staff.certified",
+    }

@@ -34,6 +34,10 @@
       }
     },
     other: function (event) {
+      if (event.type === "response.updated" && event.response.mention_id === id) {
+        if (window.LotseComposer) window.LotseComposer.update(event.response);
+        return;
+      }
       if (event.type === "note.created" && event.note.mention_id === id) {
         if (document.getElementById("note-" + event.note.id)) return;
         var list = document.getElementById("note-list");

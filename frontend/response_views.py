@@ -1,0 +1,259 @@
+"""Pages for responses: the composer on the mention page, the approval queue, saved
+replies and the client's response policy with staff certification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from accounts.selectors import client_member_get, client_members, role_at_least
+from config.errors import Conflict, DomainError
+from config.tenancy import current_client
+from frontend.access import client_member_required
+from mentions.models import Mention, ResponseStatus
+from mentions.responses import (
+    response_approve,
+    response_channels,
+    response_create,
+    response_latest_id,
+    response_reject,
+    response_retry,
+    saved_reply_create,
+    saved_reply_delete,
+    saved_reply_update,
+    variables_fill,
+)
+from mentions.selectors import (
+    approval_queue_for_user,
+    mention_get_for_user,
+    mention_thread,
+    response_get_for_user,
+    response_list_for_mention,
+    saved_reply_get,
+    saved_reply_list,
+)
+from routing.selectors import staff_by_user_id
+from routing.services.policy import response_policy_get, response_policy_update, staff_certify
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def composer_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
+    """What `frontend/_composer.html` shows: the responses so far and, for responders, the
+    composer with saved replies (variables filled in) and the channels this source allows."""
+    can_respond = role_at_least(request.lotse_role, Role.RESPONDER)  # type: ignore[attr-defined]
+    context: dict[str, Any] = {
+        "responses": list(response_list_for_mention(mention=mention)),
+        "can_respond": can_respond,
+    }
+    if can_respond:
+        client = current_client()
+        context["saved_replies"] = [
+            {
+                "id": reply.pk,
+                "title": reply.title,
+                "language": reply.language,
+                "text": variables_fill(
+                    reply.text, mention=mention, agent=_user(request), client=client
+                ),
+            }
+            for reply in saved_reply_list(language=mention.language or None)
+        ]
+        context["channels"] = response_channels(mention)
+        context["seen_response_id"] = response_latest_id(mention=mention)
+    return context
+
+
+@require_POST
+@client_member_required(Role.RESPONDER)
+def mention_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = mention_get_for_user(user=_user(request), mention_id=pk)
+    text = request.POST.get("text", "")
+    channel = request.POST.get("channel", "")
+    seen = request.POST.get("seen_response_id", "")
+    try:
+        response = response_create(
+            mention=mention,
+            text=text,
+            channel=channel,
+            by=_user(request),
+            seen_response_id=int(seen) if seen.isascii() and seen.isdigit() else None,
+            confirm=request.POST.get("confirm") == "1",
+        )
+    except DomainError as exc:
+        # Keep the draft; say what is wrong (or who answered meanwhile) next to it.
+        parent, replies = mention_thread(mention=mention)
+        context = {
+            "mention": mention,
+            "parent": parent,
+            "replies": replies,
+            "notes": list(mention.notes.all()),
+            "can_act": True,
+            **composer_context(request, mention),
+            "draft_text": text,
+            "draft_channel": channel,
+        }
+        if isinstance(exc, Conflict):
+            context["response_conflict"] = exc.message
+        else:
+            context["response_errors"] = [exc.message] + [
+                m for ms in exc.fields.values() for m in ms
+            ]
+        return render(request, "frontend/mention.html", context, status=exc.status_code)
+    done = {
+        ResponseStatus.PENDING_APPROVAL: "Your reply waits for a manager's approval.",
+        ResponseStatus.QUEUED: "Your reply is being sent.",
+        ResponseStatus.RECORDED: "Recorded as answered.",
+    }
+    messages.success(request, done.get(ResponseStatus(response.status), "Saved."))
+    return redirect(f"/mentions/{mention.pk}/#response-{response.pk}")
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    back = request.POST.get("next", "")
+    return back if back.startswith("/") and not back.startswith("//") else fallback
+
+
+@require_POST
+@client_member_required(Role.RESPONDER)
+def response_action(request: HttpRequest, pk: int) -> HttpResponse:
+    response = response_get_for_user(user=_user(request), response_id=pk)
+    action = request.POST.get("action", "")
+    back = _back(request, f"/mentions/{response.mention_id}/#response-{response.pk}")
+    try:
+        if action == "approve":
+            response_approve(response=response, by=_user(request))
+            messages.success(request, "Approved: the reply is being sent.")
+        elif action == "reject":
+            response_reject(
+                response=response, by=_user(request), reason=request.POST.get("reason", "")
+            )
+            messages.success(request, "Rejected; the author has been told why.")
+        elif action == "retry":
+            response_retry(response=response, by=_user(request))
+            messages.success(request, "Sending again.")
+        else:
+            return HttpResponse("Unknown action", status=400, content_type="text/plain")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)
+
+
+@client_member_required(Role.RESPONDER)
+def approvals_page(request: HttpRequest) -> HttpResponse:
+    pending = list(approval_queue_for_user(user=_user(request))[:200])
+    return render(
+        request,
+        "frontend/approvals.html",
+        {
+            "pending": pending,
+            "can_approve": role_at_least(request.lotse_role, Role.MANAGER),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@client_member_required(Role.RESPONDER)
+def saved_replies_page(request: HttpRequest) -> HttpResponse:
+    can_edit = role_at_least(request.lotse_role, Role.MANAGER)  # type: ignore[attr-defined]
+    errors: dict[str, list[str]] = {}
+    form: dict[str, str] = {}
+    if request.method == "POST":
+        if not can_edit:
+            return render(request, "frontend/forbidden.html", {"needs": Role.MANAGER}, status=403)
+        action = request.POST.get("action", "save")
+        reply_id = request.POST.get("id", "")
+        form = {name: request.POST.get(name, "") for name in ("title", "text", "language")}
+        try:
+            reply = (
+                saved_reply_get(reply_id=int(reply_id))
+                if reply_id.isascii() and reply_id.isdigit()
+                else None
+            )
+            if action == "delete" and reply is not None:
+                saved_reply_delete(reply=reply, by=_user(request))
+                messages.success(request, f"Deleted “{reply.title}”.")
+            elif reply is not None:
+                saved_reply_update(reply=reply, data=form, by=_user(request))
+                messages.success(request, f"Saved “{reply.title}”.")
+            else:
+                reply = saved_reply_create(data=form, by=_user(request))
+                messages.success(request, f"Added “{reply.title}”.")
+            return redirect("saved-replies")
+        except DomainError as exc:
+            errors = {"page": [exc.message], **exc.fields}
+        except Http404:
+            errors = {"page": ["That saved reply was deleted meanwhile."]}
+    return render(
+        request,
+        "frontend/saved_replies.html",
+        {"replies": saved_reply_list(), "can_edit": can_edit, "errors": errors, "form": form},
+        status=400 if errors else 200,
+    )
+
+
+@client_member_required(Role.MANAGER)
+def response_policy_page(request: HttpRequest) -> HttpResponse:
+    can_edit = role_at_least(request.lotse_role, Role.CLIENT_ADMIN)  # type: ignore[attr-defined]
+    errors: list[str] = []
+    if request.method == "POST":
+        if not can_edit:
+            return render(
+                request, "frontend/forbidden.html", {"needs": Role.CLIENT_ADMIN}, status=403
+            )
+        try:
+            if request.POST.get("form") == "staff":
+                member = client_member_get(
+                    client=current_client(), user_id=int(request.POST.get("user_id", "0") or 0)
+                )
+                if member is None:
+                    raise DomainError("No such member of this client.")
+                staff_certify(
+                    user=member,
+                    certified=request.POST.get("certified") == "on",
+                    signature=request.POST.get("signature", ""),
+                    by=_user(request),
+                )
+                messages.success(request, f"Saved {member.display_name}.")
+            else:
+                followers = request.POST.get("approval_min_followers", "").strip()
+                if followers and not (followers.isascii() and followers.isdigit()):
+                    raise DomainError("Followers: a whole number, or empty for no limit.")
+                response_policy_update(
+                    changes={
+                        "banned_phrases": request.POST.get("banned_phrases", "").splitlines(),
+                        "require_signature": request.POST.get("require_signature") == "on",
+                        "approval_uncertified": request.POST.get("approval_uncertified") == "on",
+                        "approval_crisis": request.POST.get("approval_crisis") == "on",
+                        "approval_min_followers": int(followers) if followers else None,
+                    },
+                    by=_user(request),
+                )
+                messages.success(request, "Saved the response policy.")
+            return redirect("response-policy")
+        except (DomainError, ValueError) as exc:
+            errors = [getattr(exc, "message", str(exc))]
+    staff = staff_by_user_id()
+    people = [
+        {"user": user, "staff": staff.get(user.pk)}
+        for user in client_members(client=current_client(), min_role=Role.RESPONDER)
+    ]
+    policy = response_policy_get()
+    return render(
+        request,
+        "frontend/response_policy.html",
+        {
+            "policy": policy,
+            "banned_text": "\n".join(policy.banned_phrases),
+            "people": people,
+            "can_edit": can_edit,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
