@@ -318,11 +318,18 @@ def response_latest_id(*, mention: Mention) -> int:
     return latest.pk if latest else 0
 
 
-def _check_collision(mention: Mention, *, seen_response_id: int | None) -> None:
+def _check_collision(mention: Mention, *, seen_response_id: int | None, by: User) -> None:
+    """Someone else answered (or is answering) since the composer was opened."""
     if seen_response_id is None:
         return
-    latest = _latest_answer(mention)
-    if latest is None or latest.pk <= seen_response_id:
+    latest = (
+        Response.objects.filter(mention=mention, pk__gt=seen_response_id)
+        .exclude(status=ResponseStatus.REJECTED)
+        .exclude(author_id=by.pk)
+        .order_by("-id")
+        .first()
+    )
+    if latest is None:
         return
     when = latest.sent_at or latest.created_at
     what = {
@@ -365,7 +372,7 @@ def response_create(
         )
     mention = _mention_lock(mention)  # one reply decision at a time per mention
     if not confirm:
-        _check_collision(mention, seen_response_id=seen_response_id)
+        _check_collision(mention, seen_response_id=seen_response_id, by=by)
     now = timezone.now()
     if channel in ELSEWHERE:
         status = ResponseStatus.RECORDED

@@ -32,6 +32,9 @@ TENANT_TABLES = (
     "sources_ingestbatch",
     "audit_auditentry",
     "routing_staffmember",
+    "routing_notification",
+    "routing_responsepolicy",
+    "mentions_savedreply",
 )
 
 

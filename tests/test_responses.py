@@ -369,6 +369,12 @@ def test_sending_after_a_colleague_answered_is_a_409_until_confirmed(world, push
     assert error["fields"]["answered_by"] == ["Alice Admin"]
     assert "Alice Admin answered at" in error["message"]
     assert api.post(url, {**payload, "confirm": True}, format="json").status_code == 201
+    # Rejected replies and one's own do not count as "someone answered".
+    own = api.post(url, {**payload, "text": "Nachtrag", "seen_response_id": seen}, format="json")
+    assert own.status_code == 409  # still Alice's answer rita has not seen
+    latest_alice = conflict.json()["error"]["fields"]["latest_response_id"][0]
+    again = {**payload, "text": "Nachtrag", "seen_response_id": int(latest_alice)}
+    assert api.post(url, again, format="json").status_code == 201
 
 
 # -- who may respond -----------------------------------------------------------------------

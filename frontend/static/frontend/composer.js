@@ -43,6 +43,16 @@
     else if (response.status === "rejected") noteText = "Rejected by " + response.decided_by.name + ": " + response.reject_reason;
     else if (response.status === "failed") noteText = "Could not send: " + response.error + " (reload to retry)";
     else if (response.decided_by) noteText = "Approved by " + response.decided_by.name + ".";
+    if (response.external_url && !item.querySelector("a.on-network") &&
+        /^https?:\/\//.test(response.external_url)) {
+      var link = document.createElement("a");
+      link.className = "on-network";
+      link.href = response.external_url;
+      link.rel = "noopener noreferrer nofollow";
+      link.target = "_blank";
+      link.textContent = "on the network";
+      item.querySelector(".response-status").after(document.createTextNode(" · "), link);
+    }
     var noteNode = item.querySelector(".response-note");
     if (noteNode) noteNode.textContent = noteText;
   }
@@ -87,13 +97,21 @@
     previewText.appendChild(document.createTextNode(result.text.slice(at)));
     preview.hidden = !result.text;
     count.textContent = String(result.text.length);
-    document.getElementById("response-send").textContent =
+    var send = document.getElementById("response-send");
+    send.disabled = result.blocked;
+    send.title = result.blocked ? "Fix what is marked in red first" : "";
+    send.textContent =
       result.approval_reasons.length ? "Send for approval" : (channel.value === "public" ? "Send reply" : "Record answer");
   }
 
   function check() {
     count.textContent = String(textarea.value.length);
-    if (!textarea.value.trim()) { findings.textContent = ""; preview.hidden = true; return; }
+    if (!textarea.value.trim()) {
+      findings.textContent = "";
+      preview.hidden = true;
+      document.getElementById("response-send").disabled = false;
+      return;
+    }
     var ticket = ++asked;
     fetch(form.dataset.checkUrl, {
       method: "POST",
