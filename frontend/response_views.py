@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.audit.selectors import audit_list
 from accounts.models import Role, User
 from accounts.selectors import client_member_get, client_members, role_at_least
 from config.errors import Conflict, DomainError
@@ -254,6 +255,10 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
             "people": people,
             "can_edit": can_edit,
             "errors": errors,
+            "history": [
+                *audit_list(target_type="response_policy")[:10],
+                *audit_list(target_type="staff")[:10],
+            ],
         },
         status=400 if errors else 200,
     )

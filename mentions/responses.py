@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -578,6 +579,8 @@ def response_deliver(*, response_id: int) -> Response | None:
         error = str(exc)[:1000] or exc.__class__.__name__
     except KeyError:
         error = f"No connector can post replies on {mention.source.name}"
+    except ImproperlyConfigured as exc:  # e.g. credentials encrypted with a retired key
+        error = f"The source's setup is broken: {exc}"[:1000]
     with transaction.atomic():
         response = _response_lock(response)
         locked = _mention_lock(mention)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, User
@@ -148,3 +149,41 @@ def saved_reply_get(*, reply_id: int) -> SavedReply:
     if reply is None:
         raise Http404("No such saved reply")
     return reply
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    """First-response times of one person in one department (seconds since arrival)."""
+
+    author_id: int
+    author_name: str
+    department_id: int | None
+    answered: int
+    average_seconds: float
+    longest_seconds: int
+
+
+def first_response_times(*, since: datetime, until: datetime) -> list[ResponseTimes]:
+    """Per person and department: mentions first answered in [since, until) and how fast
+    (uses the `response_first_time` index; for reports)."""
+    rows = (
+        Response.objects.filter(is_first=True, sent_at__gte=since, sent_at__lt=until)
+        .values("author_id", "author_name", "mention__department_id")
+        .annotate(
+            answered=Count("id"),
+            average=Avg("response_seconds"),
+            longest=Max("response_seconds"),
+        )
+        .order_by("mention__department_id", "author_name")
+    )
+    return [
+        ResponseTimes(
+            author_id=row["author_id"],
+            author_name=row["author_name"],
+            department_id=row["mention__department_id"],
+            answered=row["answered"],
+            average_seconds=float(row["average"] or 0),
+            longest_seconds=int(row["longest"] or 0),
+        )
+        for row in rows
+    ]

@@ -672,3 +672,23 @@ def test_saved_replies_and_policy_pages(world, in_acme):
         "policy.updated",
         "staff.certified",
     }
+
+
+def test_first_response_times_for_reports(world, pushed, mastodon):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mentions.selectors import first_response_times
+
+    Mention.objects.filter(pk=pushed.pk).update(received_at=timezone.now() - timedelta(minutes=30))
+    pushed.refresh_from_db()
+    response_create(mention=pushed, text="Erledigt", channel="phone", by=world.rita)
+    response_create(mention=pushed, text="Nachtrag", channel="email", by=world.alice, confirm=True)
+    other = ingest(mastodon, text="Frage zur Bahncard")
+    response_create(mention=other, text="Per DM", channel="dm", by=world.rita)
+    now = timezone.now()
+    [rita] = first_response_times(since=now - timedelta(hours=1), until=now + timedelta(minutes=1))
+    assert (rita.author_name, rita.answered) == ("Rita Responder", 2)  # alice's was not first
+    assert 1790 <= rita.longest_seconds <= 1810
+    assert rita.department_id == pushed.department_id

@@ -60,6 +60,18 @@ def demo_staff(slug: str) -> list[tuple[str, str, str]]:
     ]
 
 
+DEMO_SAVED_REPLIES = (
+    (
+        "Entschuldigung",
+        "de",
+        "Hallo {author}, das tut uns leid! Schreib uns bitte per DM, dann kümmern wir uns.",
+    ),
+    ("Danke", "de", "Danke für dein Lob, {author}! Wir geben es ans Team weiter."),
+    ("Apology", "en", "Hi {author}, we're sorry about this! Please DM us and we'll sort it out."),
+    ("Thanks", "", "Thank you, {author}! The {brand} team"),
+)
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo (idempotent): the agency with an agency admin, the clients "
@@ -78,6 +90,7 @@ class Command(BaseCommand):
                     self._user(email=email, role=role, name=person, client=client)
                 self._source(client)
                 self._staff(client)
+                self._saved_replies(client)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if not self.changes:
@@ -163,6 +176,21 @@ class Command(BaseCommand):
                         languages=["de", "en"],
                     )
             self.changes += 1
+
+    def _saved_replies(self, client: Client) -> None:
+        """A few reply templates per client, so the composer has something to offer."""
+        from mentions.models import SavedReply
+        from mentions.responses import saved_reply_create
+
+        admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
+        with tenant_context(client):
+            if admin is None or SavedReply.objects.exists():
+                return
+            for title, language, text in DEMO_SAVED_REPLIES:
+                saved_reply_create(
+                    data={"title": title, "language": language, "text": text}, by=admin
+                )
+        self._done(f"Added {len(DEMO_SAVED_REPLIES)} saved replies for {client.name}")
 
     def _source(self, client: Client) -> None:
         with tenant_context(client):
