@@ -30,6 +30,7 @@ from mentions.responses import (
     variables_fill,
 )
 from mentions.selectors import (
+    answers_since,
     approval_queue_for_user,
     mention_get_for_user,
     mention_thread,
@@ -150,6 +151,9 @@ def response_action(request: HttpRequest, pk: int) -> HttpResponse:
 @client_member_required(Role.RESPONDER)
 def approvals_page(request: HttpRequest) -> HttpResponse:
     pending = list(approval_queue_for_user(user=_user(request))[:200])
+    meanwhile = answers_since(responses=pending)
+    for response in pending:
+        response.answered_meanwhile = meanwhile.get(response.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "frontend/approvals.html",
@@ -255,10 +259,14 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
             "people": people,
             "can_edit": can_edit,
             "errors": errors,
-            "history": [
-                *audit_list(target_type="response_policy")[:10],
-                *audit_list(target_type="staff")[:10],
-            ],
+            "history": sorted(
+                [
+                    *audit_list(target_type="response_policy")[:10],
+                    *audit_list(target_type="staff")[:10],
+                ],
+                key=lambda entry: entry.pk,
+                reverse=True,
+            ),
         },
         status=400 if errors else 200,
     )

@@ -136,6 +136,28 @@ def approval_queue_for_user(*, user: User) -> QuerySet[Response]:
     return response_list_for_user(user=user, status=ResponseStatus.PENDING_APPROVAL)
 
 
+def answers_since(*, responses: list[Response]) -> dict[int, Response]:
+    """For replies waiting for approval: the newest answer on the same mention given after
+    each was written (so an approver sees the customer was answered meanwhile)."""
+    answered = (
+        ResponseStatus.SENT,
+        ResponseStatus.RECORDED,
+        ResponseStatus.QUEUED,
+        ResponseStatus.SENDING,
+    )
+    later = Response.objects.filter(
+        mention_id__in={r.mention_id for r in responses}, status__in=answered
+    ).order_by("id")
+    newest: dict[int, Response] = {}
+    for answer in later:
+        newest[answer.mention_id] = answer
+    return {
+        r.pk: newest[r.mention_id]
+        for r in responses
+        if r.mention_id in newest and newest[r.mention_id].pk > r.pk
+    }
+
+
 def saved_reply_list(*, language: str | None = None) -> QuerySet[SavedReply]:
     """Saved replies, those for `language` (and for any language) when it is given."""
     replies = SavedReply.objects.order_by("title", "language", "id")

@@ -613,7 +613,9 @@ def test_approval_queue_page(world, toot):
     second = response_create(
         mention=toot, text="Antwort zwei", channel="public", by=world.rita, confirm=True
     )
+    response_create(mention=toot, text="Per Telefon", channel="phone", by=world.alice, confirm=True)
     rita_page = page(world, world.rita).get("/responses/approvals/").content.decode()
+    assert rita_page.count("Answered meanwhile by Alice Admin (phone") == 2
     assert "Antwort &lt;b&gt;eins&lt;/b&gt;" in rita_page and "Approve and send" not in rita_page
     alice = page(world, world.alice)
     html = alice.get("/responses/approvals/").content.decode()

@@ -110,6 +110,18 @@ def test_compose_approve_and_deliver_a_reply(browser, live_stack, live_db):  # n
                 assert mention.status == "responded" and mention.first_response_at is not None
                 response = mention.responses.get()
                 assert response.external_url == "https://social.example/@acme/9001"
+
+            # The pages where managers keep saved replies and admins the policy.
+            alice.goto(f"http://{live_stack.host('acme')}/responses/saved/")
+            alice.locator("tr", has_text="Ausfall").wait_for()
+            alice.screenshot(path=str(ARTIFACTS / "saved-replies.png"), full_page=True)
+            alice.goto(f"http://{live_stack.host('acme')}/responses/policy/")
+            alice.get_by_label(
+                "Banned phrases (one per line; replies containing them cannot be sent)"
+            ).fill("danke für nichts\nkein Kommentar")
+            alice.get_by_role("button", name="Save policy").click()
+            alice.locator(".message.success", has_text="Saved the response policy").wait_for()
+            alice.screenshot(path=str(ARTIFACTS / "response-policy.png"), full_page=True)
         finally:
             with tenant_context(world.acme.client):
                 Source.objects.filter(pk=source.pk).update(enabled=False)
