@@ -229,6 +229,8 @@ class Response(models.Model):
     external_url = models.URLField(max_length=2000, blank=True)
     error = models.CharField(max_length=1000, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the last attempt started: an attempt whose worker died is retried after a while.
+    sending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Seconds from the mention's arrival to this response; `is_first` marks the mention's

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -533,7 +533,8 @@ def response_retry(*, response: Response, by: User) -> Response:
     """Send a failed reply again (the network sees the same idempotency key)."""
     _require_role(by, Role.RESPONDER, "send replies")
     response = _response_lock(response)
-    if response.status != ResponseStatus.FAILED:
+    stuck = _may_send(response, now=timezone.now()) and response.status == ResponseStatus.SENDING
+    if response.status != ResponseStatus.FAILED and not stuck:
         raise Conflict(f"Only failed replies can be retried (this one is {response.status}).")
     response.status = ResponseStatus.QUEUED
     response.save(update_fields=["status"])
@@ -550,6 +551,21 @@ def response_retry(*, response: Response, by: User) -> Response:
     return response
 
 
+STALE_SENDING = timedelta(minutes=10)
+
+
+def _may_send(response: Response, *, now: datetime) -> bool:
+    """Queued replies are sent; one stuck in "sending" (its worker died after the network
+    call began) only after a while, and the network sees the same idempotency key."""
+    if response.status == ResponseStatus.QUEUED:
+        return True
+    return (
+        response.status == ResponseStatus.SENDING
+        and response.sending_at is not None
+        and response.sending_at < now - STALE_SENDING
+    )
+
+
 def response_deliver(*, response_id: int) -> Response | None:
     """Post a queued reply through the source's connector (the network call runs outside
     any transaction). Idempotent: only queued replies are sent."""
@@ -563,11 +579,12 @@ def response_deliver(*, response_id: int) -> Response | None:
             .filter(pk=response_id)
             .first()
         )
-        if response is None or response.status != ResponseStatus.QUEUED:
+        if response is None or not _may_send(response, now=timezone.now()):
             return response
         response.status = ResponseStatus.SENDING
         response.attempts += 1
-        response.save(update_fields=["status", "attempts"])
+        response.sending_at = timezone.now()
+        response.save(update_fields=["status", "attempts", "sending_at"])
     mention = response.mention
     error = ""
     posted = None

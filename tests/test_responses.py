@@ -694,3 +694,23 @@ def test_first_response_times_for_reports(world, pushed, mastodon):
     assert (rita.author_name, rita.answered) == ("Rita Responder", 2)  # alice's was not first
     assert 1790 <= rita.longest_seconds <= 1810
     assert rita.department_id == pushed.department_id
+
+
+def test_a_reply_stuck_sending_is_sent_again_only_after_a_while(world, toot, server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    staff_certify(user=world.rita, certified=True, by=world.alice)
+    posted_status(server, "3003")
+    response = response_create(
+        mention=toot, text="Wir prüfen das.", channel="public", by=world.rita
+    )
+    # A worker began sending and died: a redelivered task leaves a fresh attempt alone.
+    Response.objects.filter(pk=response.pk).update(status="sending", sending_at=timezone.now())
+    assert response_deliver(response_id=response.pk).status == ResponseStatus.SENDING
+    assert not server.requests
+    Response.objects.filter(pk=response.pk).update(
+        sending_at=timezone.now() - timedelta(minutes=11)
+    )
+    assert response_deliver(response_id=response.pk).status == ResponseStatus.SENT
