@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.audit.selectors import audit_list
@@ -21,6 +22,7 @@ from mentions.responses import (
     response_approve,
     response_channels,
     response_create,
+    response_is_stuck,
     response_latest_id,
     response_reject,
     response_retry,
@@ -51,8 +53,12 @@ def composer_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
     """What `frontend/_composer.html` shows: the responses so far and, for responders, the
     composer with saved replies (variables filled in) and the channels this source allows."""
     can_respond = role_at_least(request.lotse_role, Role.RESPONDER)  # type: ignore[attr-defined]
+    now = timezone.now()
+    responses = list(response_list_for_mention(mention=mention))
+    for response in responses:
+        response.stuck = response_is_stuck(response, now=now)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
-        "responses": list(response_list_for_mention(mention=mention)),
+        "responses": responses,
         "can_respond": can_respond,
     }
     if can_respond:

@@ -533,7 +533,7 @@ def response_retry(*, response: Response, by: User) -> Response:
     """Send a failed reply again (the network sees the same idempotency key)."""
     _require_role(by, Role.RESPONDER, "send replies")
     response = _response_lock(response)
-    stuck = _may_send(response, now=timezone.now()) and response.status == ResponseStatus.SENDING
+    stuck = response_is_stuck(response, now=timezone.now())
     if response.status != ResponseStatus.FAILED and not stuck:
         raise Conflict(f"Only failed replies can be retried (this one is {response.status}).")
     response.status = ResponseStatus.QUEUED
@@ -564,6 +564,10 @@ def _may_send(response: Response, *, now: datetime) -> bool:
         and response.sending_at is not None
         and response.sending_at < now - STALE_SENDING
     )
+
+
+def response_is_stuck(response: Response, *, now: datetime) -> bool:
+    return response.status == ResponseStatus.SENDING and _may_send(response, now=now)
 
 
 def response_deliver(*, response_id: int) -> Response | None:

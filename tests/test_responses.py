@@ -713,4 +713,7 @@ def test_a_reply_stuck_sending_is_sent_again_only_after_a_while(world, toot, ser
     Response.objects.filter(pk=response.pk).update(
         sending_at=timezone.now() - timedelta(minutes=11)
     )
+    html = page(world, world.rita).get(f"/mentions/{toot.pk}/").content.decode()
+    assert "Sending did not finish" in html and "Retry sending" in html
+    connection.set_tenant(world.acme.client)
     assert response_deliver(response_id=response.pk).status == ResponseStatus.SENT
