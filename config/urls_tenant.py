@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from config.urls_common import urlpatterns as common
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
     mention_detail,
@@ -32,6 +33,9 @@ urlpatterns = [
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
+    path("mentions/<int:pk>/triage", mention_triage_correct, name="mention-triage"),
+    path("triage/", triage_page, name="triage"),
+    path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
