@@ -14,6 +14,7 @@ from frontend.response_views import (
 )
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
     mention_detail,
@@ -44,6 +45,9 @@ urlpatterns = [
     path("responses/approvals/", approvals_page, name="approvals"),
     path("responses/saved/", saved_replies_page, name="saved-replies"),
     path("responses/policy/", response_policy_page, name="response-policy"),
+    path("mentions/<int:pk>/triage", mention_triage_correct, name="mention-triage"),
+    path("triage/", triage_page, name="triage"),
+    path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from mentions.models import Author, Mention, Status
+from mentions.models import Author, Kind, Mention, Sentiment, Status
 
 
 class AuthorSerializer(serializers.ModelSerializer):
@@ -55,6 +55,9 @@ class MentionSerializer(serializers.ModelSerializer):
             "sentiment",
             "sentiment_score",
             "kind",
+            "aspects",
+            "relevant",
+            "relevance_score",
             "department",
             "routing",
             "priority",
@@ -89,12 +92,27 @@ class MentionDetailSerializer(MentionSerializer):
 
 
 class MentionPatchSerializer(serializers.Serializer):
+    """Care actions and triage corrections. Corrections (sentiment, kind, aspects, relevant,
+    department) are stored as labels the client's triage models learn from."""
+
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     assignee = serializers.IntegerField(
         required=False, allow_null=True, help_text="User id of a responder, or null."
     )
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    aspects = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=50
+    )
+    relevant = serializers.BooleanField(required=False)
+    department = serializers.IntegerField(
+        required=False, min_value=1, help_text="Move the mention to this department."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
-            raise serializers.ValidationError("Send at least one of: status, assignee.")
+            raise serializers.ValidationError(
+                "Send at least one of: status, assignee, sentiment, kind, aspects, relevant, "
+                "department."
+            )
         return attrs

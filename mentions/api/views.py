@@ -22,7 +22,7 @@ from mentions.api.serializers import (
 )
 from mentions.models import Mention, Sentiment, Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user
-from mentions.services import mention_assign, mention_set_status
+from mentions.services import CORRECTABLE, mention_assign, mention_correct, mention_set_status
 
 
 class MentionCursorPagination(CursorPagination):
@@ -111,4 +111,7 @@ class MentionDetailView(generics.GenericAPIView):
             mention = mention_assign(mention=mention, assignee=assignee, by=user)
         if "status" in data:
             mention = mention_set_status(mention=mention, status=data["status"], by=user)
+        corrections = {k: v for k, v in data.items() if k in CORRECTABLE}
+        if corrections:
+            mention = mention_correct(mention=mention, changes=corrections, by=user, origin="api")
         return Response(MentionDetailSerializer(mention).data)

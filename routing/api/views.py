@@ -14,7 +14,8 @@ from accounts.audit.selectors import audit_list
 from accounts.models import Role, User
 from accounts.selectors import client_member_get
 from config.tenancy import current_client
-from mentions.triage import triage_text
+from mentions.triage import triage_texts
+from mentions.triage.client import client_triage_load
 from routing.api.serializers import (
     AuditEntrySerializer,
     DepartmentSerializer,
@@ -105,7 +106,9 @@ class RuleReorderView(APIView):
 
 def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
     """A RoutingInput from a "try it" request; triage fills in what the caller left out."""
-    triage = triage_text(data["text"], language=data.get("language", ""))
+    triage = triage_texts(
+        [data["text"]], languages=[data.get("language", "")], client=client_triage_load()
+    )[0]
     source = None
     if data.get("source_id") is not None:
         source = Source.objects.filter(pk=data["source_id"]).first()
@@ -115,7 +118,7 @@ def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
         kind=data.get("kind") or triage.kind,
         language=data.get("language") or triage.language,
         sentiment=data.get("sentiment") or triage.sentiment,
-        aspects=tuple(data.get("aspects") or ()),
+        aspects=tuple(data.get("aspects") or triage.aspects),
         country=(data.get("country") or "").upper(),
         source_id=source.pk if source else None,
         source_kind=source.kind if source else "",
@@ -128,6 +131,9 @@ def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
         "language": item.language,
         "sentiment": item.sentiment,
         "sentiment_score": triage.sentiment_score,
+        "aspects": list(item.aspects),
+        "relevant": triage.relevant,
+        "relevance_score": triage.relevance_score,
     }
     return item, shown
 
