@@ -137,7 +137,9 @@ def response_action(request: HttpRequest, pk: int) -> HttpResponse:
     back = _back(request, f"/mentions/{response.mention_id}/#response-{response.pk}")
     try:
         if action == "approve":
-            response_approve(response=response, by=_user(request))
+            response_approve(
+                response=response, by=_user(request), confirm=request.POST.get("confirm") == "1"
+            )
             messages.success(request, "Approved: the reply is being sent.")
         elif action == "reject":
             response_reject(

@@ -45,6 +45,12 @@ MAX_RESPONSE = 10_000
 MAX_REASON = 1_000
 VARIABLES = ("{author}", "{agent}", "{brand}")
 ELSEWHERE = (Channel.DM, Channel.EMAIL, Channel.PHONE)
+ANSWERING = (
+    ResponseStatus.SENT,
+    ResponseStatus.RECORDED,
+    ResponseStatus.QUEUED,
+    ResponseStatus.SENDING,
+)
 DASH = "\u2013"  # en dash, as in the signature line of a reply
 
 
@@ -319,17 +325,19 @@ def response_latest_id(*, mention: Mention) -> int:
     return latest.pk if latest else 0
 
 
-def _check_collision(mention: Mention, *, seen_response_id: int | None, by: User) -> None:
-    """Someone else answered (or is answering) since the composer was opened."""
+def _check_collision(
+    mention: Mention, *, seen_response_id: int | None, by: User, only_answers: bool = False
+) -> None:
+    """Someone else answered (or is answering) since the composer was opened (or, for an
+    approval, since the reply was written)."""
     if seen_response_id is None:
         return
-    latest = (
-        Response.objects.filter(mention=mention, pk__gt=seen_response_id)
-        .exclude(status=ResponseStatus.REJECTED)
-        .exclude(author_id=by.pk)
-        .order_by("-id")
-        .first()
+    later = Response.objects.filter(mention=mention, pk__gt=seen_response_id).exclude(
+        author_id=by.pk
     )
+    if only_answers:
+        later = later.filter(status__in=ANSWERING)
+    latest = later.exclude(status=ResponseStatus.REJECTED).order_by("-id").first()
     if latest is None:
         return
     when = latest.sent_at or latest.created_at
@@ -340,8 +348,12 @@ def _check_collision(mention: Mention, *, seen_response_id: int | None, by: User
         ResponseStatus.FAILED: "tried to send a reply",
     }.get(ResponseStatus(latest.status), "answered")
     raise Conflict(
-        f"{latest.author_name} {what} at {when:%Y-%m-%d %H:%M} UTC since you opened this "
-        "mention. Send yours anyway?",
+        f"{latest.author_name} {what} at {when:%Y-%m-%d %H:%M} UTC "
+        + (
+            "after this reply was written. Approve it anyway?"
+            if only_answers
+            else "since you opened this mention. Send yours anyway?"
+        ),
         fields={
             "answered_by": [latest.author_name],
             "answered_at": [when.isoformat()],
@@ -454,8 +466,9 @@ def _response_lock(response: Response) -> Response:
 
 
 @transaction.atomic
-def response_approve(*, response: Response, by: User) -> Response:
-    """A manager approves a queued reply: it is sent."""
+def response_approve(*, response: Response, by: User, confirm: bool = False) -> Response:
+    """A manager approves a reply waiting for approval: it is sent. When the mention was
+    answered since the reply was written, 409 unless `confirm`."""
     _require_role(by, Role.MANAGER, "approve replies")
     response = _response_lock(response)
     if response.status != ResponseStatus.PENDING_APPROVAL:
@@ -463,6 +476,8 @@ def response_approve(*, response: Response, by: User) -> Response:
             f"This reply is no longer waiting for approval (it is {response.get_status_display()}"
             f"{', by ' + response.decided_by_name if response.decided_by_name else ''}).",
         )
+    if not confirm:
+        _check_collision(response.mention, seen_response_id=response.pk, by=by, only_answers=True)
     response.status = ResponseStatus.QUEUED
     response.decided_by_id = by.pk
     response.decided_by_name = by.display_name

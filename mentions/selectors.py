@@ -139,14 +139,10 @@ def approval_queue_for_user(*, user: User) -> QuerySet[Response]:
 def answers_since(*, responses: list[Response]) -> dict[int, Response]:
     """For replies waiting for approval: the newest answer on the same mention given after
     each was written (so an approver sees the customer was answered meanwhile)."""
-    answered = (
-        ResponseStatus.SENT,
-        ResponseStatus.RECORDED,
-        ResponseStatus.QUEUED,
-        ResponseStatus.SENDING,
-    )
+    from mentions.responses import ANSWERING
+
     later = Response.objects.filter(
-        mention_id__in={r.mention_id for r in responses}, status__in=answered
+        mention_id__in={r.mention_id for r in responses}, status__in=ANSWERING
     ).order_by("id")
     newest: dict[int, Response] = {}
     for answer in later:

@@ -613,16 +613,22 @@ def test_approval_queue_page(world, toot):
     second = response_create(
         mention=toot, text="Antwort zwei", channel="public", by=world.rita, confirm=True
     )
-    response_create(mention=toot, text="Per Telefon", channel="phone", by=world.alice, confirm=True)
+    response_create(mention=toot, text="Per Telefon", channel="phone", by=world.rita, confirm=True)
     rita_page = page(world, world.rita).get("/responses/approvals/").content.decode()
-    assert rita_page.count("Answered meanwhile by Alice Admin (phone") == 2
+    assert rita_page.count("Answered meanwhile by Rita Responder (phone") == 2
     assert "Antwort &lt;b&gt;eins&lt;/b&gt;" in rita_page and "Approve and send" not in rita_page
+    # Answered meanwhile: the API asks for confirmation, the page says so on the button.
+    refused = public_api(world, world.alice).post(f"/api/v1/responses/{first.pk}/approve")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["fields"]["answered_by"] == ["Rita Responder"]
     alice = page(world, world.alice)
     html = alice.get("/responses/approvals/").content.decode()
-    assert "Approve and send" in html and "you are not certified" in html
-    approved = alice.post(
-        f"/responses/{first.pk}/action", {"action": "approve", "next": "/responses/approvals/"}
-    )
+    assert "Approve and send anyway" in html and "you are not certified" in html
+    assert 'name="confirm" value="1"' in html
+    approve = {"action": "approve", "next": "/responses/approvals/"}
+    unconfirmed = alice.post(f"/responses/{first.pk}/action", approve, follow=True)
+    assert "Rita Responder answered at" in unconfirmed.content.decode()
+    approved = alice.post(f"/responses/{first.pk}/action", {**approve, "confirm": "1"})
     assert approved.status_code == 302 and approved["Location"] == "/responses/approvals/"
     alice.post(f"/responses/{second.pk}/action", {"action": "reject", "reason": "Doppelt"})
     assert "Nothing waits for approval." in alice.get("/responses/approvals/").content.decode()

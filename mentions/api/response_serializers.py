@@ -87,6 +87,14 @@ class CheckResultSerializer(serializers.Serializer):
     approval_reasons = serializers.ListField(child=serializers.CharField())
 
 
+class ApproveSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Approve even though the mention was answered since the reply was written "
+        "(otherwise 409 with who answered and when).",
+    )
+
+
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role, User
 from mentions.api.response_serializers import (
+    ApproveSerializer,
     CheckResultSerializer,
     RejectSerializer,
     ResponseCheckSerializer,
@@ -138,12 +139,15 @@ class ResponseApproveView(APIView):
 
     write_role = Role.MANAGER
 
-    @extend_schema(request=None, responses=ResponseSerializer)
+    @extend_schema(request=ApproveSerializer, responses=ResponseSerializer)
     def post(self, request: Request, pk: int) -> ApiResponse:
         response = response_get_for_user(user=_user(request), response_id=int(pk))
-        return ApiResponse(
-            ResponseSerializer(response_approve(response=response, by=_user(request))).data
+        incoming = ApproveSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        approved = response_approve(
+            response=response, by=_user(request), confirm=incoming.validated_data["confirm"]
         )
+        return ApiResponse(ResponseSerializer(approved).data)
 
 
 class ResponseRejectView(APIView):
