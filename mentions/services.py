@@ -358,7 +358,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
     """Add an internal note; colleagues named as @firstname, @first.last or @email-name
     (members of this client who may see the mention) get an in-app notification."""
     from accounts.selectors import client_members
-    from routing.models import Notification
+    from routing.services.notifications import notification_create
 
     text = text.strip()
     if not text:
@@ -383,7 +383,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
         mentioned_user_ids=[member.pk for member in mentioned],
     )
     for member in mentioned:
-        Notification.objects.create(
+        notification_create(
             user_id=member.pk,
             text=f"{by.display_name} mentioned you on mention {mention.pk}: {text[:200]}",
             link=f"/mentions/{mention.pk}/#note-{note.pk}",
