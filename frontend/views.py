@@ -208,7 +208,8 @@ def mentions_bulk_action(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Select some mentions first.")
         return redirect(back)
     try:
-        count = mentions_bulk(mention_ids=ids, action=action, by=request.user)  # type: ignore[arg-type]
+        outcome = mentions_bulk(mention_ids=ids, action=action, by=request.user)  # type: ignore[arg-type]
+        count = outcome.changed
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
