@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from routing.models import AssignmentMode, Department, RoutingRule, StaffMember, Team
 from routing.services.matrix import RULE_FIELDS
+from routing.sla import WEEKDAYS
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -165,6 +168,12 @@ class StaffSerializer(serializers.ModelSerializer):
             "on_shift_now",
         )
         read_only_fields = fields
+
+    def to_representation(self, instance: StaffMember) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # jsonb keeps its own key order; answer with the week in order.
+        data["shifts"] = {day: data["shifts"][day] for day in WEEKDAYS if day in data["shifts"]}
+        return data
 
     def get_on_shift_now(self, member: StaffMember) -> bool:
         return bool(self.context.get("on_shift_now", {}).get(member.user_id, False))
