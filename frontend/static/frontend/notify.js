@@ -11,7 +11,10 @@
   } else {
     var script = document.createElement("script");
     script.src = document.currentScript.dataset.live;
-    script.onload = start;
+    script.onload = function () {
+      window.LotseLive.localizeTimes();  // it missed DOMContentLoaded on this page
+      start();
+    };
     document.head.appendChild(script);
   }
   document.addEventListener("lotse:notification", function (e) {
