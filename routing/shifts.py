@@ -26,9 +26,9 @@ _SPAN = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
 def _clock(hours: str, minutes: str) -> time | None:
-    """ "08:30" → 08:30; "24:00" → midnight (a shift ending at midnight)."""
+    """08:30 → time(8, 30); 24:00 → the end of the day (only as a shift's end)."""
     if (hours, minutes) == ("24", "00"):
-        return time(0)
+        return time.max
     if int(hours) > 23 or int(minutes) > 59:
         return None
     return time(int(hours), int(minutes))
@@ -54,7 +54,7 @@ def shifts_parse(shifts: Mapping[str, Sequence[str]]) -> dict[int, tuple[Span, .
             if match is None:
                 raise CalendarError(f"{day}: {span!r} is not like 08:00-16:00")
             start, end = _clock(match[1], match[2]), _clock(match[3], match[4])
-            if start is None or end is None:
+            if start is None or end is None or start == time.max:
                 raise CalendarError(f"{day}: {span!r} is not a time of day")
             if start == end:
                 raise CalendarError(f"{day}: {span!r} is empty")
@@ -68,7 +68,10 @@ def shifts_normalize(shifts: Mapping[str, Sequence[str]]) -> dict[str, list[str]
     """The canonical stored form of a valid schedule (days in week order, "HH:MM-HH:MM")."""
     parsed = shifts_parse(shifts)
     return {
-        WEEKDAYS[day]: [f"{start:%H:%M}-{end:%H:%M}" for start, end in spans]
+        WEEKDAYS[day]: [
+            f"{start:%H:%M}-{'24:00' if end == time.max else format(end, '%H:%M')}"
+            for start, end in spans
+        ]
         for day, spans in sorted(parsed.items())
     }
 

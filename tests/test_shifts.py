@@ -69,6 +69,7 @@ def test_shift_hours_are_wall_clock_hours_across_daylight_saving():
         ["mon"],
         {"mon": ["08:00-16:00"] * 7},
         {"mon": ["25:00-26:00"]},
+        {"mon": ["24:00-06:00"]},
     ],
 )
 def test_malformed_schedules_are_refused(shifts):
@@ -77,10 +78,16 @@ def test_malformed_schedules_are_refused(shifts):
 
 
 def test_schedules_are_stored_in_one_canonical_form():
-    assert shifts_normalize({"fri": ["22:00-06:00"], "mon": [" 13:00-17:00", "8:00-12:00"]}) == {
-        "mon": ["08:00-12:00", "13:00-17:00"],
-        "fri": ["22:00-06:00"],
-    }
+    assert shifts_normalize(
+        {"fri": ["22:00-06:00"], "mon": [" 13:00-17:00", "8:00-12:00"], "sun": ["00:00-24:00"]}
+    ) == {"mon": ["08:00-12:00", "13:00-17:00"], "fri": ["22:00-06:00"], "sun": ["00:00-24:00"]}
+
+
+def test_a_whole_day_shift_ends_at_midnight():
+    schedule = ShiftSchedule.build(timezone="UTC", shifts={"sun": ["00:00-24:00"]})
+    assert schedule.covers(datetime(2026, 11, 22, 0, 0, tzinfo=UTC))
+    assert schedule.covers(datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC))
+    assert not schedule.covers(datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
 
 
 def test_the_switch_overrides_the_schedule_and_no_schedule_means_always():
@@ -195,3 +202,36 @@ def test_round_robin_stays_fair_when_people_go_off_and_come_back(world, team):
     # b's shift begins: the turn continues after the last one (c), and b gets its share.
     later = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
     assert _picks(team_row.pk, 6, later) == [a, b, c, a, b, c]
+
+
+@pytest.mark.django_db
+def test_ingested_mentions_go_only_to_people_on_shift_now(world, team):
+    from django.utils import timezone
+
+    from mentions.models import Mention
+    from routing.services import rule_create
+    from sources.services import ingest_batch_process, mentions_submit
+    from tests.factories import mention_item
+
+    team_row, people = team
+    rule_create(
+        data={
+            "name": "Kasse → shift team",
+            "department": "tech-support",
+            "team": team_row.pk,
+            "keywords": ["kasse"],
+            "position": 1,
+        },
+        by=world.alice,
+        client=world.acme.client,
+    )
+    # A shift two days from now (in any time zone it is neither today nor yesterday there).
+    later = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(timezone.now().weekday() + 2) % 7]
+    _schedule(people[0], {later: ["00:00-24:00"]})
+    StaffMember.objects.filter(user_id=people[1].pk).update(on_shift=False)
+    result = mentions_submit(
+        source=world.acme.source,
+        items=[mention_item(text=f"Die Kasse ist kaputt {n}") for n in range(3)],
+    )
+    ingest_batch_process(batch_id=result.batch_ids[0])
+    assert set(Mention.objects.values_list("assignee_id", flat=True)) == {people[2].pk}
