@@ -14,6 +14,14 @@ from frontend.response_views import (
 )
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.staff_views import (
+    department_save,
+    staff_add,
+    staff_edit,
+    staff_page,
+    staff_switch,
+    team_save,
+)
 from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
@@ -58,6 +66,12 @@ urlpatterns = [
     path("sources/new", source_new, name="source-new"),
     path("sources/<int:pk>/action", source_action, name="source-action"),
     path("sources/queries", query_save, name="query-save"),
+    path("staff/", staff_page, name="staff"),
+    path("staff/add", staff_add, name="staff-add"),
+    path("staff/<int:user_id>/", staff_edit, name="staff-edit"),
+    path("staff/<int:user_id>/switch", staff_switch, name="staff-switch"),
+    path("staff/departments", department_save, name="department-save"),
+    path("staff/teams", team_save, name="team-save"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
 from mentions.models import LabelField, Mention, Note, Sentiment, Status
-from mentions.triage import triage_texts
+from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
+from mentions.triage.engine import learned_department
 from mentions.triage.learn import label_record
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
@@ -141,12 +142,15 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         policies = sla_policies_load()
         columns: list[list[Any]] = [[] for _ in range(27)]
         decided = []
+        texts = [item["text"] for item in ordered]
+        client_triage = client_triage_load()
         triaged = triage_texts(
-            [item["text"] for item in ordered],
+            texts,
             languages=[item.get("language", "") for item in ordered],
-            client=client_triage_load(),
+            client=client_triage,
         )
-        for item, triage in zip(ordered, triaged, strict=True):
+        learned_routes = _learned_routes(client_triage, texts)
+        for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             decision = matrix.decide(
                 RoutingInput(
@@ -162,6 +166,8 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     author_followers=followers_now.get(handle, 0),
                 )
             )
+            if learned is not None and matrix.is_catch_all(decision):
+                decision = replace(decision, department_id=learned[0], reason=learned[1])
             decided.append((item, triage, decision))
         # Teams hand mentions to their members (round robin or least load, on shift, with
         # the skills needed); the team rows are locked so concurrent batches take turns.
@@ -227,6 +233,33 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
     )
+
+
+# A learned department overrides the catch-all rule only when the model is this sure.
+LEARNED_ROUTE_CONFIDENCE = 0.6
+
+
+def _learned_routes(client: ClientTriage, texts: list[str]) -> list[tuple[int, str] | None]:
+    """Where the client's own reroutings say a mention belongs, for mentions no explicit
+    rule claims: (department id, reason) or None."""
+    if "department" not in client.learned:
+        return [None] * len(texts)
+    from routing.models import Department
+
+    ids = {name: pk for pk, name in Department.objects.values_list("id", "name")}
+    routes: list[tuple[int, str] | None] = []
+    for name, confidence in learned_department(client, texts):
+        if name in ids and confidence >= LEARNED_ROUTE_CONFIDENCE:
+            routes.append(
+                (
+                    ids[name],
+                    f"Learned from this client's reroutings: looks like {name} "
+                    f"({confidence:.0%} sure)",
+                )
+            )
+        else:
+            routes.append(None)
+    return routes
 
 
 def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list[dict[str, Any]]:
@@ -382,7 +415,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
     """Add an internal note; colleagues named as @firstname, @first.last or @email-name
     (members of this client who may see the mention) get an in-app notification."""
     from accounts.selectors import client_members
-    from routing.models import Notification
+    from routing.services.notifications import notification_create
 
     text = text.strip()
     if not text:
@@ -407,7 +440,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
         mentioned_user_ids=[member.pk for member in mentioned],
     )
     for member in mentioned:
-        Notification.objects.create(
+        notification_create(
             user_id=member.pk,
             text=f"{by.display_name} mentioned you on mention {mention.pk}: {text[:200]}",
             link=f"/mentions/{mention.pk}/#note-{note.pk}",
@@ -428,25 +461,74 @@ BULK_ACTIONS = ("assign_me", "unassign", "resolved", "waiting", "ignored", "new"
 MAX_BULK = 200
 
 
+@dataclass(frozen=True)
+class BulkResult:
+    """What happened to one id: `changed`, `unchanged` (already so), `not_found` (no such
+    mention, or one the user may not see: the same answer, so nothing leaks) or `failed`."""
+
+    id: int
+    outcome: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    results: list[BulkResult]
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for result in self.results if result.outcome == "changed")
+
+
+def _bulk_already(mention: Mention, *, action: str, by: User) -> bool:
+    if action == "assign_me":
+        return mention.assignee_id == by.pk and mention.status != Status.NEW
+    if action == "unassign":
+        return mention.assignee_id is None
+    return mention.status == action
+
+
 @transaction.atomic
-def mentions_bulk(*, mention_ids: list[int], action: str, by: User) -> int:
+def mentions_bulk(*, mention_ids: list[int], action: str, by: User) -> BulkOutcome:
     """Apply one care action to many mentions the user may see (each change audited and
-    pushed like a single one). Returns how many were changed."""
+    pushed like a single one), and say per id what happened."""
     from mentions.selectors import mention_list_for_user
 
     if action not in BULK_ACTIONS:
         raise DomainError(f"Unknown action {action!r}", fields={"action": list(BULK_ACTIONS)})
-    if len(mention_ids) > MAX_BULK:
+    ids = list(dict.fromkeys(mention_ids))
+    if len(ids) > MAX_BULK:
         raise DomainError(f"At most {MAX_BULK} mentions at once.", fields={"ids": ["too many"]})
-    mentions = list(mention_list_for_user(user=by).filter(pk__in=mention_ids))
-    for mention in mentions:
-        if action == "assign_me":
-            mention_assign(mention=mention, assignee=by, by=by)
-        elif action == "unassign":
-            mention_assign(mention=mention, assignee=None, by=by)
+    # Lock the rows in one order (by id) so two bulk actions cannot deadlock.
+    visible = {
+        mention.pk: mention
+        for mention in mention_list_for_user(user=by)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    }
+    results = []
+    for mention_id in ids:
+        mention = visible.get(mention_id)
+        if mention is None:
+            results.append(BulkResult(mention_id, "not_found"))
+            continue
+        if _bulk_already(mention, action=action, by=by):
+            results.append(BulkResult(mention_id, "unchanged"))
+            continue
+        try:
+            with transaction.atomic():
+                if action == "assign_me":
+                    mention_assign(mention=mention, assignee=by, by=by)
+                elif action == "unassign":
+                    mention_assign(mention=mention, assignee=None, by=by)
+                else:
+                    mention_set_status(mention=mention, status=action, by=by)
+        except DomainError as exc:
+            results.append(BulkResult(mention_id, "failed", exc.message))
         else:
-            mention_set_status(mention=mention, status=action, by=by)
-    return len(mentions)
+            results.append(BulkResult(mention_id, "changed"))
+    return BulkOutcome(results)
 
 
 CORRECTABLE = ("sentiment", "kind", "aspects", "relevant", "department")

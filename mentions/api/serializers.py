@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from mentions.models import Author, Kind, Mention, Sentiment, Status
+from mentions.services import BULK_ACTIONS, MAX_BULK, MAX_NOTE
 
 
 class AuthorSerializer(serializers.ModelSerializer):
@@ -116,3 +117,43 @@ class MentionPatchSerializer(serializers.Serializer):
                 "department."
             )
         return attrs
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    mention_id = serializers.IntegerField()
+    author_id = serializers.IntegerField()
+    author_name = serializers.CharField()
+    text = serializers.CharField()
+    mentioned_user_ids = serializers.ListField(child=serializers.IntegerField())
+    created_at = serializers.DateTimeField()
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=MAX_NOTE,
+        trim_whitespace=False,
+        help_text="The note; `@firstname`, `@first.last` or `@email-name` notifies colleagues "
+        "who may see the mention.",
+    )
+
+
+class BulkSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        allow_empty=False,
+        max_length=MAX_BULK,
+        help_text=f"Up to {MAX_BULK} mention ids.",
+    )
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["changed", "unchanged", "not_found", "failed"])
+    message = serializers.CharField(required=False)
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)

@@ -10,7 +10,12 @@ from mentions.api.response_views import (
     SavedReplyDetailView,
     SavedReplyListView,
 )
-from mentions.api.views import MentionDetailView, MentionListView
+from mentions.api.views import (
+    MentionBulkView,
+    MentionDetailView,
+    MentionListView,
+    MentionNotesView,
+)
 
 urlpatterns = [
     path("mentions/", MentionListView.as_view(), name="api-mention-list"),
@@ -27,4 +32,6 @@ urlpatterns = [
     path("responses/<int:pk>/retry", ResponseRetryView.as_view(), name="api-response-retry"),
     path("saved-replies/", SavedReplyListView.as_view(), name="api-saved-reply-list"),
     path("saved-replies/<int:pk>/", SavedReplyDetailView.as_view(), name="api-saved-reply"),
+    path("mentions/<int:pk>/notes", MentionNotesView.as_view(), name="api-mention-notes"),
+    path("mentions/bulk", MentionBulkView.as_view(), name="api-mentions-bulk"),
 ]

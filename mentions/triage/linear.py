@@ -1,6 +1,6 @@
 """Word and character n-gram models: the triage workhorse, trained here and stored as plain arrays.
 
-A `Features` extractor turns prepared text into TF-IDF word 1-2-grams plus character 2-5-grams
+A `Features` extractor turns prepared text into TF-IDF word 1-2-grams plus character 2-4-grams
 (within words). A `LinearHead` is one classifier on those features. Training fits three linear
 learners on the same features (logistic regression, a linear SVM and NB-LR, i.e. logistic
 regression on naive-Bayes log-count-ratio scaled features, Wang & Manning 2012), standardises
@@ -29,6 +29,8 @@ from sklearn.svm import LinearSVC
 from mentions.triage.text import prepare, tokenize
 
 FORMAT = "lotse-linear-1"
+# Character n-gram lengths; the extractor's speed is dominated by these.
+CHAR_NGRAMS = (2, 4)
 
 
 def _word_vectorizer(**kwargs: Any) -> TfidfVectorizer:
@@ -47,7 +49,7 @@ def _word_vectorizer(**kwargs: Any) -> TfidfVectorizer:
 def _char_vectorizer(**kwargs: Any) -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(2, 5),
+        ngram_range=CHAR_NGRAMS,
         lowercase=False,
         sublinear_tf=True,
         dtype=np.float32,
@@ -56,7 +58,7 @@ def _char_vectorizer(**kwargs: Any) -> TfidfVectorizer:
 
 
 class Features:
-    """Prepared text → sparse TF-IDF features (word 1-2-grams and char 2-5-grams)."""
+    """Prepared text → sparse TF-IDF features (word 1-2-grams and char 2-4-grams)."""
 
     def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
         self.word = word
