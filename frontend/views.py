@@ -20,7 +20,7 @@ from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
 from frontend.templatetags.lotse import change_token
-from mentions.models import Status
+from mentions.models import Segment, Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.selectors import OPEN_STATUSES, department_open_load
@@ -30,6 +30,7 @@ from routing.services.assignment import visible_department_ids
 PAGE_SIZE = 50
 SLUG = re.compile(r"[a-z0-9-]{0,50}")
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
+SEGMENT_FILTERS = [("", "All"), *Segment.choices]
 
 
 class EmailLoginView(LoginView):
@@ -62,9 +63,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     department = request.GET.get("department", "")
     if not SLUG.fullmatch(department):
         department = ""
+    segment = request.GET.get("segment", "")
+    if segment not in Segment.values:
+        segment = ""
     mentions = mention_list_for_user(
         user=request.user,  # type: ignore[arg-type]
         department=department or None,
+        segment=segment or None,
         status=status if status not in {"open", "all"} else None,
     )
     if status == "open":
@@ -91,6 +96,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "status_filters": STATUS_FILTERS,
         "status": status,
         "department": department,
+        "segment_filters": SEGMENT_FILTERS,
+        "segment": segment,
         "open_statuses": list(OPEN_STATUSES),
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }

@@ -10,7 +10,18 @@ from mentions.models import Author, Mention, Status
 class AuthorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Author
-        fields = ("id", "network", "handle", "name", "followers", "mention_count")
+        fields = (
+            "id",
+            "network",
+            "handle",
+            "name",
+            "followers",
+            "following",
+            "posts_count",
+            "mention_count",
+            "influence",
+            "segment",
+        )
 
 
 class PersonSerializer(serializers.Serializer):
