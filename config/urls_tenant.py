@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.alerts_views import alerts_page
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.views import (
@@ -33,6 +34,7 @@ urlpatterns = [
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
     path("notifications/", notifications_page, name="notifications"),
+    path("alerts/", alerts_page, name="alerts"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
     path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),

@@ -144,5 +144,25 @@
       rows.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = pickAll.checked; });
     });
   }
-  window.LotseLive.connect({event: apply, resync: resync});
+  // Crisis alerts: the banner above the list (only people who see the whole client get them).
+  var banner = document.getElementById("alert-banner");
+  var alertList = document.getElementById("alert-list");
+  function alertEvent(event) {
+    if (!banner || !event.alert || (event.type !== "alert.opened" && event.type !== "alert.closed")) return;
+    var a = event.alert;
+    var existing = alertList.querySelector('[data-alert="' + Number(a.id) + '"]');
+    if (existing) existing.remove();
+    if (event.type === "alert.opened") {
+      var li = el("li");
+      li.dataset.alert = a.id;
+      li.appendChild(el("span", "alert-kind", a.label));
+      li.appendChild(document.createTextNode(": " + a.summary + " · since "));
+      var time = el("time", "", window.LotseLive.formatTime(a.opened_at));
+      time.setAttribute("datetime", a.opened_at);
+      li.appendChild(time);
+      alertList.appendChild(li);
+    }
+    banner.hidden = alertList.children.length === 0;
+  }
+  window.LotseLive.connect({event: apply, resync: resync, other: alertEvent});
 })();
