@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.audit.services import audit_record
 from accounts.models import Role, User
+from accounts.services import client_domain
 from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.tenancy import current_client
@@ -117,8 +118,9 @@ def _alert_open(*, kind: str, window: Counts, baseline: Baseline, now: datetime)
     _notify_managers(alert)
     _broadcast(ALERT_OPENED, [alert])
     if alert.emailed_to:
-        client_name = current_client().name
-        transaction.on_commit(lambda: _email(alert, client_name=client_name), robust=True)
+        client = current_client()
+        name, host = client.name, client_domain(client.slug)
+        transaction.on_commit(lambda: _email(alert, client_name=name, host=host), robust=True)
     return alert
 
 
@@ -136,7 +138,7 @@ def _notify_managers(alert: Alert) -> None:
     )
 
 
-def _email(alert: Alert, *, client_name: str) -> None:
+def _email(alert: Alert, *, client_name: str, host: str) -> None:
     send_mail(
         subject=f"[Lotse] {client_name}: {alert.get_kind_display()} alert",
         message=(
@@ -144,7 +146,7 @@ def _email(alert: Alert, *, client_name: str) -> None:
             f"Baseline: {alert.basis}.\n"
             f"Opened at {alert.opened_at:%Y-%m-%d %H:%M} UTC. It stays open while the "
             "numbers stay high and closes by itself once they have been calm for a while.\n\n"
-            f"Alerts of {client_name}: /alerts/ on the client's Lotse address.\n"
+            f"All alerts of {client_name}: https://{host}/alerts/\n"
         ),
         from_email=None,
         recipient_list=alert.emailed_to,
