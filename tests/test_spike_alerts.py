@@ -262,3 +262,51 @@ def test_alerts_page_explains_an_empty_state(world):
     page = web_client(world.acme, world.vera).get("/alerts/").content.decode()
     assert "No alerts yet" in page and "No mentions in the last 48 hours" in page
     assert "Client admins change this" in page
+
+
+def test_the_opened_alert_is_pushed_to_its_clients_sockets_only(live_db):
+    """The real ASGI app and channels-redis: acme's socket hears the alert, globex's not."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    from tests.test_websocket import communicator
+
+    world = live_db
+    with tenant_context(world.acme.client):
+        history(world)
+        seed(world, at=NOW, count=30, negative=2)
+
+    def check() -> None:
+        with tenant_context(world.acme.client):
+            spike_check(now=NOW)
+
+    async def scenario():
+        acme = communicator(world.acme.host, token=world.acme.token)
+        globex = communicator(world.globex.host, token=world.globex.token)
+        for comm in (acme, globex):
+            connected, _ = await comm.connect(timeout=5)
+            assert connected
+        await asyncio.to_thread(check)
+        event = await acme.receive_json_from(5)
+        leaked = await globex.receive_nothing(timeout=0.5)
+        for comm in (acme, globex):
+            await comm.disconnect()
+        return event, leaked
+
+    event, nothing_for_globex = async_to_sync(scenario)()
+    assert event["type"] == "alert.opened"
+    assert set(event["alert"]) == {
+        "id",
+        "kind",
+        "label",
+        "summary",
+        "opened_at",
+        "closed_at",
+        "volume",
+        "negative",
+        "baseline_volume",
+        "baseline_share",
+    }
+    assert (event["alert"]["kind"], event["alert"]["volume"]) == ("volume", 30)
+    assert nothing_for_globex
