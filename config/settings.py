@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,6 +156,12 @@ CELERY_BEAT_SCHEDULE = {
     "spike-check": {
         "task": "reports.spike_check_all_clients",
         "schedule": float(LOTSE_SPIKE_CHECK_SECONDS),
+        "options": {"queue": "reports"},
+    },
+    # Each client's triage models learn from the week's corrections, at night.
+    "triage-learn": {
+        "task": "mentions.triage_learn_all_clients",
+        "schedule": crontab(hour=3, minute=30),
         "options": {"queue": "reports"},
     },
     "requeue-stalled-ingest-batches": {

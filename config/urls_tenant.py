@@ -8,6 +8,15 @@ from config.urls_common import urlpatterns as common
 from frontend.alerts_views import alerts_page
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.staff_views import (
+    department_save,
+    staff_add,
+    staff_edit,
+    staff_page,
+    staff_switch,
+    team_save,
+)
+from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
     mention_detail,
@@ -33,6 +42,9 @@ urlpatterns = [
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
+    path("mentions/<int:pk>/triage", mention_triage_correct, name="mention-triage"),
+    path("triage/", triage_page, name="triage"),
+    path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
     path("routing/", routing_page, name="routing"),
@@ -44,6 +56,12 @@ urlpatterns = [
     path("sources/new", source_new, name="source-new"),
     path("sources/<int:pk>/action", source_action, name="source-action"),
     path("sources/queries", query_save, name="query-save"),
+    path("staff/", staff_page, name="staff"),
+    path("staff/add", staff_add, name="staff-add"),
+    path("staff/<int:user_id>/", staff_edit, name="staff-edit"),
+    path("staff/<int:user_id>/switch", staff_switch, name="staff-switch"),
+    path("staff/departments", department_save, name="department-save"),
+    path("staff/teams", team_save, name="team-save"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -253,3 +253,24 @@ def influence_sql(
         f"ELSE '{REGULAR}' END"
     )
     return f"round(({score.text})::numeric, 6)::float8", segment
+
+
+def influence_of_author(author: dict[str, Any]) -> dict[str, Any]:
+    """For the triage batch interface (`manage.py triage_jsonl`): score and segment from an
+    item's author in the mention format, knowing only what that one item says (no history,
+    no engagement)."""
+
+    def count(key: str) -> int | None:
+        value = author.get(key)
+        if isinstance(value, bool):
+            return None
+        try:
+            number = int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+        return None if number is None or number < 0 else number
+
+    found = influence_score(
+        followers=count("followers") or 0, following=count("following"), posts=count("posts")
+    )
+    return {"score": round(found.score, 4), "segment": found.segment}

@@ -126,16 +126,14 @@ def _alert_open(*, kind: str, window: Counts, baseline: Baseline, now: datetime)
 
 def _notify_managers(alert: Alert) -> None:
     from accounts.selectors import client_members
-    from routing.models import Notification
+    from routing.services.notifications import notification_create
 
-    Notification.objects.bulk_create(
-        Notification(
+    for member in client_members(client=current_client(), min_role=Role.MANAGER):
+        notification_create(
             user_id=member.pk,
-            text=f"{alert.get_kind_display()} alert: {alert.summary}"[:500],
+            text=f"{alert.get_kind_display()} alert: {alert.summary}",
             link=f"/alerts/#alert-{alert.pk}",
         )
-        for member in client_members(client=current_client(), min_role=Role.MANAGER)
-    )
 
 
 def _email(alert: Alert, *, client_name: str, host: str) -> None:
