@@ -34,6 +34,7 @@ TENANT_TABLES = (
     "routing_staffmember",
     "reports_alert",
     "reports_alertsettings",
+    "routing_notification",
 )
 
 
