@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ from config.tenancy import current_client
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
 from mentions.models import LabelField, Mention, Note, Sentiment, Status
-from mentions.triage import triage_texts
+from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
+from mentions.triage.engine import learned_department
 from mentions.triage.learn import label_record
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
@@ -88,12 +89,15 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         policies = sla_policies_load()
         columns: list[list[Any]] = [[] for _ in range(27)]
         decided = []
+        texts = [item["text"] for item in ordered]
+        client_triage = client_triage_load()
         triaged = triage_texts(
-            [item["text"] for item in ordered],
+            texts,
             languages=[item.get("language", "") for item in ordered],
-            client=client_triage_load(),
+            client=client_triage,
         )
-        for item, triage in zip(ordered, triaged, strict=True):
+        learned_routes = _learned_routes(client_triage, texts)
+        for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             author = authors[handle]
             decision = matrix.decide(
@@ -112,6 +116,8 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     segment=author.influence.segment,
                 )
             )
+            if learned is not None and matrix.is_catch_all(decision):
+                decision = replace(decision, department_id=learned[0], reason=learned[1])
             decided.append((item, triage, decision))
         # Teams hand mentions to their members (round robin or least load, on shift, with
         # the skills needed); the team rows are locked so concurrent batches take turns.
@@ -184,6 +190,33 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
     )
+
+
+# A learned department overrides the catch-all rule only when the model is this sure.
+LEARNED_ROUTE_CONFIDENCE = 0.6
+
+
+def _learned_routes(client: ClientTriage, texts: list[str]) -> list[tuple[int, str] | None]:
+    """Where the client's own reroutings say a mention belongs, for mentions no explicit
+    rule claims: (department id, reason) or None."""
+    if "department" not in client.learned:
+        return [None] * len(texts)
+    from routing.models import Department
+
+    ids = {name: pk for pk, name in Department.objects.values_list("id", "name")}
+    routes: list[tuple[int, str] | None] = []
+    for name, confidence in learned_department(client, texts):
+        if name in ids and confidence >= LEARNED_ROUTE_CONFIDENCE:
+            routes.append(
+                (
+                    ids[name],
+                    f"Learned from this client's reroutings: looks like {name} "
+                    f"({confidence:.0%} sure)",
+                )
+            )
+        else:
+            routes.append(None)
+    return routes
 
 
 def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list[dict[str, Any]]:

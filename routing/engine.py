@@ -215,6 +215,12 @@ class Matrix:
         if fallback_department_id is not None:
             self._department_names[fallback_department_id] = fallback_department_name
 
+    def is_catch_all(self, decision: RoutingDecision) -> bool:
+        """Did no explicit rule claim the mention (default rule or fallback department)?"""
+        return decision.rule_id is None or (
+            self.default is not None and decision.rule_id == self.default.spec.id
+        )
+
     def rule_name(self, rule_id: int | None) -> str:
         return self._rule_names.get(rule_id, "") if rule_id is not None else ""
 

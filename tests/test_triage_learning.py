@@ -255,3 +255,28 @@ def test_only_client_admins_change_the_triage_setup(world, in_acme):
     Aspect.objects.create(slug="acme-secret", name="Acme secret project")
     bob = web_client(world.globex, world.bob)
     assert "Acme secret project" not in bob.get("/triage/").content.decode()
+
+
+def test_learned_departments_route_what_no_explicit_rule_claims(world, in_acme, stored):
+    from routing.models import RoutingRule
+
+    RoutingRule.objects.all().delete()  # every mention falls to the catch-all
+    Department.objects.update(is_default=False)
+    care = Department.objects.create(name="Care desk", slug="care-desk", is_default=True)
+    catering = Department.objects.create(name="Catering", slug="catering")
+    lines = []
+    for number in range(40):
+        if number % 2:
+            text = f"Der Kaffee im Bordbistro war kalt und das Brötchen alt {number}"
+            department = catering.name
+        else:
+            text = f"Mein Zug hatte heute Verspätung in Hannover {number}"
+            department = care.name
+        lines.append(json.dumps({"text": text, "labels": {"department": department}}))
+    summary = triage_learn(lines=lines)
+    assert {o.field: o.status for o in summary.fields}["department"] == "kept"
+    mention = stored("Kaffee kalt im Bordbistro, Brötchen auch alt")
+    assert mention.department_id == catering.pk
+    assert mention.routing_reason.startswith("Learned from this client's reroutings")
+    other = stored("Verspätung in Hannover, Zug kam nicht")
+    assert other.department_id == care.pk
