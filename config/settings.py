@@ -32,7 +32,6 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "frontend",
-    "reports",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -40,6 +39,7 @@ TENANT_APPS = [
     "sources",
     "mentions",
     "routing",
+    "reports",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -140,6 +140,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOTSE_SLA_CHECK_SECONDS = env_int("LOTSE_SLA_CHECK_SECONDS", 30)
+# Spike and crisis alerts (reports/spikes.py): every minute, per client.
+LOTSE_SPIKE_CHECK_SECONDS = env_int("LOTSE_SPIKE_CHECK_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sla-check": {
         "task": "routing.sla_check_all_clients",
@@ -150,6 +152,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sources.poll_due_all_clients",
         "schedule": 15.0,
         "options": {"queue": "ingest"},
+    },
+    "spike-check": {
+        "task": "reports.spike_check_all_clients",
+        "schedule": float(LOTSE_SPIKE_CHECK_SECONDS),
+        "options": {"queue": "reports"},
     },
     # Each client's triage models learn from the week's corrections, at night.
     "triage-learn": {
@@ -243,3 +250,4 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env_str("LOTSE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("LOTSE_FROM_EMAIL", "Lotse <alerts@lotse.localhost>")

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.alerts_views import alerts_page
 from frontend.response_views import (
     approvals_page,
     mention_respond,
@@ -57,6 +58,7 @@ urlpatterns = [
     path("triage/", triage_page, name="triage"),
     path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
+    path("alerts/", alerts_page, name="alerts"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
     path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),

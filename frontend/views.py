@@ -20,16 +20,17 @@ from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
-from mentions.models import Status
+from mentions.models import Segment, Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
-from reports.selectors import OPEN_STATUSES, department_open_load
+from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
 from routing.selectors import department_list
 from routing.services.assignment import visible_department_ids
 
 PAGE_SIZE = 50
 SLUG = re.compile(r"[a-z0-9-]{0,50}")
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
+SEGMENT_FILTERS = [("", "All"), *Segment.choices]
 
 
 class EmailLoginView(LoginView):
@@ -62,9 +63,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     department = request.GET.get("department", "")
     if not SLUG.fullmatch(department):
         department = ""
+    segment = request.GET.get("segment", "")
+    if segment not in Segment.values:
+        segment = ""
     mentions = mention_list_for_user(
         user=request.user,  # type: ignore[arg-type]
         department=department or None,
+        segment=segment or None,
         status=status if status not in {"open", "all"} else None,
     )
     if status == "open":
@@ -79,6 +84,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         scoped = visible_department_ids(user_id=int(request.user.pk or 0))
     departments = department_list()
     loads = department_open_load()
+    # Alerts are about the whole client: shown to those who see all of its mentions.
+    open_alerts = alerts_open() if scoped is None else []
     if scoped is not None:
         departments = departments.filter(pk__in=scoped)
         allowed = set(departments.values_list("slug", flat=True))
@@ -91,7 +98,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "status_filters": STATUS_FILTERS,
         "status": status,
         "department": department,
+        "segment_filters": SEGMENT_FILTERS,
+        "segment": segment,
         "open_statuses": list(OPEN_STATUSES),
+        "open_alerts": open_alerts,
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }
     return render(request, "frontend/inbox.html", context)

@@ -8,6 +8,12 @@ from django.db import models
 from django.utils import timezone
 
 
+class Segment(models.TextChoices):
+    MASS_CONNECTOR = "mass_connector", "Mass connector"
+    MASS_MAVEN = "mass_maven", "Mass maven"
+    REGULAR = "regular", "Regular"
+
+
 class Author(models.Model):
     """A public account on one network; kept up to date as its mentions arrive."""
 
@@ -15,9 +21,24 @@ class Author(models.Model):
     handle = models.CharField(max_length=200)
     name = models.CharField(max_length=300, blank=True)
     followers = models.PositiveBigIntegerField(default=0)
+    # Unknown (null) until a network tells us; an unknown value never erases a known one.
+    following = models.PositiveBigIntegerField(null=True, blank=True)
+    posts_count = models.PositiveBigIntegerField(null=True, blank=True)
     mention_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # Engagement summed over the stored mentions that came with engagement figures.
+    likes_total = models.PositiveBigIntegerField(default=0)
+    reposts_total = models.PositiveBigIntegerField(default=0)
+    replies_total = models.PositiveBigIntegerField(default=0)
+    engaged_mentions = models.PositiveIntegerField(default=0)
+    # Mentions of this client in the recent window: a count decaying with a half-life
+    # (mentions/influence.py), as of `recent_at`.
+    recent_mentions = models.FloatField(default=0.0)
+    recent_at = models.DateTimeField(null=True, blank=True)
+    # Recomputed in bulk as mentions arrive (mentions/influence.py explains the formula).
+    influence = models.FloatField(default=0.0)
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.REGULAR)
 
     class Meta:
         constraints = [

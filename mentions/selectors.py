@@ -43,6 +43,7 @@ def mention_list_for_user(
     department: str | None = None,
     language: str | None = None,
     sentiment: str | None = None,
+    segment: str | None = None,
     assignee: int | None = None,
     since: datetime | None = None,
 ) -> QuerySet[Mention]:
@@ -61,6 +62,8 @@ def mention_list_for_user(
         mentions = mentions.filter(language=language)
     if sentiment:
         mentions = mentions.filter(sentiment=sentiment)
+    if segment:
+        mentions = mentions.filter(author__segment=segment)
     if assignee is not None:
         mentions = mentions.filter(assignee_id=assignee)
     if since is not None:

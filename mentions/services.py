@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
+from mentions.authors import authors_count_stored, authors_upsert
 from mentions.models import LabelField, Mention, Note, Sentiment, Status
 from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
@@ -35,22 +36,6 @@ class StoreOutcome:
     duplicates: int
     mention_ids: list[int]
 
-
-_AUTHOR_UPSERT = """
-INSERT INTO mentions_author
-    (network, handle, name, followers, mention_count, first_seen_at, last_seen_at)
-SELECT %s, handle, name, COALESCE(followers, 0), 0, seen, seen
-FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
-    AS t(handle, name, followers, seen)
-ON CONFLICT (network, handle) DO UPDATE SET
-    name = COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name),
-    {followers}
-    last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
-RETURNING id, handle, followers
-"""
-# Authors whose follower count came with the mention get it updated; the others keep theirs.
-_AUTHOR_UPSERT_KNOWN = _AUTHOR_UPSERT.format(followers="followers = EXCLUDED.followers,")
-_AUTHOR_UPSERT_UNKNOWN = _AUTHOR_UPSERT.format(followers="")
 
 _MENTION_INSERT = """
 INSERT INTO mentions_mention
@@ -78,14 +63,7 @@ FROM unnest(
        sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
-RETURNING id
-"""
-
-_AUTHOR_COUNT = """
-UPDATE mentions_author AS a SET mention_count = a.mention_count + c.n
-FROM (SELECT author_id, count(*) AS n FROM mentions_mention WHERE id = ANY(%s)
-      GROUP BY author_id) AS c
-WHERE a.id = c.author_id
+RETURNING id, external_id
 """
 
 
@@ -105,39 +83,8 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
     now = timezone.now()
-    authors: dict[str, dict[str, Any]] = {}
-    for item in ordered:
-        author = item["author"]
-        previous = authors.get(author["handle"], {})
-        # The latest item's profile wins, but a blank name or an unknown follower count
-        # never erases a known one.
-        followers = author.get("followers")
-        authors[author["handle"]] = {
-            "name": author.get("name") or previous.get("name", ""),
-            "followers": followers if followers is not None else previous.get("followers"),
-        }
-    author_ids: dict[str, int] = {}
-    followers_now: dict[str, int] = {}
     with connection.cursor() as cursor:
-        for sql, known in ((_AUTHOR_UPSERT_KNOWN, True), (_AUTHOR_UPSERT_UNKNOWN, False)):
-            # One lock order for every worker (sorted handles): no deadlocks.
-            handles = sorted(h for h, a in authors.items() if (a["followers"] is not None) == known)
-            if not handles:
-                continue
-            cursor.execute(
-                sql,
-                [
-                    source.network,
-                    handles,
-                    [authors[h]["name"] for h in handles],
-                    [authors[h]["followers"] for h in handles],
-                    [now] * len(handles),
-                ],
-            )
-            for author_id, handle, author_followers in cursor.fetchall():
-                author_ids[handle] = author_id
-                followers_now[handle] = author_followers
-
+        authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
         policies = sla_policies_load()
         columns: list[list[Any]] = [[] for _ in range(27)]
@@ -152,6 +99,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         learned_routes = _learned_routes(client_triage, texts)
         for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
+            author = authors[handle]
             decision = matrix.decide(
                 RoutingInput(
                     text=item["text"],
@@ -163,7 +111,9 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     source_kind=source.kind,
                     source_name=source.name,
                     author_handle=handle,
-                    author_followers=followers_now.get(handle, 0),
+                    author_followers=author.followers,
+                    influence=author.influence.score,
+                    segment=author.influence.segment,
                 )
             )
             if learned is not None and matrix.is_catch_all(decision):
@@ -188,7 +138,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 canonical_url(item.get("url", "")),
                 item["text"],
                 datetime.fromisoformat(item["published_at"]),
-                author_ids[item["author"]["handle"]],
+                authors[item["author"]["handle"]].id,
                 item.get("in_reply_to", ""),
                 json.dumps(item.get("raw", {}), ensure_ascii=False),
                 triage.language,
@@ -213,9 +163,16 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 column.append(value)
         assigner.save()
         cursor.execute(_MENTION_INSERT, [source.pk, now, now, *columns])
-        mention_ids = [row[0] for row in cursor.fetchall()]
+        inserted = dict(cursor.fetchall())
+        mention_ids = sorted(inserted)
+        stored_ids = set(inserted.values())
+        authors_count_stored(
+            cursor,
+            authors=authors,
+            stored=[item for item in ordered if item["external_id"] in stored_ids],
+            now=now,
+        )
         if mention_ids:
-            cursor.execute(_AUTHOR_COUNT, [mention_ids])
             cursor.execute(
                 "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",
                 [len(mention_ids), source.pk],

@@ -1,12 +1,26 @@
-"""Small read models for the inbox header; the reports issue grows this into rollups."""
+"""Read models: department load for the inbox sidebar, and the figures spike alerts use."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, Min, Q
 
 from mentions.models import Mention, Status
+from reports.models import Alert, AlertSettings
+from reports.spikes import (
+    BASELINE_WEEKS,
+    MIN_HISTORY_MINUTES,
+    MIN_HISTORY_WEEKS,
+    WINDOW_MINUTES,
+    Baseline,
+    Counts,
+    baseline_recent,
+    baseline_weekly,
+)
 from routing.models import Department
 
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.WAITING, Status.ESCALATED)
@@ -31,3 +45,113 @@ def department_open_load() -> list[DepartmentLoad]:
 
 def open_total() -> int:
     return Mention.objects.filter(status__in=OPEN_STATUSES).count()
+
+
+# -- spike alerts ------------------------------------------------------------------------
+_BUCKET_COUNTS = """
+SELECT b.n, count(m.id), count(m.id) FILTER (WHERE m.sentiment = 'negative')
+FROM unnest(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS b(lo, hi, n)
+LEFT JOIN mentions_mention AS m
+    ON m.published_at >= b.lo AND m.published_at < b.hi AND m.kind <> 'spam'
+GROUP BY b.n
+ORDER BY b.n
+"""
+
+
+def mention_counts(buckets: list[tuple[datetime, datetime]]) -> list[Counts]:
+    """Mentions (spam left out) and negative ones published in each [start, end) bucket,
+    in one query over the published_at index."""
+    if not buckets:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_BUCKET_COUNTS, [[lo for lo, _ in buckets], [hi for _, hi in buckets]])
+        return [Counts(total=total, negative=negative) for _, total, negative in cursor]
+
+
+def history_start() -> datetime | None:
+    """When the client's oldest mention was published (the baseline cannot look further)."""
+    return Mention.objects.aggregate(first=Min("published_at"))["first"]
+
+
+@dataclass(frozen=True)
+class SpikeStats:
+    window: Counts
+    baseline: Baseline | None  # None: too little history to compare with
+
+
+BUCKET_MINUTES = 60
+
+
+def spike_stats(*, now: datetime) -> SpikeStats:
+    """The last window and the client's baseline for it (see reports/spikes.py)."""
+    # A minute of slack at the end: clocks differ, and "now" is a post's publication time.
+    window = (now - timedelta(minutes=WINDOW_MINUTES), now + timedelta(minutes=1))
+    first = history_start()
+    half = timedelta(minutes=BUCKET_MINUTES / 2)
+    weeks = [
+        (now - timedelta(weeks=w) - half, now - timedelta(weeks=w) + half)
+        for w in range(1, BASELINE_WEEKS + 1)
+    ]
+    # Weeks count once the client had mentions by the end of that hour.
+    weeks = [bucket for bucket in weeks if first is not None and first < bucket[1]]
+    day = (window[0] - timedelta(days=1), window[0])
+    counts = mention_counts([window, day, *weeks])
+    if len(weeks) >= MIN_HISTORY_WEEKS:
+        baseline = baseline_weekly(counts[2:], bucket_minutes=BUCKET_MINUTES)
+    elif first is not None and now - first >= timedelta(minutes=MIN_HISTORY_MINUTES):
+        # A new client: the time it has had before the window, at most a day.
+        start = max(day[0], first)
+        minutes = max((day[1] - start).total_seconds() / 60, 0.0)
+        baseline = baseline_recent(counts[1], minutes=minutes)
+    else:
+        return SpikeStats(window=counts[0], baseline=None)
+    return SpikeStats(window=counts[0], baseline=baseline)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    start: datetime
+    volume: int
+    baseline: float | None
+
+
+def volume_series(*, now: datetime, hours: int = 48) -> list[SeriesPoint]:
+    """Mentions per hour over the last `hours`, and per hour the median of the same hour of
+    the week in the past weeks the client existed (None where there is no history)."""
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    starts = [end - timedelta(hours=h) for h in range(hours, 0, -1)]
+    first = history_start()
+    buckets = [
+        (start - timedelta(weeks=w), start - timedelta(weeks=w) + timedelta(hours=1))
+        for start in starts
+        for w in range(BASELINE_WEEKS + 1)
+    ]
+    counts = mention_counts(buckets)
+    points = []
+    for i, start in enumerate(starts):
+        row = counts[i * (BASELINE_WEEKS + 1) : (i + 1) * (BASELINE_WEEKS + 1)]
+        past = [
+            c.total
+            for w, c in enumerate(row[1:], start=1)
+            if first is not None and first < start - timedelta(weeks=w) + timedelta(hours=1)
+        ]
+        points.append(
+            SeriesPoint(
+                start=start,
+                volume=row[0].total,
+                baseline=statistics.median(past) if len(past) >= MIN_HISTORY_WEEKS else None,
+            )
+        )
+    return points
+
+
+def alerts_open() -> list[Alert]:
+    return list(Alert.objects.filter(closed_at__isnull=True).order_by("opened_at"))
+
+
+def alert_history(*, limit: int = 100) -> list[Alert]:
+    return list(Alert.objects.all()[:limit])
+
+
+def alert_settings_get() -> AlertSettings:
+    return AlertSettings.objects.order_by("pk").first() or AlertSettings()

@@ -2,9 +2,14 @@
 
 ```json
 {"external_id": "1789", "url": "https://…", "text": "…", "published_at": "2026-11-23T10:00:00Z",
- "author": {"handle": "jane", "name": "Jane", "followers": 120},
+ "author": {"handle": "jane", "name": "Jane", "followers": 120, "following": 80, "posts": 5400},
+ "engagement": {"likes": 12, "reposts": 3, "replies": 4},
  "language": "de", "in_reply_to": "1788", "raw": {…}}
 ```
+
+Author counts (`followers`, `following`, `posts` = statuses written) and `engagement` (and
+each of its counts) are optional; absent or null means unknown, and an unknown count never
+erases the author's known one. They feed the author's influence (mentions/influence.py).
 
 Text is kept as sent, with two exceptions PostgreSQL forces on us: NUL characters and lone
 UTF-16 surrogates (which UTF-8 cannot encode) become U+FFFD. Everything else (HTML, scripts,
@@ -81,6 +86,26 @@ class AuthorInSerializer(serializers.Serializer):
     followers = serializers.IntegerField(
         min_value=0, max_value=2**63 - 1, required=False, allow_null=True, default=None
     )
+    following = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, allow_null=True, default=None
+    )
+    posts = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, allow_null=True, default=None
+    )
+
+
+def _count() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=2**62, required=False, allow_null=True, default=None
+    )
+
+
+class EngagementInSerializer(serializers.Serializer):
+    """Reactions to this one mention, as the network counted them when we fetched it."""
+
+    likes = _count()
+    reposts = _count()
+    replies = _count()
 
 
 class MentionInSerializer(serializers.Serializer):
@@ -91,6 +116,7 @@ class MentionInSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_TEXT_CHARS, trim_whitespace=False)
     published_at = serializers.DateTimeField()
     author = AuthorInSerializer()
+    engagement = EngagementInSerializer(required=False, allow_null=True, default=None)
     language = serializers.RegexField(
         r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
         max_length=8,
@@ -120,5 +146,10 @@ def mention_item_validate(item: Any) -> tuple[dict[str, Any] | None, dict[str, A
     data = dict(serializer.validated_data)
     data["published_at"] = data["published_at"].isoformat()
     data["author"] = dict(data["author"])
+    engagement = data.get("engagement")
+    if engagement is not None and any(v is not None for v in engagement.values()):
+        data["engagement"] = dict(engagement)
+    else:
+        data.pop("engagement", None)
     data["in_reply_to"] = data.get("in_reply_to") or ""
     return data, None

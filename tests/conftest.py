@@ -32,6 +32,8 @@ TENANT_TABLES = (
     "sources_ingestbatch",
     "audit_auditentry",
     "routing_staffmember",
+    "reports_alert",
+    "reports_alertsettings",
     "routing_notification",
     "routing_responsepolicy",
     "mentions_savedreply",

@@ -11,7 +11,18 @@ from mentions.services import BULK_ACTIONS, MAX_BULK, MAX_NOTE
 class AuthorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Author
-        fields = ("id", "network", "handle", "name", "followers", "mention_count")
+        fields = (
+            "id",
+            "network",
+            "handle",
+            "name",
+            "followers",
+            "following",
+            "posts_count",
+            "mention_count",
+            "influence",
+            "segment",
+        )
 
 
 class PersonSerializer(serializers.Serializer):

@@ -24,7 +24,7 @@ from mentions.api.serializers import (
     NoteCreateSerializer,
     NoteSerializer,
 )
-from mentions.models import Mention, Note, Sentiment, Status
+from mentions.models import Mention, Note, Segment, Sentiment, Status
 from mentions.selectors import mention_get_for_user, mention_list_for_user, note_list_for_user
 from mentions.services import (
     CORRECTABLE,
@@ -55,6 +55,7 @@ class MentionFilter(filters.FilterSet):
     department = filters.CharFilter(help_text="Department slug")
     language = filters.CharFilter(max_length=8)
     sentiment = filters.ChoiceFilter(choices=Sentiment.choices)
+    segment = filters.ChoiceFilter(choices=Segment.choices, help_text="Author segment")
     since = filters.IsoDateTimeFilter(help_text="Published at or after (ISO 8601)")
 
     class Meta:
@@ -85,6 +86,7 @@ class MentionListView(generics.ListAPIView):
             department=data.get("department") or None,
             language=data.get("language") or None,
             sentiment=data.get("sentiment") or None,
+            segment=data.get("segment") or None,
             since=data.get("since"),
         )
 

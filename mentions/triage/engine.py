@@ -20,7 +20,7 @@ from mentions.triage import lexicon
 from mentions.triage.language import detect_languages
 from mentions.triage.linear import TextModel
 from mentions.triage.shipped import shipped_model
-from mentions.triage.text import normalize
+from mentions.triage.text import mark_negation, normalize
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 # Learned models overrule the shipped ones only when they are reasonably sure.
@@ -107,7 +107,7 @@ def _sentiment_from(probabilities: np.ndarray, labels: list[str]) -> tuple[str, 
     return best, polarity
 
 
-def _apply_shipped(texts: Sequence[str], languages: list[str], scores: list[_Scores]) -> None:
+def _apply_shipped(prepared: Sequence[str], languages: list[str], scores: list[_Scores]) -> None:
     by_language: dict[str, list[int]] = defaultdict(list)
     for i, language in enumerate(languages):
         by_language[language].append(i)
@@ -115,7 +115,7 @@ def _apply_shipped(texts: Sequence[str], languages: list[str], scores: list[_Sco
         model = shipped_model(language)
         if model is None:
             continue
-        X = model.features.transform([texts[i] for i in indices])
+        X = model.features.transform_prepared([prepared[i] for i in indices])
         sentiment = model.heads["sentiment"]
         probabilities = sentiment.probabilities(X)
         complaint = model.heads.get("complaint")
@@ -134,13 +134,15 @@ def _apply_shipped(texts: Sequence[str], languages: list[str], scores: list[_Sco
                 scores[i].relevance = float(relevance_p[row])
 
 
-def _apply_learned(texts: Sequence[str], learned: dict[str, TextModel], scores: list[_Scores]):  # type: ignore[no-untyped-def]
+def _apply_learned(
+    prepared: Sequence[str], learned: dict[str, TextModel], scores: list[_Scores]
+) -> None:
     # Models fitted together share their feature extractor: transform once per extractor.
     matrices: dict[int, Any] = {}
     for field_name, model in learned.items():
         key = id(model.features)
         if key not in matrices:
-            matrices[key] = model.features.transform(texts)
+            matrices[key] = model.features.transform_prepared(prepared)
         X = matrices[key]
         if field_name == "aspects":
             for head_name, head in model.heads.items():
@@ -205,7 +207,8 @@ def triage_texts(
     detected = detect_languages(texts, languages)
     scores = [_Scores() for _ in texts]
     normalized = [normalize(text) for text in texts]
-    _apply_shipped(texts, detected, scores)
+    prepared = [mark_negation(text) for text in normalized]
+    _apply_shipped(prepared, detected, scores)
     for i, score in enumerate(scores):
         if score.method == "lexicon":
             polarity = lexicon.lexicon_sentiment(normalized[i])
@@ -223,7 +226,7 @@ def triage_texts(
                 if polarity < 0:
                     score.complaint = max(score.complaint, 0.5)
     if client.learned:
-        _apply_learned(texts, client.learned, scores)
+        _apply_learned(prepared, client.learned, scores)
 
     results = []
     for i, (text, score) in enumerate(zip(normalized, scores, strict=True)):

@@ -46,7 +46,11 @@ def _mark(match: re.Match[str]) -> str:
 
 def prepare(text: str) -> str:
     """What the n-gram models read: normalised text with negated words marked."""
-    return _NEGATION.sub(_mark, normalize(text))
+    return mark_negation(normalize(text))
+
+
+def mark_negation(normalized: str) -> str:
+    return _NEGATION.sub(_mark, normalized)
 
 
 def tokenize(text: str) -> list[str]:

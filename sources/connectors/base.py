@@ -132,3 +132,46 @@ def config_flag(
         return False
     errors[key] = "true or false"
     return default
+
+
+MAX_COUNT = 2**62
+
+
+def known_count(value: Any) -> int | None:
+    """A count a network sent (capped), or None when it sent none or a hidden one (-1,
+    null, text): unknown, so it never erases a count we know."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or value < 0:
+        return None
+    return min(value, MAX_COUNT)
+
+
+def known_sum(*values: Any) -> int | None:
+    """The sum of the known counts (reposts and quotes both carry a post to new readers)."""
+    known = [count for count in map(known_count, values) if count is not None]
+    return min(sum(known), MAX_COUNT) if known else None
+
+
+def author_counts(
+    *, followers: int | None, following: int | None = None, posts: int | None = None
+) -> dict[str, int | None]:
+    """The counts part of an item's author in the mention format (sources/formats.py);
+    `following` and `posts` are left out when unknown."""
+    counts: dict[str, int | None] = {"followers": followers}
+    if following is not None:
+        counts["following"] = following
+    if posts is not None:
+        counts["posts"] = posts
+    return counts
+
+
+def engagement_of(
+    *, likes: int | None, reposts: int | None, replies: int | None
+) -> dict[str, dict[str, int | None]]:
+    """`{"engagement": {...}}` to merge into an item, or nothing when all are unknown."""
+    if likes is None and reposts is None and replies is None:
+        return {}
+    return {"engagement": {"likes": likes, "reposts": reposts, "replies": replies}}

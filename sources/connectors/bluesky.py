@@ -29,7 +29,11 @@ from sources.connectors.base import (
     ConnectorError,
     FetchPage,
     FetchWindow,
+    author_counts,
     config_flag,
+    engagement_of,
+    known_count,
+    known_sum,
 )
 from sources.connectors.http import HttpResponse
 from sources.connectors.registry import register
@@ -174,7 +178,7 @@ class BlueskyConnector(Connector):
 
     def _followers_add(self, page: FetchPage, dids: list[str]) -> None:
         """Follower counts from `app.bsky.actor.getProfiles`; a failure only costs the counts."""
-        followers: dict[str, int] = {}
+        counts: dict[str, dict[str, int | None]] = {}
         for start in range(0, len(dids), PROFILES_PER_REQUEST):
             try:
                 data = self._xrpc(
@@ -190,11 +194,15 @@ class BlueskyConnector(Connector):
                 break
             for profile in profiles:
                 if isinstance(profile, Mapping) and isinstance(profile.get("did"), str):
-                    followers[profile["did"]] = _count(profile.get("followersCount"))
+                    counts[profile["did"]] = author_counts(
+                        followers=known_count(profile.get("followersCount")),
+                        following=known_count(profile.get("followsCount")),
+                        posts=known_count(profile.get("postsCount")),
+                    )
         for item in page.items:
             did = item["raw"].get("did")
-            if did in followers:
-                item["author"]["followers"] = followers[did]
+            if did in counts:
+                item["author"].update(counts[did])
 
     def thread_items(self, uri: str) -> list[dict[str, Any]]:
         """The thread around one post (ancestors, the post, replies) as items whose
@@ -294,17 +302,32 @@ def post_view_item(post: Any) -> dict[str, Any]:
         "repostCount": _count(post.get("repostCount")),
         "replyCount": _count(post.get("replyCount")),
     }
-    return _item(
+    item = _item(
         uri=uri,
         rkey=match.group(3),
         did=did,
         handle=_text(author.get("handle")).strip(),
         name=_text(author.get("displayName")).strip(),
-        followers=_count(author.get("followersCount")),
+        followers=known_count(author.get("followersCount")),
         record=record,
         published=published,
         raw=raw,
     )
+    item["author"].update(
+        author_counts(
+            followers=item["author"]["followers"],
+            following=known_count(author.get("followsCount")),
+            posts=known_count(author.get("postsCount")),
+        )
+    )
+    item.update(
+        engagement_of(
+            likes=known_count(post.get("likeCount")),
+            reposts=known_sum(post.get("repostCount"), post.get("quoteCount")),
+            replies=known_count(post.get("replyCount")),
+        )
+    )
+    return item
 
 
 def thread_view_items(thread: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -367,7 +390,7 @@ def jetstream_event_item(
         did=did,
         handle=str((handles or {}).get(did) or ""),
         name="",
-        followers=0,
+        followers=None,
         record=record,
         published=published,
         raw={
@@ -385,7 +408,7 @@ def _item(
     did: str,
     handle: str,
     name: str,
-    followers: int,
+    followers: int | None,
     record: Mapping[str, Any],
     published: datetime,
     raw: dict[str, Any],

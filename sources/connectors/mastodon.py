@@ -27,7 +27,10 @@ from sources.connectors.base import (
     FetchWindow,
     PostedReply,
     ReplyNotSupported,
+    author_counts,
     config_flag,
+    engagement_of,
+    known_count,
 )
 from sources.connectors.http import HttpResponse
 from sources.connectors.registry import register
@@ -332,8 +335,17 @@ def status_item(status: Any) -> dict[str, Any]:
         "author": {
             "handle": acct[:200],
             "name": _text(account.get("display_name")).strip()[:300],
-            "followers": _count(account.get("followers_count")),
+            **author_counts(
+                followers=known_count(account.get("followers_count")),
+                following=known_count(account.get("following_count")),
+                posts=known_count(account.get("statuses_count")),
+            ),
         },
+        **engagement_of(
+            likes=known_count(status.get("favourites_count")),
+            reposts=known_count(status.get("reblogs_count")),
+            replies=known_count(status.get("replies_count")),
+        ),
         "language": language_clean(status.get("language")),
         "in_reply_to": _id_or_empty(status.get("in_reply_to_id"))[:300],
         "raw": raw,

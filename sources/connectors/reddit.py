@@ -31,6 +31,8 @@ from sources.connectors.base import (
     FetchPage,
     FetchWindow,
     RateLimited,
+    engagement_of,
+    known_count,
 )
 from sources.connectors.http import USER_AGENT, HttpResponse
 from sources.connectors.registry import register
@@ -446,7 +448,13 @@ def _normalize(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
         "url": url,
         "text": text[:MAX_TEXT],
         "published_at": created.isoformat(),
-        "author": {"handle": author[:200], "name": author[:300], "followers": 0},
+        # Reddit shows no follower counts; upvotes (score) and comments are the engagement.
+        "author": {"handle": author[:200], "name": author[:300], "followers": None},
+        **engagement_of(
+            likes=max(score, 0) if (score := known_int(data.get("score"))) is not None else None,
+            reposts=None,
+            replies=known_count(data.get("num_comments")),
+        ),
         "language": "",
         "in_reply_to": in_reply_to[:300],
         "raw": raw,
@@ -497,6 +505,12 @@ def _float(value: Any) -> float | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return number if number == number and abs(number) < 1e11 else None  # not NaN, sane
+
+
+def known_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return _int(value)
 
 
 def _int(value: Any) -> int:

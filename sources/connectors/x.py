@@ -27,6 +27,10 @@ from sources.connectors.base import (
     FetchPage,
     FetchWindow,
     RateLimited,
+    author_counts,
+    engagement_of,
+    known_count,
+    known_sum,
 )
 from sources.connectors.http import HttpResponse
 from sources.connectors.registry import register
@@ -333,8 +337,17 @@ def _normalize(tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> dict[str, 
         "author": {
             "handle": handle[:200],
             "name": (_str(user.get("name")) or username)[:300],
-            "followers": _count(user_metrics.get("followers_count")),
+            **author_counts(
+                followers=known_count(user_metrics.get("followers_count")),
+                following=known_count(user_metrics.get("following_count")),
+                posts=known_count(user_metrics.get("tweet_count")),
+            ),
         },
+        **engagement_of(
+            likes=known_count(metrics.get("like_count")),
+            reposts=known_sum(metrics.get("retweet_count"), metrics.get("quote_count")),
+            replies=known_count(metrics.get("reply_count")),
+        ),
         "language": _language(tweet.get("lang")),
         "in_reply_to": in_reply_to if _TWEET_ID.match(in_reply_to) else "",
         "raw": raw,

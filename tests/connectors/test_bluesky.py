@@ -124,7 +124,9 @@ def test_inline_search_is_normalized_with_broken_posts_as_errors():
     assert new["url"] == "https://bsky.app/profile/jana.bsky.social/post/3new"
     assert new["text"] == "Der RE 4 fällt schon wieder aus"
     assert new["published_at"] == datetime(2026, 11, 23, 10, tzinfo=UTC).isoformat()
-    assert new["author"] == {"handle": "jana.bsky.social", "name": "Jana", "followers": 0}
+    # No follower count in the post view: unknown, so it cannot erase a known one.
+    assert new["author"] == {"handle": "jana.bsky.social", "name": "Jana", "followers": None}
+    assert new["engagement"] == {"likes": 3, "reposts": 2, "replies": 1}
     assert new["language"] == "de"
     assert new["in_reply_to"] == f"at://{DID}/app.bsky.feed.post/3par"
     assert new["raw"] == {
@@ -366,7 +368,9 @@ def test_recorded_search_response():
     assert item["url"] == "https://bsky.app/profile/luy.gay/post/3ju4p6u2i3a2g"
     assert item["text"].startswith("eu queria um fone de ouvido com fio")
     assert item["published_at"] == "2023-04-24T13:50:19.672000+00:00"
-    assert item["author"] == {"handle": "luy.gay", "name": "luy 🦋", "followers": 0}
+    assert item["author"] == {"handle": "luy.gay", "name": "luy 🦋", "followers": None}
+    assert item["engagement"]["likes"] == 7
+    assert item["engagement"]["replies"] == 8
     assert item["language"] == ""  # recorded before posts carried langs
     assert item["raw"]["replyCount"] == 8
     assert item["raw"]["likeCount"] == 7
@@ -437,8 +441,10 @@ def test_recorded_poll_keeps_only_newer_posts_and_adds_follower_counts():
     shinya = [item for item in page.items if item["author"]["handle"] == "shinyakato.dev"]
     assert len(shinya) == 7
     assert {item["author"]["followers"] for item in shinya} == {4945}
+    assert shinya[0]["author"]["following"] == 31769
+    assert shinya[0]["author"]["posts"] == 3358
     assert page.items[0]["author"]["handle"] == "christopherpmoore.xyz"
-    assert page.items[0]["author"]["followers"] == 0  # not in the lookup answer
+    assert page.items[0]["author"]["followers"] is None  # not in the lookup answer
     assert page.items[7]["text"].startswith("あとはおそらくMeetup 主催者の @amir.blue")
     assert page.items[7]["in_reply_to"].startswith("at://")
     assert page.errors == []
@@ -544,7 +550,7 @@ def test_recorded_golden_jetstream_event():
         "url": f"https://bsky.app/profile/{did}/post/3mmoojp4cd223",
         "text": "Try RSV for a good time !!",
         "published_at": "2026-05-25T14:23:28.757000+00:00",
-        "author": {"handle": did, "name": "", "followers": 0},
+        "author": {"handle": did, "name": "", "followers": None},
         "language": "en",
         "in_reply_to": "at://did:plc:j76trmiofvaxxpvx2vnb2vwf/app.bsky.feed.post/3mmojbrjwbs26",
         "raw": {

@@ -116,7 +116,14 @@ def test_inline_timeline_is_normalized_with_broken_statuses_as_errors():
     assert first["text"] == "Bahn-Frust\n\nDer RE 4 fällt aus"
     assert first["url"] == "https://social.example/@jana/300"
     assert first["published_at"] == datetime(2026, 11, 23, 10, tzinfo=UTC).isoformat()
-    assert first["author"] == {"handle": "jana@social.example", "name": "Jana", "followers": 120}
+    assert first["author"] == {
+        "handle": "jana@social.example",
+        "name": "Jana",
+        "followers": 120,
+        "following": 5,
+        "posts": 99,
+    }
+    assert first["engagement"] == {"likes": 3, "reposts": 2, "replies": 1}
     assert first["in_reply_to"] == "299"
     assert first["language"] == "de-DE"
     assert first["raw"]["statuses_count"] == 99
@@ -131,7 +138,7 @@ def test_inline_timeline_is_normalized_with_broken_statuses_as_errors():
     # Media-only status, unusable language, hidden follower count.
     assert by_id["304"]["text"] == "Ein Zug"
     assert by_id["304"]["language"] == ""
-    assert by_id["304"]["author"]["followers"] == 0
+    assert by_id["304"]["author"]["followers"] is None
     assert len(page.errors) == 2
     assert "303" in page.errors[0] and "account" in page.errors[0]
     assert page.cursor["tags"] == {"hoot": "304"}
@@ -332,7 +339,13 @@ def test_recorded_hashtag_timeline():
     assert item["url"] == "http://localhost:3000/@mastodonpy_test_2/117020593741189701"
     assert item["text"] == "#hoot (hashtag toot)"
     assert item["published_at"] == "2026-08-01T13:55:55.867000+00:00"
-    assert item["author"] == {"handle": "mastodonpy_test_2", "name": "", "followers": 0}
+    assert item["author"] == {
+        "handle": "mastodonpy_test_2",
+        "name": "",
+        "followers": 0,
+        "following": 0,
+        "posts": 3,
+    }
     assert item["language"] == "ja"
     assert item["in_reply_to"] == ""
     assert item["raw"]["account_id"] == "117020566092212359"
@@ -364,7 +377,13 @@ def test_recorded_public_timeline_polled_twice():
         later = connector(server.url).fetch({"tags": {"hoot": "117020588242324937"}})
     assert len(first.items) == 8
     assert first.items[1]["text"] == "you can't say that on television"
-    assert first.items[1]["author"] == {"handle": "admin", "name": "", "followers": 1}
+    assert first.items[1]["author"] == {
+        "handle": "admin",
+        "name": "",
+        "followers": 1,
+        "following": 0,
+        "posts": 6,
+    }
     assert first.items[1]["raw"]["statuses_count"] == 6
     assert first.cursor["tags"]["hoot"] == "117020593378945190"
     assert [item["external_id"] for item in later.items] == [
@@ -397,6 +416,8 @@ def test_recorded_mastodon_social_search():
         "handle": "greg@icosahedron.website",
         "name": "Greg",
         "followers": 455,
+        "following": 91,
+        "posts": 3441,
     }
     assert greg["url"] == "https://icosahedron.website/@greg/116388148912635764"
     assert greg["in_reply_to"] == "116387888508422624"

@@ -113,7 +113,9 @@ def test_inline_search_authenticates_and_normalizes_posts_and_comments():
     assert first["url"] == "https://www.reddit.com/r/bahn/comments/p1/nordbahn/"
     assert first["text"] == "Nordbahn wieder zu spät\n\nRE 4 fällt aus."
     assert first["published_at"] == datetime.fromtimestamp(1_700_000_100, UTC).isoformat()
-    assert first["author"] == {"handle": "pendlerin", "name": "pendlerin", "followers": 0}
+    # Reddit shows no follower counts (unknown, not zero); upvotes and comments are engagement.
+    assert first["author"] == {"handle": "pendlerin", "name": "pendlerin", "followers": None}
+    assert first["engagement"] == {"likes": 12, "reposts": None, "replies": 3}
     assert first["in_reply_to"] == ""
     assert first["raw"] | {"subreddit": "bahn", "score": 12, "num_comments": 3} == first["raw"]
     assert reply["external_id"] == "t1_c1"

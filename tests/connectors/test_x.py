@@ -103,7 +103,14 @@ def test_inline_search_page_is_normalized_with_authors_and_replies():
     assert reply["url"] == "https://x.com/pendlerin/status/1861000000000000002"
     assert reply["text"] == "@nordbahn RE 4 fällt schon wieder aus"
     assert reply["published_at"] == datetime(2026, 11, 23, 8, tzinfo=UTC).isoformat()
-    assert reply["author"] == {"handle": "pendlerin", "name": "Jana Pendlerin", "followers": 1520}
+    assert reply["author"] == {
+        "handle": "pendlerin",
+        "name": "Jana Pendlerin",
+        "followers": 1520,
+        "following": 300,
+        "posts": 9000,
+    }
+    assert reply["engagement"] == {"likes": 3, "reposts": 1, "replies": 2}
     assert reply["language"] == "de"
     assert reply["in_reply_to"] == "1861000000000000001"
     assert (
@@ -121,6 +128,9 @@ def test_inline_search_page_is_normalized_with_authors_and_replies():
     )
     # No user object and no created_at: the id tells the time, the author id the handle.
     assert question["author"]["handle"] == "999"
+    # Nothing known about that author or the tweet's reactions: unknown, not zero.
+    assert question["author"] == {"handle": "999", "name": "", "followers": None}
+    assert "engagement" not in question
     assert question["url"] == "https://x.com/i/status/1861000000000000001"
     assert question["language"] == ""
     assert question["published_at"].startswith("2024-")

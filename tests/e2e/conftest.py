@@ -92,7 +92,7 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
             str(ARTIFACTS / "celerybeat-schedule"),
         ],
         cwd=ROOT,
-        env={**env, "LOTSE_SLA_CHECK_SECONDS": "1"},
+        env={**env, "LOTSE_SLA_CHECK_SECONDS": "1", "LOTSE_SPIKE_CHECK_SECONDS": "2"},
         stdout=beat_log.open("w"),
         stderr=subprocess.STDOUT,
     )

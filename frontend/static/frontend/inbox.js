@@ -12,6 +12,7 @@
   function matches(m) {
     var dept = m.department ? m.department.slug : "";
     if (filter.department && filter.department !== dept) return false;
+    if (filter.segment && filter.segment !== m.author.segment) return false;
     if (filter.status === "all") return true;
     if (filter.status === "open") return openStatuses.indexOf(m.status) !== -1;
     return filter.status === m.status;
@@ -25,6 +26,22 @@
   function truncate(text, n) {
     var chars = Array.from(text);
     return chars.length > n ? chars.slice(0, n - 1).join("") + "…" : text;
+  }
+  var segmentLabels = {mass_connector: "Mass connector", mass_maven: "Mass maven"};
+  function influence(author) {
+    var score = Number(author.influence) || 0;
+    var wrap = el("span", "influence");
+    wrap.title = "Influence " + score.toFixed(2) + " of 1 (reach, following ratio, activity, engagement)";
+    var meter = el("meter", "", score.toFixed(2));
+    meter.min = 0; meter.max = 1;
+    meter.value = score;
+    meter.setAttribute("aria-label", "Influence");
+    wrap.appendChild(meter);
+    if (segmentLabels[author.segment]) {
+      wrap.appendChild(document.createTextNode(" "));
+      wrap.appendChild(el("span", "badge segment segment-" + author.segment, segmentLabels[author.segment]));
+    }
+    return wrap;
   }
   function render(m) {
     var tr = el("tr", "mention-row status-" + m.status);
@@ -52,6 +69,7 @@
     td = el("td", "author", "@" + m.author.handle);
     td.appendChild(document.createElement("br"));
     td.appendChild(el("span", "muted", m.author.followers + " followers"));
+    td.appendChild(influence(m.author));
     tr.appendChild(td);
     td = el("td", "text");
     var link = el("a", "", truncate(m.text, 280));
@@ -111,6 +129,7 @@
     // After a reconnect we may have missed events: reload the first page from the API.
     var params = new URLSearchParams();
     if (filter.department) params.set("department", filter.department);
+    if (filter.segment) params.set("segment", filter.segment);
     if (filter.status && filter.status !== "open" && filter.status !== "all") params.set("status", filter.status);
     fetch("/api/v1/mentions/?" + params.toString(), {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -125,5 +144,25 @@
       rows.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = pickAll.checked; });
     });
   }
-  window.LotseLive.connect({event: apply, resync: resync});
+  // Crisis alerts: the banner above the list (only people who see the whole client get them).
+  var banner = document.getElementById("alert-banner");
+  var alertList = document.getElementById("alert-list");
+  function alertEvent(event) {
+    if (!banner || !event.alert || (event.type !== "alert.opened" && event.type !== "alert.closed")) return;
+    var a = event.alert;
+    var existing = alertList.querySelector('[data-alert="' + Number(a.id) + '"]');
+    if (existing) existing.remove();
+    if (event.type === "alert.opened") {
+      var li = el("li");
+      li.dataset.alert = a.id;
+      li.appendChild(el("span", "alert-kind", a.label));
+      li.appendChild(document.createTextNode(": " + a.summary + " · since "));
+      var time = el("time", "", window.LotseLive.formatTime(a.opened_at));
+      time.setAttribute("datetime", a.opened_at);
+      li.appendChild(time);
+      alertList.appendChild(li);
+    }
+    banner.hidden = alertList.children.length === 0;
+  }
+  window.LotseLive.connect({event: apply, resync: resync, other: alertEvent});
 })();

@@ -1,0 +1,74 @@
+"""Crisis alerts: spikes in a client's volume or negative share, and who hears about them."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+
+class AlertKind(models.TextChoices):
+    VOLUME = "volume", "Volume spike"
+    NEGATIVE_SHARE = "negative_share", "Negative share"
+
+
+class Alert(models.Model):
+    """One spike, from when it was detected until it has been calm for a while.
+
+    At most one alert of each kind is open (the constraint): no alert storms."""
+
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The window that opened it: mentions, negative ones, and the baseline it beat.
+    window_minutes = models.PositiveSmallIntegerField()
+    volume = models.PositiveIntegerField()
+    negative = models.PositiveIntegerField()
+    baseline_volume = models.FloatField()
+    baseline_share = models.FloatField()
+    basis = models.CharField(max_length=200)
+    # Updated by every check while open.
+    peak_volume = models.PositiveIntegerField()
+    peak_share = models.FloatField()
+    last_checked_at = models.DateTimeField(default=timezone.now)
+    calm_since = models.DateTimeField(null=True, blank=True)
+    emailed_to = ArrayField(models.EmailField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ("-opened_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(closed_at__isnull=True),
+                name="alert_one_open_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.opened_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def share(self) -> float:
+        return self.negative / self.volume if self.volume else 0.0
+
+    @property
+    def summary(self) -> str:
+        if self.kind == AlertKind.VOLUME:
+            return (
+                f"{self.volume} mentions in {self.window_minutes} minutes "
+                f"(usually about {self.baseline_volume:.1f})"
+            )
+        return (
+            f"{self.share:.0%} of {self.volume} mentions in {self.window_minutes} minutes are "
+            f"negative (usually {self.baseline_share:.0%})"
+        )
+
+
+class AlertSettings(models.Model):
+    """The client's alert settings (one row): who is e-mailed when an alert opens."""
+
+    pr_emails = ArrayField(models.EmailField(), default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return ", ".join(self.pr_emails) or "no PR contacts"

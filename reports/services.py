@@ -1,0 +1,216 @@
+"""Writes for reports: the spike check that opens and closes crisis alerts, and the
+client's alert settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.audit.services import audit_record
+from accounts.models import Role, User
+from accounts.services import client_domain
+from config.errors import DomainError
+from config.live import live_send_on_commit
+from config.tenancy import current_client
+from reports.models import Alert, AlertKind, AlertSettings
+from reports.selectors import alert_settings_get, spike_stats
+from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
+
+logger = logging.getLogger(__name__)
+
+ALERT_OPENED = "alert.opened"
+ALERT_CLOSED = "alert.closed"
+MAX_PR_CONTACTS = 20
+
+
+@dataclass
+class SpikeOutcome:
+    opened: list[Alert] = field(default_factory=list)
+    closed: list[Alert] = field(default_factory=list)
+
+
+@transaction.atomic
+def spike_check(*, now: datetime | None = None) -> SpikeOutcome:
+    """Compare the last window with the client's baseline; open, keep or close alerts.
+
+    Idempotent and safe to run twice at once: the open alerts are locked, and the one-open-
+    alert-per-kind constraint refuses a second opening."""
+    now = now or timezone.now()
+    stats = spike_stats(now=now)
+    outcome = SpikeOutcome()
+    open_alerts = {
+        alert.kind: alert
+        for alert in Alert.objects.select_for_update().filter(closed_at__isnull=True)
+    }
+    for kind in KINDS:
+        alert = open_alerts.get(kind)
+        if stats.baseline is None:
+            continue
+        decided = verdict(
+            kind,
+            stats.window,
+            stats.baseline,
+            is_open=alert is not None,
+            calm_since=alert.calm_since if alert else None,
+            now=now,
+        )
+        if decided.action == "open":
+            opened = _alert_open(kind=kind, window=stats.window, baseline=stats.baseline, now=now)
+            if opened is not None:
+                outcome.opened.append(opened)
+        elif alert is not None:
+            alert.last_checked_at = now
+            alert.peak_volume = max(alert.peak_volume, stats.window.total)
+            alert.peak_share = max(alert.peak_share, stats.window.share)
+            alert.calm_since = decided.calm_since
+            if decided.action == "close":
+                alert.closed_at = now
+                outcome.closed.append(alert)
+            alert.save()
+    for alert in outcome.closed:
+        audit_record(
+            actor=None,
+            action="alert.closed",
+            target_type="alert",
+            target_id=alert.pk,
+            summary=f"{alert.get_kind_display()} alert {alert.pk} closed (calm again)",
+        )
+    _broadcast(ALERT_CLOSED, outcome.closed)
+    return outcome
+
+
+def _alert_open(*, kind: str, window: Counts, baseline: Baseline, now: datetime) -> Alert | None:
+    settings = alert_settings_get()
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                kind=kind,
+                opened_at=now,
+                last_checked_at=now,
+                window_minutes=WINDOW_MINUTES,
+                volume=window.total,
+                negative=window.negative,
+                baseline_volume=baseline.volume,
+                baseline_share=baseline.share,
+                basis=baseline.basis[:200],
+                peak_volume=window.total,
+                peak_share=window.share,
+                emailed_to=list(settings.pr_emails),
+            )
+    except IntegrityError:  # another check opened it a moment ago
+        return None
+    audit_record(
+        actor=None,
+        action="alert.opened",
+        target_type="alert",
+        target_id=alert.pk,
+        summary=f"{alert.get_kind_display()} alert {alert.pk}: {alert.summary}",
+        after={"volume": alert.volume, "negative": alert.negative, "basis": alert.basis},
+    )
+    _notify_managers(alert)
+    _broadcast(ALERT_OPENED, [alert])
+    if alert.emailed_to:
+        client = current_client()
+        name, host = client.name, client_domain(client.slug)
+        transaction.on_commit(lambda: _email(alert, client_name=name, host=host), robust=True)
+    return alert
+
+
+def _notify_managers(alert: Alert) -> None:
+    from accounts.selectors import client_members
+    from routing.services.notifications import notification_create
+
+    for member in client_members(client=current_client(), min_role=Role.MANAGER):
+        notification_create(
+            user_id=member.pk,
+            text=f"{alert.get_kind_display()} alert: {alert.summary}",
+            link=f"/alerts/#alert-{alert.pk}",
+        )
+
+
+def _email(alert: Alert, *, client_name: str, host: str) -> None:
+    send_mail(
+        subject=f"[Lotse] {client_name}: {alert.get_kind_display()} alert",
+        message=(
+            f"{alert.summary}.\n\n"
+            f"Baseline: {alert.basis}.\n"
+            f"Opened at {alert.opened_at:%Y-%m-%d %H:%M} UTC. It stays open while the "
+            "numbers stay high and closes by itself once they have been calm for a while.\n\n"
+            f"All alerts of {client_name}: https://{host}/alerts/\n"
+        ),
+        from_email=None,
+        recipient_list=alert.emailed_to,
+    )
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The alert as live events and pages show it (checked by tests)."""
+    return {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "label": AlertKind(alert.kind).label,
+        "summary": alert.summary,
+        "opened_at": alert.opened_at,
+        "closed_at": alert.closed_at,
+        "volume": alert.volume,
+        "negative": alert.negative,
+        "baseline_volume": round(alert.baseline_volume, 2),
+        "baseline_share": round(alert.baseline_share, 4),
+    }
+
+
+def _broadcast(event_type: str, alerts: list[Alert]) -> None:
+    """To the client's group only (people who see all of the client's mentions)."""
+    if alerts:
+        live_send_on_commit(
+            client_id=current_client().pk,
+            events=[{"type": event_type, "alert": alert_payload(alert)} for alert in alerts],
+        )
+
+
+@transaction.atomic
+def alert_settings_update(*, pr_emails: list[str], by: User) -> AlertSettings:
+    """Set who is e-mailed when an alert opens (client admins; the caller checks the role)."""
+    cleaned: list[str] = []
+    bad: list[str] = []
+    for raw in pr_emails:
+        email = raw.strip().lower()
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            bad.append(f"{email[:100]} is not an e-mail address")
+            continue
+        if email not in cleaned:
+            cleaned.append(email)
+    if bad:
+        raise DomainError("Some PR contacts are not e-mail addresses.", fields={"pr_emails": bad})
+    if len(cleaned) > MAX_PR_CONTACTS:
+        raise DomainError(
+            f"At most {MAX_PR_CONTACTS} PR contacts.", fields={"pr_emails": ["too many"]}
+        )
+    settings = AlertSettings.objects.select_for_update().order_by("pk").first() or AlertSettings()
+    before = list(settings.pr_emails)
+    settings.pr_emails = cleaned
+    settings.updated_at = timezone.now()
+    settings.save()
+    if before != cleaned:
+        audit_record(
+            actor=by,
+            action="alerts.contacts",
+            target_type="alert_settings",
+            target_id=settings.pk,
+            summary=f"PR contacts for alerts: {', '.join(cleaned) or 'none'}",
+            before={"pr_emails": before},
+            after={"pr_emails": cleaned},
+        )
+    return settings
