@@ -42,6 +42,7 @@ from mentions.selectors import (
     saved_reply_list,
 )
 from routing.selectors import staff_by_user_id
+from routing.services.matrix import SEGMENTS
 from routing.services.policy import response_policy_get, response_policy_update, staff_certify
 
 
@@ -245,6 +246,7 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
                         "approval_uncertified": request.POST.get("approval_uncertified") == "on",
                         "approval_crisis": request.POST.get("approval_crisis") == "on",
                         "approval_min_followers": int(followers) if followers else None,
+                        "approval_segments": request.POST.getlist("approval_segments"),
                     },
                     by=_user(request),
                 )
@@ -263,6 +265,7 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
         "frontend/response_policy.html",
         {
             "policy": policy,
+            "segments": [(s, s.replace("_", " ")) for s in SEGMENTS if s != "regular"],
             "banned_text": "\n".join(policy.banned_phrases),
             "people": people,
             "can_edit": can_edit,

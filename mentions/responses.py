@@ -184,6 +184,7 @@ class PolicyInput:
     certified: bool
     mention_kind: str
     author_followers: int
+    author_segment: str
     routed_approval: bool  # the routing rule said "require approval"
     max_chars: int | None  # the network's limit for public replies
 
@@ -255,6 +256,8 @@ def policy_evaluate(item: PolicyInput, *, policy: ResponsePolicy) -> PolicyCheck
         limit_followers = policy.approval_min_followers
         if limit_followers is not None and item.author_followers >= limit_followers:
             reasons.append(f"influential author ({item.author_followers:,} followers)")
+        if item.author_segment and item.author_segment in policy.approval_segments:
+            reasons.append(f"author is a {item.author_segment.replace('_', ' ')}")
         if item.routed_approval:
             reasons.append("the routing rule requires approval")
     if reasons:
@@ -302,6 +305,7 @@ def response_check(*, mention: Mention, text: str, channel: str, by: User) -> Po
             certified=bool(staff and staff.certified),
             mention_kind=mention.kind,
             author_followers=mention.author.followers,
+            author_segment=mention.author.segment,
             routed_approval=mention.requires_approval,
             max_chars=max_chars,
         ),

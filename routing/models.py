@@ -230,6 +230,10 @@ class StaffMember(models.Model):
         return self.name
 
 
+def _default_approval_segments() -> list[str]:
+    return ["mass_connector"]
+
+
 class ResponsePolicy(models.Model):
     """The client's rules for responses (one row per client): checked before every send."""
 
@@ -249,6 +253,13 @@ class ResponsePolicy(models.Model):
         blank=True,
         default=10_000,
         help_text="Public replies to authors with at least this many followers need approval.",
+    )
+    approval_segments = ArrayField(
+        models.CharField(max_length=20),
+        default=_default_approval_segments,
+        blank=True,
+        help_text="Public replies to authors in these segments (e.g. mass connectors) need "
+        "approval.",
     )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)

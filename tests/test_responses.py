@@ -41,6 +41,7 @@ def policy(**overrides):
         "approval_uncertified": True,
         "approval_crisis": True,
         "approval_min_followers": 10_000,
+        "approval_segments": ["mass_connector"],
     }
     return ResponsePolicy(**{**values, **overrides})
 
@@ -55,6 +56,7 @@ def draft(**overrides):
         "certified": True,
         "mention_kind": Kind.COMPLAINT,
         "author_followers": 10,
+        "author_segment": "regular",
         "routed_approval": False,
         "max_chars": 500,
     }
@@ -106,10 +108,24 @@ def draft(**overrides):
                 "the routing rule requires approval",
             ],
         ),
+        # Segments (from the author's influence), as the policy names them.
+        (
+            draft(author_segment="mass_connector"),
+            policy(),
+            None,
+            ["signature_added", "approval"],
+            ["author is a mass connector"],
+        ),
+        (draft(author_segment="mass_maven"), policy(), None, ["signature_added"], []),
         # The policy can switch each reason off.
         (
             draft(certified=False, mention_kind=Kind.CRISIS, author_followers=50_000),
-            policy(approval_uncertified=False, approval_crisis=False, approval_min_followers=None),
+            policy(
+                approval_uncertified=False,
+                approval_crisis=False,
+                approval_min_followers=None,
+                approval_segments=[],
+            ),
             None,
             ["signature_added"],
             [],
@@ -336,7 +352,10 @@ def test_crisis_and_influencer_mentions_need_approval_even_for_certified_staff(w
     fire = ingest(mastodon, text="Feuer im Zug, Verletzte!")
     assert response_create(
         mention=star, text="Danke!", channel="public", by=world.rita
-    ).approval_reasons == ["influential author (250,000 followers)"]
+    ).approval_reasons == [
+        "influential author (250,000 followers)",
+        "author is a mass connector",  # the author's influence segment, from triage
+    ]
     assert response_create(
         mention=fire, text="Wir sind dran.", channel="public", by=world.rita
     ).approval_reasons == ["crisis mention"]
@@ -505,6 +524,10 @@ def test_policy_api_is_read_by_members_and_changed_by_client_admins(world, in_ac
         "/api/v1/routing/response-policy", {"approval_min_followers": -1}, format="json"
     )
     assert bad.status_code == 400
+    unknown = alice.patch(
+        "/api/v1/routing/response-policy", {"approval_segments": ["celebrity"]}, format="json"
+    )
+    assert unknown.status_code == 400 and "approval_segments" in unknown.json()["error"]["fields"]
     changed = alice.patch(
         "/api/v1/routing/response-policy",
         {"banned_phrases": ["  leider  nicht ", "Leider nicht"], "approval_min_followers": None},
@@ -675,6 +698,7 @@ def test_saved_replies_and_policy_pages(world, in_acme):
     policy = ResponsePolicy.objects.get()
     assert policy.banned_phrases == ["Schnauze", "kein Kommentar"]
     assert policy.approval_uncertified is False and policy.approval_min_followers == 5000
+    assert policy.approval_segments == []  # the mass-connector box was left unticked
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
         "saved_reply.created",
         "policy.updated",

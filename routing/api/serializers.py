@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from routing.models import AssignmentMode, Department, RoutingRule, StaffMember, Team
-from routing.services.matrix import RULE_FIELDS
+from routing.services.matrix import RULE_FIELDS, SEGMENTS
 from routing.sla import WEEKDAYS
 
 
@@ -235,6 +235,11 @@ class ResponsePolicySerializer(serializers.Serializer):
     approval_crisis = serializers.BooleanField(required=False)
     approval_min_followers = serializers.IntegerField(
         min_value=0, required=False, allow_null=True, help_text="null: no follower limit"
+    )
+    approval_segments = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SEGMENTS)),
+        required=False,
+        help_text="Author segments whose public replies need approval",
     )
     version = serializers.IntegerField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

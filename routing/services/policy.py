@@ -13,6 +13,7 @@ from accounts.audit.services import audit_record
 from accounts.models import User
 from config.errors import DomainError
 from routing.models import ResponsePolicy, StaffMember
+from routing.services.matrix import SEGMENTS
 
 POLICY_FIELDS = (
     "banned_phrases",
@@ -20,6 +21,7 @@ POLICY_FIELDS = (
     "approval_uncertified",
     "approval_crisis",
     "approval_min_followers",
+    "approval_segments",
 )
 MAX_PHRASES = 200
 
@@ -67,6 +69,12 @@ def response_policy_update(*, changes: Mapping[str, Any], by: User) -> ResponseP
     for name, value in changes.items():
         if name == "banned_phrases":
             value = _phrases_clean(value)
+        elif name == "approval_segments":
+            value = sorted({str(v) for v in value}) if isinstance(value, list | tuple) else value
+            if not isinstance(value, list) or not set(value) <= set(SEGMENTS):
+                raise DomainError(
+                    "Unknown author segment.", fields={name: [f"from {', '.join(SEGMENTS)}"]}
+                )
         elif name == "approval_min_followers":
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise DomainError(
