@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
+from mentions.clusters import ClusterInput, clusters_plan
 from mentions.models import Mention, Note, Status
 from mentions.triage import triage_text
 from routing.engine import RoutingDecision, RoutingInput
@@ -137,8 +138,23 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         policies = sla_policies_load()
         columns: list[list[Any]] = [[] for _ in range(24)]
         decided = []
-        for item in ordered:
-            triage = triage_text(item["text"], language=item.get("language", ""))
+        triaged = [
+            (item, triage_text(item["text"], language=item.get("language", ""))) for item in ordered
+        ]
+        # Problem clusters: which cluster each report joins, and its size for routing.
+        clustering = clusters_plan(
+            source_id=source.pk,
+            items=[
+                ClusterInput(
+                    external_id=item["external_id"],
+                    text=item["text"],
+                    kind=triage.kind,
+                    published_at=datetime.fromisoformat(item["published_at"]),
+                )
+                for item, triage in triaged
+            ],
+        )
+        for item, triage in triaged:
             handle = item["author"]["handle"]
             decision = matrix.decide(
                 RoutingInput(
@@ -151,6 +167,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     source_name=source.name,
                     author_handle=handle,
                     author_followers=followers_now.get(handle, 0),
+                    cluster_size=clustering.size(item["external_id"]),
                 )
             )
             decided.append((item, triage, decision))
@@ -196,6 +213,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         assigner.save()
         cursor.execute(_MENTION_INSERT, [source.pk, now, now, *columns])
         mention_ids = [row[0] for row in cursor.fetchall()]
+        clustering.settle(mention_ids=mention_ids)
         if mention_ids:
             cursor.execute(_AUTHOR_COUNT, [mention_ids])
             cursor.execute(
