@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.cluster_views import cluster_action, cluster_detail
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.views import (
@@ -32,6 +33,8 @@ urlpatterns = [
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
+    path("clusters/<int:pk>/", cluster_detail, name="cluster-detail"),
+    path("clusters/<int:pk>/action", cluster_action, name="cluster-action"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),

@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.audit.services import audit_record
+from accounts.models import User
+from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.tenancy import current_client
-from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster
+from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
 
 CLUSTER_KINDS = frozenset({Kind.COMPLAINT, Kind.QUESTION, Kind.CRISIS})
 OPEN_CLUSTER_STATUSES = (ClusterStatus.OPEN, ClusterStatus.WAITING)
@@ -591,3 +594,77 @@ def clusters_broadcast(
         events.append({"type": CLUSTER_UPDATED, "cluster": payload})
         departments.append(cluster_departments(cluster))
     live_send_on_commit(client_id=current_client().pk, events=events, departments=departments)
+
+
+# --- care actions on a whole cluster ----------------------------------------------------------
+
+CLUSTER_ACTIONS = {
+    "assign_me": "Assigned to you",
+    "waiting": "Marked waiting on a fix",
+    "resolved": "Resolved",
+    "new": "Reopened",
+}
+_CLUSTER_STATUS_AFTER = {
+    "waiting": ClusterStatus.WAITING,
+    "resolved": ClusterStatus.RESOLVED,
+    "new": ClusterStatus.OPEN,
+}
+# Which members an action changes (the others already are in that state, or are closed).
+_CLOSED = (Status.RESOLVED, Status.IGNORED)
+
+
+def cluster_member_ids(cluster: ProblemCluster) -> list[int]:
+    """All member mention ids of a cluster, oldest first.
+
+    For the responses composer (answering every member with one reply): the composer must
+    still check, per member, that the replying user may see it (`mentions.selectors`).
+    """
+    return list(cluster.members.order_by("id").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
+    """Apply one care action to every member of the cluster the user may see, through
+    `mentions_bulk` (each member's change audited and pushed like a single one), record
+    the action on the cluster, and push the cluster's new state. Returns members changed."""
+    from mentions.selectors import cluster_members_for_user
+    from mentions.services import MAX_BULK, mentions_bulk
+
+    if action not in CLUSTER_ACTIONS:
+        raise DomainError(f"Unknown action {action!r}", fields={"action": list(CLUSTER_ACTIONS)})
+    cluster = ProblemCluster.objects.select_for_update().get(pk=cluster.pk)
+    members = cluster_members_for_user(user=by, cluster=cluster)
+    if action == "assign_me":
+        members = members.exclude(status__in=_CLOSED).exclude(assignee_id=by.pk)
+    elif action == "waiting":
+        members = members.exclude(status__in=(*_CLOSED, Status.WAITING))
+    elif action == "resolved":
+        members = members.exclude(status=Status.RESOLVED)
+    else:
+        members = members.filter(status__in=(Status.RESOLVED, Status.WAITING))
+    ids = list(members.order_by("id").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), MAX_BULK):
+        changed += mentions_bulk(mention_ids=ids[start : start + MAX_BULK], action=action, by=by)
+    before = {"status": cluster.status}
+    now = timezone.now()
+    status = _CLUSTER_STATUS_AFTER.get(action)
+    if status is not None:
+        cluster.status = status
+        cluster.resolved_at = now if status == ClusterStatus.RESOLVED else None
+    cluster.updated_at = now
+    cluster.save(update_fields=["status", "resolved_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action=f"cluster.{action}",
+        target_type="cluster",
+        target_id=cluster.pk,
+        summary=(
+            f"{CLUSTER_ACTIONS[action]}: problem cluster {cluster.pk} "
+            f"({cluster.member_count} reports: {cluster.title}), {changed} mentions changed"
+        ),
+        before=before,
+        after={"status": cluster.status, "mentions_changed": changed},
+    )
+    clusters_broadcast(clusters=[cluster])
+    return changed

@@ -58,3 +58,63 @@ def test_racing_workers_make_one_cluster_per_problem(live_db):
         cluster = ProblemCluster.objects.get()
         assert cluster.member_count == 12 == Mention.objects.filter(cluster=cluster).count()
         assert not Mention.objects.filter(cluster__isnull=True).exists()
+
+
+def test_cluster_counts_are_pushed_live_to_the_owning_client_only(live_db):
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    from config.live import client_group
+
+    world = live_db
+
+    def store(texts, minutes):
+        with tenant_context(world.acme.client), transaction.atomic():
+            mentions_store(
+                source=world.acme.source,
+                items=[
+                    mention_item(
+                        text=text, published_at=(T0 + timedelta(minutes=minutes)).isoformat()
+                    )
+                    for text in texts
+                ],
+            )
+
+    async def scenario():
+        layer = get_channel_layer()
+        acme = await layer.new_channel()
+        globex = await layer.new_channel()
+        await layer.group_add(client_group(world.acme.client.pk), acme)
+        await layer.group_add(client_group(world.globex.client.pk), globex)
+
+        async def events():
+            return (await asyncio.wait_for(layer.receive(acme), timeout=5))["events"]
+
+        await sync_to_async(store)(WORDINGS[:1], 0)
+        first = await events()
+        await sync_to_async(store)(WORDINGS[1:3], 5)
+        formed, created = await events(), await events()
+        await sync_to_async(store)(WORDINGS[3:], 10)
+        grown = await events()
+        try:
+            leaked = await asyncio.wait_for(layer.receive(globex), timeout=0.5)
+        except TimeoutError:
+            leaked = None
+        return first, formed, created, grown, leaked
+
+    first, formed, created, grown, leaked = async_to_sync(scenario)()
+    assert [e["type"] for e in first] == ["mention.created"]
+    assert first[0]["mention"]["cluster_id"] is None
+    assert [e["type"] for e in formed] == ["cluster.updated"]
+    pushed = formed[0]["cluster"]
+    assert pushed["count"] == 3 and "login" in pushed["title"]
+    # The first report joins too: inboxes fold its row into the case.
+    assert first[0]["mention"]["id"] in pushed["joined_ids"]
+    assert len(pushed["joined_ids"]) == 3
+    assert {e["mention"]["cluster_id"] for e in created} == {pushed["id"]}
+    assert grown[0]["cluster"]["count"] == 4
+    assert leaked is None
+    with tenant_context(world.acme.client):
+        assert ProblemCluster.objects.get().member_count == 4

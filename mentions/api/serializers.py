@@ -4,7 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from mentions.models import Author, Mention, Status
+from mentions.clusters import CLUSTER_ACTIONS
+from mentions.models import Author, Mention, ProblemCluster, Status
 
 
 class AuthorSerializer(serializers.ModelSerializer):
@@ -63,6 +64,7 @@ class MentionSerializer(serializers.ModelSerializer):
             "updated_at",
             "resolved_at",
             "sla",
+            "cluster_id",
         )
         read_only_fields: tuple[str, ...] = fields
 
@@ -98,3 +100,30 @@ class MentionPatchSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError("Send at least one of: status, assignee.")
         return attrs
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    """A problem cluster: one case for many reports of the same problem."""
+
+    department = DepartmentRefSerializer(allow_null=True)
+    count = serializers.IntegerField(source="member_count")
+
+    class Meta:
+        model = ProblemCluster
+        fields: tuple[str, ...] = (
+            "id",
+            "title",
+            "aspect",
+            "count",
+            "first_seen",
+            "last_seen",
+            "status",
+            "department",
+            "updated_at",
+            "resolved_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class ClusterActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(CLUSTER_ACTIONS))

@@ -16,12 +16,20 @@ from accounts.selectors import client_member_get
 from config.errors import DomainError
 from config.tenancy import current_client
 from mentions.api.serializers import (
+    ClusterActionSerializer,
+    ClusterSerializer,
     MentionDetailSerializer,
     MentionPatchSerializer,
     MentionSerializer,
 )
-from mentions.models import Mention, Sentiment, Status
-from mentions.selectors import mention_get_for_user, mention_list_for_user
+from mentions.clusters import cluster_act
+from mentions.models import Mention, ProblemCluster, Sentiment, Status
+from mentions.selectors import (
+    cluster_get_for_user,
+    cluster_list_for_user,
+    mention_get_for_user,
+    mention_list_for_user,
+)
 from mentions.services import mention_assign, mention_set_status
 
 
@@ -112,3 +120,38 @@ class MentionDetailView(generics.GenericAPIView):
         if "status" in data:
             mention = mention_set_status(mention=mention, status=data["status"], by=user)
         return Response(MentionDetailSerializer(mention).data)
+
+
+class ClusterListView(generics.ListAPIView):
+    """Open problem clusters (`?status=all` for every one), newest first."""
+
+    serializer_class = ClusterSerializer
+    pagination_class = MentionCursorPagination
+
+    def get_queryset(self) -> Any:
+        status = self.request.query_params.get("status", "open")
+        if status not in {"open", "all"}:
+            raise ValidationError({"status": ["one of: open, all"]})
+        return cluster_list_for_user(
+            user=self.request.user,  # type: ignore[arg-type]
+            open_only=status == "open",
+        )
+
+
+class ClusterDetailView(generics.GenericAPIView):
+    serializer_class = ClusterSerializer
+    queryset = ProblemCluster.objects.none()
+
+    def get(self, request: Request, pk: int) -> Response:
+        cluster = cluster_get_for_user(user=request.user, cluster_id=int(pk))  # type: ignore[arg-type]
+        return Response(ClusterSerializer(cluster).data)
+
+    @extend_schema(request=ClusterActionSerializer, responses=ClusterSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        """Apply a care action (assign_me, waiting, resolved, new) to all its members."""
+        cluster = cluster_get_for_user(user=request.user, cluster_id=int(pk))  # type: ignore[arg-type]
+        body = ClusterActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cluster_act(cluster=cluster, action=body.validated_data["action"], by=request.user)  # type: ignore[arg-type]
+        cluster.refresh_from_db()
+        return Response(ClusterSerializer(cluster).data)
