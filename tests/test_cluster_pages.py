@@ -42,7 +42,7 @@ def case(world, in_acme):
 def test_inbox_shows_the_cluster_as_one_case_row(world, case):
     page = web_client(world.acme, world.rita).get("/").content.decode()
     assert page.count('class="cluster-row') == 1
-    assert f'<span class="cluster-count">3</span> people report:' in page
+    assert '<span class="cluster-count">3</span> people report:' in page
     assert case.title in page and "login" in case.title
     assert "Open case" in page
     # The members are inside the case row (expandable), not rows of their own.
