@@ -20,11 +20,13 @@ cluster rows are locked in id order.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -132,7 +134,10 @@ def text_terms(text: str) -> dict[str, str]:
 
 def similarity(a: Iterable[str], b: Iterable[str]) -> float:
     """Jaccard of two term sets; 0 unless they share at least MIN_SHARED content terms."""
-    a, b = set(a), set(b)
+    if not isinstance(a, frozenset | set):
+        a = set(a)
+    if not isinstance(b, frozenset | set):
+        b = set(b)
     shared = a & b
     if len(shared - {FAIL}) < MIN_SHARED:
         return 0.0
@@ -149,13 +154,19 @@ _PERMS = [
 _MASK = (1 << 63) - 1
 
 
+@lru_cache(maxsize=200_000)
+def _term_minhashes(term: str) -> tuple[int, ...]:
+    h = zlib.crc32(term.encode()) % _P
+    return tuple((a * h + b) % _P for a, b in _PERMS)
+
+
 def band_keys(terms: Iterable[str], *, aspect: str = "") -> list[int]:
     """LSH band keys of the content terms: similar sets share a key with high probability.
     The aspect is part of every key, so mentions about different aspects never meet."""
-    hashes = [zlib.crc32(term.encode()) % _P for term in terms if term != FAIL]
-    if not hashes:
+    rows_of_terms = [_term_minhashes(term) for term in terms if term != FAIL]
+    if not rows_of_terms:
         return []
-    signature = [min((a * h + b) % _P for h in hashes) for a, b in _PERMS]
+    signature = [min(column) for column in zip(*rows_of_terms, strict=True)]
     salt = zlib.crc32(aspect.encode())
     keys = []
     for band in range(BANDS):
@@ -190,6 +201,7 @@ class _Cluster:
     size: int
     seed_ids: list[int] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)
+    keys_changed: bool = False
     _core: frozenset[str] | None = None
 
     def core(self) -> frozenset[str]:
@@ -203,21 +215,26 @@ class _Cluster:
             self._core = core
         return self._core
 
-    def add(self, terms: dict[str, str], keys: list[int], published_at: datetime) -> None:
+    def add(self, terms: dict[str, str], keys: list[int], published_at: datetime) -> list[int]:
+        """Count the report in; returns the keys the cluster newly found itself by."""
         for term, surface in terms.items():
             entry = self.terms.setdefault(term, [0, surface])
             entry[0] += 1
         if len(self.terms) > MAX_CLUSTER_TERMS:
             ranked = sorted(self.terms.items(), key=lambda kv: -kv[1][0])
             self.terms = dict(ranked[:MAX_CLUSTER_TERMS])
+        added: list[int] = []
         room = MAX_CLUSTER_KEYS - len(self.keys)
         if room > 0:
             known = set(self.keys)
-            self.keys.extend([k for k in keys if k not in known][:room])
+            added = [k for k in dict.fromkeys(keys) if k not in known][:room]
+            self.keys.extend(added)
+            self.keys_changed = self.keys_changed or bool(added)
         self.first_seen = min(self.first_seen, published_at)
         self.last_seen = max(self.last_seen, published_at)
         self.size += 1
         self._core = None
+        return added
 
     def title(self) -> str:
         return cluster_title(self.terms)
@@ -266,6 +283,11 @@ class ClusterPlan:
         return _settle(self, mention_ids=mention_ids)
 
 
+def _int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal: much cheaper to send than a list of Python ints."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _lock_key() -> int:
     return zlib.crc32(f"lotse.clusters:{current_client().schema_name}".encode())
 
@@ -300,29 +322,28 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
         # first one's reports and joins them instead of starting a rival cluster.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
     by_key: dict[int, list[_Cluster | _Candidate]] = {}
-    found = (
-        ProblemCluster.objects.select_for_update()
-        .filter(
-            status__in=OPEN_CLUSTER_STATUSES,
-            keys__overlap=all_keys,
-            last_seen__gte=low,
-            first_seen__lte=high,
+    keys_param = _int_array(all_keys)
+    with connection.cursor() as cursor:
+        # The open clusters these reports may join, locked in id order (no deadlocks).
+        cursor.execute(
+            "SELECT id, aspect, terms, keys, first_seen, last_seen, member_count "
+            "FROM mentions_problemcluster WHERE status IN ('open', 'waiting') "
+            "AND keys && %s::bigint[] AND last_seen >= %s AND first_seen <= %s "
+            "ORDER BY id FOR UPDATE",
+            [keys_param, low, high],
         )
-        .order_by("id")
-        .only("id", "aspect", "terms", "keys", "first_seen", "last_seen", "member_count")
-    )
-    for row in found:
-        known = _Cluster(
-            id=row.pk,
-            aspect=row.aspect,
-            terms={t: list(v) for t, v in row.terms.items()},
-            keys=list(row.keys),
-            first_seen=row.first_seen,
-            last_seen=row.last_seen,
-            size=row.member_count,
-        )
-        for key in known.keys:
-            by_key.setdefault(key, []).append(known)
+        for cluster_id, aspect, stored, keys, first_seen, last_seen, size in cursor.fetchall():
+            known = _Cluster(
+                id=cluster_id,
+                aspect=aspect,
+                terms=stored if isinstance(stored, dict) else json.loads(stored),
+                keys=list(keys),
+                first_seen=first_seen,
+                last_seen=last_seen,
+                size=size,
+            )
+            for key in known.keys:
+                by_key.setdefault(key, []).append(known)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, text, published_at, cluster_keys FROM mentions_mention "
@@ -331,7 +352,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             "AND NOT (source_id = %s AND external_id = ANY(%s)) "
             "ORDER BY id DESC LIMIT %s",
             [
-                all_keys,
+                keys_param,
                 low,
                 high,
                 source_id,
@@ -366,7 +387,8 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
                 last_seen=first.published_at,
                 size=0,
             )
-            cluster.add(first.surfaces, first.keys, first.published_at)
+            for key in cluster.add(first.surfaces, first.keys, first.published_at):
+                by_key.setdefault(key, []).append(cluster)
             first.cluster = cluster
             if first.mention_id is not None:
                 cluster.seed_ids.append(first.mention_id)
@@ -385,12 +407,11 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             continue
         if cluster not in plan.clusters:
             plan.clusters.append(cluster)
-        cluster.add(terms, keys, item.published_at)
+        for key in cluster.add(terms, keys, item.published_at):
+            by_key.setdefault(key, []).append(cluster)
         cluster.joined.append(item.external_id)
         plan.member_of[item.external_id] = cluster
         plan.sizes[item.external_id] = cluster.size
-        for key in keys:
-            by_key.setdefault(key, []).append(cluster)
     # Earlier items of this batch that a later one paired with belong to its cluster too.
     # Its routing was decided alone (size 1), but it is the cluster's first report.
     for external_id, candidate in plan.pending.items():
@@ -455,13 +476,21 @@ SET member_count = c.member_count + n.added,
     first_seen = LEAST(c.first_seen, n.first_seen),
     last_seen = GREATEST(c.last_seen, n.last_seen),
     department_id = COALESCE(n.department_id, c.department_id),
+    department_ids = ARRAY(
+        SELECT DISTINCT d FROM unnest(c.department_ids || n.department_ids) AS d ORDER BY d
+    ),
     updated_at = %s
 FROM (
     SELECT cluster_id, count(*) AS added, min(published_at) AS first_seen,
            max(published_at) AS last_seen,
            (array_agg(department_id ORDER BY id DESC)
-                FILTER (WHERE department_id IS NOT NULL))[1] AS department_id
-    FROM mentions_mention WHERE id = ANY(%s) AND cluster_id IS NOT NULL GROUP BY cluster_id
+                FILTER (WHERE department_id IS NOT NULL))[1] AS department_id,
+           ARRAY(
+               SELECT DISTINCT d
+               FROM mentions_mention AS x, unnest(x.copied_to || x.department_id) AS d
+               WHERE x.id = ANY(%s) AND x.cluster_id = m.cluster_id AND d IS NOT NULL
+           ) AS department_ids
+    FROM mentions_mention AS m WHERE id = ANY(%s) AND cluster_id IS NOT NULL GROUP BY cluster_id
 ) AS n
 WHERE c.id = n.cluster_id
 """
@@ -493,13 +522,19 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
             cluster.id = row.pk
     existing = [cluster for cluster in plan.clusters if cluster not in new]
     if existing:
-        ProblemCluster.objects.bulk_update(
-            [
-                ProblemCluster(id=c.id, terms=c.terms, keys=c.keys, title=c.title())
-                for c in existing
-            ],
-            ["terms", "keys", "title"],
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mentions_problemcluster AS c SET terms = t.terms::jsonb, "
+                "title = t.title, keys = COALESCE(t.keys::bigint[], c.keys) "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "AS t(id, terms, title, keys) WHERE c.id = t.id",
+                [
+                    [c.id for c in existing],
+                    [json.dumps(c.terms, ensure_ascii=False) for c in existing],
+                    [c.title() for c in existing],
+                    [_int_array(c.keys) if c.keys_changed else None for c in existing],
+                ],
+            )
     external_ids = sorted(plan.keys)
     seed_ids = sorted({i for cluster in plan.clusters for i in cluster.seed_ids})
     touched = [cluster.id for cluster in plan.clusters]
@@ -509,7 +544,7 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
             [
                 external_ids,
                 [plan.member_of[e].id if e in plan.member_of else None for e in external_ids],
-                ["{" + ",".join(map(str, plan.keys[e])) + "}" for e in external_ids],
+                [_int_array(plan.keys[e]) for e in external_ids],
                 plan.source_id,
                 list(mention_ids),
             ],
@@ -525,7 +560,8 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
                 ],
             )
         if touched:
-            cursor.execute(_COUNT, [now, [*mention_ids, *seed_ids]])
+            members = [*mention_ids, *seed_ids]
+            cursor.execute(_COUNT, [now, members, members])
     if not touched:
         return []
     # A new cluster whose second report turned out to be a duplicate is no cluster.
@@ -572,13 +608,7 @@ def cluster_payload(cluster: ProblemCluster) -> dict[str, Any]:
 
 def cluster_departments(cluster: ProblemCluster) -> set[int]:
     """Where the cluster's members were routed or copied: the staff who see some member."""
-    ids: set[int] = set()
-    members = cluster.members.values_list("department_id", "copied_to").distinct()
-    for department_id, copied_to in members:
-        if department_id is not None:
-            ids.add(department_id)
-        ids.update(copied_to or [])
-    return ids
+    return set(cluster.department_ids)
 
 
 def clusters_broadcast(

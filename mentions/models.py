@@ -88,9 +88,12 @@ class ProblemCluster(models.Model):
     status = models.CharField(
         max_length=10, choices=ClusterStatus.choices, default=ClusterStatus.OPEN
     )
+    # Where its newest report was routed; `department_ids`: every department any report was
+    # routed or copied to (whose staff get its live updates).
     department = models.ForeignKey(
         "routing.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    department_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
