@@ -158,3 +158,41 @@ def test_staff_of_other_departments_do_not_see_the_case(world, case):
     assert web.get(f"/clusters/{case.pk}/").status_code == 404
     api = api_client(world.acme, world.acme.token)  # rita's token
     assert api.get("/api/v1/clusters/").json()["results"] == []
+
+
+def test_inbox_queries_do_not_grow_with_the_number_of_cases(world, in_acme):
+    from django.test.utils import CaptureQueriesContext
+
+    web = web_client(world.acme, world.rita)
+
+    def count():
+        connection.set_schema_to_public()
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get("/").status_code == 200
+        connection.set_tenant(world.acme.client)
+        return len(queries)
+
+    mentions_store(
+        source=world.acme.source,
+        items=[
+            mention_item(text=text, published_at=(T0 + timedelta(minutes=n)).isoformat())
+            for n, text in enumerate(LOGIN)
+        ],
+    )
+    one = count()
+    for problem in (
+        "card payment error in the shop",
+        "train wifi broken again",
+        "refund never arrived, terrible",
+    ):
+        mentions_store(
+            source=world.acme.source,
+            items=[
+                mention_item(
+                    text=f"{problem} {n}", published_at=(T0 + timedelta(minutes=n)).isoformat()
+                )
+                for n in range(2)
+            ],
+        )
+    assert ProblemCluster.objects.count() == 4
+    assert count() == one
