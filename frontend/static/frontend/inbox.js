@@ -208,6 +208,13 @@
         if (!page) return;
         page.results.slice().reverse().forEach(function (m) { apply({type: "mention.updated", mention: m}); });
       });
+    if (!collapse) return;
+    fetch("/api/v1/clusters/", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (page) {
+        if (!page) return;
+        page.results.slice().reverse().forEach(function (c) { applyCluster({type: "cluster.updated", cluster: c}); });
+      });
   }
   var pickAll = document.getElementById("pick-all");
   if (pickAll) {
