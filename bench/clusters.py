@@ -38,6 +38,7 @@ django.setup()
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+import mentions.clusters as cluster_module
 import mentions.services as store_module
 from accounts.models import Client
 from accounts.services import client_create
@@ -93,7 +94,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many CSV rows")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--top", type=int, default=25, help="clusters to print")
+    parser.add_argument("--off", action="store_true", help="cluster nothing (the store's baseline)")
     args = parser.parse_args()
+    if args.off:
+        cluster_module.CLUSTER_KINDS = frozenset()
 
     client = Client.objects.filter(slug=args.client).first() or client_create(
         slug=args.client, name="Bench clusters"
@@ -144,15 +148,17 @@ def main() -> None:
         cluster_count = ProblemCluster.objects.count()
         transaction.set_rollback(True)
 
-    clustering = spent["plan"] + spent["settle"]
+    clustering = spent["plan"] + spent["settle"] or 1e-9
     print(f"mentions: {len(rows)} in batches of {args.batch}; kinds {dict(kinds)}")
     print(f"clustered: {clustered} of {clusterable} complaints/questions/crisis reports")
     print(f"clusters: {cluster_count}")
-    print(
-        f"clustering step: {len(rows) / clustering:,.0f} mentions/s "
-        f"(plan {spent['plan']:.2f}s, settle {spent['settle']:.2f}s); "
-        f"whole store: {len(rows) / total:,.0f} mentions/s"
+    step = (
+        "off"
+        if args.off
+        else f"{len(rows) / clustering:,.0f} mentions/s "
+        f"(plan {spent['plan']:.2f}s, settle {spent['settle']:.2f}s)"
     )
+    print(f"clustering step: {step}; whole store: {len(rows) / total:,.0f} mentions/s")
     for cluster in clusters:
         span = f"{cluster.first_seen:%d %b %H:%M} to {cluster.last_seen:%H:%M}"
         print(f"  {cluster.member_count:4d}  {span}  {cluster.title}")

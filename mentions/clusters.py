@@ -132,6 +132,12 @@ def text_terms(text: str) -> dict[str, str]:
     return terms
 
 
+@lru_cache(maxsize=50_000)
+def _stored_terms(mention_id: int, text: str) -> dict[str, str]:
+    """Terms of a stored, still unclustered report: it is a candidate batch after batch."""
+    return text_terms(text)
+
+
 def similarity(a: Iterable[str], b: Iterable[str]) -> float:
     """Jaccard of two term sets; 0 unless they share at least MIN_SHARED content terms."""
     if not isinstance(a, frozenset | set):
@@ -202,6 +208,7 @@ class _Cluster:
     seed_ids: list[int] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)
     keys_changed: bool = False
+    created: bool = False
     _core: frozenset[str] | None = None
 
     def core(self) -> frozenset[str]:
@@ -276,6 +283,15 @@ class ClusterPlan:
     def size(self, external_id: str) -> int:
         """Reports of the same problem so far, this one included (1 when unclustered)."""
         return self.sizes.get(external_id, 1)
+
+    def columns(self, external_id: str) -> tuple[int | None, str | None]:
+        """The new mention's `cluster_id` and `cluster_keys` (an array literal) to insert."""
+        cluster = self.member_of.get(external_id)
+        keys = self.keys.get(external_id)
+        return (
+            cluster.id if cluster is not None else None,
+            _int_array(keys) if keys is not None else None,
+        )
 
     def settle(self, *, mention_ids: Sequence[int]) -> list[ProblemCluster]:
         """Write the clusters and attach the stored mentions (call in the same transaction,
@@ -361,7 +377,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             ],
         )
         for mention_id, text, published_at, keys in cursor.fetchall():
-            surfaces = text_terms(text)
+            surfaces = _stored_terms(mention_id, text)
             candidate = _Candidate(
                 terms=frozenset(surfaces),
                 surfaces=surfaces,
@@ -418,6 +434,30 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
         if candidate.cluster is not None:
             plan.member_of[external_id] = candidate.cluster
             candidate.cluster.joined.append(external_id)
+    # New clusters get their rows now, so the mentions are inserted with their cluster id
+    # (counted in `settle`, once it is known which mentions were really stored).
+    new = [cluster for cluster in plan.clusters if cluster.id is None]
+    if new:
+        now = timezone.now()
+        rows = ProblemCluster.objects.bulk_create(
+            [
+                ProblemCluster(
+                    aspect=cluster.aspect,
+                    title=cluster.title(),
+                    terms=cluster.terms,
+                    keys=cluster.keys,
+                    first_seen=cluster.first_seen,
+                    last_seen=cluster.last_seen,
+                    member_count=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for cluster in new
+            ]
+        )
+        for cluster, row in zip(new, rows, strict=True):
+            cluster.id = row.pk
+            cluster.created = True
     return plan
 
 
@@ -464,34 +504,31 @@ def _best_match(
     return best_cluster or best_single
 
 
-_ATTACH = """
-UPDATE mentions_mention AS m
-SET cluster_id = t.cluster_id, cluster_keys = t.keys::bigint[]
-FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS t(external_id, cluster_id, keys)
-WHERE m.source_id = %s AND m.external_id = t.external_id AND m.id = ANY(%s)
-"""
 _COUNT = """
+WITH m AS (
+    SELECT id, cluster_id, published_at, department_id, copied_to FROM mentions_mention
+    WHERE id = ANY(%s) AND cluster_id IS NOT NULL
+), n AS (
+    SELECT cluster_id, count(*) AS added, min(published_at) AS first_seen,
+           max(published_at) AS last_seen,
+           (array_agg(department_id ORDER BY id DESC)
+                FILTER (WHERE department_id IS NOT NULL))[1] AS department_id
+    FROM m GROUP BY cluster_id
+), d AS (
+    SELECT cluster_id, array_agg(DISTINCT x) AS ids
+    FROM m, unnest(m.copied_to || m.department_id) AS x WHERE x IS NOT NULL
+    GROUP BY cluster_id
+)
 UPDATE mentions_problemcluster AS c
 SET member_count = c.member_count + n.added,
     first_seen = LEAST(c.first_seen, n.first_seen),
     last_seen = GREATEST(c.last_seen, n.last_seen),
     department_id = COALESCE(n.department_id, c.department_id),
     department_ids = ARRAY(
-        SELECT DISTINCT d FROM unnest(c.department_ids || n.department_ids) AS d ORDER BY d
+        SELECT DISTINCT i FROM unnest(c.department_ids || COALESCE(d.ids, '{}')) AS i ORDER BY i
     ),
     updated_at = %s
-FROM (
-    SELECT cluster_id, count(*) AS added, min(published_at) AS first_seen,
-           max(published_at) AS last_seen,
-           (array_agg(department_id ORDER BY id DESC)
-                FILTER (WHERE department_id IS NOT NULL))[1] AS department_id,
-           ARRAY(
-               SELECT DISTINCT d
-               FROM mentions_mention AS x, unnest(x.copied_to || x.department_id) AS d
-               WHERE x.id = ANY(%s) AND x.cluster_id = m.cluster_id AND d IS NOT NULL
-           ) AS department_ids
-    FROM mentions_mention AS m WHERE id = ANY(%s) AND cluster_id IS NOT NULL GROUP BY cluster_id
-) AS n
+FROM n LEFT JOIN d ON d.cluster_id = n.cluster_id
 WHERE c.id = n.cluster_id
 """
 
@@ -500,26 +537,7 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
     if not plan.keys:
         return []
     now = timezone.now()
-    new = [cluster for cluster in plan.clusters if cluster.id is None]
-    if new:
-        rows = ProblemCluster.objects.bulk_create(
-            [
-                ProblemCluster(
-                    aspect=cluster.aspect,
-                    title=cluster.title(),
-                    terms=cluster.terms,
-                    keys=cluster.keys,
-                    first_seen=cluster.first_seen,
-                    last_seen=cluster.last_seen,
-                    member_count=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for cluster in new
-            ]
-        )
-        for cluster, row in zip(new, rows, strict=True):
-            cluster.id = row.pk
+    new = [cluster for cluster in plan.clusters if cluster.created]
     existing = [cluster for cluster in plan.clusters if cluster not in new]
     if existing:
         with connection.cursor() as cursor:
@@ -535,20 +553,9 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
                     [_int_array(c.keys) if c.keys_changed else None for c in existing],
                 ],
             )
-    external_ids = sorted(plan.keys)
     seed_ids = sorted({i for cluster in plan.clusters for i in cluster.seed_ids})
     touched = [cluster.id for cluster in plan.clusters]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ATTACH,
-            [
-                external_ids,
-                [plan.member_of[e].id if e in plan.member_of else None for e in external_ids],
-                [_int_array(plan.keys[e]) for e in external_ids],
-                plan.source_id,
-                list(mention_ids),
-            ],
-        )
         if seed_ids:
             cursor.execute(
                 "UPDATE mentions_mention AS m SET cluster_id = t.cluster_id "
@@ -560,16 +567,17 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
                 ],
             )
         if touched:
-            members = [*mention_ids, *seed_ids]
-            cursor.execute(_COUNT, [now, members, members])
+            cursor.execute(_COUNT, [[*mention_ids, *seed_ids], now])
     if not touched:
         return []
     # A new cluster whose second report turned out to be a duplicate is no cluster.
-    lonely = list(
-        ProblemCluster.objects.filter(pk__in=[c.id for c in new], member_count__lt=2).values_list(
-            "pk", flat=True
+    lonely = []
+    if new:
+        lonely = list(
+            ProblemCluster.objects.filter(
+                pk__in=[c.id for c in new], member_count__lt=2
+            ).values_list("pk", flat=True)
         )
-    )
     if lonely:
         Mention.objects.filter(cluster_id__in=lonely).update(cluster=None)
         ProblemCluster.objects.filter(pk__in=lonely).delete()

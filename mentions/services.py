@@ -56,22 +56,23 @@ INSERT INTO mentions_mention
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
      routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
      copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
-     resolution_due, sla_state)
+     resolution_due, sla_state, cluster_id, cluster_keys)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
        CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
        requires_approval, '{}'::varchar[], '', sla_policy_id, first_response_due,
-       resolution_due, 'ok'
+       resolution_due, 'ok', cluster_id, cluster_keys::bigint[]
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
     %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
-    %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[]
+    %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
+    %s::bigint[], %s::text[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
-       sla_policy_id, first_response_due, resolution_due)
+       sla_policy_id, first_response_due, resolution_due, cluster_id, cluster_keys)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id
@@ -136,7 +137,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
 
         matrix = routing_matrix_load()
         policies = sla_policies_load()
-        columns: list[list[Any]] = [[] for _ in range(24)]
+        columns: list[list[Any]] = [[] for _ in range(26)]
         decided = []
         triaged = [
             (item, triage_text(item["text"], language=item.get("language", ""))) for item in ordered
@@ -207,6 +208,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 decision.copy_to_id,
                 decision.require_approval,
                 *_sla_columns(decision, policies=policies, now=now),
+                *clustering.columns(item["external_id"]),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
