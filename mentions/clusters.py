@@ -10,12 +10,13 @@ unclustered) and on the cluster (`ProblemCluster.keys`), so a batch costs two in
 queries however many mentions the window holds. A cluster row is made only when a second
 similar report arrives; until then the first one waits, unclustered, with its keys.
 
-Ingest calls this in two steps around the insert (see `mentions.services.mentions_store`):
-`clusters_plan` (before routing: which cluster each new mention joins, and the cluster's
-size, which routing rules may look at) and `ClusterPlan.settle` (after the insert: write
-the clusters, attach the stored mentions, count, push live). Planning takes a per-client
-advisory lock, held to commit, so two workers never make two clusters for one problem;
-cluster rows are locked in id order.
+Ingest uses it around the insert (see `mentions.services.mentions_store`): `clusters_plan`
+before routing (which cluster each new mention joins, making the rows of new clusters, and
+the cluster's size, which routing rules may look at); `ClusterPlan.columns` gives each row's
+`cluster_id` and `cluster_keys` for the INSERT; `ClusterPlan.settle` after it (attach the
+earlier report a new cluster started from, count what was really stored, push live).
+Planning takes a per-client advisory lock, held to commit, so two workers never make two
+clusters for one problem; the cluster rows it will update are locked in id order.
 """
 
 from __future__ import annotations
@@ -64,10 +65,12 @@ _STOP = frozenset(
     very via was we were what when where which while who why will with would yes yet you
     your you're ur im ive id ill ok okay really already since today yesterday anything
     something someone everything again keep keeps kept see seem seems way want need make
-    time times day days guys because though work works working
+    time times day days guys because though work works working until first go goes both
+    back another other
     der die das und ist ich mit ein eine einen zu auf für von den dem im wie was warum wann
     schon noch mal mein meine euer eure ihr sie wir uns aber bei bin bitte hallo heute seit
-    immer wieder es er hat habe haben sind war auch nur so dass oder wenn man""".split()
+    immer wieder es er hat habe haben sind war auch nur so dass oder wenn man
+    het een van en niet voor op te de dit dat zijn waarom heb ook wel al""".split()
 )
 # Words that say "it does not work": folded into one term, so "can't log in" and "login
 # fails" share it. It never counts as one of the shared content terms.
