@@ -26,7 +26,7 @@ import django
 
 django.setup()
 
-from mentions.triage import triage_text
+from mentions.triage import triage_texts
 from routing.engine import Matrix, RoutingInput, RuleSpec
 from sources.demo_content import demo_mention
 
@@ -74,9 +74,14 @@ def matrix_200(rng: random.Random) -> Matrix:
 def inputs(rng: random.Random, count: int) -> list[RoutingInput]:
     now = datetime.now(UTC)
     result = []
-    for _ in range(count):
-        item = demo_mention(client_slug=rng.choice(["nordbahn", "brightcell"]), rng=rng, now=now)
-        triage = triage_text(item["text"], language=item.get("language", ""))
+    items = [
+        demo_mention(client_slug=rng.choice(["nordbahn", "brightcell"]), rng=rng, now=now)
+        for _ in range(count)
+    ]
+    triaged = triage_texts(
+        [item["text"] for item in items], languages=[item.get("language", "") for item in items]
+    )
+    for item, triage in zip(items, triaged, strict=True):
         result.append(
             RoutingInput(
                 text=item["text"],

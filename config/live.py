@@ -31,6 +31,11 @@ def department_group(client_id: int, department_id: int) -> str:
     return f"client-{client_id}.dept-{department_id}"
 
 
+def user_group(client_id: int, user_id: int) -> str:
+    """One person's own events in one client (their notifications), on every open page."""
+    return f"client-{client_id}.user-{user_id}"
+
+
 def live_send_on_commit(
     *,
     client_id: int,
@@ -53,6 +58,17 @@ def live_send_on_commit(
             _send(group, group_events)
 
     transaction.on_commit(send)
+
+
+def live_send_to_user_on_commit(
+    *, client_id: int, user_id: int, events: list[dict[str, Any]]
+) -> None:
+    """Send `events` to one person's group in one client only, after commit."""
+    if not events:
+        return
+    plain = json.loads(json.dumps(events, cls=DjangoJSONEncoder))
+    group = user_group(client_id, user_id)
+    transaction.on_commit(lambda: _send(group, plain))
 
 
 def _size(event: dict[str, Any]) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -148,6 +150,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sources.poll_due_all_clients",
         "schedule": 15.0,
         "options": {"queue": "ingest"},
+    },
+    # Each client's triage models learn from the week's corrections, at night.
+    "triage-learn": {
+        "task": "mentions.triage_learn_all_clients",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"queue": "reports"},
     },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",

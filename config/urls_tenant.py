@@ -8,6 +8,15 @@ from config.urls_common import urlpatterns as common
 from frontend.cluster_views import cluster_action, cluster_detail
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.staff_views import (
+    department_save,
+    staff_add,
+    staff_edit,
+    staff_page,
+    staff_switch,
+    team_save,
+)
+from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
     mention_detail,
@@ -35,6 +44,9 @@ urlpatterns = [
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
     path("clusters/<int:pk>/", cluster_detail, name="cluster-detail"),
     path("clusters/<int:pk>/action", cluster_action, name="cluster-action"),
+    path("mentions/<int:pk>/triage", mention_triage_correct, name="mention-triage"),
+    path("triage/", triage_page, name="triage"),
+    path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
@@ -45,6 +57,12 @@ urlpatterns = [
     path("sources/new", source_new, name="source-new"),
     path("sources/<int:pk>/action", source_action, name="source-action"),
     path("sources/queries", query_save, name="query-save"),
+    path("staff/", staff_page, name="staff"),
+    path("staff/add", staff_add, name="staff-add"),
+    path("staff/<int:user_id>/", staff_edit, name="staff-edit"),
+    path("staff/<int:user_id>/switch", staff_switch, name="staff-switch"),
+    path("staff/departments", department_save, name="department-save"),
+    path("staff/teams", team_save, name="team-save"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

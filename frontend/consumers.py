@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
-from config.live import department_group
+from config.live import department_group, user_group
 from config.websocket import websocket_identify
 from mentions.events import inbox_group
 
@@ -59,6 +59,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined = (inbox_group(client_id),)
         else:
             self.groups_joined = tuple(department_group(client_id, d) for d in sorted(departments))
+        # And one's own group in this client: notifications for this person only.
+        self.groups_joined += (user_group(client_id, self.scope["user"].pk),)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -200,12 +199,14 @@ def mention_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @client_member_required()
 def notifications_page(request: HttpRequest) -> HttpResponse:
-    from routing.models import Notification
+    from routing.selectors import notification_list_for_user
+    from routing.services.notifications import notifications_mark_read
 
-    mine = Notification.objects.filter(user_id=int(request.user.pk or 0))
+    user_id = int(request.user.pk or 0)
     if request.method == "POST":
-        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        notifications_mark_read(user_id=user_id)
         return redirect("notifications")
+    mine = notification_list_for_user(user_id=user_id)
     return render(request, "frontend/notifications.html", {"notifications": mine[:100]})
 
 
@@ -231,7 +232,8 @@ def mentions_bulk_action(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Select some mentions first.")
         return redirect(back)
     try:
-        count = mentions_bulk(mention_ids=ids, action=action, by=request.user)  # type: ignore[arg-type]
+        outcome = mentions_bulk(mention_ids=ids, action=action, by=request.user)  # type: ignore[arg-type]
+        count = outcome.changed
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -197,6 +197,7 @@ class ClusterInput:
     kind: str
     published_at: datetime
     aspects: tuple[str, ...] = ()
+    relevant: bool = True
 
 
 @dataclass(eq=False)
@@ -319,7 +320,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
     plan = ClusterPlan(source_id=source_id)
     prepared = []
     for item in items:
-        if item.kind not in CLUSTER_KINDS:
+        if item.kind not in CLUSTER_KINDS or not item.relevant:
             continue
         terms = text_terms(item.text)
         if len(terms.keys() - {FAIL}) < MIN_SHARED:
@@ -686,7 +687,9 @@ def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
     ids = list(members.order_by("id").values_list("pk", flat=True))
     changed = 0
     for start in range(0, len(ids), MAX_BULK):
-        changed += mentions_bulk(mention_ids=ids[start : start + MAX_BULK], action=action, by=by)
+        changed += mentions_bulk(
+            mention_ids=ids[start : start + MAX_BULK], action=action, by=by
+        ).changed
     before = {"status": cluster.status}
     now = timezone.now()
     status = _CLUSTER_STATUS_AFTER.get(action)

@@ -133,6 +133,9 @@ class Mention(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     aspects = ArrayField(models.CharField(max_length=60), default=list, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    # Is this really about the client ("Bahn" the railway, not the race track)?
+    relevant = models.BooleanField(default=True)
+    relevance_score = models.FloatField(default=1.0)
 
     department = models.ForeignKey(
         "routing.Department", null=True, on_delete=models.SET_NULL, related_name="mentions"
@@ -233,3 +236,93 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.text[:40]}"
+
+
+class Aspect(models.Model):
+    """Something a client's mentions are about ("app", "billing", "Ticketkauf"): matched by
+    keywords (with `*` wildcards) and learned from labelled examples."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    examples = ArrayField(models.TextField(), default=list, blank=True)
+    active = models.BooleanField(default=True)
+    # "template" (industry defaults), "manual", or "labels" (created by triage_learn).
+    origin = models.CharField(max_length=20, default="manual")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelField(models.TextChoices):
+    SENTIMENT = "sentiment", "Sentiment"
+    RELEVANT = "relevant", "Relevance"
+    KIND = "kind", "Kind"
+    ASPECTS = "aspects", "Aspects"
+    DEPARTMENT = "department", "Department"
+    # A manual reassignment to another person: kept for the learning loop, not trained yet.
+    ASSIGNEE = "assignee", "Assignee"
+
+
+class TriageLabel(models.Model):
+    """A person's judgement of one triage field for one text: a correction in the inbox, a
+    manual reassignment, or a line of a labelled file. What the client's models learn from.
+
+    The text is kept with the label, so the label outlives the mention and a labelled file
+    needs no mention at all. The newest label per (mention, field) wins when training.
+    """
+
+    mention = models.ForeignKey(
+        Mention, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels"
+    )
+    text = models.TextField()
+    language = models.CharField(max_length=8, blank=True)
+    field = models.CharField(max_length=20, choices=LabelField.choices)
+    # A string for sentiment/kind/department, a bool for relevant, a list for aspects.
+    value = models.JSONField()
+    previous = models.JSONField(null=True, blank=True)
+    # "inbox", "reassignment", "file" or "api".
+    origin = models.CharField(max_length=20)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "-id"], name="triagelabel_field")]
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value}"
+
+
+class TriageModel(models.Model):
+    """A model trained on this client's labels (see `mentions.triage.learn`), stored as
+    plain arrays (`.npz`, no pickle). Only the active one per field is used."""
+
+    field = models.CharField(max_length=20, choices=LabelField.choices)
+    data = models.BinaryField()
+    labels_used = models.PositiveIntegerField()
+    # Held-out scores of this model and of what it replaced, on the same split.
+    scores = models.JSONField(default=dict)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "active"], name="triagemodel_active")]
+
+    def __str__(self) -> str:
+        return f"{self.field} model #{self.pk}"
+
+
+class TriageProfile(models.Model):
+    """The client's triage settings (one row): industry template and relevance threshold."""
+
+    industry = models.CharField(max_length=30, blank=True)
+    relevance_threshold = models.FloatField(default=0.5)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"triage profile ({self.industry or 'general'})"

@@ -11,7 +11,7 @@ from django.http import Http404
 from accounts.models import Role, User
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
-from mentions.models import ClusterStatus, Mention, ProblemCluster
+from mentions.models import ClusterStatus, Mention, Note, ProblemCluster
 from routing.services.assignment import visible_department_ids
 
 
@@ -98,6 +98,12 @@ def mention_get_for_user(*, user: User, mention_id: int) -> Mention:
     if mention is None:
         raise Http404("No such mention")
     return mention
+
+
+def note_list_for_user(*, user: User, mention_id: int) -> QuerySet[Note]:
+    """The notes on a mention the user may see (404 otherwise), oldest first."""
+    mention = mention_get_for_user(user=user, mention_id=mention_id)
+    return Note.objects.filter(mention_id=mention.pk).order_by("id")
 
 
 # --- problem clusters ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,11 @@ from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
 from mentions.clusters import ClusterInput, clusters_plan
-from mentions.models import Mention, Note, Status
-from mentions.triage import triage_text
+from mentions.models import LabelField, Mention, Note, Sentiment, Status
+from mentions.triage import ClientTriage, triage_texts
+from mentions.triage.client import client_triage_load
+from mentions.triage.engine import learned_department
+from mentions.triage.learn import label_record
 from routing.engine import RoutingDecision, RoutingInput
 from routing.services import routing_matrix_load
 from routing.services.assignment import assigner_load
@@ -56,23 +59,26 @@ INSERT INTO mentions_mention
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
      routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
      copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
-     resolution_due, sla_state, cluster_id, cluster_keys)
+     resolution_due, sla_state, relevant, relevance_score, cluster_id, cluster_keys)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
        CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
-       requires_approval, '{}'::varchar[], '', sla_policy_id, first_response_due,
-       resolution_due, 'ok', cluster_id, cluster_keys::bigint[]
+       requires_approval,
+       COALESCE(string_to_array(NULLIF(aspects, ''), ','), '{}')::varchar[], '',
+       sla_policy_id, first_response_due, resolution_due, 'ok', relevant, relevance_score,
+       cluster_id, cluster_keys::bigint[]
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
     %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
     %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-    %s::bigint[], %s::text[]
+    %s::text[], %s::boolean[], %s::float8[], %s::bigint[], %s::text[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
-       sla_policy_id, first_response_due, resolution_due, cluster_id, cluster_keys)
+       sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score,
+       cluster_id, cluster_keys)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id
@@ -137,11 +143,16 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
 
         matrix = routing_matrix_load()
         policies = sla_policies_load()
-        columns: list[list[Any]] = [[] for _ in range(26)]
+        columns: list[list[Any]] = [[] for _ in range(29)]
         decided = []
-        triaged = [
-            (item, triage_text(item["text"], language=item.get("language", ""))) for item in ordered
-        ]
+        texts = [item["text"] for item in ordered]
+        client_triage = client_triage_load()
+        triaged = triage_texts(
+            texts,
+            languages=[item.get("language", "") for item in ordered],
+            client=client_triage,
+        )
+        learned_routes = _learned_routes(client_triage, texts)
         # Problem clusters: which cluster each report joins, and its size for routing.
         clustering = clusters_plan(
             source_id=source.pk,
@@ -151,11 +162,13 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     text=item["text"],
                     kind=triage.kind,
                     published_at=datetime.fromisoformat(item["published_at"]),
+                    aspects=tuple(triage.aspects),
+                    relevant=triage.relevant,
                 )
-                for item, triage in triaged
+                for item, triage in zip(ordered, triaged, strict=True)
             ],
         )
-        for item, triage in triaged:
+        for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             decision = matrix.decide(
                 RoutingInput(
@@ -163,6 +176,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     kind=triage.kind,
                     language=triage.language,
                     sentiment=triage.sentiment,
+                    aspects=triage.aspects,
                     source_id=source.pk,
                     source_kind=source.kind,
                     source_name=source.name,
@@ -171,6 +185,8 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     cluster_size=clustering.size(item["external_id"]),
                 )
             )
+            if learned is not None and matrix.is_catch_all(decision):
+                decision = replace(decision, department_id=learned[0], reason=learned[1])
             decided.append((item, triage, decision))
         # Teams hand mentions to their members (round robin or least load, on shift, with
         # the skills needed); the team rows are locked so concurrent batches take turns.
@@ -208,6 +224,9 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 decision.copy_to_id,
                 decision.require_approval,
                 *_sla_columns(decision, policies=policies, now=now),
+                ",".join(triage.aspects),
+                triage.relevant,
+                triage.relevance_score,
                 *clustering.columns(item["external_id"]),
             )
             for column, value in zip(columns, row, strict=True):
@@ -235,6 +254,33 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
     )
+
+
+# A learned department overrides the catch-all rule only when the model is this sure.
+LEARNED_ROUTE_CONFIDENCE = 0.6
+
+
+def _learned_routes(client: ClientTriage, texts: list[str]) -> list[tuple[int, str] | None]:
+    """Where the client's own reroutings say a mention belongs, for mentions no explicit
+    rule claims: (department id, reason) or None."""
+    if "department" not in client.learned:
+        return [None] * len(texts)
+    from routing.models import Department
+
+    ids = {name: pk for pk, name in Department.objects.values_list("id", "name")}
+    routes: list[tuple[int, str] | None] = []
+    for name, confidence in learned_department(client, texts):
+        if name in ids and confidence >= LEARNED_ROUTE_CONFIDENCE:
+            routes.append(
+                (
+                    ids[name],
+                    f"Learned from this client's reroutings: looks like {name} "
+                    f"({confidence:.0%} sure)",
+                )
+            )
+        else:
+            routes.append(None)
+    return routes
 
 
 def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list[dict[str, Any]]:
@@ -317,6 +363,18 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
         mention.status = Status.NEW
         fields.append("status")
     whom = assignee.display_name if assignee else "nobody"
+    if before["assignee_id"] is not None and mention.assignee_id != before["assignee_id"]:
+        # A person overruled the assignment: the learning loop keeps that as a label.
+        label_record(
+            field_name=LabelField.ASSIGNEE,
+            value=mention.assignee_id,
+            previous=before["assignee_id"],
+            text=mention.text,
+            language=mention.language,
+            mention=mention,
+            origin="reassignment",
+            user_id=by.pk,
+        )
     audit_record(
         actor=by,
         action="mention.assigned",
@@ -378,7 +436,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
     """Add an internal note; colleagues named as @firstname, @first.last or @email-name
     (members of this client who may see the mention) get an in-app notification."""
     from accounts.selectors import client_members
-    from routing.models import Notification
+    from routing.services.notifications import notification_create
 
     text = text.strip()
     if not text:
@@ -403,7 +461,7 @@ def note_add(*, mention: Mention, text: str, by: User) -> Note:
         mentioned_user_ids=[member.pk for member in mentioned],
     )
     for member in mentioned:
-        Notification.objects.create(
+        notification_create(
             user_id=member.pk,
             text=f"{by.display_name} mentioned you on mention {mention.pk}: {text[:200]}",
             link=f"/mentions/{mention.pk}/#note-{note.pk}",
@@ -424,22 +482,157 @@ BULK_ACTIONS = ("assign_me", "unassign", "resolved", "waiting", "ignored", "new"
 MAX_BULK = 200
 
 
+@dataclass(frozen=True)
+class BulkResult:
+    """What happened to one id: `changed`, `unchanged` (already so), `not_found` (no such
+    mention, or one the user may not see: the same answer, so nothing leaks) or `failed`."""
+
+    id: int
+    outcome: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    results: list[BulkResult]
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for result in self.results if result.outcome == "changed")
+
+
+def _bulk_already(mention: Mention, *, action: str, by: User) -> bool:
+    if action == "assign_me":
+        return mention.assignee_id == by.pk and mention.status != Status.NEW
+    if action == "unassign":
+        return mention.assignee_id is None
+    return mention.status == action
+
+
 @transaction.atomic
-def mentions_bulk(*, mention_ids: list[int], action: str, by: User) -> int:
+def mentions_bulk(*, mention_ids: list[int], action: str, by: User) -> BulkOutcome:
     """Apply one care action to many mentions the user may see (each change audited and
-    pushed like a single one). Returns how many were changed."""
+    pushed like a single one), and say per id what happened."""
     from mentions.selectors import mention_list_for_user
 
     if action not in BULK_ACTIONS:
         raise DomainError(f"Unknown action {action!r}", fields={"action": list(BULK_ACTIONS)})
-    if len(mention_ids) > MAX_BULK:
+    ids = list(dict.fromkeys(mention_ids))
+    if len(ids) > MAX_BULK:
         raise DomainError(f"At most {MAX_BULK} mentions at once.", fields={"ids": ["too many"]})
-    mentions = list(mention_list_for_user(user=by).filter(pk__in=mention_ids))
-    for mention in mentions:
-        if action == "assign_me":
-            mention_assign(mention=mention, assignee=by, by=by)
-        elif action == "unassign":
-            mention_assign(mention=mention, assignee=None, by=by)
+    # Lock the rows in one order (by id) so two bulk actions cannot deadlock.
+    visible = {
+        mention.pk: mention
+        for mention in mention_list_for_user(user=by)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    }
+    results = []
+    for mention_id in ids:
+        mention = visible.get(mention_id)
+        if mention is None:
+            results.append(BulkResult(mention_id, "not_found"))
+            continue
+        if _bulk_already(mention, action=action, by=by):
+            results.append(BulkResult(mention_id, "unchanged"))
+            continue
+        try:
+            with transaction.atomic():
+                if action == "assign_me":
+                    mention_assign(mention=mention, assignee=by, by=by)
+                elif action == "unassign":
+                    mention_assign(mention=mention, assignee=None, by=by)
+                else:
+                    mention_set_status(mention=mention, status=action, by=by)
+        except DomainError as exc:
+            results.append(BulkResult(mention_id, "failed", exc.message))
         else:
-            mention_set_status(mention=mention, status=action, by=by)
-    return len(mentions)
+            results.append(BulkResult(mention_id, "changed"))
+    return BulkOutcome(results)
+
+
+CORRECTABLE = ("sentiment", "kind", "aspects", "relevant", "department")
+
+
+@transaction.atomic
+def mention_correct(
+    *, mention: Mention, changes: dict[str, Any], by: User, origin: str = "inbox"
+) -> Mention:
+    """A person corrects triage (sentiment, kind, aspects, relevance) or moves the mention to
+    another department. Each changed field is stored as a label the client's models learn
+    from, audited, and pushed live. Moving to another department hands the mention back to
+    that department's queue (unassigned)."""
+    from mentions.models import Aspect, Kind
+    from routing.models import Department
+
+    mention = _mention_lock(mention)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    fields: list[str] = []
+    for name in CORRECTABLE:
+        if name not in changes:
+            continue
+        value = changes[name]
+        if name == "sentiment" and value not in Sentiment.values:
+            raise DomainError("Unknown sentiment.", fields={name: ["invalid choice"]})
+        if name == "kind" and value not in Kind.values:
+            raise DomainError("Unknown kind.", fields={name: ["invalid choice"]})
+        if name == "aspects":
+            known = set(Aspect.objects.filter(slug__in=value).values_list("slug", flat=True))
+            unknown = sorted(set(value) - known)
+            if unknown:
+                raise DomainError(
+                    "Unknown aspect.", fields={name: [f"no aspect {', '.join(unknown)}"]}
+                )
+            value = sorted(known)
+        if name == "department":
+            department = Department.objects.filter(pk=value).first()
+            if department is None:
+                raise DomainError("No such department.", fields={name: ["unknown department"]})
+            old = mention.department.name if mention.department else None
+            if department.pk == mention.department_id:
+                continue
+            before["department"], after["department"] = old, department.name
+            mention.department = department
+            mention.routing_rule = None
+            mention.routing_reason = f"Moved to {department.name} by {by.display_name}"[:500]
+            fields += ["department", "routing_rule", "routing_reason"]
+            if mention.status == Status.ASSIGNED:
+                mention.assignee, mention.status = None, Status.NEW
+                fields += ["assignee", "status"]
+            label_value: Any = department.name
+            previous: Any = old
+        else:
+            previous = getattr(mention, name)
+            if previous == value:
+                continue
+            before[name], after[name] = previous, value
+            setattr(mention, name, value)
+            fields.append(name)
+            if name == "relevant":
+                mention.relevance_score = 1.0 if value else 0.0
+                fields.append("relevance_score")
+            label_value = value
+        label_record(
+            field_name=name,
+            value=label_value,
+            previous=previous,
+            text=mention.text,
+            language=mention.language,
+            mention=mention,
+            origin=origin,
+            user_id=by.pk,
+        )
+    if not fields:
+        return mention
+    audit_record(
+        actor=by,
+        action="mention.corrected",
+        target_type="mention",
+        target_id=mention.pk,
+        summary=f"Corrected {', '.join(sorted(after))} of mention {mention.pk}",
+        before=before,
+        after=after,
+    )
+    return _mention_save(mention, fields)

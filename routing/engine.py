@@ -207,6 +207,27 @@ class Matrix:
             kind: tuple(r for r in ordered if r.kinds is None or kind in r.kinds) for kind in kinds
         }
         self.size = len(ordered) + len(defaults)
+        every = [*ordered, *defaults]
+        self._rule_names = {rule.spec.id: rule.spec.name for rule in every}
+        self._department_names = {
+            rule.spec.department_id: rule.spec.department_name for rule in every
+        }
+        if fallback_department_id is not None:
+            self._department_names[fallback_department_id] = fallback_department_name
+
+    def is_catch_all(self, decision: RoutingDecision) -> bool:
+        """Did no explicit rule claim the mention (default rule or fallback department)?"""
+        return decision.rule_id is None or (
+            self.default is not None and decision.rule_id == self.default.spec.id
+        )
+
+    def rule_name(self, rule_id: int | None) -> str:
+        return self._rule_names.get(rule_id, "") if rule_id is not None else ""
+
+    def department_name(self, department_id: int | None) -> str:
+        if department_id is None:
+            return ""
+        return self._department_names.get(department_id, "")
 
     def candidates(self, kind: str) -> tuple[CompiledRule, ...]:
         return self._by_kind.get(kind.lower(), self._any_kind)

@@ -207,8 +207,14 @@ class StaffMember(models.Model):
     languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
     countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # The manual switch: off means "away now", whatever the schedule says.
     on_shift = models.BooleanField(default=True)
     max_open = models.PositiveIntegerField(default=25)
+    # Weekly shifts like {"mon": ["08:00-16:00"], "fri": ["22:00-06:00"]} (a shift may run
+    # past midnight into the next day); empty means "always on shift". Wall-clock times in
+    # `timezone`, or in the client's time zone (its default SLA policy's) when blank.
+    shifts = models.JSONField(default=dict, blank=True)
+    timezone = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ("name",)

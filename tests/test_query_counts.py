@@ -30,7 +30,8 @@ def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
     result = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])
     with CaptureQueriesContext(connection) as queries:
         ingest_batch_process(batch_id=result.batch_ids[0])
-    assert len(queries) <= 18
+    # Includes the client's triage profile, aspects and learned models (three small reads).
+    assert len(queries) <= 21
 
 
 def test_inbox_list_api_query_count_does_not_grow_with_page_size(world, in_acme):

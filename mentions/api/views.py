@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -16,21 +16,33 @@ from accounts.selectors import client_member_get
 from config.errors import DomainError
 from config.tenancy import current_client
 from mentions.api.serializers import (
+    BulkOutcomeSerializer,
+    BulkSerializer,
     ClusterActionSerializer,
     ClusterSerializer,
     MentionDetailSerializer,
     MentionPatchSerializer,
     MentionSerializer,
+    NoteCreateSerializer,
+    NoteSerializer,
 )
 from mentions.clusters import cluster_act
-from mentions.models import Mention, ProblemCluster, Sentiment, Status
+from mentions.models import Mention, Note, ProblemCluster, Sentiment, Status
 from mentions.selectors import (
     cluster_get_for_user,
     cluster_list_for_user,
     mention_get_for_user,
     mention_list_for_user,
+    note_list_for_user,
 )
-from mentions.services import mention_assign, mention_set_status
+from mentions.services import (
+    CORRECTABLE,
+    mention_assign,
+    mention_correct,
+    mention_set_status,
+    mentions_bulk,
+    note_add,
+)
 
 
 class MentionCursorPagination(CursorPagination):
@@ -119,7 +131,67 @@ class MentionDetailView(generics.GenericAPIView):
             mention = mention_assign(mention=mention, assignee=assignee, by=user)
         if "status" in data:
             mention = mention_set_status(mention=mention, status=data["status"], by=user)
+        corrections = {k: v for k, v in data.items() if k in CORRECTABLE}
+        if corrections:
+            mention = mention_correct(mention=mention, changes=corrections, by=user, origin="api")
         return Response(MentionDetailSerializer(mention).data)
+
+
+class NotePagination(CursorPagination):
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class MentionNotesView(generics.ListAPIView):
+    """Internal notes on a mention, oldest first. Responders and up add notes; `@name`
+    notifies colleagues who may see the mention, as in the web inbox."""
+
+    serializer_class = NoteSerializer
+    pagination_class = NotePagination
+
+    def get_queryset(self) -> Any:
+        return note_list_for_user(
+            user=self.request.user,  # type: ignore[arg-type]
+            mention_id=int(self.kwargs["pk"]),
+        )
+
+    @extend_schema(request=NoteCreateSerializer, responses={201: NoteSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        mention = mention_get_for_user(user=request.user, mention_id=int(pk))  # type: ignore[arg-type]
+        incoming = NoteCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        note: Note = note_add(
+            mention=mention,
+            text=incoming.validated_data["text"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class MentionBulkView(generics.GenericAPIView):
+    """One care action on up to 200 mentions: assign_me, unassign, resolved, waiting,
+    ignored or new. Each id gets an outcome (changed, unchanged, not_found, failed); ids of
+    mentions the caller may not see are `not_found`, like ids that do not exist."""
+
+    serializer_class = BulkSerializer
+    queryset = Mention.objects.none()
+
+    @extend_schema(request=BulkSerializer, responses=BulkOutcomeSerializer)
+    def post(self, request: Request) -> Response:
+        incoming = BulkSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        outcome = mentions_bulk(
+            mention_ids=incoming.validated_data["ids"],
+            action=incoming.validated_data["action"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+        results = [
+            {"id": r.id, "outcome": r.outcome, **({"message": r.message} if r.message else {})}
+            for r in outcome.results
+        ]
+        return Response({"changed": outcome.changed, "results": results})
 
 
 class ClusterListView(generics.ListAPIView):

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from routing.models import Department, RoutingRule, Team
+from routing.models import AssignmentMode, Department, RoutingRule, StaffMember, Team
 from routing.services.matrix import RULE_FIELDS
+from routing.sla import WEEKDAYS
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
-        fields = ("id", "slug", "name", "is_default")
+        fields = ("id", "slug", "name", "is_default", "lead_id")
 
 
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ("id", "slug", "name", "department_id")
+        fields = ("id", "slug", "name", "department_id", "assignment")
 
 
 def _list(child: serializers.Field) -> serializers.ListField:
@@ -118,3 +121,106 @@ class AuditEntrySerializer(serializers.Serializer):
     summary = serializers.CharField()
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
+
+
+class DepartmentWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    slug = serializers.CharField(
+        max_length=50, required=False, help_text="On create only; made from the name if left out"
+    )
+    lead_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="User id of a member of this client"
+    )
+
+
+class TeamWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    slug = serializers.CharField(max_length=50, required=False, help_text="On create only")
+    department = serializers.CharField(required=False, help_text="Department slug")
+    assignment = serializers.ChoiceField(choices=AssignmentMode.choices, required=False)
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    departments: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    teams: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    on_shift_now = serializers.SerializerMethodField(
+        help_text="The switch is on and, if there is a schedule, now is inside a shift."
+    )
+
+    class Meta:
+        model = StaffMember
+        fields = (
+            "user_id",
+            "name",
+            "departments",
+            "teams",
+            "languages",
+            "countries",
+            "tags",
+            "max_open",
+            "on_shift",
+            "shifts",
+            "timezone",
+            "on_shift_now",
+        )
+        read_only_fields = fields
+
+    def to_representation(self, instance: StaffMember) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # jsonb keeps its own key order; answer with the week in order.
+        data["shifts"] = {day: data["shifts"][day] for day in WEEKDAYS if day in data["shifts"]}
+        return data
+
+    def get_on_shift_now(self, member: StaffMember) -> bool:
+        return bool(self.context.get("on_shift_now", {}).get(member.user_id, False))
+
+
+class StaffWriteSerializer(serializers.Serializer):
+    """Staff fields; the service checks values (departments, teams, codes, shifts)."""
+
+    user_id = serializers.IntegerField(
+        required=False, help_text="On create: a user with a membership in this client"
+    )
+    departments = _list(serializers.CharField(max_length=50))
+    teams = _list(serializers.IntegerField())
+    languages = _list(serializers.CharField(max_length=8))
+    countries = _list(serializers.CharField(max_length=2))
+    tags = _list(serializers.CharField(max_length=40))
+    max_open = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    on_shift = serializers.BooleanField(
+        required=False, help_text="The manual switch; off means away now, whatever the shifts"
+    )
+    shifts = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=20)),
+        required=False,
+        help_text='Weekly shifts, e.g. {"mon": ["08:00-16:00"], "fri": ["22:00-06:00"]}',
+    )
+    timezone = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, help_text="Blank: the client's"
+    )
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    link = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=500,
+        help_text="Notifications to mark read; leave out to mark all read.",
+    )
+
+
+class NotificationReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()

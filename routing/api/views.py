@@ -13,21 +13,42 @@ from rest_framework.views import APIView
 from accounts.audit.selectors import audit_list
 from accounts.models import Role
 from config.tenancy import current_client
-from mentions.triage import triage_text
+from mentions.triage import triage_texts
+from mentions.triage.client import client_triage_load
 from routing.api.serializers import (
     AuditEntrySerializer,
     DepartmentSerializer,
+    DepartmentWriteSerializer,
+    NotificationReadResultSerializer,
+    NotificationReadSerializer,
+    NotificationSerializer,
     PresetSerializer,
     ReorderSerializer,
     RuleSerializer,
     RuleWriteSerializer,
+    StaffSerializer,
+    StaffWriteSerializer,
+    TeamSerializer,
+    TeamWriteSerializer,
     TryResultSerializer,
     TrySerializer,
 )
 from routing.engine import RoutingInput
-from routing.models import Department, RoutingRule
+from routing.models import Department, RoutingRule, StaffMember, Team
 from routing.presets import PRESETS
-from routing.selectors import department_list, rule_get, rule_list
+from routing.selectors import (
+    department_get,
+    department_list,
+    notification_list_for_user,
+    notification_unread_count,
+    rule_get,
+    rule_list,
+    staff_get,
+    staff_list,
+    staff_on_shift_now,
+    team_get,
+    team_list,
+)
 from routing.services import (
     routing_apply_preset,
     routing_try,
@@ -35,6 +56,17 @@ from routing.services import (
     rule_delete,
     rule_update,
     rules_reorder,
+)
+from routing.services.notifications import notifications_mark_read
+from routing.services.staff import (
+    department_create,
+    department_update,
+    staff_create,
+    staff_delete,
+    staff_update,
+    team_create,
+    team_delete,
+    team_update,
 )
 from sources.models import Source
 
@@ -101,7 +133,9 @@ class RuleReorderView(APIView):
 
 def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
     """A RoutingInput from a "try it" request; triage fills in what the caller left out."""
-    triage = triage_text(data["text"], language=data.get("language", ""))
+    triage = triage_texts(
+        [data["text"]], languages=[data.get("language", "")], client=client_triage_load()
+    )[0]
     source = None
     if data.get("source_id") is not None:
         source = Source.objects.filter(pk=data["source_id"]).first()
@@ -111,7 +145,7 @@ def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
         kind=data.get("kind") or triage.kind,
         language=data.get("language") or triage.language,
         sentiment=data.get("sentiment") or triage.sentiment,
-        aspects=tuple(data.get("aspects") or ()),
+        aspects=tuple(data.get("aspects") or triage.aspects),
         country=(data.get("country") or "").upper(),
         source_id=source.pk if source else None,
         source_kind=source.kind if source else "",
@@ -124,6 +158,9 @@ def try_input(data: dict[str, Any]) -> tuple[RoutingInput, dict[str, Any]]:
         "language": item.language,
         "sentiment": item.sentiment,
         "sentiment_score": triage.sentiment_score,
+        "aspects": list(item.aspects),
+        "relevant": triage.relevant,
+        "relevance_score": triage.relevance_score,
     }
     return item, shown
 
@@ -170,11 +207,198 @@ class TryView(APIView):
 
 
 class DepartmentListView(generics.ListAPIView):
+    """The client's departments. Client admins add them (name, optional slug and lead)."""
+
     serializer_class = DepartmentSerializer
     pagination_class = None
+    write_role = Role.CLIENT_ADMIN
 
     def get_queryset(self) -> Any:
         return department_list()
+
+    @extend_schema(request=DepartmentWriteSerializer, responses={201: DepartmentSerializer})
+    def post(self, request: Request) -> Response:
+        incoming = DepartmentWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        department = department_create(
+            data=incoming.validated_data,
+            by=request.user,  # type: ignore[arg-type]
+            client=current_client(),
+        )
+        return Response(DepartmentSerializer(department).data, status=status.HTTP_201_CREATED)
+
+
+class DepartmentDetailView(generics.GenericAPIView):
+    serializer_class = DepartmentSerializer
+    queryset = Department.objects.none()
+    write_role = Role.CLIENT_ADMIN
+
+    def get_object(self) -> Department:
+        department = department_get(department_id=int(self.kwargs["pk"]))
+        if department is None:
+            raise Http404
+        return department
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(DepartmentSerializer(self.get_object()).data)
+
+    @extend_schema(request=DepartmentWriteSerializer, responses=DepartmentSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        incoming = DepartmentWriteSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        department = department_update(
+            department=self.get_object(),
+            changes=incoming.validated_data,
+            by=request.user,  # type: ignore[arg-type]
+            client=current_client(),
+        )
+        return Response(DepartmentSerializer(department).data)
+
+
+class TeamListView(generics.ListAPIView):
+    """Teams per department and how they hand out mentions (round robin, least load or
+    manual). Client admins change them."""
+
+    serializer_class = TeamSerializer
+    pagination_class = None
+    write_role = Role.CLIENT_ADMIN
+
+    def get_queryset(self) -> Any:
+        return team_list()
+
+    @extend_schema(request=TeamWriteSerializer, responses={201: TeamSerializer})
+    def post(self, request: Request) -> Response:
+        incoming = TeamWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        team = team_create(data=incoming.validated_data, by=request.user)  # type: ignore[arg-type]
+        return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
+
+
+class TeamDetailView(generics.GenericAPIView):
+    serializer_class = TeamSerializer
+    queryset = Team.objects.none()
+    write_role = Role.CLIENT_ADMIN
+
+    def get_object(self) -> Team:
+        team = team_get(team_id=int(self.kwargs["pk"]))
+        if team is None:
+            raise Http404
+        return team
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(TeamSerializer(self.get_object()).data)
+
+    @extend_schema(request=TeamWriteSerializer, responses=TeamSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        incoming = TeamWriteSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        team = team_update(
+            team=self.get_object(),
+            changes=incoming.validated_data,
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(TeamSerializer(team).data)
+
+    def delete(self, request: Request, pk: int) -> Response:
+        team_delete(team=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _staff_data(members: list[StaffMember], *, many: bool) -> Any:
+    context = {"on_shift_now": staff_on_shift_now(members)}
+    if many:
+        return StaffSerializer(members, many=True, context=context).data
+    return StaffSerializer(members[0], context=context).data
+
+
+class StaffListView(generics.GenericAPIView):
+    """Staff members: departments (which limit what they see), teams, languages,
+    countries, specialist tags, capacity, the on-shift switch and weekly shifts, and whether
+    they are on shift now. Client admins add members who already belong to this client."""
+
+    serializer_class = StaffSerializer
+    queryset = StaffMember.objects.none()
+    write_role = Role.CLIENT_ADMIN
+
+    @extend_schema(responses=StaffSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(_staff_data(list(staff_list()), many=True))
+
+    @extend_schema(request=StaffWriteSerializer, responses={201: StaffSerializer})
+    def post(self, request: Request) -> Response:
+        incoming = StaffWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        member = staff_create(
+            data=incoming.validated_data,
+            by=request.user,  # type: ignore[arg-type]
+            client=current_client(),
+        )
+        return Response(_staff_data([member], many=False), status=status.HTTP_201_CREATED)
+
+
+class StaffDetailView(generics.GenericAPIView):
+    serializer_class = StaffSerializer
+    queryset = StaffMember.objects.none()
+    write_role = Role.CLIENT_ADMIN
+
+    def get_object(self) -> StaffMember:
+        member = staff_get(user_id=int(self.kwargs["user_id"]))
+        if member is None:
+            raise Http404
+        return member
+
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(_staff_data([self.get_object()], many=False))
+
+    @extend_schema(request=StaffWriteSerializer, responses=StaffSerializer)
+    def patch(self, request: Request, user_id: int) -> Response:
+        incoming = StaffWriteSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        member = staff_update(
+            member=self.get_object(),
+            changes=incoming.validated_data,
+            by=request.user,  # type: ignore[arg-type]
+            client=current_client(),
+        )
+        return Response(_staff_data([member], many=False))
+
+    def delete(self, request: Request, user_id: int) -> Response:
+        staff_delete(member=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class NotificationListView(generics.ListAPIView):
+    """The caller's own notifications in this client, newest first (`?unread=true` for
+    unread ones only): @mentions in notes, SLA warnings and breaches."""
+
+    serializer_class = NotificationSerializer
+    pagination_class = NotificationPagination
+
+    def get_queryset(self) -> Any:
+        unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
+        return notification_list_for_user(user_id=int(self.request.user.pk or 0), unread=unread)
+
+
+class NotificationReadView(APIView):
+    """Mark the caller's notifications read: those of `ids`, or all. Everyone who gets
+    notifications may (viewers too), with a write-scope token."""
+
+    write_role = Role.VIEWER
+
+    @extend_schema(request=NotificationReadSerializer, responses=NotificationReadResultSerializer)
+    def post(self, request: Request) -> Response:
+        incoming = NotificationReadSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        user_id = int(request.user.pk or 0)
+        marked = notifications_mark_read(user_id=user_id, ids=incoming.validated_data.get("ids"))
+        return Response({"marked": marked, "unread": notification_unread_count(user_id=user_id)})
 
 
 class PresetListView(APIView):

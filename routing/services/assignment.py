@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count
+from django.utils import timezone
 
 from routing.models import AssignmentMode, StaffMember, Team
+from routing.shifts import staff_on_shift
 
 OPEN = ("new", "assigned", "waiting", "escalated")
 
@@ -81,14 +84,17 @@ class Assigner:
             )
 
 
-def assigner_load(team_ids: set[int]) -> Assigner:
+def assigner_load(team_ids: set[int], *, now: datetime | None = None) -> Assigner:
     """Lock the teams (so concurrent batches take turns fairly) and load their members on
-    shift and everyone's open load. Call inside the storing transaction."""
+    shift now (switch not off, and inside a scheduled shift if they have a schedule) and
+    everyone's open load. Call inside the storing transaction."""
     from mentions.models import Mention
+    from routing.selectors import client_timezone
 
     assigner = Assigner()
     if not team_ids:
         return assigner
+    now = now or timezone.now()
     teams = list(Team.objects.filter(pk__in=team_ids).select_for_update().order_by("pk"))
     members = (
         StaffMember.objects.filter(teams__in=team_ids, on_shift=True)
@@ -98,7 +104,16 @@ def assigner_load(team_ids: set[int]) -> Assigner:
     )
     by_team: dict[int, list[Candidate]] = {team.pk: [] for team in teams}
     user_ids = set()
+    zone = client_timezone()
     for member in members:
+        if not staff_on_shift(
+            on_shift=member.on_shift,
+            shifts=member.shifts,
+            timezone=member.timezone,
+            client_timezone=zone,
+            at=now,
+        ):
+            continue
         candidate = Candidate(
             user_id=member.user_id,
             languages=frozenset(v.lower() for v in member.languages),

@@ -323,9 +323,14 @@ def routing_apply_preset(*, preset: str, by: Any, replace: bool = True) -> list[
     rules unless `replace` is False). Recorded in the audit log."""
     if preset not in PRESETS:
         raise DomainError(f"No preset {preset!r}", fields={"preset": list(PRESETS)})
+    from mentions.triage.presets import ASPECT_PRESETS
+    from mentions.triage.services import triage_industry_apply
     from routing.services.sla import sla_policy_ensure_default
 
     sla_policy_ensure_default()
+    if preset in ASPECT_PRESETS:
+        # An industry template covers both: who handles what, and what mentions are about.
+        triage_industry_apply(industry=preset, by=by)
     departments = {}
     for slug, name in DEPARTMENTS.items():
         departments[slug], _ = Department.objects.get_or_create(

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
-from routing.models import Department, Notification, SlaPolicy
+from routing.models import Department, SlaPolicy
 from routing.sla import BusinessCalendar, add_business_minutes, business_minutes_between
 
 OPEN = ("new", "assigned", "escalated")
@@ -104,8 +104,10 @@ class SlaCheckOutcome:
 
 
 def _notify(user_id: int | None, text: str, link: str) -> None:
+    from routing.services.notifications import notification_create
+
     if user_id is not None:
-        Notification.objects.create(user_id=user_id, text=text[:500], link=link)
+        notification_create(user_id=user_id, text=text, link=link)
 
 
 @transaction.atomic

@@ -1,7 +1,26 @@
 // The live connection: one websocket per page, reconnecting with backoff.
 (function () {
   "use strict";
+  // The unread badge in the top bar, on every page: kept current by the person's own events.
+  function setUnread(count) {
+    var link = document.querySelector(".notifications-link");
+    if (!link || typeof count !== "number") return;
+    var badge = link.querySelector(".count.unread");
+    if (count <= 0) {
+      if (badge) badge.remove();
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "count unread";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    badge.textContent = String(count);
+    link.setAttribute("aria-label", "Notifications, " + count + " unread");
+  }
   function connect(handlers) {
+    window.LotseLive.connected = true;
     var state = document.getElementById("live-state");
     var delay = 500;
     var everConnected = false;
@@ -30,6 +49,10 @@
         var event;
         try { event = JSON.parse(message.data); } catch (e) { return; }
         if (!event || typeof event !== "object") return;
+        if (event.type === "notification.created" || event.type === "notifications.read") {
+          setUnread(event.unread);
+          document.dispatchEvent(new CustomEvent("lotse:notification", {detail: event}));
+        }
         if (event.mention && handlers.event) handlers.event(event);
         else if (!event.mention && handlers.other) handlers.other(event);
       };
@@ -84,5 +107,5 @@
     setInterval(refreshTimers, 20000);
   });
   window.LotseLive = {connect: connect, formatTime: formatTime, localizeTimes: localizeTimes,
-                      refreshTimers: refreshTimers};
+                      refreshTimers: refreshTimers, setUnread: setUnread, connected: false};
 })();

@@ -1,0 +1,47 @@
+"""Language detection with lingua (its n-gram models ship inside the wheel, nothing downloads).
+
+Low-accuracy mode restricted to the languages our clients listen in: on short posts with
+links and handles stripped it reaches about 97 % on English and German tweets at over
+10,000 texts per second on one core (docs/research/triage-2026-11). A language the source
+already told us wins; texts with too few letters to judge get "".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+
+from mentions.triage.text import for_language_detection
+
+LANGUAGES = ("de", "en", "fr", "es", "it", "nl", "pl", "tr")
+_MIN_LETTERS = 3
+
+# lingua's "parallel" calls use a Rayon pool; a worker process should stay on its own core.
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+
+
+@lru_cache(maxsize=1)
+def _detector():  # type: ignore[no-untyped-def]
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in LANGUAGES]
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+
+
+def detect_languages(texts: Sequence[str], hints: Sequence[str] | None = None) -> list[str]:
+    """ISO 639-1 codes, one per text ("" when unsure); a non-empty hint is trusted."""
+    hints = hints or [""] * len(texts)
+    results = [hint.lower()[:8] for hint in hints]
+    todo = [i for i, hint in enumerate(results) if not hint]
+    cleaned = [for_language_detection(texts[i]) for i in todo]
+    judged = [
+        (i, text)
+        for i, text in zip(todo, cleaned, strict=True)
+        if sum(ch.isalpha() for ch in text) >= _MIN_LETTERS
+    ]
+    if judged:
+        detected = _detector().detect_languages_in_parallel_of([text for _, text in judged])
+        for (i, _), language in zip(judged, detected, strict=True):
+            results[i] = language.iso_code_639_1.name.lower() if language is not None else ""
+    return results

@@ -1,0 +1,130 @@
+# ruff: noqa: RUF001 - the Turkish cue words are spelled with a dotless i
+"""Small, transparent cue lists: the kinds no public data set labels, and the sentiment
+fallback for languages without a trained model.
+
+Crisis, job/HR, spam and idea cues are precise words in the languages we detect; a client's
+own labels train a kind model that takes over (see `learn.py`). The sentiment fallback is a
+word and emoji list; results from it say `method: "lexicon"` so nobody mistakes it for a
+measured model.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _cues(*groups: str) -> re.Pattern[str]:
+    """One pattern for lower-cased text: whole words, `*` for any ending, `-` for a space."""
+    words = sorted({w.lower() for group in groups for w in group.split()}, key=len, reverse=True)
+    escaped = [re.escape(w).replace(r"\*", r"\w*").replace(r"\-", r"[\s-]+") for w in words]
+    return re.compile(r"\b(?:" + "|".join(escaped) + r")(?!\w)")
+
+
+CRISIS = _cues(
+    "fire explosion exploded injured injuries injury accident poisoning poisoned recall "
+    "boycott shitstorm dangerous unsafe evacuated evacuation derailed derailment collapsed "
+    "lawsuit outage* data-breach breach hacked leak leaked",
+    "feuer brand explosion verletzt verletzte unfall vergiftung vergiftet rückruf* boykott* "
+    "gefährlich evakuiert entgleist datenleck gehackt notarzt schwerverletzt*",
+    "incendie blessé* accident rappel boycott dangereux évacué*",
+    "incendio herido* accidente retirada boicot peligroso evacuad*",
+    "incendio ferit* incidente richiamo boicottaggio pericoloso evacuat*",
+    "brand gewond* ongeluk terugroep* boycot gevaarlijk geëvacueerd",
+    "pożar rann* wypadek wycofanie bojkot niebezpieczn*",
+    "yangın yaralı kaza geri-çağırma boykot tehlikeli",
+)
+JOB = _cues(
+    "job jobs hiring career careers internship apprenticeship vacancy vacancies recruiter "
+    "recruiting applied application salary",
+    "stelle stellenangebot* bewerbung* bewerben beworben ausbildung* praktikum karriere "
+    "jobangebot* gehalt azubi personalabteilung",
+    "emploi candidature stage recrutement carrière salaire",
+    "empleo candidatura prácticas contratación salario",
+    "lavoro candidatura tirocinio assunzion* stipendio",
+    "vacature sollicitatie stage salaris",
+    "praca rekrutacja staż wynagrodzenie",
+    "iş başvuru staj maaş",
+)
+SPAM = _cues(
+    "crypto bitcoin giveaway casino promo-code promocode onlyfans forex airdrop nft "
+    "follow-back followback free-followers",
+    "gewinnspiel gratis-follower",
+)
+IDEA = _cues(
+    "suggestion suggest idea wish would-be-great please-add feature-request why-not "
+    "it-would-be-nice could-you-add",
+    "vorschlag idee wunsch wäre-toll wäre-schön wäre-super bitte-einführen warum-nicht könntet-ihr",
+    "suggestion idée souhait serait-bien",
+    "sugerencia idea ojalá estaría-bien",
+    "suggerimento idea sarebbe-bello",
+    "suggestie idee zou-fijn-zijn",
+    "sugestia pomysł",
+    "öneri fikir",
+)
+_QUESTION_START = _cues(
+    "how what when where why which who can could is are do does did will would should "
+    "wie was wann wo warum wieso weshalb welche welcher welches wer kann könnt können ist "
+    "sind gibt habt hat wird comment quand pourquoi où quel cómo cuándo dónde por-qué "
+    "come quando dove perché hoe wanneer waarom waar jak kiedy dlaczego gdzie nasıl neden",
+)
+
+
+# Every check below takes text as `text.normalize` gives it: lower-cased, links as "url",
+# handles as "@user".
+
+
+def is_crisis(text: str) -> bool:
+    return bool(CRISIS.search(text))
+
+
+def is_job(text: str) -> bool:
+    return bool(JOB.search(text))
+
+
+def is_spam(text: str) -> bool:
+    return bool(SPAM.search(text)) or (text.count("#") >= 6 and "url" in text)
+
+
+def is_idea(text: str) -> bool:
+    return bool(IDEA.search(text))
+
+
+_LEADING_HANDLES = re.compile(r"^(?:@user\s*)+")
+
+
+def is_question(text: str) -> bool:
+    if "?" in text:
+        return True
+    stripped = _LEADING_HANDLES.sub("", text)
+    return len(stripped) < 200 and bool(_QUESTION_START.match(stripped))
+
+
+_POSITIVE = _cues(
+    "good great love thanks thank awesome excellent amazing perfect helpful friendly best happy",
+    "gut super toll danke klasse prima hervorragend perfekt hilfreich freundlich zufrieden",
+    "merci bien génial parfait excellent super content",
+    "gracias bueno genial perfecto excelente encanta",
+    "grazie buono ottimo perfetto eccellente fantastico",
+    "bedankt goed geweldig perfect uitstekend fijn",
+    "dzięki dziękuję dobrze świetnie super doskonale",
+    "teşekkürler teşekkür harika mükemmel güzel süper",
+)
+_NEGATIVE = _cues(
+    "bad worst terrible awful broken delayed cancelled rude useless scam horrible",
+    "schlecht schlimm furchtbar kaputt verspätung ausgefallen unfreundlich frechheit katastrophe",
+    "mauvais nul horrible retard annulé cassé arnaque honte",
+    "malo peor horrible retraso cancelado roto estafa vergüenza",
+    "pessimo terribile ritardo cancellato rotto truffa vergogna schifo",
+    "slecht vreselijk vertraging geannuleerd kapot oplichting schande",
+    "źle okropny opóźnienie odwołany zepsuty oszustwo skandal",
+    "kötü berbat rezalet gecikme iptal bozuk dolandırıcı",
+)
+_POSITIVE_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰❤👍🙏🎉👏💯✨")
+_NEGATIVE_EMOJI = frozenset("😠😡🤬😤😢😭😞😩😫👎💩🙄😒")
+
+
+def lexicon_sentiment(text: str) -> float:
+    """A score in [-1, 1] from cue words and emoji (of normalised text)."""
+    score = len(_POSITIVE.findall(text)) - len(_NEGATIVE.findall(text))
+    score += sum(ch in _POSITIVE_EMOJI for ch in text) - sum(ch in _NEGATIVE_EMOJI for ch in text)
+    return max(-1.0, min(1.0, score / 2))

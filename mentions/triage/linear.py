@@ -1,0 +1,237 @@
+"""Word and character n-gram models: the triage workhorse, trained here and stored as plain arrays.
+
+A `Features` extractor turns prepared text into TF-IDF word 1-2-grams plus character 2-5-grams
+(within words). A `LinearHead` is one classifier on those features. Training fits three linear
+learners on the same features (logistic regression, a linear SVM and NB-LR, i.e. logistic
+regression on naive-Bayes log-count-ratio scaled features, Wang & Manning 2012), standardises
+each one's decision scores and averages them. The average of linear scores is itself linear, so
+the ensemble is stored and applied as one weight matrix: three learners' quality at one
+learner's cost.
+
+Models serialise to `.npz` bytes with `allow_pickle=False` (vocabularies as JSON text, weights
+as float arrays): loading a client's model from the database never runs code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from mentions.triage.text import prepare, tokenize
+
+FORMAT = "lotse-linear-1"
+
+
+def _word_vectorizer(**kwargs: Any) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        sublinear_tf=True,
+        dtype=np.float32,
+        **kwargs,
+    )
+
+
+def _char_vectorizer(**kwargs: Any) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        lowercase=False,
+        sublinear_tf=True,
+        dtype=np.float32,
+        **kwargs,
+    )
+
+
+class Features:
+    """Prepared text → sparse TF-IDF features (word 1-2-grams and char 2-5-grams)."""
+
+    def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
+        self.word = word
+        self.char = char
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], *, min_df: int | None = None) -> Features:
+        prepared = [prepare(t) for t in texts]
+        # Rare n-grams are noise and bloat the model; tiny label sets keep everything.
+        min_df = min_df if min_df is not None else (2 if len(prepared) >= 300 else 1)
+        word = _word_vectorizer(min_df=min_df)
+        char = _char_vectorizer(min_df=min_df)
+        word.fit(prepared)
+        char.fit(prepared)
+        return cls(word, char)
+
+    @property
+    def size(self) -> int:
+        return len(self.word.vocabulary_) + len(self.char.vocabulary_)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        prepared = [prepare(t) for t in texts]
+        return self.transform_prepared(prepared)
+
+    def transform_prepared(self, prepared: Sequence[str]) -> sp.csr_matrix:
+        return sp.hstack(
+            [self.word.transform(prepared), self.char.transform(prepared)], format="csr"
+        )
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        arrays = {}
+        for name, vectorizer in (("word", self.word), ("char", self.char)):
+            vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            arrays[f"{prefix}{name}_vocab"] = np.frombuffer(
+                json.dumps(vocabulary, ensure_ascii=False).encode(), dtype=np.uint8
+            )
+            arrays[f"{prefix}{name}_idf"] = vectorizer.idf_.astype(np.float32)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> Features:
+        built = []
+        for name, make in (("word", _word_vectorizer), ("char", _char_vectorizer)):
+            words = json.loads(bytes(arrays[f"{prefix}{name}_vocab"]).decode())
+            vectorizer = make(vocabulary={w: i for i, w in enumerate(words)})
+            vectorizer.idf_ = arrays[f"{prefix}{name}_idf"].astype(np.float32)
+            built.append(vectorizer)
+        return cls(*built)
+
+
+@dataclass
+class LinearHead:
+    """One classifier: labels and a weight matrix over the features (one row per label; a
+    single row for two labels, scoring the second)."""
+
+    labels: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, X: sp.csr_matrix) -> np.ndarray:
+        raw = np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept
+        if len(self.labels) == 2:
+            raw = np.column_stack([-raw[:, 0], raw[:, 0]])
+        return raw
+
+    def probabilities(self, X: sp.csr_matrix) -> np.ndarray:
+        """Softmax over the ensemble's (standardised, averaged) scores: a confidence, not a
+        calibrated probability."""
+        raw = self.scores(X)
+        raw -= raw.max(axis=1, keepdims=True)
+        exp = np.exp(raw)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, X: sp.csr_matrix) -> list[str]:
+        return [self.labels[i] for i in self.scores(X).argmax(axis=1)]
+
+
+def _nb_ratio(X: sp.csr_matrix, positive: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    binary = X.copy()
+    binary.data[:] = 1
+    p = alpha + np.asarray(binary[positive].sum(axis=0)).ravel()
+    q = alpha + np.asarray(binary[~positive].sum(axis=0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+
+
+def _one_vs_rest(scores: np.ndarray, n_labels: int) -> np.ndarray:
+    """sklearn's binary learners give one column; make it (n, 1) for two labels."""
+    return scores.reshape(len(scores), -1) if n_labels == 2 else scores
+
+
+def train_head(
+    X: sp.csr_matrix,
+    y: Sequence[str],
+    *,
+    balanced: bool = True,
+    lr_c: float = 10.0,
+    svc_c: float = 0.1,
+    nb_c: float = 4.0,
+) -> LinearHead:
+    """Fit LR, linear SVM and NB-LR on X and fold them into one standardised linear head."""
+    labels = sorted(set(y))
+    if len(labels) < 2:
+        raise ValueError("need at least two different labels to train")
+    target = np.asarray(y)
+    weight = "balanced" if balanced else None
+    members: list[tuple[np.ndarray, np.ndarray]] = []
+
+    lr = LogisticRegression(C=lr_c, max_iter=3000, class_weight=weight)
+    lr.fit(X, target)
+    members.append((lr.coef_, lr.intercept_))
+    svc = LinearSVC(C=svc_c, class_weight=weight)
+    svc.fit(X, target)
+    members.append((svc.coef_, svc.intercept_))
+
+    # NB-LR: one binary model per label (one for two labels) on ratio-scaled features;
+    # w·(x∘r) + b = (w∘r)·x + b, so the ratio folds into the weights.
+    nb_rows, nb_bias = [], []
+    for label in labels if len(labels) > 2 else labels[1:]:
+        positive = target == label
+        ratio = _nb_ratio(X, positive)
+        model = LogisticRegression(C=nb_c, max_iter=3000, class_weight=weight)
+        model.fit(X.multiply(ratio).tocsr(), positive.astype(int))
+        nb_rows.append(model.coef_[0] * ratio)
+        nb_bias.append(model.intercept_[0])
+    members.append((np.vstack(nb_rows), np.asarray(nb_bias)))
+
+    coef = np.zeros_like(members[0][0], dtype=np.float64)
+    intercept = np.zeros_like(members[0][1], dtype=np.float64)
+    for member_coef, member_bias in members:
+        scores = _one_vs_rest(np.asarray(X @ member_coef.T) + member_bias, len(labels))
+        scale = float(scores.std()) or 1.0
+        coef += member_coef / scale
+        intercept += member_bias / scale
+    coef /= len(members)
+    intercept /= len(members)
+    # Scale to a useful softmax temperature: a margin of one standard deviation ≈ e:1.
+    return LinearHead(labels=labels, coef=coef.astype(np.float32), intercept=intercept)
+
+
+@dataclass
+class TextModel:
+    """A feature extractor and the heads that read it (e.g. sentiment and complaint)."""
+
+    features: Features
+    heads: dict[str, LinearHead]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        arrays = self.features.to_arrays("f_")
+        heads: dict[str, Any] = {}
+        for name, head in self.heads.items():
+            arrays[f"h_{name}_coef"] = head.coef.astype(np.float32)
+            arrays[f"h_{name}_intercept"] = head.intercept.astype(np.float64)
+            heads[name] = {"labels": head.labels, "meta": head.meta}
+        header = {"format": FORMAT, "meta": self.meta, "heads": heads}
+        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, allow_pickle=False, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TextModel:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            header = json.loads(bytes(arrays["header"]).decode())
+            if header.get("format") != FORMAT:
+                raise ValueError(f"not a {FORMAT} model")
+            features = Features.from_arrays(arrays, "f_")
+            heads = {
+                name: LinearHead(
+                    labels=spec["labels"],
+                    coef=arrays[f"h_{name}_coef"],
+                    intercept=arrays[f"h_{name}_intercept"],
+                    meta=spec.get("meta", {}),
+                )
+                for name, spec in header["heads"].items()
+            }
+        return cls(features=features, heads=heads, meta=header.get("meta", {}))

@@ -1,0 +1,59 @@
+"""Text preparation shared by every triage model: the same steps at training and at run time.
+
+Handles and links carry no meaning for sentiment or kind but dominate short posts, so they
+become placeholders; drawn-out letters are shortened; words after a negation are marked
+(`not good` → `not good_NEG`), which lets a linear model learn that negated praise is not
+praise. Very long texts (news articles, forum threads) are cut: the opening carries the
+signal, and the cut keeps triage fast whatever arrives.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_CHARS = 1_000
+# Language is clear from the opening; lingua's time grows with the length.
+MAX_DETECTION_CHARS = 300
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_USER = re.compile(r"@\w+")
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+_SPACE = re.compile(r"\s+")
+_NEGATORS = (
+    r"not|no|never|nothing|nobody|none|cannot|can't|cant|don't|dont|doesn't|doesnt|didn't|"
+    r"didnt|isn't|isnt|wasn't|wasnt|won't|wont|aren't|arent|haven't|havent|hasn't|hasnt|"
+    r"couldn't|couldnt|shouldn't|wouldn't|wouldnt|ain't|nicht|kein|keine|keinen|keiner|keinem|"
+    r"nie|niemals|nichts|pas|jamais|nunca|nada|niet|geen|nie"
+)
+_NEGATION = re.compile(r"\b(?:" + _NEGATORS + r")\b([^.,!?;:]*)", re.IGNORECASE)
+_NEGATED_WORD = re.compile(r"([\w']+)")
+TOKEN = re.compile(r"[\w'#]+|[^\w\s]", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Lower-cased text with links, handles and drawn-out letters normalised."""
+    text = text[:MAX_CHARS]
+    text = _URL.sub(" URL ", text)
+    text = _USER.sub(" @USER ", text)
+    text = _ELONGATED.sub(r"\1\1", text)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def _mark(match: re.Match[str]) -> str:
+    whole, tail = match.group(0), match.group(1)
+    return whole[: len(whole) - len(tail)] + _NEGATED_WORD.sub(r"\1_NEG", tail)
+
+
+def prepare(text: str) -> str:
+    """What the n-gram models read: normalised text with negated words marked."""
+    return _NEGATION.sub(_mark, normalize(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Words (any script, with hashtags and apostrophes) and single symbols such as emoji."""
+    return TOKEN.findall(text)
+
+
+def for_language_detection(text: str) -> str:
+    """Text without links and handles, which only confuse language detection."""
+    return _SPACE.sub(" ", _USER.sub(" ", _URL.sub(" ", text[:MAX_DETECTION_CHARS]))).strip()
