@@ -1,14 +1,15 @@
 """Problem clusters: mentions that report the same problem within a time window become one
 case ("23 people report: app · login · not working · since 14:05").
 
-Only complaints, questions and crisis reports are clustered. A mention's text becomes a set
+Only relevant complaints, questions and crisis reports are clustered. A mention's text becomes a set
 of normalised terms (stop words out, a light stemmer, failure words folded into one term);
 two mentions report the same problem when their term sets are similar (Jaccard ≥ 0.4 and at
-least two shared content terms) and their aspect is the same. Candidates are found through
-MinHash LSH band keys stored on the mention (`Mention.cluster_keys`, GIN-indexed while it is
-unclustered) and on the cluster (`ProblemCluster.keys`), so a batch costs two indexed
-queries however many mentions the window holds. A cluster row is made only when a second
-similar report arrives; until then the first one waits, unclustered, with its keys.
+least two shared content terms) and they share an aspect where both have one. Candidates are
+found through MinHash LSH band keys stored on the mention (`Mention.cluster_keys`,
+GIN-indexed while it is unclustered) and on the cluster (`ProblemCluster.keys`), so a batch
+costs two indexed queries however many mentions the window holds. A cluster row is made
+only when a second similar report arrives; until then the first one waits, unclustered,
+with its keys.
 
 Ingest uses it around the insert (see `mentions.services.mentions_store`): `clusters_plan`
 before routing (which cluster each new mention joins, making the rows of new clusters, and
@@ -169,18 +170,16 @@ def _term_minhashes(term: str) -> tuple[int, ...]:
     return tuple((a * h + b) % _P for a, b in _PERMS)
 
 
-def band_keys(terms: Iterable[str], *, aspect: str = "") -> list[int]:
-    """LSH band keys of the content terms: similar sets share a key with high probability.
-    The aspect is part of every key, so mentions about different aspects never meet."""
+def band_keys(terms: Iterable[str]) -> list[int]:
+    """LSH band keys of the content terms: similar sets share a key with high probability."""
     rows_of_terms = [_term_minhashes(term) for term in terms if term != FAIL]
     if not rows_of_terms:
         return []
     signature = [min(column) for column in zip(*rows_of_terms, strict=True)]
-    salt = zlib.crc32(aspect.encode())
     keys = []
     for band in range(BANDS):
         rows = signature[band * ROWS : (band + 1) * ROWS]
-        key = band * 0x9E3779B97F4A7C15 ^ salt
+        key = band * 0x9E3779B97F4A7C15
         for value in rows:
             key = (key * 1_000_003 + value) & _MASK
         keys.append(key)
@@ -267,7 +266,7 @@ class _Candidate:
     surfaces: dict[str, str]
     keys: list[int]
     published_at: datetime
-    aspect: str
+    aspects: frozenset[str]
     mention_id: int | None = None
     cluster: _Cluster | None = None
 
@@ -325,12 +324,12 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
         terms = text_terms(item.text)
         if len(terms.keys() - {FAIL}) < MIN_SHARED:
             continue  # too little said to be matched with anything
-        aspect = item.aspects[0].lower()[:60] if item.aspects else ""
-        keys = band_keys(terms, aspect=aspect)
+        item_aspects = frozenset(a.lower()[:60] for a in item.aspects)
+        keys = band_keys(terms)
         if not keys:
             continue
         plan.keys[item.external_id] = keys
-        prepared.append((item, terms, aspect, keys))
+        prepared.append((item, terms, item_aspects, keys))
     if not prepared:
         return plan
 
@@ -366,7 +365,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
                 by_key.setdefault(key, []).append(known)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, text, published_at, cluster_keys FROM mentions_mention "
+            "SELECT id, text, published_at, cluster_keys, aspects FROM mentions_mention "
             "WHERE cluster_keys && %s::bigint[] AND cluster_keys IS NOT NULL "
             "AND cluster_id IS NULL AND published_at BETWEEN %s AND %s "
             "AND NOT (source_id = %s AND external_id = ANY(%s)) "
@@ -380,27 +379,30 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
                 MAX_CANDIDATES,
             ],
         )
-        for mention_id, text, published_at, keys in cursor.fetchall():
+        for mention_id, text, published_at, keys, aspects in cursor.fetchall():
             surfaces = _stored_terms(mention_id, text)
             candidate = _Candidate(
                 terms=frozenset(surfaces),
                 surfaces=surfaces,
                 keys=keys,
                 published_at=published_at,
-                aspect="",  # the keys carry the aspect: sharing one means the same aspect
+                aspects=frozenset(aspects or ()),
                 mention_id=mention_id,
             )
             for key in keys:
                 by_key.setdefault(key, []).append(candidate)
 
-    for item, terms, aspect, keys in sorted(prepared, key=lambda p: p[0].published_at):
-        match = _best_match(terms, keys, by_key, published_at=item.published_at)
+    for item, terms, item_aspects, keys in sorted(prepared, key=lambda p: p[0].published_at):
+        match = _best_match(
+            terms, keys, by_key, published_at=item.published_at, aspects=item_aspects
+        )
         cluster = match if isinstance(match, _Cluster) else None
         if isinstance(match, _Candidate):
             first = match
+            shared = sorted(item_aspects & first.aspects) or sorted(item_aspects | first.aspects)
             cluster = _Cluster(
                 id=None,
-                aspect=aspect,
+                aspect=shared[0] if shared else "",
                 terms={},
                 keys=[],
                 first_seen=first.published_at,
@@ -419,7 +421,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
                 surfaces=terms,
                 keys=keys,
                 published_at=item.published_at,
-                aspect=aspect,
+                aspects=item_aspects,
             )
             for key in keys:
                 by_key.setdefault(key, []).append(candidate)
@@ -471,9 +473,11 @@ def _best_match(
     by_key: dict[int, list[_Cluster | _Candidate]],
     *,
     published_at: datetime,
+    aspects: frozenset[str],
 ) -> _Cluster | _Candidate | None:
     """The cluster this report joins (best similarity; a member's cluster counts as that
-    cluster), else the earlier unclustered report it pairs with, else None."""
+    cluster), else the earlier unclustered report it pairs with, else None. Where both
+    sides have aspects, they must share one."""
     mine = frozenset(terms)
     seen: set[int] = set()
     best_cluster: _Cluster | None = None
@@ -486,6 +490,8 @@ def _best_match(
                 continue
             seen.add(id(other))
             if isinstance(other, _Cluster):
+                if aspects and other.aspect and other.aspect not in aspects:
+                    continue
                 if (
                     published_at - other.last_seen > WINDOW
                     or other.first_seen - published_at > WINDOW
@@ -496,6 +502,8 @@ def _best_match(
                     best_cluster, best_cluster_score = other, score
                 continue
             if abs(published_at - other.published_at) > WINDOW:
+                continue
+            if aspects and other.aspects and not aspects & other.aspects:
                 continue
             score = similarity(mine, other.terms)
             if score < THRESHOLD:
