@@ -81,7 +81,7 @@ def test_live_inbox_assign_and_resolve(browser, live_stack, live_db):
 
     row.locator("td.text a").click()
     rita.wait_for_url("**/mentions/*/")
-    assert "Tech support" in rita.locator(".facts").inner_text()
+    assert "Tech support" in rita.locator(".facts").first.inner_text()
     # Collision detection: a colleague opening the same mention shows up live.
     alice.goto(rita.url)
     rita.locator("#presence", has_text="Alice Admin is viewing").wait_for(timeout=5_000)
