@@ -78,7 +78,8 @@ _STOP = frozenset(
 FAIL = "⚠fail"
 _FAIL_WORDS = frozenset(
     """fail fails failed failing failure error errors broken broke doesn't doesnt don't dont
-    can't cant cannot won't wont isn't isnt not unable stopped stops stop crash crashes
+    can't cant cannot won't wont isn't isnt didn't didnt aren't arent not unable
+    stopped stops stop crash crashes
     crashed crashing bug bugs buggy glitch glitches issue issues problem problems wrong
     down outage kaputt fehler geht nicht funktioniert störung absturz stürzt abgestürzt""".split()
 )
