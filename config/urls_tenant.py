@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
 from frontend.alerts_views import alerts_page
+from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
 from frontend.response_views import (
     approvals_page,
     mention_respond,
@@ -54,6 +55,9 @@ urlpatterns = [
     path("responses/approvals/", approvals_page, name="approvals"),
     path("responses/saved/", saved_replies_page, name="saved-replies"),
     path("responses/policy/", response_policy_page, name="response-policy"),
+    path("clusters/<int:pk>/", cluster_detail, name="cluster-detail"),
+    path("clusters/<int:pk>/action", cluster_action, name="cluster-action"),
+    path("clusters/<int:pk>/answer", cluster_answer, name="cluster-answer"),
     path("mentions/<int:pk>/triage", mention_triage_correct, name="mention-triage"),
     path("triage/", triage_page, name="triage"),
     path("triage/setup", triage_setup, name="triage-setup"),

@@ -21,13 +21,21 @@ from frontend.forms import EmailLoginForm
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Segment, Status
-from mentions.selectors import mention_get_for_user, mention_list_for_user, mention_thread
+from mentions.selectors import (
+    OPEN_CLUSTER_STATUSES,
+    cluster_list_for_user,
+    cluster_previews_for_user,
+    mention_get_for_user,
+    mention_list_for_user,
+    mention_thread,
+)
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
 from routing.selectors import department_list
 from routing.services.assignment import visible_department_ids
 
 PAGE_SIZE = 50
+CLUSTER_ROWS = 20
 SLUG = re.compile(r"[a-z0-9-]{0,50}")
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 SEGMENT_FILTERS = [("", "All"), *Segment.choices]
@@ -77,6 +85,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     if before.isascii() and before.isdigit():
         mentions = mentions.filter(id__lt=int(before))
+    else:
+        before = ""
+    clusters = []
+    if status in {"open", "all"} and not segment:
+        # Members of an open problem cluster are one case row (on the first page), not one
+        # row each. (Filtered by author segment, the reports are listed one by one.)
+        mentions = mentions.exclude(cluster__status__in=OPEN_CLUSTER_STATUSES)
+        if not before:
+            clusters = list(
+                cluster_list_for_user(
+                    user=request.user,  # type: ignore[arg-type]
+                    department=department or None,
+                )[:CLUSTER_ROWS]
+            )
+    previews = cluster_previews_for_user(user=request.user, clusters=clusters)  # type: ignore[arg-type]
     page = list(mentions[: PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
@@ -92,6 +115,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         loads = [load for load in loads if load.slug in allowed]
     context = {
         "mentions": page[:PAGE_SIZE],
+        "clusters": [(cluster, previews[cluster.pk]) for cluster in clusters],
         "older": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
         "departments": departments,
         "loads": loads,

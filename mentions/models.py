@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
@@ -83,6 +84,55 @@ class SlaState(models.TextChoices):
     MET = "met", "Met"
 
 
+class ClusterStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting on a fix"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ProblemCluster(models.Model):
+    """Mentions that report the same problem within a time window: one case in the inbox.
+
+    Written by `mentions.clusters` only (ingest) and the cluster care actions.
+    """
+
+    aspect = models.CharField(max_length=60, blank=True)
+    title = models.CharField(max_length=200)
+    # stem -> [count, surface word]: the members' terms, for the title and for matching.
+    terms = models.JSONField(default=dict, blank=True)
+    # MinHash band keys of the cluster (its core terms and its first members): how new
+    # mentions find it.
+    keys = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    member_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=ClusterStatus.choices, default=ClusterStatus.OPEN
+    )
+    # Where its newest report was routed; `department_ids`: every department any report was
+    # routed or copied to (whose staff get its live updates).
+    department = models.ForeignKey(
+        "routing.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    department_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-last_seen"], name="cluster_inbox"),
+            GinIndex(
+                fields=["keys"],
+                condition=models.Q(status__in=["open", "waiting"]),
+                name="cluster_open_keys",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_count} reports: {self.title}"
+
+
 class Mention(models.Model):
     source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="+")
     external_id = models.CharField(max_length=300)
@@ -149,6 +199,13 @@ class Mention(models.Model):
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
 
+    # The problem cluster it belongs to, and its MinHash band keys (null: never clustered,
+    # e.g. praise) by which later reports of the same problem find it.
+    cluster = models.ForeignKey(
+        ProblemCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    cluster_keys = ArrayField(models.BigIntegerField(), null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -169,6 +226,11 @@ class Mention(models.Model):
                 name="mention_sla_due",
             ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
+            GinIndex(
+                fields=["cluster_keys"],
+                condition=models.Q(cluster_keys__isnull=False, cluster__isnull=True),
+                name="mention_unclustered_keys",
+            ),
             models.Index(
                 fields=["canonical_url"],
                 condition=~models.Q(canonical_url=""),

@@ -663,3 +663,80 @@ def response_deliver(*, response_id: int) -> Response | None:
             )
         events.responses_broadcast(mention=locked, responses=[response])
     return response
+
+
+# -- answering a problem cluster at once ---------------------------------------------------
+MAX_CLUSTER_ANSWERS = 1_000
+
+
+@dataclass
+class ClusterAnswer:
+    """What one reply to a whole problem cluster did, member by member."""
+
+    answered: list[int] = field(default_factory=list)
+    pending_approval: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    resolved: int = 0
+
+
+def cluster_respond(
+    *, cluster: Any, text: str, channel: str, by: User, resolve: bool = False
+) -> ClusterAnswer:
+    """Send one reply (variables filled per report) to every open report of a problem
+    cluster the person may see and nobody has answered yet. Each reply goes through the
+    same policy checks, approval and delivery as a single one; a report where it cannot go
+    (the network takes no replies, the policy blocks it) is skipped with the reason. With
+    `resolve`, the answered reports are resolved afterwards (not those awaiting approval)."""
+    from mentions.selectors import cluster_members_for_user
+    from mentions.services import mentions_bulk
+
+    _require_role(by, Role.RESPONDER, "respond")
+    if not text.strip():
+        raise DomainError("Write a reply first.", fields={"text": ["required"]})
+    client = current_client()
+    members = list(
+        cluster_members_for_user(user=by, cluster=cluster)
+        .exclude(status__in=(Status.RESOLVED, Status.IGNORED))
+        .select_related("author", "source")
+        .order_by("id")[:MAX_CLUSTER_ANSWERS]
+    )
+    outcome = ClusterAnswer()
+    for mention in members:
+        if _latest_answer(mention) is not None:
+            outcome.skipped.append((mention.pk, "already answered"))
+            continue
+        personal = variables_fill(text, mention=mention, agent=by, client=client)
+        try:
+            with transaction.atomic():
+                response = response_create(
+                    mention=mention, text=personal, channel=channel, by=by, confirm=True
+                )
+        except DomainError as error:
+            outcome.skipped.append((mention.pk, error.message))
+            continue
+        if response.status == ResponseStatus.PENDING_APPROVAL:
+            outcome.pending_approval.append(mention.pk)
+        else:
+            outcome.answered.append(mention.pk)
+    if resolve and outcome.answered:
+        outcome.resolved = mentions_bulk(
+            mention_ids=outcome.answered, action="resolved", by=by
+        ).changed
+    audit_record(
+        actor=by,
+        action="cluster.answered",
+        target_type="cluster",
+        target_id=cluster.pk,
+        summary=(
+            f"Answered problem case {cluster.pk}: {len(outcome.answered)} answered, "
+            f"{len(outcome.pending_approval)} awaiting approval, {len(outcome.skipped)} skipped"
+        ),
+        after={
+            "channel": channel,
+            "answered": outcome.answered,
+            "pending_approval": outcome.pending_approval,
+            "skipped": [mention_id for mention_id, _ in outcome.skipped],
+            "resolved": outcome.resolved,
+        },
+    )
+    return outcome

@@ -5,13 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from accounts.models import Role, User
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
-from mentions.models import Mention, Note, Response, ResponseStatus, SavedReply
+from mentions.models import (
+    ClusterStatus,
+    Mention,
+    Note,
+    ProblemCluster,
+    Response,
+    ResponseStatus,
+    SavedReply,
+)
 from routing.services.assignment import visible_department_ids
 
 
@@ -214,3 +223,61 @@ def first_response_times(*, since: datetime, until: datetime) -> list[ResponseTi
         )
         for row in rows
     ]
+
+
+# --- problem clusters ------------------------------------------------------------------------
+# A cluster is visible to whoever may see at least one of its members; its members are shown
+# through `mention_list_for_user`, so department scoping holds for them too.
+
+OPEN_CLUSTER_STATUSES = (ClusterStatus.OPEN, ClusterStatus.WAITING)
+
+
+def _visible_clusters(*, user: User) -> QuerySet[ProblemCluster]:
+    role = _require_member(user)
+    clusters = ProblemCluster.objects.select_related("department")
+    if role_at_least(role, Role.MANAGER) or visible_department_ids(user_id=user.pk) is None:
+        return clusters
+    members = _visible(Mention.objects.filter(cluster__isnull=False), user=user, role=role)
+    return clusters.filter(pk__in=members.values("cluster_id"))
+
+
+def cluster_list_for_user(
+    *, user: User, open_only: bool = True, department: str | None = None
+) -> QuerySet[ProblemCluster]:
+    """The current client's problem clusters the user may see, latest report first."""
+    clusters = _visible_clusters(user=user).order_by("-last_seen", "-id")
+    if open_only:
+        clusters = clusters.filter(status__in=OPEN_CLUSTER_STATUSES)
+    if department:
+        clusters = clusters.filter(department__slug=department)
+    return clusters
+
+
+def cluster_get_for_user(*, user: User, cluster_id: int) -> ProblemCluster:
+    cluster = _visible_clusters(user=user).filter(pk=cluster_id).first()
+    if cluster is None:
+        raise Http404("No such problem cluster")
+    return cluster
+
+
+def cluster_members_for_user(*, user: User, cluster: ProblemCluster) -> QuerySet[Mention]:
+    """The cluster's members the user may see, newest first."""
+    return mention_list_for_user(user=user).filter(cluster=cluster)
+
+
+def cluster_previews_for_user(
+    *, user: User, clusters: list[ProblemCluster], per_cluster: int = 8
+) -> dict[int, list[Mention]]:
+    """The newest few visible members of each cluster, in one query."""
+    if not clusters:
+        return {}
+    rows = (
+        mention_list_for_user(user=user)
+        .filter(cluster_id__in=[cluster.pk for cluster in clusters])
+        .annotate(place=Window(RowNumber(), partition_by=F("cluster_id"), order_by=F("id").desc()))
+        .filter(place__lte=per_cluster)
+    )
+    previews: dict[int, list[Mention]] = {cluster.pk: [] for cluster in clusters}
+    for mention in rows:
+        previews[mention.cluster_id].append(mention)  # type: ignore[index]
+    return previews

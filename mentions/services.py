@@ -17,6 +17,7 @@ from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
+from mentions.clusters import ClusterInput, clusters_plan
 from mentions.models import LabelField, Mention, Note, Sentiment, Status
 from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
@@ -43,24 +44,26 @@ INSERT INTO mentions_mention
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
      routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
      copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
-     resolution_due, sla_state, relevant, relevance_score)
+     resolution_due, sla_state, relevant, relevance_score, cluster_id, cluster_keys)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
        CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
        requires_approval,
        COALESCE(string_to_array(NULLIF(aspects, ''), ','), '{}')::varchar[], '',
-       sla_policy_id, first_response_due, resolution_due, 'ok', relevant, relevance_score
+       sla_policy_id, first_response_due, resolution_due, 'ok', relevant, relevance_score,
+       cluster_id, cluster_keys::bigint[]
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
     %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
     %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-    %s::text[], %s::boolean[], %s::float8[]
+    %s::text[], %s::boolean[], %s::float8[], %s::bigint[], %s::text[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
-       sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score)
+       sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score,
+       cluster_id, cluster_keys)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id, external_id
@@ -87,7 +90,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
         policies = sla_policies_load()
-        columns: list[list[Any]] = [[] for _ in range(27)]
+        columns: list[list[Any]] = [[] for _ in range(29)]
         decided = []
         texts = [item["text"] for item in ordered]
         client_triage = client_triage_load()
@@ -97,6 +100,21 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
             client=client_triage,
         )
         learned_routes = _learned_routes(client_triage, texts)
+        # Problem clusters: which cluster each report joins, and its size for routing.
+        clustering = clusters_plan(
+            source_id=source.pk,
+            items=[
+                ClusterInput(
+                    external_id=item["external_id"],
+                    text=item["text"],
+                    kind=triage.kind,
+                    published_at=datetime.fromisoformat(item["published_at"]),
+                    aspects=tuple(triage.aspects),
+                    relevant=triage.relevant,
+                )
+                for item, triage in zip(ordered, triaged, strict=True)
+            ],
+        )
         for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             author = authors[handle]
@@ -114,6 +132,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                     author_followers=author.followers,
                     influence=author.influence.score,
                     segment=author.influence.segment,
+                    cluster_size=clustering.size(item["external_id"]),
                 )
             )
             if learned is not None and matrix.is_catch_all(decision):
@@ -158,6 +177,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 ",".join(triage.aspects),
                 triage.relevant,
                 triage.relevance_score,
+                *clustering.columns(item["external_id"]),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
@@ -172,6 +192,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
             stored=[item for item in ordered if item["external_id"] in stored_ids],
             now=now,
         )
+        clustering.settle(mention_ids=mention_ids)
         if mention_ids:
             cursor.execute(
                 "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",

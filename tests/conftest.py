@@ -28,6 +28,7 @@ from sources.services import signature_compute, source_create
 PASSWORD = "correct horse battery"
 TENANT_TABLES = (
     "mentions_mention",
+    "mentions_problemcluster",
     "mentions_author",
     "sources_ingestbatch",
     "audit_auditentry",

@@ -15,7 +15,8 @@ def mention_item(**overrides: Any) -> dict[str, Any]:
     item: dict[str, Any] = {
         "external_id": f"ext-{number}",
         "url": f"https://social.example/status/{number}",
-        "text": f"Mention number {number} about our brand",
+        # One content term only ("brand"): factory mentions never form problem clusters.
+        "text": f"This is about our brand, #{number}",
         "published_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC).isoformat(),
         "author": {"handle": f"author{number}", "name": f"Author {number}", "followers": 10},
     }

@@ -4,7 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from mentions.models import Author, Kind, Mention, Sentiment, Status
+from mentions.clusters import CLUSTER_ACTIONS
+from mentions.models import Author, Kind, Mention, ProblemCluster, Sentiment, Status
 from mentions.services import BULK_ACTIONS, MAX_BULK, MAX_NOTE
 
 
@@ -78,6 +79,7 @@ class MentionSerializer(serializers.ModelSerializer):
             "updated_at",
             "resolved_at",
             "sla",
+            "cluster_id",
         )
         read_only_fields: tuple[str, ...] = fields
 
@@ -168,3 +170,30 @@ class BulkResultSerializer(serializers.Serializer):
 class BulkOutcomeSerializer(serializers.Serializer):
     changed = serializers.IntegerField()
     results = BulkResultSerializer(many=True)
+
+
+class ClusterSerializer(serializers.ModelSerializer):
+    """A problem cluster: one case for many reports of the same problem."""
+
+    department = DepartmentRefSerializer(allow_null=True)
+    count = serializers.IntegerField(source="member_count")
+
+    class Meta:
+        model = ProblemCluster
+        fields: tuple[str, ...] = (
+            "id",
+            "title",
+            "aspect",
+            "count",
+            "first_seen",
+            "last_seen",
+            "status",
+            "department",
+            "updated_at",
+            "resolved_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class ClusterActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(CLUSTER_ACTIONS))

@@ -11,6 +11,9 @@ from mentions.api.response_views import (
     SavedReplyListView,
 )
 from mentions.api.views import (
+    ClusterAnswerView,
+    ClusterDetailView,
+    ClusterListView,
     MentionBulkView,
     MentionDetailView,
     MentionListView,
@@ -34,4 +37,7 @@ urlpatterns = [
     path("saved-replies/<int:pk>/", SavedReplyDetailView.as_view(), name="api-saved-reply"),
     path("mentions/<int:pk>/notes", MentionNotesView.as_view(), name="api-mention-notes"),
     path("mentions/bulk", MentionBulkView.as_view(), name="api-mentions-bulk"),
+    path("clusters/", ClusterListView.as_view(), name="api-cluster-list"),
+    path("clusters/<int:pk>/", ClusterDetailView.as_view(), name="api-cluster-detail"),
+    path("clusters/<int:pk>/answer", ClusterAnswerView.as_view(), name="api-cluster-answer"),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -18,14 +18,24 @@ from config.tenancy import current_client
 from mentions.api.serializers import (
     BulkOutcomeSerializer,
     BulkSerializer,
+    ClusterActionSerializer,
+    ClusterSerializer,
     MentionDetailSerializer,
     MentionPatchSerializer,
     MentionSerializer,
     NoteCreateSerializer,
     NoteSerializer,
 )
-from mentions.models import Mention, Note, Segment, Sentiment, Status
-from mentions.selectors import mention_get_for_user, mention_list_for_user, note_list_for_user
+from mentions.clusters import cluster_act
+from mentions.models import Channel, Mention, Note, ProblemCluster, Segment, Sentiment, Status
+from mentions.responses import cluster_respond
+from mentions.selectors import (
+    cluster_get_for_user,
+    cluster_list_for_user,
+    mention_get_for_user,
+    mention_list_for_user,
+    note_list_for_user,
+)
 from mentions.services import (
     CORRECTABLE,
     mention_assign,
@@ -185,3 +195,73 @@ class MentionBulkView(generics.GenericAPIView):
             for r in outcome.results
         ]
         return Response({"changed": outcome.changed, "results": results})
+
+
+class ClusterListView(generics.ListAPIView):
+    """Open problem clusters (`?status=all` for every one), newest first."""
+
+    serializer_class = ClusterSerializer
+    pagination_class = MentionCursorPagination
+
+    def get_queryset(self) -> Any:
+        status = self.request.query_params.get("status", "open")
+        if status not in {"open", "all"}:
+            raise ValidationError({"status": ["one of: open, all"]})
+        return cluster_list_for_user(
+            user=self.request.user,  # type: ignore[arg-type]
+            open_only=status == "open",
+        )
+
+
+class ClusterDetailView(generics.GenericAPIView):
+    serializer_class = ClusterSerializer
+    queryset = ProblemCluster.objects.none()
+
+    def get(self, request: Request, pk: int) -> Response:
+        cluster = cluster_get_for_user(user=request.user, cluster_id=int(pk))  # type: ignore[arg-type]
+        return Response(ClusterSerializer(cluster).data)
+
+    @extend_schema(request=ClusterActionSerializer, responses=ClusterSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        """Apply a care action (assign_me, waiting, resolved, new) to all its members."""
+        cluster = cluster_get_for_user(user=request.user, cluster_id=int(pk))  # type: ignore[arg-type]
+        body = ClusterActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cluster_act(cluster=cluster, action=body.validated_data["action"], by=request.user)  # type: ignore[arg-type]
+        cluster.refresh_from_db()
+        return Response(ClusterSerializer(cluster).data)
+
+
+class ClusterAnswerSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    resolve = serializers.BooleanField(default=False)
+
+
+class ClusterAnswerResultSerializer(serializers.Serializer):
+    answered = serializers.ListField(child=serializers.IntegerField())
+    pending_approval = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.ListField(child=serializers.DictField())
+    resolved = serializers.IntegerField()
+
+
+class ClusterAnswerView(generics.GenericAPIView):
+    """One reply to every open, unanswered report of a problem case (write scope)."""
+
+    serializer_class = ClusterAnswerSerializer
+    queryset = ProblemCluster.objects.none()
+
+    @extend_schema(request=ClusterAnswerSerializer, responses=ClusterAnswerResultSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        cluster = cluster_get_for_user(user=request.user, cluster_id=int(pk))  # type: ignore[arg-type]
+        body = ClusterAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        outcome = cluster_respond(cluster=cluster, by=request.user, **body.validated_data)  # type: ignore[arg-type]
+        return Response(
+            {
+                "answered": outcome.answered,
+                "pending_approval": outcome.pending_approval,
+                "skipped": [{"mention": m, "reason": r} for m, r in outcome.skipped],
+                "resolved": outcome.resolved,
+            }
+        )

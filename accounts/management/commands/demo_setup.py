@@ -154,6 +154,7 @@ class Command(BaseCommand):
         from accounts.models import User
         from routing.models import Department, StaffMember, Team
         from routing.services.assignment import staff_upsert
+        from routing.services.policy import staff_certify
 
         with tenant_context(client):
             tech = Department.objects.filter(slug="tech-support").first()
@@ -175,6 +176,12 @@ class Command(BaseCommand):
                         teams=teams,
                         languages=["de", "en"],
                     )
+            # The care agent is certified and answers publicly at once; the tech agent is
+            # not yet, so their public replies wait in the approval queue.
+            care = User.objects.filter(email=f"care@{client.slug}.localhost").first()
+            admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
+            if care is not None and admin is not None:
+                staff_certify(user=care, certified=True, by=admin)
             self.changes += 1
 
     def _saved_replies(self, client: Client) -> None:

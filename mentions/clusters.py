@@ -1,0 +1,723 @@
+"""Problem clusters: mentions that report the same problem within a time window become one
+case ("23 people report: app · login · not working · since 14:05").
+
+Only relevant complaints, questions and crisis reports are clustered. A mention's text becomes a set
+of normalised terms (stop words out, a light stemmer, failure words folded into one term);
+two mentions report the same problem when their term sets are similar (Jaccard ≥ 0.4 and at
+least two shared content terms) and they share an aspect where both have one. Candidates are
+found through MinHash LSH band keys stored on the mention (`Mention.cluster_keys`,
+GIN-indexed while it is unclustered) and on the cluster (`ProblemCluster.keys`), so a batch
+costs two indexed queries however many mentions the window holds. A cluster row is made
+only when a second similar report arrives; until then the first one waits, unclustered,
+with its keys.
+
+Ingest uses it around the insert (see `mentions.services.mentions_store`): `clusters_plan`
+before routing (which cluster each new mention joins, making the rows of new clusters, and
+the cluster's size, which routing rules may look at); `ClusterPlan.columns` gives each row's
+`cluster_id` and `cluster_keys` for the INSERT; `ClusterPlan.settle` after it (attach the
+earlier report a new cluster started from, count what was really stored, push live).
+Planning takes a per-client advisory lock, held to commit, so two workers never make two
+clusters for one problem; the cluster rows it will update are locked in id order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.audit.services import audit_record
+from accounts.models import User
+from config.errors import DomainError
+from config.live import live_send_on_commit
+from config.tenancy import current_client
+from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
+
+CLUSTER_KINDS = frozenset({Kind.COMPLAINT, Kind.QUESTION, Kind.CRISIS})
+OPEN_CLUSTER_STATUSES = (ClusterStatus.OPEN, ClusterStatus.WAITING)
+WINDOW = timedelta(hours=6)
+THRESHOLD = 0.4
+MIN_SHARED = 2
+BANDS, ROWS = 24, 2
+MAX_CLUSTER_KEYS = 400
+MAX_CLUSTER_TERMS = 60
+MAX_CANDIDATES = 5000
+CLUSTER_UPDATED = "cluster.updated"
+
+# --- text → terms ------------------------------------------------------------------------
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@\uff20]\w+|&\w+;")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W\d_]+)?", re.UNICODE)
+_STOP = frozenset(
+    """a about after again all also am an and any anyone are as at be been before being but
+    by can could did do does doing done each even every for from get gets getting got had
+    has have having he her here hi hello hey him his how i if in into is it its it's i'm
+    i've i'd i'll just know let like me more most my myself now of off on once one only or
+    other our out over please pls plz same so some still such than thank thanks that the
+    their them then there these they this those through thx to too tried try trying u up us
+    very via was we were what when where which while who why will with would yes yet you
+    your you're ur im ive id ill ok okay really already since today yesterday anything
+    something someone everything again keep keeps kept see seem seems way want need make
+    time times day days guys because though work works working until first go goes both
+    back another other
+    der die das und ist ich mit ein eine einen zu auf für von den dem im wie was warum wann
+    schon noch mal mein meine euer eure ihr sie wir uns aber bei bin bitte hallo heute seit
+    immer wieder es er hat habe haben sind war auch nur so dass oder wenn man
+    het een van en niet voor op te de dit dat zijn waarom heb ook wel al""".split()
+)
+# Words that say "it does not work": folded into one term, so "can't log in" and "login
+# fails" share it. It never counts as one of the shared content terms.
+FAIL = "⚠fail"
+_FAIL_WORDS = frozenset(
+    """fail fails failed failing failure error errors broken broke doesn't doesnt don't dont
+    can't cant cannot won't wont isn't isnt didn't didnt aren't arent not unable
+    stopped stops stop crash crashes
+    crashed crashing bug bugs buggy glitch glitches issue issues problem problems wrong
+    down outage kaputt fehler geht nicht funktioniert störung absturz stürzt abgestürzt""".split()
+)
+_CANON = {
+    "login": "log",
+    "logon": "log",
+    "logins": "log",
+    "signin": "log",
+    "logout": "logout",
+    "pw": "password",
+    "passwort": "password",
+    "iphone": "ios",
+    "ipad": "ios",
+    "android": "android",
+    "bezahlung": "payment",
+    "zahlung": "payment",
+}
+_SURFACE = {FAIL: "not working", "log": "login"}
+
+
+def _stem(word: str) -> str:
+    word = _CANON.get(word, word)
+    if len(word) <= 4:
+        return word
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+                word = word[:-1]  # stopped → stop, logging → log
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]  # update/updated/updates → updat
+    return _CANON.get(word, word)
+
+
+def text_terms(text: str) -> dict[str, str]:
+    """The normalised terms of a text, each with the first word it came from."""
+    terms: dict[str, str] = {}
+    for raw in _WORD.findall(_NOISE.sub(" ", text[:2000]).lower()):
+        word = raw.replace("\u2019", "'")
+        if word in _FAIL_WORDS:
+            terms.setdefault(FAIL, _SURFACE[FAIL])
+            continue
+        if word in _STOP or len(word) < 2 or word.isdigit():
+            continue
+        stem = _stem(word.replace("'", ""))
+        if stem in _FAIL_WORDS:
+            terms.setdefault(FAIL, _SURFACE[FAIL])
+        elif stem not in _STOP:
+            terms.setdefault(stem, _SURFACE.get(stem, word))
+        if len(terms) >= 40:
+            break
+    return terms
+
+
+@lru_cache(maxsize=50_000)
+def _stored_terms(mention_id: int, text: str) -> dict[str, str]:
+    """Terms of a stored, still unclustered report: it is a candidate batch after batch."""
+    return text_terms(text)
+
+
+def similarity(a: Iterable[str], b: Iterable[str]) -> float:
+    """Jaccard of two term sets; 0 unless they share at least MIN_SHARED content terms."""
+    if not isinstance(a, frozenset | set):
+        a = set(a)
+    if not isinstance(b, frozenset | set):
+        b = set(b)
+    shared = a & b
+    if len(shared - {FAIL}) < MIN_SHARED:
+        return 0.0
+    return len(shared) / len(a | b)
+
+
+# --- MinHash LSH ----------------------------------------------------------------------------
+
+_P = (1 << 31) - 1
+_PERMS = [
+    ((zlib.crc32(f"a{n}".encode()) % (_P - 1)) + 1, zlib.crc32(f"b{n}".encode()) % _P)
+    for n in range(BANDS * ROWS)
+]
+_MASK = (1 << 63) - 1
+
+
+@lru_cache(maxsize=200_000)
+def _term_minhashes(term: str) -> tuple[int, ...]:
+    h = zlib.crc32(term.encode()) % _P
+    return tuple((a * h + b) % _P for a, b in _PERMS)
+
+
+def band_keys(terms: Iterable[str]) -> list[int]:
+    """LSH band keys of the content terms: similar sets share a key with high probability."""
+    rows_of_terms = [_term_minhashes(term) for term in terms if term != FAIL]
+    if not rows_of_terms:
+        return []
+    signature = [min(column) for column in zip(*rows_of_terms, strict=True)]
+    keys = []
+    for band in range(BANDS):
+        rows = signature[band * ROWS : (band + 1) * ROWS]
+        key = band * 0x9E3779B97F4A7C15
+        for value in rows:
+            key = (key * 1_000_003 + value) & _MASK
+        keys.append(key)
+    return keys
+
+
+# --- planning and settling a batch ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInput:
+    external_id: str
+    text: str
+    kind: str
+    published_at: datetime
+    aspects: tuple[str, ...] = ()
+    relevant: bool = True
+
+
+@dataclass(eq=False)
+class _Cluster:
+    id: int | None
+    aspect: str
+    terms: dict[str, list[Any]]
+    keys: list[int]
+    first_seen: datetime
+    last_seen: datetime
+    size: int
+    seed_ids: list[int] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)
+    keys_changed: bool = False
+    created: bool = False
+    _core: frozenset[str] | None = None
+
+    def core(self) -> frozenset[str]:
+        """The terms most members share: what a new report is compared with."""
+        if self._core is None:
+            need = max(2, -(-3 * self.size // 10))
+            core = frozenset(t for t, (count, _) in self.terms.items() if count >= need)
+            if not core:
+                ranked = sorted(self.terms.items(), key=lambda kv: -kv[1][0])
+                core = frozenset(t for t, _ in ranked[:5])
+            self._core = core
+        return self._core
+
+    def add(self, terms: dict[str, str], keys: list[int], published_at: datetime) -> list[int]:
+        """Count the report in; returns the keys the cluster newly found itself by."""
+        for term, surface in terms.items():
+            entry = self.terms.setdefault(term, [0, surface])
+            entry[0] += 1
+        if len(self.terms) > MAX_CLUSTER_TERMS:
+            ranked = sorted(self.terms.items(), key=lambda kv: -kv[1][0])
+            self.terms = dict(ranked[:MAX_CLUSTER_TERMS])
+        added: list[int] = []
+        room = MAX_CLUSTER_KEYS - len(self.keys)
+        if room > 0:
+            known = set(self.keys)
+            added = [k for k in dict.fromkeys(keys) if k not in known][:room]
+            self.keys.extend(added)
+            self.keys_changed = self.keys_changed or bool(added)
+        self.first_seen = min(self.first_seen, published_at)
+        self.last_seen = max(self.last_seen, published_at)
+        self.size += 1
+        self._core = None
+        return added
+
+    def title(self) -> str:
+        return cluster_title(self.terms)
+
+
+def cluster_title(terms: dict[str, list[Any]]) -> str:
+    """The three terms most members use (the failure term last), as words people wrote."""
+    ranked = sorted(terms.items(), key=lambda kv: (-kv[1][0], kv[0] == FAIL))
+    top = [term for term, _ in ranked[:3]]
+    top.sort(key=lambda term: term == FAIL)
+    return " · ".join(str(terms[term][1]) for term in top)[:200] or "same problem"
+
+
+@dataclass(eq=False)
+class _Candidate:
+    """An earlier unclustered report (stored, or earlier in this batch)."""
+
+    terms: frozenset[str]
+    surfaces: dict[str, str]
+    keys: list[int]
+    published_at: datetime
+    aspects: frozenset[str]
+    mention_id: int | None = None
+    cluster: _Cluster | None = None
+
+
+@dataclass
+class ClusterPlan:
+    """Which cluster each new mention joins; `settle` writes it after the insert."""
+
+    source_id: int
+    sizes: dict[str, int] = field(default_factory=dict)
+    member_of: dict[str, _Cluster] = field(default_factory=dict)
+    keys: dict[str, list[int]] = field(default_factory=dict)
+    clusters: list[_Cluster] = field(default_factory=list)
+    # Reports of this batch that stayed single when they were planned.
+    pending: dict[str, _Candidate] = field(default_factory=dict)
+
+    def size(self, external_id: str) -> int:
+        """Reports of the same problem so far, this one included (1 when unclustered)."""
+        return self.sizes.get(external_id, 1)
+
+    def columns(self, external_id: str) -> tuple[int | None, str | None]:
+        """The new mention's `cluster_id` and `cluster_keys` (an array literal) to insert."""
+        cluster = self.member_of.get(external_id)
+        keys = self.keys.get(external_id)
+        return (
+            cluster.id if cluster is not None else None,
+            _int_array(keys) if keys is not None else None,
+        )
+
+    def settle(self, *, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+        """Write the clusters and attach the stored mentions (call in the same transaction,
+        after the insert; `mention_ids` are the rows actually inserted)."""
+        return _settle(self, mention_ids=mention_ids)
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal: much cheaper to send than a list of Python ints."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _lock_key() -> int:
+    return zlib.crc32(f"lotse.clusters:{current_client().schema_name}".encode())
+
+
+def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPlan:
+    """Decide, for a batch about to be stored, which problem cluster each mention joins.
+
+    Must run inside the storing transaction, in the client's schema.
+    """
+    plan = ClusterPlan(source_id=source_id)
+    prepared = []
+    for item in items:
+        if item.kind not in CLUSTER_KINDS or not item.relevant:
+            continue
+        terms = text_terms(item.text)
+        if len(terms.keys() - {FAIL}) < MIN_SHARED:
+            continue  # too little said to be matched with anything
+        item_aspects = frozenset(a.lower()[:60] for a in item.aspects)
+        keys = band_keys(terms)
+        if not keys:
+            continue
+        plan.keys[item.external_id] = keys
+        prepared.append((item, terms, item_aspects, keys))
+    if not prepared:
+        return plan
+
+    all_keys = sorted({key for *_, keys in prepared for key in keys})
+    low = min(item.published_at for item, *_ in prepared) - WINDOW
+    high = max(item.published_at for item, *_ in prepared) + WINDOW
+    with connection.cursor() as cursor:
+        # One clustering step at a time per client, to commit: a second worker sees the
+        # first one's reports and joins them instead of starting a rival cluster.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
+    by_key: dict[int, list[_Cluster | _Candidate]] = {}
+    keys_param = _int_array(all_keys)
+    with connection.cursor() as cursor:
+        # The open clusters these reports may join, locked in id order (no deadlocks).
+        cursor.execute(
+            "SELECT id, aspect, terms, keys, first_seen, last_seen, member_count "
+            "FROM mentions_problemcluster WHERE status IN ('open', 'waiting') "
+            "AND keys && %s::bigint[] AND last_seen >= %s AND first_seen <= %s "
+            "ORDER BY id FOR UPDATE",
+            [keys_param, low, high],
+        )
+        for cluster_id, aspect, stored, keys, first_seen, last_seen, size in cursor.fetchall():
+            known = _Cluster(
+                id=cluster_id,
+                aspect=aspect,
+                terms=stored if isinstance(stored, dict) else json.loads(stored),
+                keys=list(keys),
+                first_seen=first_seen,
+                last_seen=last_seen,
+                size=size,
+            )
+            for key in known.keys:
+                by_key.setdefault(key, []).append(known)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, text, published_at, cluster_keys, aspects FROM mentions_mention "
+            "WHERE cluster_keys && %s::bigint[] AND cluster_keys IS NOT NULL "
+            "AND cluster_id IS NULL AND published_at BETWEEN %s AND %s "
+            "AND NOT (source_id = %s AND external_id = ANY(%s)) "
+            "ORDER BY id DESC LIMIT %s",
+            [
+                keys_param,
+                low,
+                high,
+                source_id,
+                [item.external_id for item, *_ in prepared],
+                MAX_CANDIDATES,
+            ],
+        )
+        for mention_id, text, published_at, keys, aspects in cursor.fetchall():
+            surfaces = _stored_terms(mention_id, text)
+            candidate = _Candidate(
+                terms=frozenset(surfaces),
+                surfaces=surfaces,
+                keys=keys,
+                published_at=published_at,
+                aspects=frozenset(aspects or ()),
+                mention_id=mention_id,
+            )
+            for key in keys:
+                by_key.setdefault(key, []).append(candidate)
+
+    for item, terms, item_aspects, keys in sorted(prepared, key=lambda p: p[0].published_at):
+        match = _best_match(
+            terms, keys, by_key, published_at=item.published_at, aspects=item_aspects
+        )
+        cluster = match if isinstance(match, _Cluster) else None
+        if isinstance(match, _Candidate):
+            first = match
+            shared = sorted(item_aspects & first.aspects) or sorted(item_aspects | first.aspects)
+            cluster = _Cluster(
+                id=None,
+                aspect=shared[0] if shared else "",
+                terms={},
+                keys=[],
+                first_seen=first.published_at,
+                last_seen=first.published_at,
+                size=0,
+            )
+            for key in cluster.add(first.surfaces, first.keys, first.published_at):
+                by_key.setdefault(key, []).append(cluster)
+            first.cluster = cluster
+            if first.mention_id is not None:
+                cluster.seed_ids.append(first.mention_id)
+            plan.clusters.append(cluster)
+        if cluster is None:
+            candidate = _Candidate(
+                terms=frozenset(terms),
+                surfaces=terms,
+                keys=keys,
+                published_at=item.published_at,
+                aspects=item_aspects,
+            )
+            for key in keys:
+                by_key.setdefault(key, []).append(candidate)
+            plan.pending[item.external_id] = candidate
+            continue
+        if cluster not in plan.clusters:
+            plan.clusters.append(cluster)
+        for key in cluster.add(terms, keys, item.published_at):
+            by_key.setdefault(key, []).append(cluster)
+        cluster.joined.append(item.external_id)
+        plan.member_of[item.external_id] = cluster
+        plan.sizes[item.external_id] = cluster.size
+    # Earlier items of this batch that a later one paired with belong to its cluster too.
+    # Its routing was decided alone (size 1), but it is the cluster's first report.
+    for external_id, candidate in plan.pending.items():
+        if candidate.cluster is not None:
+            plan.member_of[external_id] = candidate.cluster
+            candidate.cluster.joined.append(external_id)
+    # New clusters get their rows now, so the mentions are inserted with their cluster id
+    # (counted in `settle`, once it is known which mentions were really stored).
+    new = [cluster for cluster in plan.clusters if cluster.id is None]
+    if new:
+        now = timezone.now()
+        rows = ProblemCluster.objects.bulk_create(
+            [
+                ProblemCluster(
+                    aspect=cluster.aspect,
+                    title=cluster.title(),
+                    terms=cluster.terms,
+                    keys=cluster.keys,
+                    first_seen=cluster.first_seen,
+                    last_seen=cluster.last_seen,
+                    member_count=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for cluster in new
+            ]
+        )
+        for cluster, row in zip(new, rows, strict=True):
+            cluster.id = row.pk
+            cluster.created = True
+    return plan
+
+
+def _best_match(
+    terms: dict[str, str],
+    keys: list[int],
+    by_key: dict[int, list[_Cluster | _Candidate]],
+    *,
+    published_at: datetime,
+    aspects: frozenset[str],
+) -> _Cluster | _Candidate | None:
+    """The cluster this report joins (best similarity; a member's cluster counts as that
+    cluster), else the earlier unclustered report it pairs with, else None. Where both
+    sides have aspects, they must share one."""
+    mine = frozenset(terms)
+    seen: set[int] = set()
+    best_cluster: _Cluster | None = None
+    best_cluster_score = 0.0
+    best_single: _Candidate | None = None
+    best_single_score = 0.0
+    for key in keys:
+        for other in by_key.get(key, ()):
+            if id(other) in seen:
+                continue
+            seen.add(id(other))
+            if isinstance(other, _Cluster):
+                if aspects and other.aspect and other.aspect not in aspects:
+                    continue
+                if (
+                    published_at - other.last_seen > WINDOW
+                    or other.first_seen - published_at > WINDOW
+                ):
+                    continue
+                score = similarity(mine, other.core())
+                if score >= THRESHOLD and score > best_cluster_score:
+                    best_cluster, best_cluster_score = other, score
+                continue
+            if abs(published_at - other.published_at) > WINDOW:
+                continue
+            if aspects and other.aspects and not aspects & other.aspects:
+                continue
+            score = similarity(mine, other.terms)
+            if score < THRESHOLD:
+                continue
+            if other.cluster is not None:
+                if score > best_cluster_score:
+                    best_cluster, best_cluster_score = other.cluster, score
+            elif score > best_single_score:
+                best_single, best_single_score = other, score
+    return best_cluster or best_single
+
+
+_COUNT = """
+WITH m AS (
+    SELECT id, cluster_id, published_at, department_id, copied_to FROM mentions_mention
+    WHERE id = ANY(%s) AND cluster_id IS NOT NULL
+), n AS (
+    SELECT cluster_id, count(*) AS added, min(published_at) AS first_seen,
+           max(published_at) AS last_seen,
+           (array_agg(department_id ORDER BY id DESC)
+                FILTER (WHERE department_id IS NOT NULL))[1] AS department_id
+    FROM m GROUP BY cluster_id
+), d AS (
+    SELECT cluster_id, array_agg(DISTINCT x) AS ids
+    FROM m, unnest(m.copied_to || m.department_id) AS x WHERE x IS NOT NULL
+    GROUP BY cluster_id
+)
+UPDATE mentions_problemcluster AS c
+SET member_count = c.member_count + n.added,
+    first_seen = LEAST(c.first_seen, n.first_seen),
+    last_seen = GREATEST(c.last_seen, n.last_seen),
+    department_id = COALESCE(n.department_id, c.department_id),
+    department_ids = ARRAY(
+        SELECT DISTINCT i FROM unnest(c.department_ids || COALESCE(d.ids, '{}')) AS i ORDER BY i
+    ),
+    updated_at = %s
+FROM n LEFT JOIN d ON d.cluster_id = n.cluster_id
+WHERE c.id = n.cluster_id
+"""
+
+
+def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+    if not plan.keys:
+        return []
+    now = timezone.now()
+    new = [cluster for cluster in plan.clusters if cluster.created]
+    existing = [cluster for cluster in plan.clusters if cluster not in new]
+    if existing:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mentions_problemcluster AS c SET terms = t.terms::jsonb, "
+                "title = t.title, keys = COALESCE(t.keys::bigint[], c.keys) "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "AS t(id, terms, title, keys) WHERE c.id = t.id",
+                [
+                    [c.id for c in existing],
+                    [json.dumps(c.terms, ensure_ascii=False) for c in existing],
+                    [c.title() for c in existing],
+                    [_int_array(c.keys) if c.keys_changed else None for c in existing],
+                ],
+            )
+    seed_ids = sorted({i for cluster in plan.clusters for i in cluster.seed_ids})
+    touched = [cluster.id for cluster in plan.clusters]
+    with connection.cursor() as cursor:
+        if seed_ids:
+            cursor.execute(
+                "UPDATE mentions_mention AS m SET cluster_id = t.cluster_id "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, cluster_id) "
+                "WHERE m.id = t.id AND m.cluster_id IS NULL",
+                [
+                    [i for c in plan.clusters for i in c.seed_ids],
+                    [c.id for c in plan.clusters for _ in c.seed_ids],
+                ],
+            )
+        if touched:
+            cursor.execute(_COUNT, [[*mention_ids, *seed_ids], now])
+    if not touched:
+        return []
+    # A new cluster whose second report turned out to be a duplicate is no cluster.
+    lonely = []
+    if new:
+        lonely = list(
+            ProblemCluster.objects.filter(
+                pk__in=[c.id for c in new], member_count__lt=2
+            ).values_list("pk", flat=True)
+        )
+    if lonely:
+        Mention.objects.filter(cluster_id__in=lonely).update(cluster=None)
+        ProblemCluster.objects.filter(pk__in=lonely).delete()
+    clusters = list(
+        ProblemCluster.objects.filter(pk__in=touched).select_related("department").order_by("id")
+    )
+    joined: dict[int, list[int]] = {}
+    for mention_id, cluster_id in Mention.objects.filter(
+        pk__in=[*mention_ids, *seed_ids], cluster_id__in=touched
+    ).values_list("pk", "cluster_id"):
+        joined.setdefault(cluster_id, []).append(mention_id)
+    clusters_broadcast(clusters=clusters, joined=joined)
+    return clusters
+
+
+# --- live ------------------------------------------------------------------------------------
+
+
+def cluster_payload(cluster: ProblemCluster) -> dict[str, Any]:
+    department = cluster.department
+    return {
+        "id": cluster.pk,
+        "title": cluster.title,
+        "aspect": cluster.aspect,
+        "count": cluster.member_count,
+        "first_seen": cluster.first_seen,
+        "last_seen": cluster.last_seen,
+        "status": cluster.status,
+        "department": (
+            None
+            if department is None
+            else {"id": department.pk, "slug": department.slug, "name": department.name}
+        ),
+    }
+
+
+def cluster_departments(cluster: ProblemCluster) -> set[int]:
+    """Where the cluster's members were routed or copied: the staff who see some member."""
+    return set(cluster.department_ids)
+
+
+def clusters_broadcast(
+    *, clusters: Sequence[ProblemCluster], joined: dict[int, list[int]] | None = None
+) -> None:
+    """Push each cluster's count and state (and which mentions just joined it, so inboxes
+    fold their rows into the case) to the people who see its members, after commit."""
+    events = []
+    departments = []
+    for cluster in clusters:
+        payload = cluster_payload(cluster)
+        payload["joined_ids"] = sorted((joined or {}).get(cluster.pk, []))
+        events.append({"type": CLUSTER_UPDATED, "cluster": payload})
+        departments.append(cluster_departments(cluster))
+    live_send_on_commit(client_id=current_client().pk, events=events, departments=departments)
+
+
+# --- care actions on a whole cluster ----------------------------------------------------------
+
+CLUSTER_ACTIONS = {
+    "assign_me": "Assigned to you",
+    "waiting": "Marked waiting on a fix",
+    "resolved": "Resolved",
+    "new": "Reopened",
+}
+_CLUSTER_STATUS_AFTER = {
+    "waiting": ClusterStatus.WAITING,
+    "resolved": ClusterStatus.RESOLVED,
+    "new": ClusterStatus.OPEN,
+}
+# Which members an action changes (the others already are in that state, or are closed).
+_CLOSED = (Status.RESOLVED, Status.IGNORED)
+
+
+def cluster_member_ids(cluster: ProblemCluster) -> list[int]:
+    """All member mention ids of a cluster, oldest first.
+
+    For the responses composer (answering every member with one reply): the composer must
+    still check, per member, that the replying user may see it (`mentions.selectors`).
+    """
+    return list(cluster.members.order_by("id").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
+    """Apply one care action to every member of the cluster the user may see, through
+    `mentions_bulk` (each member's change audited and pushed like a single one), record
+    the action on the cluster, and push the cluster's new state. Returns members changed."""
+    from mentions.selectors import cluster_members_for_user
+    from mentions.services import MAX_BULK, mentions_bulk
+
+    if action not in CLUSTER_ACTIONS:
+        raise DomainError(f"Unknown action {action!r}", fields={"action": list(CLUSTER_ACTIONS)})
+    cluster = ProblemCluster.objects.select_for_update().get(pk=cluster.pk)
+    members = cluster_members_for_user(user=by, cluster=cluster)
+    if action == "assign_me":
+        members = members.exclude(status__in=_CLOSED).exclude(assignee_id=by.pk)
+    elif action == "waiting":
+        members = members.exclude(status__in=(*_CLOSED, Status.WAITING))
+    elif action == "resolved":
+        members = members.exclude(status=Status.RESOLVED)
+    else:
+        members = members.filter(status__in=(Status.RESOLVED, Status.WAITING))
+    ids = list(members.order_by("id").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), MAX_BULK):
+        changed += mentions_bulk(
+            mention_ids=ids[start : start + MAX_BULK], action=action, by=by
+        ).changed
+    before = {"status": cluster.status}
+    now = timezone.now()
+    status = _CLUSTER_STATUS_AFTER.get(action)
+    if status is not None:
+        cluster.status = status
+        cluster.resolved_at = now if status == ClusterStatus.RESOLVED else None
+    cluster.updated_at = now
+    cluster.save(update_fields=["status", "resolved_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action=f"cluster.{action}",
+        target_type="cluster",
+        target_id=cluster.pk,
+        summary=(
+            f"{CLUSTER_ACTIONS[action]}: problem cluster {cluster.pk} "
+            f"({cluster.member_count} reports: {cluster.title}), {changed} mentions changed"
+        ),
+        before=before,
+        after={"status": cluster.status, "mentions_changed": changed},
+    )
+    clusters_broadcast(clusters=[cluster])
+    return changed
