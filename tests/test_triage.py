@@ -12,6 +12,7 @@ from django.core.management import call_command
 from mentions.triage import ClientTriage, datasets, triage_texts
 from mentions.triage.engine import aspect_rule
 from mentions.triage.linear import Features, TextModel, train_head
+from mentions.triage.text import prepare
 
 needs_data = pytest.mark.skipif(not datasets.available(), reason="../shared/data is absent")
 
@@ -164,3 +165,22 @@ def test_shipped_english_model_beats_the_majority_class_by_far_on_airline_tweets
     )
     # Seen in training, so this checks wiring, not quality (bench/triage_eval.py does that).
     assert accuracy > 0.85
+
+
+def test_the_cached_character_features_equal_scikit_learns():
+    texts = [
+        "the app crashed again at login",
+        "Zug fällt aus 😡 #bahn @user",
+        "",
+        "a",
+        "مرحبا القطار متأخر",
+        "x" * 3000,
+        "the app crashed again at login",
+    ]
+    features = Features.fit(texts * 3, min_df=1)
+    prepared = [prepare(text) for text in [*texts, "unseen wörds only"]]
+    expected = features.char.transform(prepared)
+    for _ in range(2):  # cold and warm cache
+        got = features._char_tfidf(prepared)
+        assert got.shape == expected.shape
+        assert abs(got - expected).max() < 1e-6

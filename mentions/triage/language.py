@@ -9,6 +9,7 @@ already told us wins; texts with too few letters to judge get "".
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -29,17 +30,22 @@ def _detector():  # type: ignore[no-untyped-def]
     return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _enough_letters(text: str) -> bool:
+    """At least a few letters (stops at the third; posts can be huge)."""
+    letters = _LETTER.finditer(text)
+    return all(next(letters, None) is not None for _ in range(_MIN_LETTERS))
+
+
 def detect_languages(texts: Sequence[str], hints: Sequence[str] | None = None) -> list[str]:
     """ISO 639-1 codes, one per text ("" when unsure); a non-empty hint is trusted."""
     hints = hints or [""] * len(texts)
     results = [hint.lower()[:8] for hint in hints]
     todo = [i for i, hint in enumerate(results) if not hint]
     cleaned = [for_language_detection(texts[i]) for i in todo]
-    judged = [
-        (i, text)
-        for i, text in zip(todo, cleaned, strict=True)
-        if sum(ch.isalpha() for ch in text) >= _MIN_LETTERS
-    ]
+    judged = [(i, text) for i, text in zip(todo, cleaned, strict=True) if _enough_letters(text)]
     if judged:
         detected = _detector().detect_languages_in_parallel_of([text for _, text in judged])
         for (i, _), language in zip(judged, detected, strict=True):

@@ -57,12 +57,32 @@ def _char_vectorizer(**kwargs: Any) -> TfidfVectorizer:
     )
 
 
+_CHAR_CACHE_WORDS = 300_000
+
+
+def _char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
+    """scikit-learn's `char_wb` n-grams of one word (padded with spaces)."""
+    padded = f" {word} "
+    length = len(padded)
+    grams = []
+    for n in range(low, high + 1):
+        offset = 0
+        grams.append(padded[offset : offset + n])
+        while offset + n < length:
+            offset += 1
+            grams.append(padded[offset : offset + n])
+        if offset == 0:  # a short word counts once
+            break
+    return grams
+
+
 class Features:
     """Prepared text → sparse TF-IDF features (word 1-2-grams and char 2-4-grams)."""
 
     def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
         self.word = word
         self.char = char
+        self._char_ids: dict[str, list[int]] = {}
 
     @classmethod
     def fit(cls, texts: Sequence[str], *, min_df: int | None = None) -> Features:
@@ -84,9 +104,51 @@ class Features:
         return self.transform_prepared(prepared)
 
     def transform_prepared(self, prepared: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack(
-            [self.word.transform(prepared), self.char.transform(prepared)], format="csr"
+        return sp.hstack([self.word.transform(prepared), self._char_tfidf(prepared)], format="csr")
+
+    def _char_tfidf(self, prepared: Sequence[str]) -> sp.csr_matrix:
+        """What `self.char.transform` returns, computed word by word with a cache.
+
+        Character n-grams "within words" depend on the word alone, and posts repeat words
+        (Zipf), so each word's feature ids are looked up once per process instead of once
+        per occurrence: the same matrix as scikit-learn's (a test holds them equal), about
+        three times faster. TF-IDF as scikit-learn does it: sublinear counts, IDF, L2.
+        """
+        cache = self._char_ids
+        if len(cache) > _CHAR_CACHE_WORDS:
+            cache.clear()
+        vocabulary = self.char.vocabulary_
+        low, high = self.char.ngram_range
+        columns: list[int] = []
+        row_ends = [0]
+        for document in prepared:
+            for word in document.split():
+                ids = cache.get(word)
+                if ids is None:
+                    ids = [
+                        vocabulary[gram]
+                        for gram in _char_wb_ngrams(word, low, high)
+                        if gram in vocabulary
+                    ]
+                    cache[word] = ids
+                columns.extend(ids)
+            row_ends.append(len(columns))
+        counts = sp.csr_matrix(
+            (
+                np.ones(len(columns), dtype=np.float32),
+                np.asarray(columns, dtype=np.int32),
+                np.asarray(row_ends, dtype=np.int64),
+            ),
+            shape=(len(prepared), len(vocabulary)),
         )
+        counts.sum_duplicates()  # also sorts the indices
+        np.log(counts.data, out=counts.data)
+        counts.data += 1.0
+        counts.data *= self.char.idf_.astype(np.float32)[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
+        return counts
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         arrays = {}
