@@ -15,6 +15,10 @@ from mentions.models import Mention, Note, Response
 
 MENTION_CREATED = "mention.created"
 MENTION_UPDATED = "mention.updated"
+# A big batch (an import, a backfill) is announced once: open inboxes reload their first
+# page instead of receiving hundreds of rows they would mostly scroll past.
+MENTIONS_ARRIVED = "mentions.arrived"
+LIVE_EVENTS_PER_BATCH = 100
 
 # Kept for callers that name the group (the consumer, tests).
 inbox_group = client_group
@@ -31,6 +35,16 @@ def mentions_broadcast(*, event_type: str, mentions: Sequence[Mention]) -> None:
         client_id=current_client().pk,
         events=[{"type": event_type, "mention": dict(payload)} for payload in payloads],
         departments=[mention_departments(m) for m in mentions],
+    )
+
+
+def mentions_arrived_broadcast(*, departments: set[int]) -> None:
+    """One "reload" event for a big batch, to the client and to each department that got
+    some of it (no count or content: staff of one department learn nothing of others)."""
+    live_send_on_commit(
+        client_id=current_client().pk,
+        events=[{"type": MENTIONS_ARRIVED}],
+        departments=[departments],
     )
 
 

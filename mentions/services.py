@@ -199,7 +199,16 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
                 [len(mention_ids), source.pk],
             )
 
-    if mention_ids:
+    if len(mention_ids) > events.LIVE_EVENTS_PER_BATCH:
+        departments: set[int] = set()
+        for department_id, copied_to in Mention.objects.filter(id__in=mention_ids).values_list(
+            "department_id", "copied_to"
+        ):
+            departments.update(copied_to or [])
+            if department_id is not None:
+                departments.add(department_id)
+        events.mentions_arrived_broadcast(departments=departments)
+    elif mention_ids:
         created = list(
             Mention.objects.filter(id__in=mention_ids)
             .select_related("author", "department", "assignee", "source")

@@ -25,6 +25,7 @@
     var delay = 500;
     var everConnected = false;
     var current = null;
+    var reloadTimer = null;
     function setState(text, cls) {
       if (!state) return;
       state.textContent = text;
@@ -52,6 +53,14 @@
         if (event.type === "notification.created" || event.type === "notifications.read") {
           setUnread(event.unread);
           document.dispatchEvent(new CustomEvent("lotse:notification", {detail: event}));
+        }
+        if (event.type === "mentions.arrived") {
+          // A big batch arrived: reload the first page once, not row by row.
+          if (handlers.resync) {
+            clearTimeout(reloadTimer);
+            reloadTimer = setTimeout(handlers.resync, 300);
+          }
+          return;
         }
         if (event.mention && handlers.event) handlers.event(event);
         else if (!event.mention && handlers.other) handlers.other(event);
