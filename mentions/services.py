@@ -79,8 +79,12 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
     unique: dict[str, dict[str, Any]] = {}
     for item in items:
         unique.setdefault(item["external_id"], item)
+    # Each page's URL in one spelling, worked out once per item.
+    canonical = {key: canonical_url(item.get("url", "")) for key, item in unique.items()}
     ordered = _drop_seen_elsewhere(
-        sorted(unique.values(), key=lambda item: item["external_id"]), source=source
+        sorted(unique.values(), key=lambda item: item["external_id"]),
+        source=source,
+        canonical=canonical,
     )
     if not ordered:
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
@@ -154,7 +158,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
             row = (
                 item["external_id"],
                 item.get("url", ""),
-                canonical_url(item.get("url", "")),
+                canonical[item["external_id"]],
                 item["text"],
                 datetime.fromisoformat(item["published_at"]),
                 authors[item["author"]["handle"]].id,
@@ -249,10 +253,12 @@ def _learned_routes(client: ClientTriage, texts: list[str]) -> list[tuple[int, s
     return routes
 
 
-def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list[dict[str, Any]]:
+def _drop_seen_elsewhere(
+    items: list[dict[str, Any]], *, source: Source, canonical: dict[str, str]
+) -> list[dict[str, Any]]:
     """Leave out items whose page another source has already brought in (same canonical
     URL). Items of one source that share a URL are all kept."""
-    urls = {canonical_url(item.get("url", "")) for item in items} - {""}
+    urls = {canonical[item["external_id"]] for item in items} - {""}
     if not urls:
         return items
     with connection.cursor() as cursor:
@@ -264,7 +270,7 @@ def _drop_seen_elsewhere(items: list[dict[str, Any]], *, source: Source) -> list
         seen = {row[0] for row in cursor.fetchall()}
     if not seen:
         return items
-    return [item for item in items if canonical_url(item.get("url", "")) not in seen]
+    return [item for item in items if canonical[item["external_id"]] not in seen]
 
 
 def _sla_columns(
