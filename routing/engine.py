@@ -15,6 +15,7 @@ from sources.query import (
     PreparedDocument,
     QueryDocument,
     compile_query,
+    phrase_word,
     prepare_document,
 )
 
@@ -111,9 +112,14 @@ class CompiledRule:
     keyword_queries: tuple[tuple[str, CompiledQuery], ...]
     query: CompiledQuery | None
     needs_text: bool = field(init=False)
+    # When every keyword is one word: those words, so a text that has none of them is
+    # ruled out with one set intersection instead of a match per keyword.
+    keyword_words: frozenset[str] | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.needs_text = bool(self.keyword_queries) or self.query is not None
+        words = [phrase_word(keyword) for keyword, _ in self.keyword_queries]
+        self.keyword_words = frozenset(w for w in words if w) if words and all(words) else None
 
 
 def compile_rule(spec: RuleSpec) -> CompiledRule:
@@ -288,6 +294,8 @@ def _matches(rule: CompiledRule, item: RoutingInput, text: _Text) -> str | bool:
     if rule.query is not None and not rule.query.matches_prepared(prepared):
         return False
     if rule.keyword_queries:
+        if rule.keyword_words is not None and rule.keyword_words.isdisjoint(prepared.words):
+            return False
         for keyword, compiled in rule.keyword_queries:
             if compiled.matches_prepared(prepared):
                 return keyword

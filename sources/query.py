@@ -712,6 +712,13 @@ def _single_word(query: NearOperand) -> str | None:
     return folded if _WORD_RE.fullmatch(folded) else None
 
 
+def phrase_word(text: str) -> str | None:
+    """The one folded word a quoted phrase stands for (it matches exactly when that word is
+    among a prepared document's `words`), or None for a phrase of several words."""
+    words = _WORD_RE.findall(_fold(text))
+    return words[0] if len(words) == 1 else None
+
+
 def _compile_sequence(query: NearOperand) -> tuple[_Matcher, int]:
     word = _single_word(query)
     if word is not None:
