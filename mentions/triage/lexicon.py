@@ -111,7 +111,9 @@ _POSITIVE = _cues(
 )
 _NEGATIVE = _cues(
     "bad worst terrible awful broken delayed cancelled rude useless scam horrible",
-    "schlecht schlimm furchtbar kaputt verspätung ausgefallen unfreundlich frechheit katastrophe",
+    "schlecht schlimm furchtbar kaputt verspätung ausgefallen unfreundlich frechheit katastrophe "
+    "falsch nervt nervig ärgerlich mies ätzend unmöglich enttäuscht enttäuschend abzocke "
+    "schon-wieder unzumutbar",
     "mauvais nul horrible retard annulé cassé arnaque honte",
     "malo peor horrible retraso cancelado roto estafa vergüenza",
     "pessimo terribile ritardo cancellato rotto truffa vergogna schifo",
