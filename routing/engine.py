@@ -249,8 +249,16 @@ class Matrix:
                 country=item.country,
             )
         )
+        seen = _Seen(
+            language=item.language.lower().split("-")[0],
+            sentiment=item.sentiment.lower(),
+            country=item.country.upper(),
+            source_kind=item.source_kind.lower(),
+            segment=item.segment.lower(),
+            aspects=frozenset(a.lower() for a in item.aspects),
+        )
         for rule in self.candidates(item.kind):
-            keyword = _matches(rule, item, text)
+            keyword = _matches(rule, item, seen, text)
             if keyword is not False:
                 return _decision(rule, item, keyword if isinstance(keyword, str) else None)
         if self.default is not None:
@@ -265,28 +273,40 @@ class Matrix:
         )
 
 
-def _matches(rule: CompiledRule, item: RoutingInput, text: _Text) -> str | bool:
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """The input's fields in the form rules compare them, worked out once per decision."""
+
+    language: str
+    sentiment: str
+    country: str
+    source_kind: str
+    segment: str
+    aspects: frozenset[str]
+
+
+def _matches(rule: CompiledRule, item: RoutingInput, seen: _Seen, text: _Text) -> str | bool:
     """False if the rule does not apply; else True, or the keyword that made it apply."""
     spec = rule.spec
-    if rule.languages is not None and item.language.lower().split("-")[0] not in rule.languages:
+    if rule.languages is not None and seen.language not in rule.languages:
         return False
-    if rule.sentiments is not None and item.sentiment.lower() not in rule.sentiments:
+    if rule.sentiments is not None and seen.sentiment not in rule.sentiments:
         return False
-    if rule.countries is not None and item.country.upper() not in rule.countries:
+    if rule.countries is not None and seen.country not in rule.countries:
         return False
     if rule.source_ids is not None and item.source_id not in rule.source_ids:
         return False
-    if rule.source_kinds is not None and item.source_kind.lower() not in rule.source_kinds:
+    if rule.source_kinds is not None and seen.source_kind not in rule.source_kinds:
         return False
     if spec.min_followers is not None and item.author_followers < spec.min_followers:
         return False
     if spec.min_influence is not None and (item.influence or 0.0) < spec.min_influence:
         return False
-    if rule.segments is not None and item.segment.lower() not in rule.segments:
+    if rule.segments is not None and seen.segment not in rule.segments:
         return False
     if spec.min_cluster_size is not None and item.cluster_size < spec.min_cluster_size:
         return False
-    if rule.aspects is not None and not rule.aspects & {a.lower() for a in item.aspects}:
+    if rule.aspects is not None and rule.aspects.isdisjoint(seen.aspects):
         return False
     if not rule.needs_text:
         return True

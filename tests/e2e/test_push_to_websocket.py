@@ -95,7 +95,7 @@ def test_patch_over_the_api_is_pushed_as_mention_updated(live_stack, live_db):
         )
         assert response.status_code == 200, response.text
         # Other events of the client (beat's SLA check, alerts) may come in between.
-        updates = []
+        updates: list[dict] = []
         while len(updates) < 2:
             event = json.loads(await asyncio.wait_for(sock.recv(), timeout=10))
             if event.get("mention", {}).get("id") == mention_id:
