@@ -24,7 +24,12 @@ def client_triage_load() -> ClientTriage:
         for a in Aspect.objects.filter(active=True).only("slug", "keywords")
     ]
     learned: dict[str, TextModel] = {}
-    for model_id, field_name in TriageModel.objects.filter(active=True).values_list("id", "field"):
+    active = list(TriageModel.objects.filter(active=True).values_list("id", "field"))
+    # Models this client has replaced leave the process cache.
+    active_ids = {model_id for model_id, _ in active}
+    for stale in [k for k in _decoded if k[0] == schema and k[1] not in active_ids]:
+        del _decoded[stale]
+    for model_id, field_name in active:
         key = (schema, model_id)
         if key not in _decoded:
             data = TriageModel.objects.values_list("data", flat=True).get(pk=model_id)
