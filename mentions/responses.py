@@ -480,6 +480,18 @@ def response_approve(*, response: Response, by: User, confirm: bool = False) -> 
             f"This reply is no longer waiting for approval (it is {response.get_status_display()}"
             f"{', by ' + response.decided_by_name if response.decided_by_name else ''}).",
         )
+    # The policy may have changed while the reply waited: a phrase banned since still blocks.
+    banned = [
+        phrase
+        for phrase in response_policy_get().banned_phrases
+        if phrase and phrase.casefold() in response.text.casefold()
+    ]
+    if banned:
+        raise DomainError(
+            "The reply breaks the client's response policy as it stands now; reject it and "
+            "ask for a new one.",
+            fields={"text": [f"“{phrase}” may not be used in replies." for phrase in banned]},
+        )
     if not confirm:
         _check_collision(response.mention, seen_response_id=response.pk, by=by, only_answers=True)
     response.status = ResponseStatus.QUEUED

@@ -747,3 +747,23 @@ def test_a_reply_stuck_sending_is_sent_again_only_after_a_while(world, toot, ser
     assert "Sending did not finish" in html and "Retry sending" in html
     connection.set_tenant(world.acme.client)
     assert response_deliver(response_id=response.pk).status == ResponseStatus.SENT
+
+
+def test_a_phrase_banned_while_the_reply_waited_blocks_its_approval(world, toot):
+    from routing.services.policy import response_policy_update
+
+    rita = public_api(world)
+    created = rita.post(
+        f"/api/v1/mentions/{toot.pk}/responses",
+        {"text": "Kostenlos erstatten wir alles!", "channel": "public", "seen_response_id": 0},
+        format="json",
+    ).json()
+    assert created["status"] == "pending_approval"
+    with tenant_context(world.acme.client):
+        response_policy_update(changes={"banned_phrases": ["kostenlos"]}, by=world.alice)
+    alice = public_api(world, world.alice)
+    refused = alice.post(f"/api/v1/responses/{created['id']}/approve")
+    assert refused.status_code == 400
+    assert "kostenlos" in str(refused.json()["error"]["fields"]["text"])
+    with tenant_context(world.acme.client):
+        assert Response.objects.get(pk=created["id"]).status == ResponseStatus.PENDING_APPROVAL
