@@ -25,7 +25,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_get_for_user(user=request.user, cluster_id=pk)  # type: ignore[arg-type]
     members = cluster_members_for_user(user=request.user, cluster=cluster)  # type: ignore[arg-type]
     before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit():
+    if before.isascii() and before.isdigit() and len(before) < 19:
         members = members.filter(id__lt=int(before))
     page = list(members[: PAGE_SIZE + 1])
     context = {

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.audit.selectors import audit_list
@@ -93,7 +94,9 @@ def mention_respond(request: HttpRequest, pk: int) -> HttpResponse:
             text=text,
             channel=channel,
             by=_user(request),
-            seen_response_id=int(seen) if seen.isascii() and seen.isdigit() else None,
+            seen_response_id=(
+                int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 19 else None
+            ),
             confirm=request.POST.get("confirm") == "1",
         )
     except DomainError as exc:
@@ -127,7 +130,10 @@ def mention_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest, fallback: str) -> str:
     back = request.POST.get("next", "")
-    return back if back.startswith("/") and not back.startswith("//") else fallback
+    safe = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    )
+    return back if safe else fallback
 
 
 @require_POST
@@ -187,7 +193,7 @@ def saved_replies_page(request: HttpRequest) -> HttpResponse:
         try:
             reply = (
                 saved_reply_get(reply_id=int(reply_id))
-                if reply_id.isascii() and reply_id.isdigit()
+                if reply_id.isascii() and reply_id.isdigit() and len(reply_id) < 19
                 else None
             )
             if action == "delete" and reply is not None:
@@ -237,7 +243,9 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Saved {member.display_name}.")
             else:
                 followers = request.POST.get("approval_min_followers", "").strip()
-                if followers and not (followers.isascii() and followers.isdigit()):
+                if followers and not (
+                    followers.isascii() and followers.isdigit() and len(followers) < 19
+                ):
                     raise DomainError("Followers: a whole number, or empty for no limit.")
                 response_policy_update(
                     changes={

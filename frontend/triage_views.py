@@ -37,8 +37,9 @@ def mention_triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
         changes["aspects"] = request.POST.getlist("aspects")
     if request.POST.get("relevant") in ("yes", "no"):
         changes["relevant"] = request.POST["relevant"] == "yes"
-    if request.POST.get("department", "").isdigit():
-        changes["department"] = int(request.POST["department"])
+    department = _small_int(request.POST.get("department", ""))
+    if department is not None:
+        changes["department"] = department
     try:
         mention_correct(mention=mention, changes=changes, by=request.user)  # type: ignore[arg-type]
     except DomainError as error:
@@ -85,8 +86,9 @@ def triage_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Template applied: {len(created)} new aspects.")
         elif action == "aspect":
             aspect = None
-            if request.POST.get("aspect_id", "").isdigit():
-                aspect = Aspect.objects.filter(pk=int(request.POST["aspect_id"])).first()
+            aspect_id = _small_int(request.POST.get("aspect_id", ""))
+            if aspect_id is not None:
+                aspect = Aspect.objects.filter(pk=aspect_id).first()
             saved = aspect_save(
                 aspect=aspect,
                 name=request.POST.get("name", ""),
@@ -110,3 +112,10 @@ def triage_setup(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, str(error))
     return redirect("triage")
+
+
+def _small_int(value: str) -> int | None:
+    """A database id from a form field, or None (ASCII digits only, no huge numbers)."""
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None

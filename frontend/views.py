@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
@@ -83,7 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
     before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit():
+    if before.isascii() and before.isdigit() and len(before) < 19:
         mentions = mentions.filter(id__lt=int(before))
     else:
         before = ""
@@ -236,10 +237,14 @@ BULK_LABELS = {
 @require_POST
 @client_member_required(Role.RESPONDER)
 def mentions_bulk_action(request: HttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit()]
+    ids = [
+        int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 19
+    ]
     action = request.POST.get("action", "")
     back = request.POST.get("next", "/")
-    if not back.startswith("/") or back.startswith("//"):
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = "/"
     if not ids:
         messages.info(request, "Select some mentions first.")

@@ -702,6 +702,10 @@ def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
     before = {"status": cluster.status}
     now = timezone.now()
     status = _CLUSTER_STATUS_AFTER.get(action)
+    if status is not None and not _sees_every_member(cluster, by=by):
+        # Staff who see only some reports change those; the case itself (and other
+        # departments' reports in it) stays as it is.
+        status = None
     if status is not None:
         cluster.status = status
         cluster.resolved_at = now if status == ClusterStatus.RESOLVED else None
@@ -721,3 +725,9 @@ def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
     )
     clusters_broadcast(clusters=[cluster])
     return changed
+
+
+def _sees_every_member(cluster: ProblemCluster, *, by: User) -> bool:
+    from mentions.selectors import cluster_members_for_user
+
+    return cluster_members_for_user(user=by, cluster=cluster).count() == cluster.members.count()

@@ -234,7 +234,11 @@ class ResponsePolicySerializer(serializers.Serializer):
     approval_uncertified = serializers.BooleanField(required=False)
     approval_crisis = serializers.BooleanField(required=False)
     approval_min_followers = serializers.IntegerField(
-        min_value=0, required=False, allow_null=True, help_text="null: no follower limit"
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="null: no follower limit",
     )
     approval_segments = serializers.ListField(
         child=serializers.ChoiceField(choices=list(SEGMENTS)),

@@ -76,7 +76,9 @@ def response_policy_update(*, changes: Mapping[str, Any], by: User) -> ResponseP
                     "Unknown author segment.", fields={name: [f"from {', '.join(SEGMENTS)}"]}
                 )
         elif name == "approval_min_followers":
-            if value is not None and (not isinstance(value, int) or value < 0):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63
+            ):
                 raise DomainError(
                     "Followers are a whole number of at least 0, or empty for no limit.",
                     fields={name: ["a number ≥ 0 or null"]},
