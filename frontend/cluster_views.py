@@ -12,6 +12,7 @@ from accounts.models import Role
 from accounts.selectors import role_at_least
 from config.errors import DomainError
 from frontend.access import client_member_required
+from frontend.params import form_int
 from mentions.clusters import CLUSTER_ACTIONS, cluster_act
 from mentions.models import Channel
 from mentions.responses import cluster_respond
@@ -24,9 +25,9 @@ PAGE_SIZE = 50
 def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cluster = cluster_get_for_user(user=request.user, cluster_id=pk)  # type: ignore[arg-type]
     members = cluster_members_for_user(user=request.user, cluster=cluster)  # type: ignore[arg-type]
-    before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit() and len(before) < 19:
-        members = members.filter(id__lt=int(before))
+    before = form_int(request.GET.get("before"))
+    if before is not None:
+        members = members.filter(id__lt=before)
     page = list(members[: PAGE_SIZE + 1])
     context = {
         "cluster": cluster,

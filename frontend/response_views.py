@@ -18,6 +18,7 @@ from accounts.selectors import client_member_get, client_members, role_at_least
 from config.errors import Conflict, DomainError
 from config.tenancy import current_client
 from frontend.access import client_member_required
+from frontend.params import form_int
 from mentions.models import Mention, ResponseStatus
 from mentions.responses import (
     response_approve,
@@ -94,9 +95,7 @@ def mention_respond(request: HttpRequest, pk: int) -> HttpResponse:
             text=text,
             channel=channel,
             by=_user(request),
-            seen_response_id=(
-                int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 19 else None
-            ),
+            seen_response_id=form_int(seen),
             confirm=request.POST.get("confirm") == "1",
         )
     except DomainError as exc:
@@ -191,11 +190,8 @@ def saved_replies_page(request: HttpRequest) -> HttpResponse:
         reply_id = request.POST.get("id", "")
         form = {name: request.POST.get(name, "") for name in ("title", "text", "language")}
         try:
-            reply = (
-                saved_reply_get(reply_id=int(reply_id))
-                if reply_id.isascii() and reply_id.isdigit() and len(reply_id) < 19
-                else None
-            )
+            number = form_int(reply_id)
+            reply = saved_reply_get(reply_id=number) if number is not None else None
             if action == "delete" and reply is not None:
                 saved_reply_delete(reply=reply, by=_user(request))
                 messages.success(request, f"Deleted “{reply.title}”.")
@@ -243,9 +239,7 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Saved {member.display_name}.")
             else:
                 followers = request.POST.get("approval_min_followers", "").strip()
-                if followers and not (
-                    followers.isascii() and followers.isdigit() and len(followers) < 19
-                ):
+                if followers and form_int(followers) is None:
                     raise DomainError("Followers: a whole number, or empty for no limit.")
                 response_policy_update(
                     changes={
@@ -253,7 +247,7 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
                         "require_signature": request.POST.get("require_signature") == "on",
                         "approval_uncertified": request.POST.get("approval_uncertified") == "on",
                         "approval_crisis": request.POST.get("approval_crisis") == "on",
-                        "approval_min_followers": int(followers) if followers else None,
+                        "approval_min_followers": form_int(followers),
                         "approval_segments": request.POST.getlist("approval_segments"),
                     },
                     by=_user(request),

@@ -15,6 +15,7 @@ from accounts.selectors import client_members, role_at_least
 from config.errors import DomainError
 from config.tenancy import current_client
 from frontend.access import client_member_required
+from frontend.params import form_int
 from mentions.models import Kind, Sentiment
 from routing.api.views import try_input
 from routing.models import Department, Priority, RoutingRule
@@ -89,14 +90,8 @@ def routing_page(request: HttpRequest) -> HttpResponse:
         item, triage = try_input(
             {
                 "text": try_data["text"][:200_000],
-                "author": {
-                    "followers": int(followers)
-                    if followers.isascii() and followers.isdigit()
-                    else 0
-                },
-                "source_id": int(request.GET["source"])
-                if request.GET.get("source", "").isdigit()
-                else None,
+                "author": {"followers": form_int(followers) or 0},
+                "source_id": form_int(request.GET.get("source")),
             }
         )
         decision = routing_try(item=item)
@@ -142,7 +137,7 @@ def _rule_data(post: Any) -> dict[str, Any]:
         data[name] = post.get(name) == "on"
     data["copy_to"] = post.get("copy_to") or None
     assignee = post.get("assignee_id", "")
-    data["assignee_id"] = int(assignee) if assignee.isdigit() else None
+    data["assignee_id"] = form_int(assignee)
     return data
 
 
@@ -210,9 +205,9 @@ def preset_apply(request: HttpRequest) -> HttpResponse:
 @client_member_required(Role.MANAGER)
 def audit_page(request: HttpRequest) -> HttpResponse:
     entries = audit_list()
-    before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit():
-        entries = entries.filter(id__lt=int(before))
+    before = form_int(request.GET.get("before"))
+    if before is not None:
+        entries = entries.filter(id__lt=before)
     page = list(entries[:51])
     return render(
         request,

@@ -18,6 +18,7 @@ from accounts.selectors import client_members, role_at_least
 from config.errors import DomainError
 from config.tenancy import current_client
 from frontend.access import client_member_required
+from frontend.params import form_int
 from routing.models import AssignmentMode, StaffMember
 from routing.selectors import (
     client_timezone,
@@ -56,11 +57,6 @@ DAY_LABELS = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _int(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _error_text(exc: DomainError) -> str:
@@ -127,7 +123,7 @@ def staff_page(request: HttpRequest) -> HttpResponse:
 def staff_add(request: HttpRequest) -> HttpResponse:
     try:
         member = staff_create(
-            data={"user_id": _int(request.POST.get("user_id", ""))},
+            data={"user_id": form_int(request.POST.get("user_id", ""))},
             by=_user(request),
             client=current_client(),
         )
@@ -144,10 +140,10 @@ def _split(text: str, *, upper: bool = False) -> list[str]:
 
 
 def _staff_form_data(post: Any) -> dict[str, Any]:
-    max_open = _int(post.get("max_open", ""))
+    max_open = form_int(post.get("max_open", ""))
     return {
         "departments": post.getlist("departments"),
-        "teams": [v for v in (_int(t) for t in post.getlist("teams")) if v is not None],
+        "teams": [v for v in (form_int(t) for t in post.getlist("teams")) if v is not None],
         "languages": _split(post.get("languages", "")),
         "countries": _split(post.get("countries", ""), upper=True),
         "tags": _split(post.get("tags", "")),
@@ -245,8 +241,8 @@ def staff_switch(request: HttpRequest, user_id: int) -> HttpResponse:
 @client_member_required(Role.CLIENT_ADMIN)
 def department_save(request: HttpRequest) -> HttpResponse:
     lead = request.POST.get("lead_id", "")
-    data: dict[str, Any] = {"name": request.POST.get("name", ""), "lead_id": _int(lead)}
-    department_id = _int(request.POST.get("department_id", ""))
+    data: dict[str, Any] = {"name": request.POST.get("name", ""), "lead_id": form_int(lead)}
+    department_id = form_int(request.POST.get("department_id", ""))
     try:
         if department_id is None:
             department = department_create(data=data, by=_user(request), client=current_client())
@@ -267,7 +263,7 @@ def department_save(request: HttpRequest) -> HttpResponse:
 @require_POST
 @client_member_required(Role.CLIENT_ADMIN)
 def team_save(request: HttpRequest) -> HttpResponse:
-    team_id = _int(request.POST.get("team_id", ""))
+    team_id = form_int(request.POST.get("team_id", ""))
     try:
         if team_id is None:
             team = team_create(

@@ -16,6 +16,7 @@ from accounts.selectors import role_at_least
 from config.errors import DomainError
 from config.tenancy import current_client
 from frontend.access import client_member_required
+from frontend.params import form_int
 from mentions.models import Aspect, LabelField, TriageLabel, TriageModel
 from mentions.selectors import mention_get_for_user
 from mentions.services import mention_correct
@@ -37,7 +38,7 @@ def mention_triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
         changes["aspects"] = request.POST.getlist("aspects")
     if request.POST.get("relevant") in ("yes", "no"):
         changes["relevant"] = request.POST["relevant"] == "yes"
-    department = _small_int(request.POST.get("department", ""))
+    department = form_int(request.POST.get("department", ""))
     if department is not None:
         changes["department"] = department
     try:
@@ -86,7 +87,7 @@ def triage_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Template applied: {len(created)} new aspects.")
         elif action == "aspect":
             aspect = None
-            aspect_id = _small_int(request.POST.get("aspect_id", ""))
+            aspect_id = form_int(request.POST.get("aspect_id", ""))
             if aspect_id is not None:
                 aspect = Aspect.objects.filter(pk=aspect_id).first()
             saved = aspect_save(
@@ -112,10 +113,3 @@ def triage_setup(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, str(error))
     return redirect("triage")
-
-
-def _small_int(value: str) -> int | None:
-    """A database id from a form field, or None (ASCII digits only, no huge numbers)."""
-    if value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None

@@ -19,6 +19,7 @@ from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from frontend.access import client_member_required
 from frontend.forms import EmailLoginForm
+from frontend.params import form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Segment, Status
@@ -83,11 +84,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
-    before = request.GET.get("before", "")
-    if before.isascii() and before.isdigit() and len(before) < 19:
-        mentions = mentions.filter(id__lt=int(before))
-    else:
-        before = ""
+    before_id = form_int(request.GET.get("before"))
+    before = str(before_id) if before_id is not None else ""
+    if before_id is not None:
+        mentions = mentions.filter(id__lt=before_id)
     clusters = []
     if status in {"open", "all"} and not segment:
         # Members of an open problem cluster are one case row (on the first page), not one
@@ -237,9 +237,7 @@ BULK_LABELS = {
 @require_POST
 @client_member_required(Role.RESPONDER)
 def mentions_bulk_action(request: HttpRequest) -> HttpResponse:
-    ids = [
-        int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 19
-    ]
+    ids = [i for i in map(form_int, request.POST.getlist("ids")) if i is not None]
     action = request.POST.get("action", "")
     back = request.POST.get("next", "/")
     if not back.startswith("/") or not url_has_allowed_host_and_scheme(
