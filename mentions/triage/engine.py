@@ -20,7 +20,7 @@ from mentions.triage import lexicon
 from mentions.triage.language import detect_languages
 from mentions.triage.linear import TextModel
 from mentions.triage.shipped import shipped_model
-from mentions.triage.text import mark_negation, normalize
+from mentions.triage.text import keyword_pattern, mark_negation, normalize
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 # Learned models overrule the shipped ones only when they are reasonably sure.
@@ -65,11 +65,7 @@ class AspectRule:
 
 def aspect_rule(slug: str, keywords: Sequence[str]) -> AspectRule:
     """Keywords match whole words, case-insensitively; `*` stands for any word ending."""
-    words = [k.strip().lower() for k in keywords if k.strip()]
-    if not words:
-        return AspectRule(slug, None)
-    escaped = sorted((re.escape(w).replace(r"\*", r"\w*") for w in words), key=len, reverse=True)
-    return AspectRule(slug, re.compile(r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)"))
+    return AspectRule(slug, keyword_pattern(keywords))
 
 
 @dataclass

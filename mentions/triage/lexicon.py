@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
+from mentions.triage.text import keyword_pattern
+
 
 def _cues(*groups: str) -> re.Pattern[str]:
-    """One pattern for lower-cased text: whole words, `*` for any ending, `-` for a space."""
-    words = sorted({w.lower() for group in groups for w in group.split()}, key=len, reverse=True)
-    escaped = [re.escape(w).replace(r"\*", r"\w*").replace(r"\-", r"[\s-]+") for w in words]
-    return re.compile(r"\b(?:" + "|".join(escaped) + r")(?!\w)")
+    """The cue words of some languages (`-` joins the words of a phrase) as one pattern."""
+    pattern = keyword_pattern(word for group in groups for word in group.split())
+    return pattern or re.compile(r"(?!)")
 
 
 CRISIS = _cues(

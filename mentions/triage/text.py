@@ -10,6 +10,7 @@ signal, and the cut keeps triage fast whatever arrives.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 MAX_CHARS = 1_000
 # Language is clear from the opening; lingua's time grows with the length.
@@ -61,3 +62,17 @@ def tokenize(text: str) -> list[str]:
 def for_language_detection(text: str) -> str:
     """Text without links and handles, which only confuse language detection."""
     return _SPACE.sub(" ", _USER.sub(" ", _URL.sub(" ", text[:MAX_DETECTION_CHARS]))).strip()
+
+
+def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern finding any of `keywords` in normalised text: whole words, `*` for any
+    ending, a space or hyphen for either (None without keywords). Longest first, so
+    "app store" wins over "app"."""
+    words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    escaped = [
+        re.escape(w).replace(r"\*", r"\w*").replace(r"\-", r"[\s-]+").replace(r"\ ", r"[\s-]+")
+        for w in words
+    ]
+    return re.compile(r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)")
