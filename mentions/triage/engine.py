@@ -159,10 +159,10 @@ def _apply_learned(
                 scores[i].learned[field_name] = (head.labels[top], float(row[top]))
 
 
-def _kind(text: str, score: _Scores, relevant: bool) -> str:
+def _kind(text: str, score: _Scores, *, relevant: bool, spam: bool) -> str:
     if lexicon.is_crisis(text) and score.sentiment != POSITIVE:
         return "crisis"
-    if lexicon.is_spam(text) or not relevant:
+    if spam or not relevant:
         return "spam"
     learned = score.learned.get("kind")
     if learned and learned[1] >= LEARNED_CONFIDENCE:
@@ -182,14 +182,14 @@ def _kind(text: str, score: _Scores, relevant: bool) -> str:
     return "other"
 
 
-def _relevance(text: str, score: _Scores, client: ClientTriage, language: str) -> float:
+def _relevance(score: _Scores, client: ClientTriage, language: str, *, spam: bool) -> float:
     learned = score.learned.get("relevant")
     if learned is not None:
         return learned[1]
     # The shipped relevance head knows one domain: German posts about rail travel.
     if score.relevance is not None and client.industry == "transport" and language == "de":
         return score.relevance
-    return 0.1 if lexicon.is_spam(text) else 0.9
+    return 0.1 if spam else 0.9
 
 
 def triage_texts(
@@ -230,7 +230,8 @@ def triage_texts(
         if learned_sentiment is not None:
             score.sentiment, score.polarity = learned_sentiment
             score.method = "client"
-        relevance = _relevance(text, score, client, detected[i])
+        spam = lexicon.is_spam(text)
+        relevance = _relevance(score, client, detected[i], spam=spam)
         relevant = relevance >= client.relevance_threshold
         matched = set(score.learned_aspects)
         matched.update(
@@ -242,7 +243,7 @@ def triage_texts(
                 sentiment=score.sentiment,
                 sentiment_score=max(-1.0, min(1.0, score.polarity)),
                 sentiment_method=score.method,
-                kind=_kind(text, score, relevant),
+                kind=_kind(text, score, relevant=relevant, spam=spam),
                 aspects=tuple(sorted(matched)),
                 relevant=relevant,
                 relevance_score=relevance,
