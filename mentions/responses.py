@@ -712,9 +712,15 @@ def cluster_respond(
         .select_related("author", "source")
         .order_by("id")[:MAX_CLUSTER_ANSWERS]
     )
+    # Answered already (by anyone, in any way but a rejected reply): one query for all.
+    answered = set(
+        Response.objects.filter(mention_id__in=[m.pk for m in members])
+        .exclude(status=ResponseStatus.REJECTED)
+        .values_list("mention_id", flat=True)
+    )
     outcome = ClusterAnswer()
     for mention in members:
-        if _latest_answer(mention) is not None:
+        if mention.pk in answered:
             outcome.skipped.append((mention.pk, "already answered"))
             continue
         personal = variables_fill(text, mention=mention, agent=by, client=client)
