@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import ROLE_RANK, ApiToken, Client, Membership, Role, User
-
-_CLIENT_CACHE_SECONDS = 60.0
-_client_cache: dict[str, tuple[float, Client]] = {}
-
-
-def client_get_by_schema(*, schema_name: str) -> Client:
-    """The client owning `schema_name`, cached briefly per process (workers run many tasks)."""
-    now = time.monotonic()
-    cached = _client_cache.get(schema_name)
-    if cached and now - cached[0] < _CLIENT_CACHE_SECONDS:
-        return cached[1]
-    client = Client.objects.get(schema_name=schema_name)
-    _client_cache[schema_name] = (now, client)
-    return client
 
 
 def client_get_by_slug(*, slug: str) -> Client:

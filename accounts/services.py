@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, Client, Domain, Membership, Role, TokenScope, User
-from accounts.selectors import api_token_hash
+from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import DomainError
 
 RESERVED_SLUGS = {"public", "www", "api", "admin", "static"}
@@ -23,13 +23,12 @@ def client_domain(slug: str) -> str:
 
 
 @transaction.atomic
-def client_create(*, slug: str, name: str) -> Client:
-    """Create a client with its own schema, domain and default routing matrix.
+def client_schema_create(*, slug: str, name: str) -> Client:
+    """Create a client with its own schema and domain (nothing in it yet: onboarding seeds
+    it, `sources.services.onboarding.client_create`).
 
     Creating the schema runs every tenant migration; it takes a few seconds.
     """
-    from routing.services import routing_seed_defaults
-
     if not SLUG_PATTERN.fullmatch(slug) or slug in RESERVED_SLUGS or len(slug) > 40:
         raise DomainError(
             f"{slug!r} is not a valid client slug: use lower-case letters, digits and '-'",
@@ -41,7 +40,6 @@ def client_create(*, slug: str, name: str) -> Client:
     client = Client(schema_name=schema_name, slug=slug, name=name)
     client.save()
     Domain.objects.create(domain=client_domain(slug), tenant=client, is_primary=True)
-    routing_seed_defaults(client=client)
     return client
 
 
@@ -91,8 +89,6 @@ def api_token_create(
     *, client: Client, user: User, scope: str = TokenScope.WRITE, name: str = ""
 ) -> tuple[ApiToken, str]:
     """Issue a token for `user` in `client`. Returns the row and the raw key (shown once)."""
-    from accounts.selectors import membership_role_for
-
     if membership_role_for(user=user, client=client) is None:
         raise DomainError(f"{user.email} has no role in {client.slug}; grant one first")
     raw_key = f"lts_{secrets.token_urlsafe(32)}"

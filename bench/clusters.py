@@ -39,13 +39,13 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 import mentions.clusters as cluster_module
-import mentions.services as store_module
+import mentions.pipeline as store_module
 from accounts.models import Client
-from accounts.services import client_create
 from mentions.clusters import ClusterPlan
 from mentions.models import Kind, Mention, ProblemCluster
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from sources.services import source_create
+from sources.services.onboarding import client_create
 
 PROBLEMS = [
     "app login fails",

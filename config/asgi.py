@@ -11,8 +11,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from config.websocket import TenantAuthMiddleware  # noqa: E402
 from frontend.consumers import InboxConsumer  # noqa: E402
+from frontend.websocket import TenantAuthMiddleware  # noqa: E402
 
 websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi())]
 

@@ -14,6 +14,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
 
+from config.tenancy import client_get_by_schema, use_client, use_public_schema
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("lotse")
@@ -34,9 +36,6 @@ def tenant_task(*, name: str, queue: str, **options: Any) -> Callable[[Callable[
         @app.task(name=name, queue=queue, **options)
         @functools.wraps(func)
         def run(schema_name: str, *args: Any, **kwargs: Any) -> Any:
-            from accounts.selectors import client_get_by_schema
-            from config.tenancy import use_client, use_public_schema
-
             client = client_get_by_schema(schema_name=schema_name)
             try:
                 use_client(client)
@@ -47,3 +46,11 @@ def tenant_task(*, name: str, queue: str, **options: Any) -> Callable[[Callable[
         return run
 
     return decorator
+
+
+def task_send(name: str, *args: Any) -> None:
+    """Queue the registered task `name` (its own queue and options) with `args`.
+
+    Services queue work by task name: tasks are entry points that call services, so a
+    service importing its tasks module would point a dependency upwards."""
+    app.tasks[name].delay(*args)

@@ -3,9 +3,11 @@ middleware for requests and by `config.celery.tenant_task` in workers)."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
+from django_tenants.utils import get_tenant_model
 
 if TYPE_CHECKING:
     from accounts.models import Client
@@ -36,3 +38,19 @@ def use_public_schema() -> None:
 
 def use_client(client: Client) -> None:
     cast(Any, connection).set_tenant(client)
+
+
+_CLIENT_CACHE_SECONDS = 60.0
+_client_cache: dict[str, tuple[float, Client]] = {}
+
+
+def client_get_by_schema(*, schema_name: str) -> Client:
+    """The client owning `schema_name`, cached briefly per process (workers run many tasks).
+    The kernel knows the tenant model through django-tenants, not through accounts."""
+    now = time.monotonic()
+    cached = _client_cache.get(schema_name)
+    if cached and now - cached[0] < _CLIENT_CACHE_SECONDS:
+        return cached[1]
+    client = cast("Client", get_tenant_model().objects.get(schema_name=schema_name))
+    _client_cache[schema_name] = (now, client)
+    return client

@@ -9,9 +9,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from accounts.models import Client
 from config.live import department_group, user_group
-from config.websocket import websocket_identify
-from mentions.events import inbox_group
+from config.tenancy import use_client, use_public_schema
+from frontend.websocket import websocket_identify
+from mentions.events import inbox_group, mention_departments
+from mentions.selectors import mention_get_for_user
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_RECONNECT = 4001
@@ -22,10 +25,6 @@ PRESENCE_STATES = ("viewing", "typing", "left")
 
 def mention_audience(scope: dict[str, Any], mention_id: int) -> set[int] | None:
     """The departments that see `mention_id`, if the connected user may see it; else None."""
-    from accounts.models import Client
-    from config.tenancy import use_client, use_public_schema
-    from mentions.events import mention_departments
-    from mentions.selectors import mention_get_for_user
 
     client = Client.objects.filter(pk=scope.get("lotse_client_id")).first()
     if client is None:

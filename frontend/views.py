@@ -33,8 +33,9 @@ from mentions.selectors import (
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
-from routing.selectors import department_list
+from routing.selectors import department_list, notification_list_for_user
 from routing.services.assignment import visible_department_ids
+from routing.services.notifications import notifications_mark_read
 
 PAGE_SIZE = 50
 CLUSTER_ROWS = 20
@@ -213,8 +214,6 @@ def mention_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @client_member_required()
 def notifications_page(request: HttpRequest) -> HttpResponse:
-    from routing.selectors import notification_list_for_user
-    from routing.services.notifications import notifications_mark_read
 
     user_id = int(request.user.pk or 0)
     if request.method == "POST":

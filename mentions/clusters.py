@@ -11,7 +11,7 @@ costs two indexed queries however many mentions the window holds. A cluster row 
 only when a second similar report arrives; until then the first one waits, unclustered,
 with its keys.
 
-Ingest uses it around the insert (see `mentions.services.mentions_store`): `clusters_plan`
+Ingest uses it around the insert (see `mentions.pipeline.mentions_store`): `clusters_plan`
 before routing (which cluster each new mention joins, making the rows of new clusters, and
 the cluster's size, which routing rules may look at); `ClusterPlan.columns` gives each row's
 `cluster_id` and `cluster_keys` for the INSERT; `ClusterPlan.settle` after it (attach the
@@ -40,6 +40,8 @@ from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.tenancy import current_client
 from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
+from mentions.selectors import cluster_members_for_user
+from mentions.services import MAX_BULK, mentions_bulk
 
 CLUSTER_KINDS = frozenset({Kind.COMPLAINT, Kind.QUESTION, Kind.CRISIS})
 OPEN_CLUSTER_STATUSES = (ClusterStatus.OPEN, ClusterStatus.WAITING)
@@ -678,8 +680,6 @@ def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
     """Apply one care action to every member of the cluster the user may see, through
     `mentions_bulk` (each member's change audited and pushed like a single one), record
     the action on the cluster, and push the cluster's new state. Returns members changed."""
-    from mentions.selectors import cluster_members_for_user
-    from mentions.services import MAX_BULK, mentions_bulk
 
     if action not in CLUSTER_ACTIONS:
         raise DomainError(f"Unknown action {action!r}", fields={"action": list(CLUSTER_ACTIONS)})
@@ -728,6 +728,5 @@ def cluster_act(*, cluster: ProblemCluster, action: str, by: User) -> int:
 
 
 def _sees_every_member(cluster: ProblemCluster, *, by: User) -> bool:
-    from mentions.selectors import cluster_members_for_user
 
     return cluster_members_for_user(user=by, cluster=cluster).count() == cluster.members.count()

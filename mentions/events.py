@@ -12,6 +12,7 @@ from typing import Any
 from config.live import client_group, live_send_on_commit
 from config.tenancy import current_client
 from mentions.models import Mention, Note, Response
+from mentions.payloads import MentionSerializer
 
 MENTION_CREATED = "mention.created"
 MENTION_UPDATED = "mention.updated"
@@ -26,8 +27,6 @@ inbox_group = client_group
 
 def mentions_broadcast(*, event_type: str, mentions: Sequence[Mention]) -> None:
     """Push one event per mention to the current client's inbox after commit."""
-    from mentions.api.serializers import MentionSerializer
-
     # One list serializer builds its fields once, not once per mention (7x faster).
     mentions = list(mentions)
     payloads = MentionSerializer(mentions, many=True).data

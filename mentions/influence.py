@@ -2,7 +2,7 @@
 
 The formula is written once (`_formula`) and evaluated two ways: on Python numbers by
 `influence_score` (triage, routing previews, tests) and as a SQL expression by
-`influence_sql` (the bulk author update in `mentions.services.mentions_store`, which runs
+`influence_sql` (the bulk author update in `mentions.pipeline.mentions_store`, which runs
 for thousands of mentions per second and must stay one statement per batch). A test checks
 that both give the same figures.
 

@@ -8,6 +8,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
+from mentions.vocabulary import Kind, Sentiment, SlaState, Status
+
 
 class Segment(models.TextChoices):
     MASS_CONNECTOR = "mass_connector", "Mass connector"
@@ -48,40 +50,6 @@ class Author(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
-
-
-class Sentiment(models.TextChoices):
-    NEGATIVE = "negative", "Negative"
-    NEUTRAL = "neutral", "Neutral"
-    POSITIVE = "positive", "Positive"
-
-
-class Kind(models.TextChoices):
-    COMPLAINT = "complaint", "Complaint"
-    QUESTION = "question", "Question"
-    PRAISE = "praise", "Praise"
-    IDEA = "idea", "Idea / wish"
-    CRISIS = "crisis", "Crisis / safety"
-    JOB = "job", "Job / HR"
-    SPAM = "spam", "Spam / irrelevant"
-    OTHER = "other", "Other"
-
-
-class Status(models.TextChoices):
-    NEW = "new", "New"
-    ASSIGNED = "assigned", "Assigned"
-    WAITING = "waiting", "Waiting"
-    ESCALATED = "escalated", "Escalated"
-    RESPONDED = "responded", "Responded"
-    RESOLVED = "resolved", "Resolved"
-    IGNORED = "ignored", "Ignored"
-
-
-class SlaState(models.TextChoices):
-    OK = "ok", "On time"
-    WARNING = "warning", "Due soon"
-    BREACHED = "breached", "Breached"
-    MET = "met", "Met"
 
 
 class ClusterStatus(models.TextChoices):
@@ -383,6 +351,15 @@ class ResponseStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     RECORDED = "recorded", "Recorded (answered elsewhere)"
+
+
+# A reply in one of these states answers the mention (sent, on its way, or given elsewhere).
+ANSWERING = (
+    ResponseStatus.SENT,
+    ResponseStatus.RECORDED,
+    ResponseStatus.QUEUED,
+    ResponseStatus.SENDING,
+)
 
 
 class Response(models.Model):

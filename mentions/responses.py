@@ -22,10 +22,12 @@ from django.utils import timezone
 from accounts.audit.services import audit_record
 from accounts.models import Client, Role, User
 from accounts.selectors import membership_role_for, role_at_least
+from config.celery import task_send
 from config.errors import Conflict, DomainError, NotAllowed
 from config.tenancy import current_client, current_schema
 from mentions import events
 from mentions.models import (
+    ANSWERING,
     Channel,
     Kind,
     Mention,
@@ -34,23 +36,19 @@ from mentions.models import (
     SavedReply,
     Status,
 )
-from mentions.services import _mention_lock, _mention_save
+from mentions.selectors import cluster_members_for_user
+from mentions.services import _mention_lock, _mention_save, mentions_bulk
 from routing.models import Notification, ResponsePolicy
 from routing.services.policy import response_policy_get, staff_member_for
 from routing.services.sla import mention_sla_on_status
 from sources.connectors.base import ConnectorError
-from sources.connectors.registry import connector_class
+from sources.connectors.http import SafeHttpClient
+from sources.connectors.registry import connector_class, connector_for_source
 
 MAX_RESPONSE = 10_000
 MAX_REASON = 1_000
 VARIABLES = ("{author}", "{agent}", "{brand}")
 ELSEWHERE = (Channel.DM, Channel.EMAIL, Channel.PHONE)
-ANSWERING = (
-    ResponseStatus.SENT,
-    ResponseStatus.RECORDED,
-    ResponseStatus.QUEUED,
-    ResponseStatus.SENDING,
-)
 DASH = "\u2013"  # en dash, as in the signature line of a reply
 
 
@@ -436,10 +434,10 @@ def response_create(
 
 
 def _enqueue(response: Response) -> None:
-    from mentions.tasks import response_deliver_task
-
     schema, response_id = current_schema(), response.pk
-    transaction.on_commit(lambda: response_deliver_task.delay(schema, response_id), robust=True)
+    transaction.on_commit(
+        lambda: task_send("mentions.response_deliver", schema, response_id), robust=True
+    )
 
 
 def _answered(response: Response, *, mention: Mention, at: datetime) -> None:
@@ -604,9 +602,6 @@ def response_is_stuck(response: Response, *, now: datetime) -> bool:
 def response_deliver(*, response_id: int) -> Response | None:
     """Post a queued reply through the source's connector (the network call runs outside
     any transaction). Idempotent: only queued replies are sent."""
-    from sources.connectors.http import SafeHttpClient
-    from sources.services.polling import source_connector
-
     with transaction.atomic():
         response = (
             Response.objects.select_for_update(of=("self",))
@@ -625,7 +620,7 @@ def response_deliver(*, response_id: int) -> Response | None:
     posted = None
     try:
         with SafeHttpClient() as http:
-            connector = source_connector(source=mention.source, http=http)
+            connector = connector_for_source(source=mention.source, http=http)
             posted = connector.post_reply(in_reply_to=mention.external_id, text=response.text)
     except ConnectorError as exc:
         error = str(exc)[:1000] or exc.__class__.__name__
@@ -699,8 +694,6 @@ def cluster_respond(
     same policy checks, approval and delivery as a single one; a report where it cannot go
     (the network takes no replies, the policy blocks it) is skipped with the reason. With
     `resolve`, the answered reports are resolved afterwards (not those awaiting approval)."""
-    from mentions.selectors import cluster_members_for_user
-    from mentions.services import mentions_bulk
 
     _require_role(by, Role.RESPONDER, "respond")
     if not text.strip():

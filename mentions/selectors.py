@@ -13,6 +13,7 @@ from accounts.models import Role, User
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 from mentions.models import (
+    ANSWERING,
     ClusterStatus,
     Mention,
     Note,
@@ -157,8 +158,6 @@ def approval_queue_for_user(*, user: User) -> QuerySet[Response]:
 def answers_since(*, responses: list[Response]) -> dict[int, Response]:
     """For replies waiting for approval: the newest answer on the same mention given after
     each was written (so an approver sees the customer was answered meanwhile)."""
-    from mentions.responses import ANSWERING
-
     later = Response.objects.filter(
         mention_id__in={r.mention_id for r in responses}, status__in=ANSWERING
     ).order_by("id")
@@ -281,3 +280,19 @@ def cluster_previews_for_user(
     for mention in rows:
         previews[mention.cluster_id].append(mention)  # type: ignore[index]
     return previews
+
+
+# A person's open load: what assignment counts against their `max_open`.
+OPEN_LOAD_STATUSES = ("new", "assigned", "waiting", "escalated")
+
+
+def mentions_open_load(*, user_ids: set[int]) -> dict[int, int]:
+    """How many open mentions each of `user_ids` holds (people with none are left out)."""
+    if not user_ids:
+        return {}
+    return dict(
+        Mention.objects.filter(assignee_id__in=user_ids, status__in=OPEN_LOAD_STATUSES)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.audit.services import audit_record
 from accounts.models import Role, User
+from accounts.selectors import client_members
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.live import live_send_on_commit
@@ -23,6 +24,7 @@ from config.tenancy import current_client
 from reports.models import Alert, AlertKind, AlertSettings
 from reports.selectors import alert_settings_get, spike_stats
 from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
+from routing.services.notifications import notification_create
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +127,6 @@ def _alert_open(*, kind: str, window: Counts, baseline: Baseline, now: datetime)
 
 
 def _notify_managers(alert: Alert) -> None:
-    from accounts.selectors import client_members
-    from routing.services.notifications import notification_create
 
     for member in client_members(client=current_client(), min_role=Role.MANAGER):
         notification_create(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tenants.utils import get_tenant_model
 
 from config.celery import app, tenant_task
-from routing.services.sla import sla_check
+from mentions.sla import sla_check
 
 
 @tenant_task(name="routing.sla_check", queue="notify")

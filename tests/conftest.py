@@ -21,9 +21,10 @@ from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
 from accounts.models import Client, Role, User
-from accounts.services import agency_ensure, api_token_create, client_create, user_create_or_update
+from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from sources.models import Source
 from sources.services import signature_compute, source_create
+from sources.services.onboarding import client_create
 
 PASSWORD = "correct horse battery"
 TENANT_TABLES = (

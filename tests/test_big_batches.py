@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from config.live import client_group
 from mentions.events import LIVE_EVENTS_PER_BATCH
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from tests.factories import mention_item
 
 

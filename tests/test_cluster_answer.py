@@ -10,8 +10,8 @@ from django_tenants.utils import tenant_context
 
 from accounts.audit.models import AuditEntry
 from mentions.models import Mention, ProblemCluster, Response, ResponseStatus, Status
+from mentions.pipeline import mentions_store
 from mentions.responses import cluster_respond, response_create
-from mentions.services import mentions_store
 from tests.conftest import api_client, web_client
 from tests.factories import mention_item
 

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
 from mentions.models import Mention, ProblemCluster
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from tests.factories import mention_item
 
 T0 = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)

@@ -11,7 +11,7 @@ from django.db import connection
 
 from accounts.audit.models import AuditEntry
 from mentions.models import Mention, ProblemCluster
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from routing.services.assignment import staff_upsert
 from tests.conftest import api_client, web_client
 from tests.factories import mention_item

@@ -8,7 +8,7 @@ import pytest
 
 from mentions.clusters import ClusterInput, clusters_plan, text_terms
 from mentions.models import Mention, ProblemCluster
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from tests.factories import mention_item
 
 pytestmark = pytest.mark.django_db

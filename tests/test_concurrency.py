@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
 from mentions.models import Author, Mention
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from tests.factories import mention_item
 
 

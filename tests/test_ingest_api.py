@@ -208,7 +208,7 @@ def test_a_batch_that_keeps_failing_is_given_up_after_five_attempts(world, in_ac
     def explode(**kwargs):
         raise RuntimeError("poisoned")
 
-    monkeypatch.setattr("mentions.services.mentions_store", explode)
+    monkeypatch.setattr("sources.services.ingest.mentions_store", explode)
     for _ in range(5):
         with pytest.raises(RuntimeError):
             ingest_batch_process(batch_id=batch_id)

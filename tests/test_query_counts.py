@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from sources.services import ingest_batch_process, mentions_submit
 from tests.conftest import api_client
 from tests.factories import mention_item

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from mentions.models import ClusterStatus, Mention, ProblemCluster, Status, TriageLabel
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from routing.models import Department
 from routing.services.assignment import staff_upsert
 from tests.conftest import web_client

@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.audit.models import AuditEntry
 from mentions.models import Mention
 from mentions.services import mention_set_status
+from mentions.sla import sla_check
 from routing.models import Department, Notification, SlaPolicy
-from routing.services.sla import sla_check
 from sources.services import ingest_batch_process, mentions_submit
 from tests.factories import mention_item
 

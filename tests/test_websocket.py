@@ -186,7 +186,7 @@ def test_presence_reaches_colleagues_who_can_see_the_mention_only(live_db):
     from django_tenants.utils import tenant_context
 
     from mentions.models import Mention
-    from mentions.services import mentions_store
+    from mentions.pipeline import mentions_store
     from sources.formats import mention_item_validate
     from tests.factories import mention_item
 

@@ -27,6 +27,7 @@ from mentions.models import Aspect, Mention, TriageLabel, TriageModel
 from mentions.triage.client import client_triage_load
 from mentions.triage.engine import ClientTriage, learned_department, triage_texts
 from mentions.triage.linear import Features, TextModel, train_head
+from routing.models import Department
 from sources.formats import text_make_storable
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -115,7 +116,6 @@ def _validate_labels(raw: Any) -> tuple[dict[str, Any], list[str]]:
 
 def labels_import(lines: Iterable[str], summary: LearnSummary) -> None:
     """Store the labels of a labelled JSON Lines file (mention format plus `labels`)."""
-    from routing.models import Department
 
     departments = {d.name.lower(): d.name for d in Department.objects.all()}
     aspects = {a.slug: a for a in Aspect.objects.all()}

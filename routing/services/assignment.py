@@ -7,13 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count
 from django.utils import timezone
 
-from routing.models import AssignmentMode, StaffMember, Team
+from routing.models import AssignmentMode, Department, StaffMember, Team
+from routing.selectors import client_timezone
 from routing.shifts import staff_on_shift
-
-OPEN = ("new", "assigned", "waiting", "escalated")
 
 
 @dataclass
@@ -38,7 +36,10 @@ class Assigner:
     """Assignment state for one batch: teams locked, loads counted once, updated in memory."""
 
     teams: dict[int, TeamState] = field(default_factory=dict)
+    # Open mentions per person: counted by the caller, who owns mentions (`user_ids` says
+    # whose counts are needed).
     load: Counter[int] = field(default_factory=Counter)
+    user_ids: set[int] = field(default_factory=set)
     changed_teams: set[int] = field(default_factory=set)
 
     def pick(
@@ -86,11 +87,9 @@ class Assigner:
 
 def assigner_load(team_ids: set[int], *, now: datetime | None = None) -> Assigner:
     """Lock the teams (so concurrent batches take turns fairly) and load their members on
-    shift now (switch not off, and inside a scheduled shift if they have a schedule) and
-    everyone's open load. Call inside the storing transaction."""
-    from mentions.models import Mention
-    from routing.selectors import client_timezone
-
+    shift now (switch not off, and inside a scheduled shift if they have a schedule). The
+    caller adds their open load (`Assigner.load` for `Assigner.user_ids`). Call inside the
+    storing transaction."""
     assigner = Assigner()
     if not team_ids:
         return assigner
@@ -132,14 +131,7 @@ def assigner_load(team_ids: set[int], *, now: datetime | None = None) -> Assigne
             members=by_team[team.pk],
             last_assigned_id=team.last_assigned_id,
         )
-    assigner.load.update(
-        dict(
-            Mention.objects.filter(assignee_id__in=user_ids, status__in=OPEN)
-            .values_list("assignee_id")
-            .annotate(n=Count("id"))
-            .values_list("assignee_id", "n")
-        )
-    )
+    assigner.user_ids = user_ids
     return assigner
 
 
@@ -153,8 +145,6 @@ def staff_upsert(
     tags: list[str] | None = None,
     on_shift: bool = True,
 ) -> StaffMember:
-    from routing.models import Department
-
     member, _ = StaffMember.objects.update_or_create(
         user_id=user_id,
         defaults={

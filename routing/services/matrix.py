@@ -12,12 +12,16 @@ from django.forms.models import model_to_dict
 from django_tenants.utils import tenant_context
 
 from accounts.audit.services import audit_record
-from accounts.models import Client, Role
+from accounts.models import Client, Role, User
+from accounts.selectors import membership_role_for, role_at_least
 from config.errors import DomainError
-from mentions.models import Kind, Sentiment
+from mentions.triage.presets import ASPECT_PRESETS
+from mentions.triage.services import triage_industry_apply
+from mentions.vocabulary import Kind, Sentiment
 from routing.engine import Matrix, RoutingDecision, RoutingInput, RuleSpec
 from routing.models import Department, Priority, RoutingRule, Team
 from routing.presets import DEPARTMENTS, PRESETS
+from routing.services.sla import sla_policy_ensure_default
 from sources.query import QuerySyntaxError, parse
 
 __all__ = ["Matrix", "RoutingDecision", "RoutingInput", "routing_decide", "routing_matrix_load"]
@@ -112,8 +116,6 @@ def _snapshot(rule: RoutingRule) -> dict[str, Any]:
 
 def _validate(changes: Mapping[str, Any], *, client: Client | None) -> dict[str, Any]:
     """Check rule fields; raise DomainError naming each bad field."""
-    from accounts.models import User
-    from accounts.selectors import membership_role_for, role_at_least
 
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -323,9 +325,6 @@ def routing_apply_preset(*, preset: str, by: Any, replace: bool = True) -> list[
     rules unless `replace` is False). Recorded in the audit log."""
     if preset not in PRESETS:
         raise DomainError(f"No preset {preset!r}", fields={"preset": list(PRESETS)})
-    from mentions.triage.presets import ASPECT_PRESETS
-    from mentions.triage.services import triage_industry_apply
-    from routing.services.sla import sla_policy_ensure_default
 
     sla_policy_ensure_default()
     if preset in ASPECT_PRESETS:

@@ -14,8 +14,10 @@ from django.utils.text import slugify
 
 from accounts.audit.services import audit_record
 from accounts.models import Client, User
+from accounts.selectors import client_member_get
 from config.errors import Conflict, DomainError
 from routing.models import AssignmentMode, Department, StaffMember, Team
+from routing.selectors import staff_list
 from routing.shifts import shifts_normalize, zone_get
 from routing.sla import CalendarError
 
@@ -38,7 +40,6 @@ MAX_LIST = 50
 
 
 def _member(*, client: Client, user_id: Any) -> User | None:
-    from accounts.selectors import client_member_get
 
     if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
         return None
@@ -370,7 +371,6 @@ def _staff_apply(member: StaffMember, clean: dict[str, Any]) -> None:
 
 
 def _staff_fresh(member_id: int) -> StaffMember:
-    from routing.selectors import staff_list
 
     return staff_list().get(pk=member_id)
 

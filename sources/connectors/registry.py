@@ -3,6 +3,9 @@ from __future__ import annotations
 import importlib
 
 from sources.connectors.base import Connector
+from sources.connectors.http import SafeHttpClient
+from sources.credentials import credentials_decrypt
+from sources.models import Source
 
 # Every connector module; importing one registers its connector class.
 CONNECTOR_MODULES = (
@@ -38,3 +41,22 @@ def connector_class(kind: str) -> type[Connector]:
 def connector_kinds() -> list[str]:
     _load()
     return sorted(_REGISTRY)
+
+
+def connector_for_source(
+    *,
+    source: Source,
+    http: SafeHttpClient,
+    search_terms: list[str] | None = None,
+    native_query: str | None = None,
+) -> Connector:
+    """The source's connector with its configuration and decrypted credentials. Polling
+    passes the client's listening queries; posting a reply needs none."""
+    cls = connector_class(source.kind)
+    return cls(
+        config=source.config,
+        credentials=credentials_decrypt(source.credentials_encrypted),
+        http=http,
+        search_terms=search_terms,
+        native_query=native_query,
+    )

@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.celery import task_send
 from config.errors import DomainError
 from config.tenancy import current_schema
+from mentions.pipeline import mentions_store
 from sources.formats import mention_item_validate
 from sources.models import PUSH_KINDS, BatchStatus, IngestBatch, Source, SourceKind
 
@@ -84,16 +86,12 @@ def ingest_batch_create(*, source: Source, items: list[dict[str, Any]]) -> Inges
 
 
 def _enqueue(schema_name: str, batch_id: int) -> None:
-    from sources.tasks import ingest_batch_task
-
-    ingest_batch_task.delay(schema_name, batch_id)
+    task_send("sources.ingest_batch", schema_name, batch_id)
 
 
 def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     """Store a batch's mentions (deduplicated, triaged, routed). Idempotent: a batch that is
     done, failed, or being processed by another worker is left alone."""
-    from mentions.services import mentions_store
-
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():

@@ -18,8 +18,11 @@ from django.db.models import F, Func, JSONField, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from config.celery import task_send
 from config.errors import DomainError
 from config.tenancy import current_schema
+from mentions.pipeline import mentions_store
+from sources import events
 from sources.connectors import (
     ConfigError,
     Connector,
@@ -30,8 +33,9 @@ from sources.connectors import (
 )
 from sources.connectors.base import FetchWindow
 from sources.connectors.http import SafeHttpClient
+from sources.connectors.registry import connector_for_source
 from sources.connectors.text import parse_iso
-from sources.credentials import credentials_decrypt, credentials_encrypt
+from sources.credentials import credentials_encrypt
 from sources.formats import json_make_storable, mention_item_validate
 from sources.models import PUSH_KINDS, BackfillJob, JobStatus, Source
 from sources.services.queries import (
@@ -88,13 +92,11 @@ def source_connector(
     *, source: Source, http: SafeHttpClient, queries: ActiveQueries | None = None
 ) -> Connector:
     queries = queries if queries is not None else listening_queries_active()
-    cls = connector_class(source.kind)
-    return cls(
-        config=source.config,
-        credentials=credentials_decrypt(source.credentials_encrypted),
+    return connector_for_source(
+        source=source,
         http=http,
         search_terms=queries.search_terms(),
-        native_query=queries.native(cls.network),
+        native_query=queries.native(connector_class(source.kind).network),
     )
 
 
@@ -123,8 +125,6 @@ def _page_store(
     *, source: Source, page: FetchPage, queries: ActiveQueries, window: FetchWindow | None
 ) -> tuple[PageOutcome, list[dict[str, Any]]]:
     """Validate, filter and store one page's items (inside the caller's transaction)."""
-    from mentions.services import mentions_store
-
     rejected = list(page.errors)
     kept: list[dict[str, Any]] = []
     oldest: datetime | None = None
@@ -276,8 +276,6 @@ def source_test_connection(*, source: Source) -> tuple[bool, str]:
 
 
 def backfill_start(*, source: Source, since: datetime, until: datetime) -> BackfillJob:
-    from sources.tasks import backfill_run_task
-
     if source.kind in PUSH_KINDS:
         raise DomainError("Only polled sources can be backfilled.", fields={"source": ["push"]})
     if since >= until:
@@ -285,7 +283,7 @@ def backfill_start(*, source: Source, since: datetime, until: datetime) -> Backf
     schema_name = current_schema()
     with transaction.atomic():
         job = BackfillJob.objects.create(source=source, since=since, until=until)
-        transaction.on_commit(lambda: backfill_run_task.delay(schema_name, job.pk))
+        transaction.on_commit(lambda: task_send("sources.backfill_run", schema_name, job.pk))
     return job
 
 
@@ -293,7 +291,6 @@ def backfill_run(*, job_id: int) -> BackfillJob | None:
     """Run a backfill to its end (or until rate-limited: then the caller retries later).
 
     Returns the job; `retry_after` is set on the instance when it should be resumed."""
-    from sources import events
 
     claimed = BackfillJob.objects.filter(
         pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
@@ -367,14 +364,13 @@ def source_set_enabled(*, source: Source, enabled: bool) -> Source:
 
 def source_test_request(*, source: Source) -> None:
     """Ask a worker to test the connection; the result lands on the source and is pushed."""
-    from sources.tasks import source_test_task
-
     schema_name = current_schema()
-    transaction.on_commit(lambda: source_test_task.delay(schema_name, source.pk), robust=True)
+    transaction.on_commit(
+        lambda: task_send("sources.test_connection", schema_name, source.pk), robust=True
+    )
 
 
 def source_test_record(*, source_id: int) -> Source:
-    from sources import events
 
     source = Source.objects.get(pk=source_id)
     ok, message = source_test_connection(source=source)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from mentions.models import Mention
+from mentions.pipeline import mentions_store
 from mentions.responses import saved_reply_create
-from mentions.services import mentions_store
 from routing.services.policy import response_policy_update
 from sources.formats import mention_item_validate
 from sources.models import Source

@@ -50,7 +50,7 @@ def _wait_connected(page) -> None:
 
 def test_staff_page_shifts_and_a_live_unread_badge(browser, live_stack, live_db):  # noqa: F811
     from mentions.models import Mention
-    from mentions.services import mentions_store
+    from mentions.pipeline import mentions_store
     from routing.models import Department, Notification, Team
     from routing.services.assignment import staff_upsert
     from sources.formats import mention_item_validate

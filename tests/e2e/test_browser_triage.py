@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 def test_correcting_triage_and_the_triage_page(browser, live_stack, live_db):  # noqa: F811
     from mentions.models import Aspect, Mention, TriageLabel
-    from mentions.services import mentions_store
+    from mentions.pipeline import mentions_store
     from sources.formats import mention_item_validate
 
     world = live_db

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from mentions.models import Mention
-from mentions.services import mentions_store
+from mentions.pipeline import mentions_store
 from sources.formats import mention_item_validate
 from tests.e2e.test_push_to_websocket import open_socket
 from tests.factories import mention_item

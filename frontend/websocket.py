@@ -20,7 +20,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils.crypto import constant_time_compare
 
+from accounts.models import Domain, Role
+from accounts.selectors import api_token_get, membership_role_for, role_at_least
 from config.tenancy import use_client, use_public_schema
+from routing.services.assignment import visible_department_ids
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,6 @@ def _session_user(session_key: str) -> Any:
 
 
 def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
-    from accounts.models import Domain, Role
-    from accounts.selectors import api_token_get, membership_role_for, role_at_least
 
     use_public_schema()
     host = _header(scope, b"host").split(":")[0].lower()
@@ -93,8 +94,6 @@ def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
         return _NOBODY
     departments = None
     if not role_at_least(role, Role.MANAGER):
-        from routing.services.assignment import visible_department_ids
-
         use_client(client)
         try:
             found = visible_department_ids(user_id=user.pk)

@@ -11,12 +11,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
 from accounts.models import Client, Membership, Role, User
-from accounts.services import agency_ensure, client_create, client_domain, user_create_or_update
+from accounts.services import agency_ensure, client_domain, user_create_or_update
 from config.errors import DomainError
+from mentions.models import SavedReply
+from mentions.responses import saved_reply_create
+from routing.models import Department, StaffMember, Team
 from routing.services import routing_apply_preset
+from routing.services.assignment import staff_upsert
+from routing.services.policy import staff_certify
 from sources.demo_content import DEMO_CLIENTS
 from sources.models import Source, SourceKind
 from sources.services import source_create
+from sources.services.onboarding import client_create
 
 DEMO_PASSWORD = "lotse-demo"  # noqa: S105 - a published demo password, local use only
 DEMO_SOURCE_NAME = "Demo stream"
@@ -151,10 +157,6 @@ class Command(BaseCommand):
 
     def _staff(self, client: Client) -> None:
         """Care and tech agents work in their departments; tech in a round-robin team."""
-        from accounts.models import User
-        from routing.models import Department, StaffMember, Team
-        from routing.services.assignment import staff_upsert
-        from routing.services.policy import staff_certify
 
         with tenant_context(client):
             tech = Department.objects.filter(slug="tech-support").first()
@@ -186,8 +188,6 @@ class Command(BaseCommand):
 
     def _saved_replies(self, client: Client) -> None:
         """A few reply templates per client, so the composer has something to offer."""
-        from mentions.models import SavedReply
-        from mentions.responses import saved_reply_create
 
         admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
         with tenant_context(client):

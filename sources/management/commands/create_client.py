@@ -2,8 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import client_create, client_domain
+from accounts.services import client_domain
 from config.errors import DomainError
+from sources.services.onboarding import client_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,80 @@
+"""The code keeps its shape: imports sit at the top of modules (the layers are checked by
+import-linter in `make lint`), and every task a service queues by name exists."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from config.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("config", "accounts", "sources", "mentions", "routing", "reports", "frontend")
+
+# Function-level imports of project modules that Django requires, with the reason. A new one
+# is almost always a dependency cycle being dodged: move the code instead (docs/architecture.md).
+ALLOWED_FUNCTION_IMPORTS = {
+    # AppConfig.ready: the app registry is ready only now; registers the OpenAPI auth scheme.
+    ("accounts/apps.py", "accounts.schema"),
+}
+
+
+def _project_modules() -> list[Path]:
+    return sorted(
+        path
+        for app_name in APPS
+        for path in (ROOT / app_name).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.ImportFrom):
+        # "from a.b import c": c may be a module (a.b.c) or a name in a.b; both read as a.b.c.
+        return [f"{node.module}.{alias.name}" for alias in node.names] if node.level == 0 else []
+    return [alias.name for alias in node.names]
+
+
+def _function_level_imports(path: Path) -> set[tuple[str, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for module in _imported(node):
+                    if module.split(".")[0] in APPS:
+                        found.add((str(path.relative_to(ROOT)), module))
+    return found
+
+
+def test_project_modules_import_each_other_only_at_module_level():
+    found = set().union(*(_function_level_imports(path) for path in _project_modules()))
+    assert found - ALLOWED_FUNCTION_IMPORTS == set(), (
+        "Imports inside functions hide dependency cycles; move the code so the import can sit "
+        "at the top of the module (layers: docs/architecture.md)"
+    )
+
+
+def _queued_task_names() -> set[str]:
+    names = set()
+    for path in _project_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "task_send"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                names.add(node.args[0].value)
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(_queued_task_names()))
+def test_every_task_queued_by_name_is_registered(name):
+    app.loader.import_default_modules()
+    assert name in app.tasks
