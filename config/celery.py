@@ -48,9 +48,17 @@ def tenant_task(*, name: str, queue: str, **options: Any) -> Callable[[Callable[
     return decorator
 
 
+def task_lookup(name: str) -> Any:
+    """The registered task `name`. Workers import every app's tasks module when they start;
+    a web process has not, so the first lookup there imports them (once)."""
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def task_send(name: str, *args: Any) -> None:
     """Queue the registered task `name` (its own queue and options) with `args`.
 
     Services queue work by task name: tasks are entry points that call services, so a
     service importing its tasks module would point a dependency upwards."""
-    app.tasks[name].delay(*args)
+    task_lookup(name).delay(*args)

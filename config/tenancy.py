@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connection
-from django_tenants.utils import get_tenant_model
 
 if TYPE_CHECKING:
     from accounts.models import Client
@@ -46,11 +47,14 @@ _client_cache: dict[str, tuple[float, Client]] = {}
 
 def client_get_by_schema(*, schema_name: str) -> Client:
     """The client owning `schema_name`, cached briefly per process (workers run many tasks).
-    The kernel knows the tenant model through django-tenants, not through accounts."""
+    The kernel knows the tenant model from the settings, not by importing accounts."""
     now = time.monotonic()
     cached = _client_cache.get(schema_name)
     if cached and now - cached[0] < _CLIENT_CACHE_SECONDS:
         return cached[1]
-    client = cast("Client", get_tenant_model().objects.get(schema_name=schema_name))
+    # django-tenants' tenant model, looked up when called: this module is imported with the
+    # Celery app, before settings are configured.
+    tenant_model = apps.get_model(settings.TENANT_MODEL)
+    client = cast("Client", tenant_model.objects.get(schema_name=schema_name))
     _client_cache[schema_name] = (now, client)
     return client

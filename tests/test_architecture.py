@@ -4,11 +4,12 @@ import-linter in `make lint`), and every task a service queues by name exists.""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-
-from config.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("config", "accounts", "sources", "mentions", "routing", "reports", "frontend")
@@ -74,7 +75,38 @@ def _queued_task_names() -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("name", sorted(_queued_task_names()))
-def test_every_task_queued_by_name_is_registered(name):
-    app.loader.import_default_modules()
-    assert name in app.tasks
+def test_every_task_queued_by_name_is_found_in_a_process_that_never_imported_tasks():
+    """A web process queues tasks before anything imported the tasks modules."""
+    names = sorted(_queued_task_names())
+    assert names
+    script = (
+        "import django; django.setup()\n"
+        "from config.celery import task_lookup\n"
+        f"for name in {names!r}: assert task_lookup(name).name == name, name\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("entry", ["config.asgi", "config.wsgi", "config.celery"])
+def test_entry_points_import_in_a_fresh_process(entry):
+    """uvicorn, gunicorn and celery import these before anything configures Django."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["LOTSE_DEBUG"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {entry}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
