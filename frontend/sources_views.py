@@ -17,7 +17,7 @@ from accounts.selectors import role_at_least
 from config.errors import DomainError
 from frontend.access import client_member_required
 from sources.connectors import connector_class, connector_kinds
-from sources.models import ListeningQuery, Source
+from sources.models import ListeningQuery, QueryRole, Source
 from sources.query import QueryDocument, QuerySyntaxError, parse, positive_terms, to_native
 from sources.selectors import (
     backfills_recent,
@@ -76,6 +76,7 @@ def _query_preview(expression: str) -> dict[str, Any]:
 def sources_page(request: HttpRequest) -> HttpResponse:
     try_expression = request.GET.get("q", "")
     context = {
+        "query_roles": QueryRole.choices,
         "health": source_health_list(),
         "backfills": backfills_recent(),
         "queries": [
@@ -220,6 +221,7 @@ def query_save(request: HttpRequest) -> HttpResponse:
             name=request.POST.get("name", ""),
             expression=request.POST.get("expression", ""),
             enabled=request.POST.get("enabled", "on") == "on",
+            role=request.POST.get("role", QueryRole.BRAND),
             query=existing,
         )
     except DomainError as exc:

@@ -100,12 +100,22 @@ class IngestBatch(models.Model):
         return f"batch {self.pk} ({self.status})"
 
 
+class QueryRole(models.TextChoices):
+    """What a listening query listens for: the client's own brand, a competitor (share of
+    voice compares the two), or a topic (a campaign, an event)."""
+
+    BRAND = "brand", "Own brand"
+    COMPETITOR = "competitor", "Competitor"
+    TOPIC = "topic", "Topic"
+
+
 class ListeningQuery(models.Model):
     """A boolean query (see `sources.query`) that polled items must match to be kept."""
 
     name = models.CharField(max_length=200)
     expression = models.TextField()
     enabled = models.BooleanField(default=True)
+    role = models.CharField(max_length=12, choices=QueryRole.choices, default=QueryRole.BRAND)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -244,3 +244,12 @@ def test_a_poll_keeps_the_stream_listeners_resume_position(in_acme, server):
     source.refresh_from_db()
     assert source.cursor["jetstream_time_us"] == 1725911162329308
     assert source.cursor["newest"]  # the poll's own position
+
+
+def test_a_listening_query_says_whether_it_listens_for_the_brand_or_a_competitor(in_acme):
+    own = listening_query_save(name="Brand", expression="Nordbahn")
+    rival = listening_query_save(name="Rival", expression="Südexpress", role="competitor")
+    assert (own.role, rival.role) == ("brand", "competitor")
+    with pytest.raises(DomainError) as info:
+        listening_query_save(name="Odd", expression="x", role="enemy")
+    assert "role" in info.value.fields

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.errors import DomainError
-from sources.models import ListeningQuery
+from sources.models import ListeningQuery, QueryRole
 from sources.query import Query, QueryDocument, QuerySyntaxError, parse, positive_terms, to_native
 
 
@@ -18,15 +18,25 @@ def query_parse_or_error(expression: str) -> Query:
 
 
 def listening_query_save(
-    *, name: str, expression: str, enabled: bool = True, query: ListeningQuery | None = None
+    *,
+    name: str,
+    expression: str,
+    enabled: bool = True,
+    role: str = QueryRole.BRAND,
+    query: ListeningQuery | None = None,
 ) -> ListeningQuery:
     query_parse_or_error(expression)
     if not name.strip():
         raise DomainError("A query needs a name.", fields={"name": ["required"]})
+    if role not in QueryRole.values:
+        raise DomainError(
+            f"Unknown role {role!r}.", fields={"role": [f"one of {', '.join(QueryRole.values)}"]}
+        )
     if query is None:
         query = ListeningQuery(name=name.strip(), expression=expression, enabled=enabled)
     else:
         query.name, query.expression, query.enabled = name.strip(), expression, enabled
+    query.role = role
     query.save()
     return query
 
