@@ -1,4 +1,8 @@
-"""API authentication: a token works only on the host of the client it was issued for."""
+"""API authentication: a token works only on the host it was issued for.
+
+A client token is bound to its client's row; an agency token to the agency's own row (the
+public schema's), so it works on the agency host (`localhost`) and on no client's host,
+and a client token never works on the agency host."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from rest_framework.request import Request
 from accounts.models import ApiToken, User
 from accounts.selectors import api_token_get
 from accounts.services import api_token_touch
-from config.tenancy import current_client_or_none
+from config.tenancy import current_tenant_pk
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -35,10 +39,11 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
 
 
 def api_token_for_current_client(raw_key: str) -> ApiToken | None:
-    """The token if it is live, its user active, and it belongs to the client being served."""
+    """The token if it is live, its user active, and it belongs to the tenant being served
+    (a client, or the agency on its own host)."""
     token = api_token_get(raw_key=raw_key)
-    client = current_client_or_none()
-    if token is None or client is None or token.client_id != client.pk:
+    tenant_pk = current_tenant_pk()
+    if token is None or tenant_pk is None or token.client_id != tenant_pk:
         return None
     if not token.user.is_active:
         return None

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
@@ -20,7 +21,16 @@ class Client(TenantMixin):
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         default=timezone.now
     )
+    # Set at onboarding (`sources.services.onboarding`): the defaults for SLA clocks, triage
+    # and the industry preset the matrix started from.
+    time_zone: models.CharField[str, str] = models.CharField(max_length=60, default="Europe/Berlin")
+    languages: ArrayField[list[str], list[str]] = ArrayField(
+        models.CharField(max_length=8), default=list, blank=True
+    )
+    industry: models.CharField[str, str] = models.CharField(max_length=20, default="general")
 
+    # New schemas are cloned from `settings.TENANT_BASE_SCHEMA` (a migrated template that is
+    # itself a Client row, so `migrate_schemas` keeps it current); see accounts.services.
     auto_create_schema = True
     auto_drop_schema = False
 

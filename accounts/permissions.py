@@ -8,7 +8,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, Role, TokenScope
-from accounts.selectors import membership_role_for, role_at_least
+from accounts.selectors import is_agency_admin, membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 
 
@@ -44,5 +44,26 @@ class IsClientMember(permissions.BasePermission):
         minimum = getattr(view, "write_role", Role.RESPONDER)
         if not role_at_least(role, minimum):
             self.message = f"Your role may not do this (needs {minimum} or above)."
+            return False
+        return True
+
+
+class IsAgencyAdmin(permissions.BasePermission):
+    """The agency host's API: agency admins only, never on a client's host. Read-only tokens
+    read; changes need a write token (or a session)."""
+
+    message = "Only agency admins may do this, on the agency's own address."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if current_client_or_none() is not None or user is None or not user.is_authenticated:
+            return False
+        if not is_agency_admin(user=user):
+            return False
+        auth = request.auth
+        if request.method not in permissions.SAFE_METHODS and (
+            isinstance(auth, ApiToken) and auth.scope != TokenScope.WRITE
+        ):
+            self.message = "This token is read-only."
             return False
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accounts.models import ROLE_RANK, ApiToken, Client, Membership, Role, User
@@ -33,13 +34,25 @@ def membership_role_for(*, user: User, client: Client) -> str | None:
     return memo[client.pk]
 
 
+def is_agency_admin(*, user: User) -> bool:
+    """Whether an active user administers the agency (and so every client)."""
+    return (
+        user.is_active
+        and Membership.objects.filter(
+            user=user, client__isnull=True, role=Role.AGENCY_ADMIN
+        ).exists()
+    )
+
+
 def role_at_least(role: str | None, minimum: str) -> bool:
     return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
 
 
 def clients_for_user(*, user: User) -> QuerySet[Client]:
     """Every client the user may open: all of them for agency admins."""
-    clients = Client.objects.exclude(schema_name="public").order_by("name")
+    clients = Client.objects.exclude(
+        schema_name__in=("public", settings.TENANT_BASE_SCHEMA)
+    ).order_by("name")
     if Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN).exists():
         return clients
     return clients.filter(memberships__user=user).distinct()

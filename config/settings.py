@@ -45,6 +45,12 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 
 TENANT_MODEL = "accounts.Client"
 TENANT_DOMAIN_MODEL = "accounts.Domain"
+# New clients are cloned from this migrated template schema instead of being migrated from
+# scratch (django-tenants' clone_schema; the fake migrate afterwards records nothing new).
+# The template is a Client row without a domain, so `migrate_schemas` migrates it too;
+# `accounts.services.tenant_template_ensure` creates it when it is missing.
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 AUTH_USER_MODEL = "accounts.User"

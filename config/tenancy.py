@@ -33,6 +33,24 @@ def current_client_or_none() -> Client | None:
     return cast("Client", tenant)
 
 
+def current_tenant_pk() -> int | None:
+    """The primary key of the tenant row being served: a client's, or the agency's own (the
+    public schema's) row on the agency host; None outside a resolved request."""
+    tenant = getattr(connection, "tenant", None)
+    return cast(int | None, getattr(tenant, "pk", None))
+
+
+def client_schemas_serving() -> list[str]:
+    """The schemas of every client to serve in the background (polling, SLA checks, ...):
+    not the public schema, not the template new clients are cloned from."""
+    tenant_model = apps.get_model(settings.TENANT_MODEL)
+    return list(
+        tenant_model.objects.exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
 def use_public_schema() -> None:
     cast(Any, connection).set_schema_to_public()
 

@@ -3,6 +3,7 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest
 
+from accounts.selectors import is_agency_admin
 from routing.models import Notification
 
 
@@ -13,4 +14,16 @@ def client(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if is_client and user is not None and user.is_authenticated:
         unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
-    return {"current_client": tenant if is_client else None, "unread_notifications": unread}
+    # On the agency host: whether to offer agency tools (the "New client" button).
+    agency_admin = (
+        tenant is not None
+        and not is_client
+        and user is not None
+        and user.is_authenticated
+        and is_agency_admin(user=user)
+    )
+    return {
+        "current_client": tenant if is_client else None,
+        "unread_notifications": unread,
+        "is_agency_admin": agency_admin,
+    }

@@ -100,6 +100,92 @@ def _title_taken(cleaned: Mapping[str, Any], *, exclude: int | None = None) -> N
         )
 
 
+# Starting replies for a new client (onboarding): `{author}`, `{agent}`, `{brand}` are filled
+# in the composer. One set per language; the industry adds its own on top.
+SAVED_REPLY_PRESETS: dict[str, list[dict[str, str]]] = {
+    "en": [
+        {
+            "title": "Thanks for telling us",
+            "text": "Hi {author}, thank you for letting us know. We are looking into it and "
+            "will get back to you here. {agent} for {brand}",
+        },
+        {
+            "title": "Please send us a direct message",
+            "text": "Hi {author}, we are sorry to hear that. Please send us a direct message "
+            "with your details so we can help you personally. {agent} for {brand}",
+        },
+        {
+            "title": "Solved, glad to help",
+            "text": "Hi {author}, glad we could sort this out. Thanks for your patience! "
+            "{agent} for {brand}",
+        },
+    ],
+    "de": [
+        {
+            "title": "Danke für den Hinweis",
+            "text": "Hallo {author}, danke für deinen Hinweis. Wir sehen uns das an und melden "
+            "uns hier. {agent} für {brand}",
+        },
+        {
+            "title": "Bitte per Direktnachricht",
+            "text": "Hallo {author}, das tut uns leid. Schreib uns bitte eine Direktnachricht "
+            "mit deinen Angaben, damit wir dir persönlich helfen können. {agent} für {brand}",
+        },
+    ],
+}
+SAVED_REPLY_INDUSTRY: dict[str, dict[str, str]] = {
+    "retail": {
+        "title": "Order number, please",
+        "text": "Hi {author}, sorry your order is causing trouble. Please send us your order "
+        "number by direct message and we will check it right away. {agent} for {brand}",
+    },
+    "telecom": {
+        "title": "Outage: we are on it",
+        "text": "Hi {author}, we know about the disruption in your area and our technicians "
+        "are working on it. We will post an update here. {agent} for {brand}",
+    },
+    "transport": {
+        "title": "Delay: compensation",
+        "text": "Hi {author}, sorry for the delay. You can claim compensation for delays "
+        "on our website; we are happy to help if anything is unclear. {agent} for {brand}",
+    },
+    "airline": {
+        "title": "Booking reference, please",
+        "text": "Hi {author}, sorry about your trip. Please send us your booking reference "
+        "by direct message so we can look into it. {agent} for {brand}",
+    },
+}
+
+
+@transaction.atomic
+def saved_replies_seed(*, industry: str, languages: list[str], by: User | None) -> int:
+    """Give a new client starting replies for its languages (English when it names none of
+    ours) and its industry; existing titles are kept. Returns how many were added."""
+    wanted = [language for language in languages if language in SAVED_REPLY_PRESETS] or ["en"]
+    rows: list[dict[str, str]] = []
+    for language in wanted:
+        rows.extend({**row, "language": language} for row in SAVED_REPLY_PRESETS[language])
+    if industry in SAVED_REPLY_INDUSTRY:
+        rows.append({**SAVED_REPLY_INDUSTRY[industry], "language": "en" if "en" in wanted else ""})
+    existing = set(SavedReply.objects.values_list("title", "language"))
+    new = [
+        SavedReply(**row, created_by_id=by.pk if by else None)
+        for row in rows
+        if (row["title"], row["language"]) not in existing
+    ]
+    SavedReply.objects.bulk_create(new)
+    if new:
+        audit_record(
+            actor=by,
+            action="saved_reply.seeded",
+            target_type="saved_reply",
+            target_id=None,
+            summary=f"Added {len(new)} starting saved replies ({industry})",
+            after=[{"title": reply.title, "language": reply.language} for reply in new],
+        )
+    return len(new)
+
+
 @transaction.atomic
 def saved_reply_create(*, data: Mapping[str, Any], by: User) -> SavedReply:
     _require_role(by, Role.MANAGER, "manage saved replies")

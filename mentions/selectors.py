@@ -14,6 +14,7 @@ from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 from mentions.models import (
     ANSWERING,
+    Aspect,
     ClusterStatus,
     Mention,
     Note,
@@ -296,3 +297,8 @@ def mentions_open_load(*, user_ids: set[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
     )
+
+
+def aspect_list() -> QuerySet[Aspect]:
+    """The current client's aspects (what mentions are about), by name."""
+    return Aspect.objects.order_by("name")

@@ -3,9 +3,8 @@ its labels) and delivering responses through the source's connector."""
 
 from __future__ import annotations
 
-from django_tenants.utils import get_tenant_model
-
 from config.celery import app, tenant_task
+from config.tenancy import client_schemas_serving
 from mentions.responses import response_deliver
 from mentions.triage.learn import triage_learn
 
@@ -17,8 +16,8 @@ def triage_learn_task() -> None:
 
 @app.task(name="mentions.triage_learn_all_clients", queue="reports")
 def triage_learn_all_clients() -> None:
-    for client in get_tenant_model().objects.exclude(schema_name="public"):
-        triage_learn_task.delay(client.schema_name)
+    for schema_name in client_schemas_serving():
+        triage_learn_task.delay(schema_name)
 
 
 @tenant_task(name="mentions.response_deliver", queue="notify")

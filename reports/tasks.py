@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django_tenants.utils import get_tenant_model
-
 from config.celery import app, tenant_task
+from config.tenancy import client_schemas_serving
 from reports.services import spike_check
 
 
@@ -15,5 +14,5 @@ def spike_check_task() -> None:
 
 @app.task(name="reports.spike_check_all_clients", queue="reports")
 def spike_check_all_clients() -> None:
-    for client in get_tenant_model().objects.exclude(schema_name="public"):
-        spike_check_task.delay(client.schema_name)
+    for schema_name in client_schemas_serving():
+        spike_check_task.delay(schema_name)

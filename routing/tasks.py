@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django_tenants.utils import get_tenant_model
-
 from config.celery import app, tenant_task
+from config.tenancy import client_schemas_serving
 from mentions.sla import sla_check
 
 
@@ -15,5 +14,5 @@ def sla_check_task() -> None:
 
 @app.task(name="routing.sla_check_all_clients", queue="notify")
 def sla_check_all_clients() -> None:
-    for client in get_tenant_model().objects.exclude(schema_name="public"):
-        sla_check_task.delay(client.schema_name)
+    for schema_name in client_schemas_serving():
+        sla_check_task.delay(schema_name)

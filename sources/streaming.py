@@ -51,11 +51,12 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import tenant_context
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
 from accounts.models import Client
+from config.tenancy import client_schemas_serving
 from sources.connectors.base import ConfigError, ConnectorError, FetchPage, RateLimited
 from sources.connectors.bluesky import POST_COLLECTION, jetstream_event_item
 from sources.connectors.http import (
@@ -355,7 +356,7 @@ def stream_targets(
     *, client_slug: str | None = None, log: Callable[[str], None] | None = None
 ) -> list[StreamTarget]:
     """The enabled streaming sources of every client (or of one). Runs queries: sync only."""
-    clients = Client.objects.exclude(schema_name=get_public_schema_name()).order_by("slug")
+    clients = Client.objects.filter(schema_name__in=client_schemas_serving()).order_by("slug")
     if client_slug:
         clients = clients.filter(slug=client_slug)
     targets: list[StreamTarget] = []

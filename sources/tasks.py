@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.db import OperationalError
-from django_tenants.utils import get_tenant_model
 
 from config.celery import app, tenant_task
-from config.tenancy import current_schema
+from config.tenancy import client_schemas_serving, current_schema
 from sources.services import ingest_batch_process, ingest_batches_requeue_stalled
 from sources.services.polling import (
     backfill_run,
@@ -35,8 +34,8 @@ def requeue_stalled_batches_task() -> int:
 @app.task(name="sources.requeue_stalled_batches_all_clients", queue="ingest")
 def requeue_stalled_batches_all_clients() -> None:
     """Beat entry point: fan out to one task per client."""
-    for client in get_tenant_model().objects.exclude(schema_name="public"):
-        requeue_stalled_batches_task.delay(client.schema_name)
+    for schema_name in client_schemas_serving():
+        requeue_stalled_batches_task.delay(schema_name)
 
 
 @tenant_task(name="sources.poll_source", queue="ingest")
@@ -55,8 +54,8 @@ def poll_due_sources_task() -> int:
 @app.task(name="sources.poll_due_all_clients", queue="ingest")
 def poll_due_all_clients() -> None:
     """Beat entry point: each client looks for its due sources."""
-    for client in get_tenant_model().objects.exclude(schema_name="public"):
-        poll_due_sources_task.delay(client.schema_name)
+    for schema_name in client_schemas_serving():
+        poll_due_sources_task.delay(schema_name)
 
 
 @tenant_task(name="sources.backfill_run", queue="ingest")

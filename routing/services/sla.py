@@ -3,12 +3,19 @@ responses, and the periodic check that warns before and escalates on a breach.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.errors import DomainError
 from routing.models import SlaPolicy
-from routing.sla import BusinessCalendar, add_business_minutes, business_minutes_between
+from routing.sla import (
+    BusinessCalendar,
+    CalendarError,
+    add_business_minutes,
+    business_minutes_between,
+)
 
 
 @dataclass
@@ -42,6 +49,37 @@ def sla_policy_ensure_default() -> SlaPolicy:
     policy = SlaPolicy.objects.filter(is_default=True).first()
     if policy is None:
         policy = SlaPolicy.objects.create(name="Business hours", is_default=True)
+    return policy
+
+
+def sla_calendar_problems(
+    *, timezone: str, hours: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """What is wrong with a time zone and opening hours, by field, in plain words."""
+    problems: dict[str, list[str]] = {}
+    try:
+        BusinessCalendar.build(timezone=timezone, hours={})
+    except CalendarError:
+        problems["time_zone"] = [f"{timezone!r} is not a time zone; use one like Europe/Berlin."]
+    try:
+        BusinessCalendar.build(timezone="UTC", hours=hours)
+    except CalendarError as exc:
+        problems["business_hours"] = [f"Opening hours: {exc}."]
+    else:
+        if not any(hours.values()):
+            problems["business_hours"] = ["Open on at least one day, or SLA clocks never run."]
+    return problems
+
+
+def sla_policy_default_configure(*, timezone: str, hours: Mapping[str, Sequence[str]]) -> SlaPolicy:
+    """Set the default policy's time zone and business hours (created when missing)."""
+    problems = sla_calendar_problems(timezone=timezone, hours=hours)
+    if problems:
+        raise DomainError("The business hours are not valid.", fields=problems)
+    policy = sla_policy_ensure_default()
+    policy.timezone = timezone
+    policy.hours = {day: list(spans) for day, spans in hours.items() if spans}
+    policy.save(update_fields=["timezone", "hours"])
     return policy
 
 
