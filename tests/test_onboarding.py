@@ -7,13 +7,14 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 from rest_framework.test import APIClient
 
+from accounts.cloning import schema_clone
 from accounts.models import Client
 from accounts.selectors import clients_for_user
-from accounts.services import agency_ensure, api_token_create
+from accounts.services import agency_ensure, api_token_create, template_migrations_missing
 from config.errors import DomainError
 from config.tenancy import client_schemas_serving
 from mentions.models import Mention, SavedReply
@@ -243,37 +244,69 @@ def test_wizard_is_not_on_client_hosts(world):
 # --- fast tenants -------------------------------------------------------------------------
 
 
-def test_new_schemas_are_clones_of_the_migrated_template(world):
+SCHEMA_DEFINITION = """
+SELECT 'constraint ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
+  FROM pg_constraint k WHERE k.connamespace = %(ns)s
+UNION ALL SELECT 'index ' || split_part(pg_get_indexdef(c.oid), ' WHERE ', 1)
+    || CASE WHEN i.indpred IS NULL THEN '' ELSE ' WHERE (a predicate)' END
+  FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relnamespace = %(ns)s
+UNION ALL SELECT 'relation ' || c.relname || ' ' || c.relkind::text
+  FROM pg_class c WHERE c.relnamespace = %(ns)s
+UNION ALL SELECT 'column ' || c.relname || '.' || a.attname || ' '
+    || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' '
+    || a.attidentity::text || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE c.relnamespace = %(ns)s AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL SELECT 'trigger ' || pg_get_triggerdef(t.oid)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+UNION ALL SELECT 'function ' || pg_get_functiondef(p.oid)
+  FROM pg_proc p WHERE p.pronamespace = %(ns)s
+"""
+
+
+def schema_definition(schema: str) -> list[str]:
+    """Every table, column, constraint, index, trigger and function, the schema name
+    replaced, so a clone and its template compare equal. (A partial index's predicate is
+    parsed again when the clone is made; PostgreSQL then prints its casts differently, with
+    the same meaning, so only its presence is compared.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('search_path', '', true)")
+        cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
+        cursor.execute(SCHEMA_DEFINITION, {"ns": cursor.fetchone()[0]})
+        rows = sorted(row[0].replace(f"{schema}.", "<schema>.") for row in cursor.fetchall())
+    connection.set_schema_to_public()
+    return rows
+
+
+def test_new_schemas_are_exact_copies_of_the_migrated_template(world):
     template = settings.TENANT_BASE_SCHEMA
     assert Client.objects.filter(schema_name=template).exists()
     response = agency_api(world).post("/api/v1/clients/", GOOD, format="json")
     assert response.status_code == 201
 
-    def tables(schema: str) -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", [schema]
-            )
-            return [row[0] for row in cursor.fetchall()]
+    clone = schema_definition("c_nordbahn")
+    assert clone == schema_definition(template)
+    assert sum(row.startswith("index ") for row in clone) > 50
+    assert any("audit_append_only" in row for row in clone)
 
     def migrations(schema: str) -> set[tuple[str, str]]:
         with schema_context(schema), connection.cursor() as cursor:
             cursor.execute("SELECT app, name FROM django_migrations")
             return set(cursor.fetchall())
 
-    assert tables("c_nordbahn") == tables(template)
     assert migrations("c_nordbahn") == migrations(template)
-    # The audit log's append-only trigger came along, pointing at the clone's own table.
     client = Client.objects.get(slug="nordbahn")
     with tenant_context(client), connection.cursor() as cursor:
+        # Identities continue after the copied rows, and the audit log is append-only.
         cursor.execute(
-            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'c_nordbahn' AND NOT t.tgisinternal"
+            "INSERT INTO django_migrations (app, name, applied) VALUES ('x', 'y', now())"
         )
-        assert cursor.fetchone()[0] >= 1
         cursor.execute("SELECT count(*) FROM audit_auditentry")
         assert cursor.fetchone()[0] >= 1
+        with pytest.raises(Exception, match="append-only"), transaction.atomic():
+            cursor.execute("DELETE FROM audit_auditentry")
 
 
 def test_a_missing_template_is_made_again(world):
@@ -291,3 +324,28 @@ def test_the_template_is_not_served_in_the_background(world):
     schemas = client_schemas_serving()
     assert {"c_acme", "c_globex"} <= set(schemas)
     assert settings.TENANT_BASE_SCHEMA not in schemas and "public" not in schemas
+
+
+def test_a_template_with_objects_the_fast_copy_does_not_know_is_cloned_by_django_tenants(world):
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE SCHEMA zz_source")
+            cursor.execute("CREATE TABLE zz_source.t (id bigint GENERATED BY DEFAULT AS IDENTITY)")
+            cursor.execute("CREATE VIEW zz_source.v AS SELECT id FROM zz_source.t")
+        schema_clone(source="zz_source", target="zz_target")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_views WHERE schemaname = 'zz_target' AND viewname = 'v'"
+            )
+            assert cursor.fetchone()[0] == 1
+        transaction.set_rollback(True)
+
+
+def test_a_template_behind_the_code_is_noticed(world):
+    template = settings.TENANT_BASE_SCHEMA
+    assert not template_migrations_missing(template)
+    with transaction.atomic():
+        with schema_context(template), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM django_migrations WHERE app = 'sources'")
+        assert template_migrations_missing(template)
+        transaction.set_rollback(True)
