@@ -101,9 +101,12 @@ def client_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             errors = exc.fields or {"general": [exc.message]}
             status = 400
+    order = ("name", "slug", "industry", "time_zone", "languages", "business_hours", "brands")
     context = {
         "form": form,
         "errors": errors,
+        # Keyboard users start at the first field to fix.
+        "first_error": next((name for name in (*order, "competitors") if name in errors), ""),
         "result": result,
         "client_url": (
             f"{request.scheme}://{client_domain(result.client.slug)}:{request.get_port()}/"

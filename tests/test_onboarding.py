@@ -215,6 +215,7 @@ def test_wizard_explains_mistakes_in_plain_words(world):
     assert "A client &#x27;globex&#x27; exists already." in page
     assert "is not a time zone" in page
     assert 'aria-invalid="true"' in page
+    assert 'id="id_slug" autofocus' in page  # the first field to fix has the focus
     assert 'value="Tele Nord"' in page  # what was typed is kept
     assert not Client.objects.filter(slug="tele-nord").exists()
 

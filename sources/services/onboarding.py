@@ -96,7 +96,7 @@ def _tracked_problems(names: Sequence[TrackedName], what: str) -> list[str]:
     if len(names) > MAX_TRACKED:
         problems.append(f"At most {MAX_TRACKED} {what}.")
     for index, item in enumerate(names[:MAX_TRACKED], start=1):
-        label = f"{what.capitalize()} {index} ({item.name or 'no name'})"
+        label = f"{what[:-1].capitalize()} {index} ({item.name or 'no name'})"
         if not item.name:
             problems.append(f"{label}: give it a name.")
         elif len(item.name) > 200:

@@ -1,0 +1,119 @@
+"""In a real headless Chromium: the agency admin creates a client in the wizard, by keyboard,
+on a desktop and on a phone; a mistake is explained in plain words; the new client's first
+pushed mention is routed, by the worker, with a reason."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from django_tenants.utils import tenant_context
+
+from accounts.models import Client
+from mentions.models import Mention
+from sources.services import signature_compute, source_create
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_browser_inbox import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.factories import mention_item
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def agency_page(browser, stack, viewport):  # noqa: F811
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(f"http://localhost:{stack.port}/login/")
+    page.get_by_label("E-mail").fill("ada@agency.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url(f"http://localhost:{stack.port}/")
+    return page
+
+
+def fill_wizard(page, *, name: str, slug: str, brands: str) -> None:
+    """Keyboard only: type into the focused field, Tab to the next."""
+    page.keyboard.type(name)  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(slug)
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # industry: general → retail
+    page.keyboard.press("ArrowDown")  # → telecom
+    page.keyboard.press("ArrowDown")  # → transport
+    page.get_by_label("Brands").focus()
+    page.keyboard.type(brands)
+    page.keyboard.press("Tab")  # to the competitors
+    page.keyboard.type("Globex Rail")
+
+
+def test_agency_admin_onboards_a_client_in_the_wizard(browser, live_stack, live_db):  # noqa: F811
+    world = live_db
+    made = []
+    try:
+        # Phone: a mistake first, explained next to the field, what was typed kept.
+        phone = agency_page(browser, live_stack, PHONE)
+        phone.get_by_role("link", name="New client").click()
+        phone.wait_for_url("**/clients/new")
+        fill_wizard(phone, name="Phone Rail", slug="acme", brands="Phone Rail = phone AND (")
+        phone.get_by_role("button", name="Create client").click()
+        phone.wait_for_selector("#form-errors")
+        assert "A client 'acme' exists already." in phone.inner_text("#err-slug")
+        assert "expected a term" in phone.inner_text("#err-brands")
+        assert phone.input_value("#id_name") == "Phone Rail"
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the form is wider than the phone: {width}px"
+        phone.screenshot(path=str(ARTIFACTS / "onboarding-phone-errors.png"), full_page=True)
+
+        # Desktop: the whole wizard by keyboard, Enter on the button.
+        page = agency_page(browser, live_stack, DESKTOP)
+        page.goto(f"http://localhost:{live_stack.port}/clients/new")
+        page.screenshot(path=str(ARTIFACTS / "onboarding-desktop-form.png"), full_page=True)
+        fill_wizard(page, name="Nordbahn Regio", slug="nordbahn-regio", brands="Nordbahn")
+        started = time.monotonic()
+        page.get_by_role("button", name="Create client").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Nordbahn Regio is ready")
+        assert time.monotonic() - started < 2.5
+        made.append("nordbahn-regio")
+        text = page.inner_text("main")
+        assert "Transport (rail, bus) preset" in text
+        assert "routing rules, one of them the default" in text
+        page.screenshot(path=str(ARTIFACTS / "onboarding-desktop-done.png"), full_page=True)
+        phone.goto(f"http://localhost:{live_stack.port}/")
+        assert "Nordbahn Regio" in phone.inner_text("main")
+        phone.screenshot(path=str(ARTIFACTS / "onboarding-phone-overview.png"), full_page=True)
+
+        # The new client's first mention, pushed to its own host, is routed with a reason.
+        client = Client.objects.get(slug="nordbahn-regio")
+        with tenant_context(client):
+            source = source_create(kind="webhook", name="Push", network="test")
+        item = mention_item(text="Nordbahn: mein Zug ist ausgefallen, wie komme ich heim?")
+        body = json.dumps({"mentions": [item]}).encode()
+        response = httpx.post(
+            f"{live_stack.base_url}/api/v1/sources/{source.pk}/mentions",
+            content=body,
+            headers={
+                "Host": f"nordbahn-regio.localhost:{live_stack.port}",
+                "Content-Type": "application/json",
+                "X-Lotse-Signature": signature_compute(secret=source.secret, body=body),
+            },
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + 20
+        mention = None
+        while mention is None and time.monotonic() < deadline:
+            with tenant_context(client):
+                mention = Mention.objects.select_related("department").first()
+            time.sleep(0.2)
+        assert mention is not None, "the worker did not store the mention"
+        assert mention.department is not None and mention.routing_reason
+        assert world.ada.email  # the agency admin did all of this
+    finally:
+        for slug in made:
+            Client.objects.get(slug=slug).delete(force_drop=True)
