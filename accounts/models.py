@@ -28,6 +28,9 @@ class Client(TenantMixin):
         models.CharField(max_length=8), default=list, blank=True
     )
     industry: models.CharField[str, str] = models.CharField(max_length=20, default="general")
+    # Deactivated clients keep their data but are not served: no polling or background
+    # checks, no logins, API calls or websockets (sources.services.lifecycle).
+    is_active: models.BooleanField[bool, bool] = models.BooleanField(default=True)
 
     # New schemas are cloned from `settings.TENANT_BASE_SCHEMA` (a migrated template that is
     # itself a Client row, so `migrate_schemas` keeps it current); see accounts.services.
@@ -43,6 +46,24 @@ class Client(TenantMixin):
 
 class Domain(DomainMixin):
     pass
+
+
+class AgencyAuditEntry(models.Model):
+    """The agency's own log of what happened to clients (deactivated, reactivated, deleted);
+    a deleted client's schema and its audit log are gone, this entry stays. Append-only by
+    convention: nothing updates or deletes these rows."""
+
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=50)
+    client_slug = models.CharField(max_length=50)
+    summary = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return self.summary
 
 
 class Role(models.TextChoices):

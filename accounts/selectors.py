@@ -20,7 +20,7 @@ def membership_role_for(*, user: User, client: Client) -> str | None:
     Memoized on the user object, which lives for one request (or one websocket handshake),
     so the permission, the selector and the view all ask once.
     """
-    if not user.is_active:
+    if not user.is_active or not client.is_active:
         return None
     memo: dict[int, str | None] = user.__dict__.setdefault("_lotse_roles", {})
     if client.pk in memo:

@@ -13,7 +13,16 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.cloning import schema_clone
-from accounts.models import ApiToken, Client, Domain, Membership, Role, TokenScope, User
+from accounts.models import (
+    AgencyAuditEntry,
+    ApiToken,
+    Client,
+    Domain,
+    Membership,
+    Role,
+    TokenScope,
+    User,
+)
 from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import DomainError
 
@@ -113,6 +122,37 @@ def client_schema_create(
     schema_clone(source=template.schema_name, target=schema_name)
     Domain.objects.create(domain=client_domain(slug), tenant=client, is_primary=True)
     return client
+
+
+def client_set_active(*, client: Client, active: bool) -> None:
+    """Serve the client again, or stop serving it (`sources.services.lifecycle` audits)."""
+    client.is_active = active
+    client.save(update_fields=["is_active"])
+
+
+def client_delete_row(*, client: Client) -> None:
+    """Drop the client's schema, domains, memberships and tokens (no way back)."""
+    if client.schema_name in ("public", settings.TENANT_BASE_SCHEMA):
+        raise DomainError("The agency and the template are not clients.")
+    with connection.cursor() as cursor:
+        # Rows written earlier in this transaction leave deferred foreign-key checks pending,
+        # and PostgreSQL refuses to drop a table with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    client.delete(force_drop=True)
+
+
+def agency_audit_record(*, actor: User | None, action: str, client: Client) -> AgencyAuditEntry:
+    verbs = {
+        "client.deactivated": "Deactivated",
+        "client.reactivated": "Reactivated",
+        "client.deleted": "Deleted",
+    }
+    return AgencyAuditEntry.objects.create(
+        actor_id=actor.pk if actor else None,
+        action=action,
+        client_slug=client.slug,
+        summary=f"{verbs.get(action, action)} {client.name} ({client.slug})"[:500],
+    )
 
 
 def agency_ensure(*, domain: str | None = None) -> Client:

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A deactivated client's host refuses everything with one clear page (frontend).
+    "frontend.middleware.InactiveClientMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -42,10 +42,12 @@ def current_tenant_pk() -> int | None:
 
 def client_schemas_serving() -> list[str]:
     """The schemas of every client to serve in the background (polling, SLA checks, ...):
-    not the public schema, not the template new clients are cloned from."""
+    not the public schema, not the template new clients are cloned from, not deactivated
+    clients."""
     tenant_model = apps.get_model(settings.TENANT_MODEL)
     return list(
-        tenant_model.objects.exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
+        tenant_model.objects.filter(is_active=True)
+        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
         .order_by("schema_name")
         .values_list("schema_name", flat=True)
     )

@@ -6,11 +6,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
-from frontend.onboarding_views import client_new
-from sources.api.clients import ClientListCreateView
+from frontend.onboarding_views import client_export_download, client_manage, client_new
+from sources.api.clients import (
+    ClientDeleteView,
+    ClientExportView,
+    ClientListCreateView,
+    ClientStatusView,
+)
 
 api_v1: list[URLPattern | URLResolver] = [
     path("clients/", ClientListCreateView.as_view(), name="api-client-list"),
+    path("clients/<slug:slug>/active", ClientStatusView.as_view(), name="api-client-active"),
+    path("clients/<slug:slug>/delete", ClientDeleteView.as_view(), name="api-client-delete"),
+    path("clients/<slug:slug>/export", ClientExportView.as_view(), name="api-client-export"),
     path(
         "schema/",
         SpectacularAPIView.as_view(
@@ -23,6 +31,8 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     *common,
     path("clients/new", client_new, name="client-new"),
+    path("clients/<slug:slug>/", client_manage, name="client-manage"),
+    path("clients/<slug:slug>/export", client_export_download, name="client-export"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

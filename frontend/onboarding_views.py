@@ -1,21 +1,35 @@
-"""The agency's onboarding wizard (`/clients/new` on the agency host): agency admins only."""
+"""The agency's client pages (agency host, agency admins only): the onboarding wizard
+(`/clients/new`) and a client's life cycle (`/clients/<slug>/`: deactivate, reactivate,
+export, delete)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Client, User
 from accounts.selectors import is_agency_admin
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from routing.sla import WEEKDAYS
+from sources.services.lifecycle import (
+    client_deactivate,
+    client_delete,
+    client_export,
+    client_reactivate,
+)
 from sources.services.onboarding import (
     INDUSTRIES,
     ClientSetup,
@@ -68,17 +82,31 @@ def _setup(form: dict[str, Any]) -> ClientSetup:
     )
 
 
+def agency_admin_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """The one gate of these pages: logged in, on the agency host, an agency admin."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        user: User = request.user
+        if current_client_or_none() is not None or not is_agency_admin(user=user):
+            return render(
+                request,
+                "frontend/forbidden.html",
+                {"needs": "agency admin", "role": "not an agency admin"},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@agency_admin_required
 def client_new(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    user: User = request.user
-    if current_client_or_none() is not None or not is_agency_admin(user=user):
-        return render(
-            request,
-            "frontend/forbidden.html",
-            {"needs": "agency admin", "role": "not an agency admin"},
-            status=403,
-        )
+    user: User = request.user  # type: ignore[assignment]
     form: dict[str, Any] = {
         "name": "",
         "slug": "",
@@ -121,3 +149,59 @@ def client_new(request: HttpRequest) -> HttpResponse:
         "common_zones": COMMON_ZONES,
     }
     return render(request, "frontend/client_new.html", context, status=status)
+
+
+def _managed_client(slug: str) -> Client:
+    client = (
+        Client.objects.filter(slug=slug)
+        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
+        .first()
+    )
+    if client is None:
+        raise Http404("No such client")
+    return client
+
+
+@agency_admin_required
+def client_manage(request: HttpRequest, slug: str) -> HttpResponse:
+    client = _managed_client(slug)
+    user: User = request.user  # type: ignore[assignment]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "deactivate":
+            client_deactivate(client=client, by=user)
+            messages.success(request, f"{client.name} is deactivated; its data is kept.")
+            return redirect("client-manage", slug=client.slug)
+        if action == "reactivate":
+            client_reactivate(client=client, by=user)
+            messages.success(request, f"{client.name} is active again.")
+            return redirect("client-manage", slug=client.slug)
+        if action == "delete":
+            try:
+                client_delete(
+                    client=client, by=user, confirm_slug=request.POST.get("confirm_slug", "")
+                )
+            except DomainError as exc:
+                errors = {**exc.fields, "general": [exc.message]}
+            else:
+                messages.success(request, f"{client.name} and all its data are deleted.")
+                return redirect("home")
+    context = {
+        "client": client,
+        "errors": errors,
+        "industry_label": INDUSTRIES.get(client.industry, client.industry),
+        "client_url": f"{request.scheme}://{client_domain(client.slug)}:{request.get_port()}/",
+    }
+    return render(request, "frontend/client_manage.html", context, status=400 if errors else 200)
+
+
+@agency_admin_required
+def client_export_download(request: HttpRequest, slug: str) -> FileResponse:
+    """The client's data as a zip, written to a temporary file first (it may be large)."""
+    client = _managed_client(slug)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    client_export(client=client, out=spool)
+    spool.seek(0)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    return FileResponse(spool, as_attachment=True, filename=f"lotse-{client.slug}-{stamp}.zip")

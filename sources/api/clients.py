@@ -7,8 +7,12 @@ session; client tokens and client hosts are refused (`accounts.permissions.IsAge
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
+from django.conf import settings
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -19,6 +23,12 @@ from accounts.models import Client, User
 from accounts.permissions import IsAgencyAdmin
 from accounts.selectors import clients_for_user
 from accounts.services import client_domain
+from sources.services.lifecycle import (
+    client_deactivate,
+    client_delete,
+    client_export,
+    client_reactivate,
+)
 from sources.services.onboarding import (
     DEFAULT_HOURS,
     INDUSTRIES,
@@ -72,12 +82,29 @@ class ClientCreateSerializer(serializers.Serializer):
         )
 
 
+class ClientActiveSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+
+
+class ClientDeleteSerializer(serializers.Serializer):
+    confirm_slug = serializers.CharField(help_text="The client's slug, typed again.")
+
+
 class ClientSerializer(serializers.ModelSerializer):
     host = serializers.SerializerMethodField()
 
     class Meta:
         model = Client
-        fields = ("slug", "name", "host", "time_zone", "languages", "industry", "created_at")
+        fields = (
+            "slug",
+            "name",
+            "host",
+            "time_zone",
+            "languages",
+            "industry",
+            "is_active",
+            "created_at",
+        )
 
     def get_host(self, client: Client) -> str:
         return client_domain(client.slug)
@@ -90,6 +117,17 @@ class ClientCreatedSerializer(serializers.Serializer):
         help_text="What onboarding made: departments, rules, aspects, queries, ...",
     )
     seconds = serializers.FloatField()
+
+
+def _client(slug: str) -> Client:
+    client = (
+        Client.objects.filter(slug=slug)
+        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
+        .first()
+    )
+    if client is None:
+        raise Http404("No such client")
+    return client
 
 
 class ClientListCreateView(APIView):
@@ -109,3 +147,55 @@ class ClientListCreateView(APIView):
         result = client_onboard(setup=incoming.setup(), by=request.user)  # type: ignore[arg-type]
         body = {"client": result.client, "created": result.created, "seconds": result.seconds}
         return Response(ClientCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class ClientStatusView(APIView):
+    """Deactivate (`active: false`: polling stops, logins and API calls refused, data kept)
+    or reactivate (`active: true`) a client."""
+
+    permission_classes = [IsAgencyAdmin]
+
+    @extend_schema(request=ClientActiveSerializer, responses={200: ClientSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        client = _client(slug)
+        incoming = ClientActiveSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        user: User = request.user  # type: ignore[assignment]
+        if incoming.validated_data["active"]:
+            client = client_reactivate(client=client, by=user)
+        else:
+            client = client_deactivate(client=client, by=user)
+        return Response(ClientSerializer(client).data)
+
+
+class ClientDeleteView(APIView):
+    """Drop a client and all its data for good; `confirm_slug` must repeat its slug. Fetch
+    `export` first."""
+
+    permission_classes = [IsAgencyAdmin]
+
+    @extend_schema(request=ClientDeleteSerializer, responses={204: None})
+    def post(self, request: Request, slug: str) -> Response:
+        client = _client(slug)
+        incoming = ClientDeleteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        client_delete(
+            client=client,
+            by=request.user,  # type: ignore[arg-type]
+            confirm_slug=incoming.validated_data["confirm_slug"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientExportView(APIView):
+    """The client's data as a zip: one JSON-lines file per table, mentions also as CSV."""
+
+    permission_classes = [IsAgencyAdmin]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, slug: str) -> FileResponse:
+        client = _client(slug)
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+        client_export(client=client, out=spool)
+        spool.seek(0)
+        return FileResponse(spool, as_attachment=True, filename=f"lotse-{client.slug}.zip")

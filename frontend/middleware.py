@@ -1,0 +1,26 @@
+"""A deactivated client's host answers every request with one clear refusal (a page, or the
+API's error shape); its data is kept (`sources.services.lifecycle`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from config.api import error_body
+from config.tenancy import current_client_or_none
+
+
+class InactiveClientMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        client = current_client_or_none()
+        if client is None or client.is_active:
+            return self.get_response(request)
+        message = f"{client.name} is deactivated in Lotse; ask your agency to reactivate it."
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body("client_inactive", message), status=403)
+        return render(request, "frontend/client_inactive.html", {"message": message}, status=403)
