@@ -1,6 +1,7 @@
 """In a real headless Chromium: the agency admin creates a client in the wizard, by keyboard,
 on a desktop and on a phone; a mistake is explained in plain words; the new client's first
-pushed mention is routed, by the worker, with a reason."""
+pushed mention is routed, by the worker, with a reason; the client is deactivated (its host
+says so) and deleted after typing its slug."""
 
 from __future__ import annotations
 
@@ -113,6 +114,22 @@ def test_agency_admin_onboards_a_client_in_the_wizard(browser, live_stack, live_
             time.sleep(0.2)
         assert mention is not None, "the worker did not store the mention"
         assert mention.department is not None and mention.routing_reason
+
+        # Life cycle on the phone: deactivate (the client's host says so), then delete.
+        phone.get_by_role("link", name="Manage").last.click()
+        phone.wait_for_url("**/clients/nordbahn-regio/")
+        phone.get_by_role("button", name="Deactivate Nordbahn Regio").click()
+        phone.wait_for_selector("text=is deactivated; its data is kept")
+        phone.screenshot(path=str(ARTIFACTS / "onboarding-phone-manage.png"), full_page=True)
+        visitor = browser.new_context(viewport=PHONE).new_page()
+        visitor.goto(f"http://nordbahn-regio.localhost:{live_stack.port}/login/")
+        assert "Nordbahn Regio is deactivated" in visitor.inner_text("main")
+        visitor.screenshot(path=str(ARTIFACTS / "onboarding-phone-deactivated.png"))
+        phone.get_by_label("Type nordbahn-regio to confirm").fill("nordbahn-regio")
+        phone.get_by_role("button", name="Delete Nordbahn Regio for good").click()
+        phone.wait_for_selector("text=and all its data are deleted")
+        made.clear()
+        assert not Client.objects.filter(slug="nordbahn-regio").exists()
         assert world.ada.email  # the agency admin did all of this
     finally:
         for slug in made:
