@@ -30,6 +30,9 @@ class Author(models.Model):
     mention_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # When the post was published whose profile (name, counts) we hold: an older post, a
+    # replayed push say, never overwrites a newer observation.
+    profile_seen_at = models.DateTimeField(null=True, blank=True)
     # Engagement summed over the stored mentions that came with engagement figures.
     likes_total = models.PositiveBigIntegerField(default=0)
     reposts_total = models.PositiveBigIntegerField(default=0)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 
 from accounts.services import api_token_create
-from mentions.models import Mention
-from sources.services import ingest_batch_process, mentions_submit
+from mentions.models import Author, Mention
+from sources.services import ingest_batch_process, mentions_submit, signature_compute
 from tests.conftest import api_client
 from tests.factories import mention_item
 
@@ -69,3 +72,93 @@ def test_a_client_admin_reads_the_audit_of_mentions_they_may_see(world, admin_ap
     api.patch(f"/api/v1/mentions/{acme_mention_id}/", {"status": "resolved"}, format="json")
     entries = admin_api.get("/api/v1/audit/?target_type=mention").json()["results"]
     assert [entry["target_id"] for entry in entries] == [acme_mention_id]
+
+
+def _store(world, *items):
+    connection.set_tenant(world.acme.client)
+    result = mentions_submit(source=world.acme.source, items=list(items))
+    ingest_batch_process(batch_id=result.batch_ids[0])
+
+
+def test_a_replayed_older_post_never_rolls_an_author_back(world, in_acme):
+    old = mention_item(
+        published_at="2026-11-20T10:00:00+00:00",
+        author={"handle": "jana", "name": "Jana Old", "followers": 40, "following": 400},
+    )
+    new = mention_item(
+        published_at="2026-11-23T10:00:00+00:00",
+        author={"handle": "jana", "name": "Jana Neu", "followers": 90_000, "following": 80},
+    )
+    _store(world, old)
+    _store(world, new)
+    _store(world, old)  # replayed byte for byte: a duplicate, and an older profile
+    _store(world, mention_item(published_at="2026-11-21T10:00:00+00:00", author=old["author"]))
+    author = Author.objects.get(handle="jana")
+    assert (author.name, author.followers, author.following) == ("Jana Neu", 90_000, 80)
+    assert author.profile_seen_at == datetime(2026, 11, 23, 10, tzinfo=UTC)
+    assert author.segment == "mass_connector"
+
+
+def test_within_one_batch_the_newest_post_gives_the_profile(world, in_acme):
+    _store(
+        world,
+        mention_item(
+            published_at="2026-11-23T10:00:00+00:00",
+            author={"handle": "kai", "name": "Kai New", "followers": 500},
+        ),
+        mention_item(
+            published_at="2026-11-22T10:00:00+00:00",
+            author={"handle": "kai", "name": "Kai Old", "followers": 5},
+        ),
+    )
+    author = Author.objects.get(handle="kai")
+    assert (author.name, author.followers) == ("Kai New", 500)
+
+
+def _push_stamped(world, *, stamp: str, signed_stamp: str | None = None):
+    body = json.dumps({"mentions": [mention_item()]}).encode()
+    signature = signature_compute(
+        secret=world.acme.source.secret, body=body, timestamp=signed_stamp or stamp
+    )
+    return api_client(world.acme).generic(
+        "POST",
+        f"/api/v1/sources/{world.acme.source.pk}/mentions",
+        body,
+        content_type="application/json",
+        HTTP_X_LOTSE_SIGNATURE=signature,
+        HTTP_X_LOTSE_TIMESTAMP=stamp,
+    )
+
+
+def test_a_push_with_a_fresh_signed_timestamp_is_accepted(world):
+    assert _push_stamped(world, stamp=str(int(time.time()))).status_code == 202
+
+
+@pytest.mark.parametrize("offset", [-301, 400])
+def test_a_push_whose_timestamp_is_more_than_five_minutes_off_is_refused(world, offset):
+    response = _push_stamped(world, stamp=str(int(time.time()) + offset))
+    assert response.status_code == 401
+    assert "X-Lotse-Timestamp" in response.json()["error"]["message"]
+
+
+def test_a_timestamp_the_signature_does_not_cover_is_refused(world):
+    now = int(time.time())
+    assert _push_stamped(world, stamp=str(now), signed_stamp=str(now - 1)).status_code == 401
+
+
+@pytest.mark.parametrize("stamp", ["soon", "-5", "١٢٣", "9" * 40])
+def test_a_malformed_timestamp_is_refused(world, stamp):
+    assert _push_stamped(world, stamp=stamp, signed_stamp=stamp).status_code == 401
+
+
+def test_a_push_that_is_not_json_is_refused_with_415(world):
+    body = json.dumps({"mentions": [mention_item()]}).encode()
+    response = api_client(world.acme).generic(
+        "POST",
+        f"/api/v1/sources/{world.acme.source.pk}/mentions",
+        body,
+        content_type="text/plain",
+        HTTP_X_LOTSE_SIGNATURE=signature_compute(secret=world.acme.source.secret, body=body),
+    )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
