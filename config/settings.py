@@ -125,6 +125,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production runs behind TLS: cookies only over HTTPS, HSTS, and http redirected. Behind a
+# proxy that terminates TLS, X-Forwarded-Proto says the original scheme (set
+# LOTSE_BEHIND_TLS_PROXY=0 when nothing in front sets it, or a client could claim https).
+SESSION_COOKIE_SECURE = env_bool("LOTSE_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("LOTSE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("LOTSE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG  # every client is a subdomain of the agency
+if env_bool("LOTSE_BEHIND_TLS_PROXY", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REDIS_URL = env_str("LOTSE_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -110,3 +110,28 @@ def test_entry_points_import_in_a_fresh_process(entry):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_production_settings_switch_on_tls_protection():
+    script = (
+        "from django.conf import settings as s\n"
+        "assert s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE and s.SECURE_SSL_REDIRECT\n"
+        "assert s.SECURE_HSTS_SECONDS >= 31536000 and s.SECURE_HSTS_INCLUDE_SUBDOMAINS\n"
+        "assert s.SECURE_PROXY_SSL_HEADER == ('HTTP_X_FORWARDED_PROTO', 'https')\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LOTSE_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "LOTSE_SECRET_KEY": "x" * 50}
+    env["LOTSE_CREDENTIALS_KEYS"] = "Ii2Gm8bbXyKsvVBjD0y2LNjQ3-lV0DYSVMdm-2mYHAw="
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -162,3 +162,47 @@ def test_a_push_that_is_not_json_is_refused_with_415(world):
     )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_oversized_push_is_answered_in_the_error_shape(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"mentions": [mention_item(text="x" * 5000)]}).encode()
+    response = api_client(world.acme).generic(
+        "POST",
+        f"/api/v1/sources/{world.acme.source.pk}/mentions",
+        body,
+        content_type="application/json",
+        HTTP_X_LOTSE_SIGNATURE=signature_compute(secret=world.acme.source.secret, body=body),
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "too_large",
+        "message": "The request body is larger than 1000 bytes.",
+    }
+
+
+@pytest.mark.parametrize("source_ids", [[999_999], [-1], [9 * 10**30], ["x"]])
+def test_a_routing_rule_naming_a_source_the_client_does_not_have_is_refused(world, source_ids):
+    api = api_client(world.acme)
+    api.force_login(world.alice)
+    department = api.get("/api/v1/routing/departments/").json()[0]["slug"]
+    response = api.post(
+        "/api/v1/routing/rules/",
+        {"name": "Odd source", "department": department, "source_ids": source_ids},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "source_ids" in response.json()["error"]["fields"]
+
+
+def test_a_routing_rule_may_name_the_clients_own_source(world):
+    api = api_client(world.acme)
+    api.force_login(world.alice)
+    department = api.get("/api/v1/routing/departments/").json()[0]["slug"]
+    response = api.post(
+        "/api/v1/routing/rules/",
+        {"name": "Pushes", "department": department, "source_ids": [world.acme.source.pk]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["source_ids"] == [world.acme.source.pk]

@@ -22,6 +22,7 @@ from routing.engine import Matrix, RoutingDecision, RoutingInput, RuleSpec
 from routing.models import Department, Priority, RoutingRule, Team
 from routing.presets import DEPARTMENTS, PRESETS
 from routing.services.sla import sla_policy_ensure_default
+from sources.models import Source
 from sources.query import QuerySyntaxError, parse
 
 __all__ = ["Matrix", "RoutingDecision", "RoutingInput", "routing_decide", "routing_matrix_load"]
@@ -150,9 +151,16 @@ def _validate(changes: Mapping[str, Any], *, client: Client | None) -> dict[str,
         clean["countries"] = countries
     if "source_ids" in changes:
         try:
-            clean["source_ids"] = [int(v) for v in changes["source_ids"] or []]
-        except (TypeError, ValueError):
+            source_ids = [int(v) for v in changes["source_ids"] or []]
+        except (TypeError, ValueError, OverflowError):
             errors["source_ids"] = ["a list of source ids"]
+        else:
+            in_range = [v for v in source_ids if 0 < v < 2**63]
+            known = set(Source.objects.filter(pk__in=in_range).values_list("pk", flat=True))
+            missing = [str(v)[:20] for v in source_ids if v not in known]
+            if missing:
+                errors["source_ids"] = [f"this client has no source {', '.join(missing)}"]
+            clean["source_ids"] = list(dict.fromkeys(source_ids))
     if "query" in changes:
         text = str(changes["query"] or "").strip()
         if text:
