@@ -8,7 +8,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django_tenants.middleware.main import TenantMainMiddleware
 
 from accounts.services import api_token_create
 from mentions.models import Author, Mention
@@ -206,3 +207,49 @@ def test_a_routing_rule_may_name_the_clients_own_source(world):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["source_ids"] == [world.acme.source.pk]
+
+
+def _push_raw(world, **extra):
+    body = json.dumps({"mentions": [mention_item()]}).encode()
+    api = api_client(world.acme)
+    api.raise_request_exception = False
+    return api.generic(
+        "POST",
+        f"/api/v1/sources/{world.acme.source.pk}/mentions",
+        body,
+        content_type="application/json",
+        HTTP_X_LOTSE_SIGNATURE=signature_compute(secret=world.acme.source.secret, body=body),
+        **extra,
+    )
+
+
+def test_a_push_while_the_database_is_away_gets_503_with_retry_after(world, monkeypatch):
+    def database_gone(**kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed")
+
+    monkeypatch.setattr("sources.api.views.mentions_submit", database_gone)
+    response = _push_raw(world)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+def test_the_client_lookup_failing_before_any_view_still_answers_json(world, monkeypatch):
+    def database_gone(self, *args, **kwargs):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(TenantMainMiddleware, "get_tenant", database_gone)
+    response = _push_raw(world)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+def test_an_unexpected_api_error_is_a_json_500(world, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("sources.api.views.mentions_submit", broken)
+    response = _push_raw(world)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert "bug" not in response.content.decode()
