@@ -10,6 +10,7 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.http import HttpRequest
 from django.test import Client as DjangoClient
 
 from config.asgi import application
@@ -32,7 +33,7 @@ def communicator(
 
 def session_for(user, host: str) -> str:
     web = DjangoClient(HTTP_HOST=host)
-    assert web.login(username=user.email, password=PASSWORD)
+    assert web.login(request=HttpRequest(), username=user.email, password=PASSWORD)
     return web.cookies["sessionid"].value
 
 
