@@ -33,6 +33,10 @@ def is_agency_staff(*, user: User) -> bool:
     )
 
 
+def is_agency_admin(*, user: User) -> bool:
+    return Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN).exists()
+
+
 def two_factor_required(*, user: User, client: Client | None) -> bool:
     """Whether `user` must have a verified second factor to work on this host.
 

@@ -43,15 +43,17 @@ from accounts.handoff import (
     login_session_add,
     login_sessions_end,
 )
-from accounts.models import Client, User
+from accounts.models import Client, Role, User
 from accounts.security import (
     AGENCY_SCHEMA,
     agency_get,
+    is_agency_admin,
     two_factor_enrolled,
     two_factor_required,
     user_devices,
 )
-from accounts.selectors import membership_role_for
+from accounts.selectors import membership_role_for, role_at_least
+from accounts.services import client_two_factor_require
 from frontend.forms import EmailLoginForm, OtpCodeForm
 
 PENDING_KEY = "lotse_2fa_pending"
@@ -262,7 +264,32 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
     verified = _is_verified(request)
     action = request.POST.get("action", "")
     form = OtpCodeForm(request.POST if request.method == "POST" else None)
-    context: dict[str, Any] = {"required": required, "next": next_url, "form": form}
+    # Client admins (agency admins on the agency host) decide for everyone there.
+    may_require = (
+        is_agency_admin(user=user)
+        if client is None
+        else role_at_least(membership_role_for(user=user, client=client), Role.CLIENT_ADMIN)
+    )
+    context: dict[str, Any] = {
+        "required": required,
+        "next": next_url,
+        "form": form,
+        "may_require": may_require,
+        "host_requires": tenant.require_2fa,
+    }
+    if action == "require" and may_require:
+        if not verified:
+            messages.error(request, "Turn on two-factor login for yourself first, then require it.")
+        else:
+            wanted = request.POST.get("required") == "on"
+            client_two_factor_require(client=tenant, required=wanted, actor=user)
+            messages.success(
+                request,
+                "Two-factor login is now required here."
+                if wanted
+                else "Two-factor login is no longer required here.",
+            )
+        return redirect("two-factor")
 
     if not enrolled:
         device = TOTPDevice.objects.filter(user=user, confirmed=False).first()

@@ -349,3 +349,28 @@ def test_admin_on_the_agency_host_needs_the_login_page_and_a_second_factor(world
     device = totp_device(superuser)
     verified = login_with_code(None, superuser, device)
     assert verified.get("/admin/").status_code == 200
+
+
+def test_client_admin_requires_2fa_for_everyone_once_verified_and_it_is_audited(world):
+    from django_tenants.utils import tenant_context
+
+    from accounts.audit.models import AuditEntry
+
+    unverified = web_client(world.acme, world.alice)
+    unverified.post("/account/2fa/", {"action": "require", "required": "on"})
+    assert not Client.objects.get(pk=world.acme.client.pk).require_2fa
+
+    alice = login_with_code(world.acme, world.alice, totp_device(world.alice))
+    page = alice.get("/account/2fa/").content.decode()
+    assert "Require two-factor login" in page
+    alice.post("/account/2fa/", {"action": "require", "required": "on"})
+    assert Client.objects.get(pk=world.acme.client.pk).require_2fa
+    with tenant_context(world.acme.client):
+        entry = AuditEntry.objects.get(action="client.require_2fa")
+    assert entry.actor_id == world.alice.pk and entry.after == {"require_2fa": True}
+    # Rita (a responder) is now sent to enrolment, and may not change the rule herself.
+    rita = web_client(world.acme, world.rita)
+    assert rita.get("/")["Location"].startswith("/account/2fa/")
+    assert "Require two-factor login" not in rita.get("/account/2fa/").content.decode()
+    rita.post("/account/2fa/", {"action": "require", "required": "off"})
+    assert Client.objects.get(pk=world.acme.client.pk).require_2fa
