@@ -76,6 +76,8 @@ def test_one_login_and_the_client_switcher(browser, live_stack, max_user, label,
     page.get_by_role("link", name="Agency overview").click()
     page.wait_for_url(f"http://localhost:{live_stack.port}/")
     assert page.get_by_role("heading", name="Your clients").is_visible()
+    page.locator(".switcher summary").click()
+    page.screenshot(path=str(ARTIFACTS / f"agency-overview-switcher-{label}.png"))
     context.close()
 
 
