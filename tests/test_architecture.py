@@ -116,6 +116,7 @@ def test_production_settings_switch_on_tls_protection():
     production: dict[str, str | None] = {n: None for n in os.environ if n.startswith("LOTSE_")}
     production |= {
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOTSE_DEBUG": "0",  # wins over a development .env in the checkout
         "LOTSE_SECRET_KEY": "x" * 50,
         "LOTSE_CREDENTIALS_KEYS": "Ii2Gm8bbXyKsvVBjD0y2LNjQ3-lV0DYSVMdm-2mYHAw=",
     }
