@@ -188,6 +188,8 @@ class Mention(models.Model):
             models.Index(fields=["-id"], name="mention_inbox"),
             models.Index(fields=["status", "-id"], name="mention_inbox_status"),
             models.Index(fields=["department", "status", "-id"], name="mention_inbox_dept"),
+            # A department's mentions of every status, newest first (the department filter).
+            models.Index(fields=["department", "-id"], name="mention_dept_newest"),
             models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
             models.Index(fields=["published_at"], name="mention_published"),
             # The SLA check: open mentions by their next due time.
