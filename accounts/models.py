@@ -31,6 +31,11 @@ class Client(TenantMixin):
     # Deactivated clients keep their data but are not served: no polling or background
     # checks, no logins, API calls or websockets (sources.services.lifecycle).
     is_active: models.BooleanField[bool, bool] = models.BooleanField(default=True)
+    # Everyone with a role here must log in with a second factor (TOTP); on the agency's own
+    # row (the public schema), agency staff must.
+    require_2fa: models.BooleanField[bool, bool] = models.BooleanField(
+        "require two-factor login", default=False
+    )
 
     # New schemas are cloned from `settings.TENANT_BASE_SCHEMA` (a migrated template that is
     # itself a Client row, so `migrate_schemas` keeps it current); see accounts.services.

@@ -12,6 +12,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from accounts.audit.services import audit_record
 from accounts.cloning import schema_clone
 from accounts.models import (
     AgencyAuditEntry,
@@ -221,3 +222,26 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+@transaction.atomic
+def client_two_factor_require(*, client: Client, required: bool, actor: User) -> Client:
+    """Require (or stop requiring) a second factor from everyone with a role in `client`;
+    on the agency's own row, from agency staff. Audited in the client's log."""
+    before = client.require_2fa
+    Client.objects.filter(pk=client.pk).update(require_2fa=required)
+    client.require_2fa = required
+    if before != required and client.schema_name != "public":
+        audit_record(
+            actor=actor,
+            action="client.require_2fa",
+            target_type="client",
+            target_id=client.pk,
+            summary=(
+                f"{'Required' if required else 'Stopped requiring'} two-factor login for "
+                f"everyone at {client.name}"
+            ),
+            before={"require_2fa": before},
+            after={"require_2fa": required},
+        )
+    return client

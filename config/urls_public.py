@@ -1,6 +1,11 @@
-"""The agency's host (`localhost`): login, the client overview, onboarding, and the agency
-API (`/api/v1/clients/`, for agency admins and agency tokens only) with its docs."""
+"""The agency's host (`localhost`): login, the client overview, onboarding and client life
+cycle, the agency API (`/api/v1/clients/`, for agency admins and agency tokens only) with
+its docs, and the Django admin.
 
+The admin is routed here only: on a client's host `/admin/` is a 404.
+"""
+
+from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -30,6 +35,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     *common,
+    path("admin/", admin.site.urls),
     path("clients/new", client_new, name="client-new"),
     path("clients/<slug:slug>/", client_manage, name="client-manage"),
     path("clients/<slug:slug>/export", client_export_download, name="client-export"),

@@ -23,6 +23,7 @@ from accounts.selectors import is_agency_admin
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
+from frontend.access import two_factor_gate
 from routing.sla import WEEKDAYS
 from sources.services.lifecycle import (
     client_deactivate,
@@ -99,6 +100,9 @@ def agency_admin_required(
                 {"needs": "agency admin", "role": "not an agency admin"},
                 status=403,
             )
+        gate = two_factor_gate(request, None)  # the agency may require 2FA of its staff
+        if gate is not None:
+            return gate
         return view(request, *args, **kwargs)
 
     return wrapped
