@@ -7,12 +7,15 @@ machine). Here every catalog query is filtered by the template's namespace oid, 
 time stays flat. Names are kept exactly (constraints, indexes, sequences, triggers), since
 later migrations drop and alter them by name.
 
-What it copies: tables (columns, defaults, identity, generated columns, CHECK and NOT NULL
-constraints, storage, comments) with `CREATE TABLE … (LIKE …)`, then primary key, unique
-and exclusion constraints, the other indexes, functions, foreign keys and triggers as the
-catalog prints them, then the template's rows (`django_migrations`, content types) and the
-identity sequences after them. A template holding anything else (views, enum types, free
-sequences, row security, rules) is cloned by django-tenants instead, which handles those.
+What it copies: sequences of their own, tables (columns, defaults, identity, generated
+columns, CHECK and NOT NULL constraints, storage, comments) with `CREATE TABLE … (LIKE …)`,
+then primary key, unique and exclusion constraints, the other indexes, functions, foreign
+keys and triggers as the catalog prints them, then the template's rows (`django_migrations`,
+content types, the matrix version) and every sequence's position. A template holding
+anything else (views, enum types, row security, rules) is cloned by django-tenants instead.
+That fallback is not exact: pg-clone-schema adds a second, differently named copy of each
+unique constraint (seen with routing's matrix-version sequence, before this module copied
+sequences itself), which is one more reason to keep the fast path covering our schema.
 A partial index's predicate is parsed again, as with any dump and restore: PostgreSQL may
 print its casts differently afterwards, with the same meaning.
 """
@@ -25,11 +28,18 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django_tenants.clone import CloneSchema
 
+# Sequences of their own (not an identity column's), e.g. a version counter a trigger bumps.
+FREE_SEQUENCES_SQL = """
+SELECT c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
+       s.seqstart, s.seqcache, s.seqcycle
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+WHERE c.relnamespace = %(ns)s
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i')
+ORDER BY c.relname
+"""
 UNSUPPORTED_SQL = """
 SELECT
   (SELECT count(*) FROM pg_class WHERE relnamespace = %(ns)s AND relkind NOT IN ('r', 'i', 'S'))
-  + (SELECT count(*) FROM pg_class s WHERE s.relnamespace = %(ns)s AND s.relkind = 'S'
-       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = s.oid AND d.deptype = 'i'))
   + (SELECT count(*) FROM pg_type WHERE typnamespace = %(ns)s AND typtype IN ('e', 'd', 'r', 'm'))
   + (SELECT count(*) FROM pg_class WHERE relnamespace = %(ns)s AND relrowsecurity)
   + (SELECT count(*) FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class
@@ -70,7 +80,28 @@ def _statements(cursor: CursorWrapper, *, ns: int, source: str, target: str) -> 
         "INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION"
     )
     statements = [f"CREATE SCHEMA {tgt}"]
+    statements += [
+        f"CREATE SEQUENCE {tgt}.{_q(name)} AS {kind} INCREMENT BY {step} MINVALUE {low} "
+        f"MAXVALUE {high} START WITH {start} CACHE {cache} {'CYCLE' if cycle else 'NO CYCLE'}"
+        for name, kind, step, low, high, start, cache, cycle in _rows(cursor, FREE_SEQUENCES_SQL, p)
+    ]
     statements += [f"CREATE TABLE {tgt}.{_q(t)} (LIKE {src}.{_q(t)} {like})" for t in tables]
+    # LIKE copies defaults as they are: one naming a sequence of the template must name the
+    # clone's own.
+    defaults = _rows(
+        cursor,
+        "SELECT c.relname, a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d "
+        "JOIN pg_class c ON c.oid = d.adrelid JOIN pg_attribute a ON a.attrelid = d.adrelid "
+        "AND a.attnum = d.adnum WHERE c.relnamespace = %(ns)s AND a.attgenerated = '' "
+        "ORDER BY c.relname, a.attname",
+        p,
+    )
+    statements += [
+        f"ALTER TABLE {tgt}.{_q(table)} ALTER COLUMN {_q(column)} SET DEFAULT "
+        + expression.replace(f"{src}.", f"{tgt}.")
+        for table, column, expression in defaults
+        if f"{src}." in expression
+    ]
     keys = _rows(
         cursor,
         "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
@@ -134,6 +165,12 @@ def _copy_rows(cursor: CursorWrapper, *, ns: int, source: str, target: str) -> N
         {"ns": ns},
     )
     src, tgt = _q(source), _q(target)
+    for row in _rows(cursor, FREE_SEQUENCES_SQL, {"ns": ns}):
+        name = _q(row[0])
+        cursor.execute(
+            f"SELECT setval(%s, last_value, is_called) FROM {src}.{name}",  # noqa: S608
+            [f"{tgt}.{name}"],
+        )
     for table, names, identities in columns:
         listed = ", ".join(_q(name) for name in names)
         # Identifiers only, read from the catalog and quoted: nothing a user typed.
@@ -174,4 +211,10 @@ def schema_clone(*, source: str, target: str) -> None:
             cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
         # One round trip: about a third faster than one per statement (150 of them).
         cursor.execute(";\n".join(statements))
-        _copy_rows(cursor, ns=ns, source=source, target=target)
+        # Triggers fire while rows are copied, and their functions name tables unqualified,
+        # as they run in a tenant's request: copy on the clone's own search path.
+        cursor.execute("SELECT set_config('search_path', %s, true)", [f"{_q(target)}, public"])
+        try:
+            _copy_rows(cursor, ns=ns, source=source, target=target)
+        finally:
+            cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
