@@ -34,9 +34,10 @@ django.setup()
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
+from accounts.cloning import schema_clone
 from accounts.models import Client
 from accounts.services import agency_ensure, tenant_template_ensure
 from config.tenancy import use_public_schema
@@ -79,6 +80,18 @@ def setup(slug: str) -> ClientSetup:
         brands=[tracked_name("Bench Rail"), tracked_name("BR app", "bench NEAR/3 app")],
         competitors=[tracked_name("Other Rail")],
     )
+
+
+def copy_seconds(count: int = 5) -> list[float]:
+    """The schema copy alone (no preset), into scratch schemas that are rolled back."""
+    seconds = []
+    with transaction.atomic():
+        for number in range(count):
+            started = time.monotonic()
+            schema_clone(source=settings.TENANT_BASE_SCHEMA, target=f"bench_copy_{number}")
+            seconds.append(time.monotonic() - started)
+        transaction.set_rollback(True)
+    return seconds
 
 
 def scratch_seconds() -> float:
@@ -137,6 +150,8 @@ def main() -> None:
             f"catalog per client: {rels + toast} pg_class rows ({rels} in the schema, "
             f"{toast} TOAST), {attributes} pg_attribute rows, {constraints} constraints"
         )
+        copies = copy_seconds()
+        print(f"of which the schema copy alone: median {statistics.median(copies):.3f} s")
         if args.scratch:
             print(f"one schema migrated from scratch instead: {scratch_seconds():.2f} s")
     finally:
