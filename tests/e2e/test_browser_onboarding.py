@@ -6,6 +6,7 @@ says so) and deleted after typing its slug."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -79,9 +80,12 @@ def test_agency_admin_onboards_a_client_in_the_wizard(browser, live_stack, live_
         page.get_by_role("button", name="Create client").focus()
         page.keyboard.press("Enter")
         page.wait_for_selector("text=Nordbahn Regio is ready")
-        assert time.monotonic() - started < 2.5
         made.append("nordbahn-regio")
+        # The server's own time (the page says it) is the 2 s promise; the browser's round
+        # trip adds the first request's imports on a busy machine, so it gets more room.
+        assert time.monotonic() - started < 6
         text = page.inner_text("main")
+        assert float(re.search(r"Created in ([0-9.]+) s", text).group(1)) < 2
         assert "Transport (rail, bus) preset" in text
         assert "routing rules, one of them the default" in text
         page.screenshot(path=str(ARTIFACTS / "onboarding-desktop-done.png"), full_page=True)
