@@ -14,7 +14,7 @@ from accounts.models import ApiToken, Client, Domain, Membership, Role, TokenSco
 from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import DomainError
 
-RESERVED_SLUGS = {"public", "www", "api", "admin", "static"}
+RESERVED_SLUGS = {"public", "www", "api", "admin", "static", "agency"}
 # Host names and schema names both come from the slug: letters, digits, inner hyphens.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
