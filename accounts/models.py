@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
+
+from accounts.cloning import schema_clone
 
 
 class Client(TenantMixin):
@@ -41,6 +45,25 @@ class Client(TenantMixin):
     # itself a Client row, so `migrate_schemas` keeps it current); see accounts.services.
     auto_create_schema = True
     auto_drop_schema = False
+
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
+        """Every new client's schema, however the row is saved (onboarding, the Django admin,
+        django-tenants' commands), is an exact copy of the migrated template when there is
+        one (`accounts.cloning`); the template itself, and a database without one, migrate
+        from scratch as django-tenants does."""
+        template = settings.TENANT_BASE_SCHEMA
+        if (
+            sync_schema
+            and self.schema_name != template
+            and schema_exists(template)
+            and not schema_exists(self.schema_name)
+        ):
+            schema_clone(source=template, target=self.schema_name)
+            connection.set_schema_to_public()  # type: ignore[attr-defined]
+            return True
+        return bool(super().create_schema(check_if_exists, sync_schema, verbosity))
 
     class Meta:
         ordering = ("name",)

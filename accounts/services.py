@@ -13,7 +13,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.audit.services import audit_record
-from accounts.cloning import schema_clone
 from accounts.models import (
     AgencyAuditEntry,
     ApiToken,
@@ -58,13 +57,12 @@ def template_migrations_missing(schema_name: str) -> bool:
 
 
 def tenant_template_ensure() -> Client:
-    """The migrated template schema new clients are cloned from, made once when missing.
+    """The migrated template schema new clients are copied from, made once when missing.
 
     It is a Client row without a domain: django-tenants' `migrate_schemas` lists tenants from
     that table, so every migration reaches the template too. Should it still lag behind the
     code (say, migrations were run for one schema only), it is migrated here before anything
-    is cloned from it, since the clone's own fake migration would otherwise mark missing
-    tables as applied.
+    is copied from it, so no new client starts behind.
     """
     template_schema = settings.TENANT_BASE_SCHEMA
     with transaction.atomic():
@@ -108,7 +106,7 @@ def client_schema_create(
     problem = client_slug_problem(slug)
     if problem is not None:
         raise DomainError(problem, fields={"slug": [problem]})
-    template = tenant_template_ensure()
+    tenant_template_ensure()
     schema_name = "c_" + slug.replace("-", "_")
     client = Client(
         schema_name=schema_name,
@@ -118,9 +116,7 @@ def client_schema_create(
         languages=languages or [],
         industry=industry,
     )
-    client.auto_create_schema = False  # cloned below, faster than django-tenants' clone
-    client.save()
-    schema_clone(source=template.schema_name, target=schema_name)
+    client.save(verbosity=0)  # Client.create_schema copies the template
     Domain.objects.create(domain=client_domain(slug), tenant=client, is_primary=True)
     return client
 

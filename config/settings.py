@@ -61,10 +61,10 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 TENANT_MODEL = "accounts.Client"
 TENANT_DOMAIN_MODEL = "accounts.Domain"
 # New clients are copies of this migrated template schema instead of being migrated from
-# scratch (`accounts.cloning.schema_clone`; other saves of a new Client, such as the Django
-# admin's, use django-tenants' clone_schema with these settings). The template is a Client
-# row without a domain, so `migrate_schemas` migrates it too;
-# `accounts.services.tenant_template_ensure` creates it when it is missing.
+# scratch (`accounts.models.Client.create_schema` → `accounts.cloning.schema_clone`, however
+# the row is saved). The template is a Client row without a domain, so `migrate_schemas`
+# migrates it too; `accounts.services.tenant_template_ensure` creates it when it is missing.
+# (django-tenants reads these two settings as well; its own clone is only the fallback.)
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"

