@@ -5,7 +5,10 @@
   var rows = document.getElementById("mention-rows");
   var clusterRows = document.getElementById("cluster-rows");
   var empty = document.getElementById("empty-state");
-  var filter = window.LOTSE_FILTER || {status: "open", department: ""};
+  // The page's filter, from the script tag's data attributes (no inline script: CSP).
+  var own = document.currentScript.dataset;
+  var filter = {status: own.status || "open", department: own.department || "",
+    segment: own.segment || "", canAct: own.canAct === "true"};
   var openStatuses = JSON.parse(document.getElementById("open-statuses").textContent);
   var statusLabels = {new: "New", assigned: "Assigned", waiting: "Waiting", escalated: "Escalated",
     responded: "Responded", resolved: "Resolved", ignored: "Ignored"};
