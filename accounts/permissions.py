@@ -27,7 +27,7 @@ def request_role(request: Request) -> str | None:
 
 
 class IsClientMember(permissions.BasePermission):
-    """Members read; responders and up write. Views may raise `write_role`."""
+    """Members read; responders and up write. Views may raise `read_role`, `write_role`."""
 
     message = "You have no access to this client."
 
@@ -36,6 +36,10 @@ class IsClientMember(permissions.BasePermission):
         if role is None:
             return False
         if request.method in permissions.SAFE_METHODS:
+            reader = getattr(view, "read_role", Role.VIEWER)
+            if not role_at_least(role, reader):
+                self.message = f"Your role may not see this (needs {reader} or above)."
+                return False
             return True
         auth = request.auth
         if isinstance(auth, ApiToken) and auth.scope != TokenScope.WRITE:
