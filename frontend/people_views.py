@@ -26,7 +26,7 @@ from config.errors import DomainError
 from config.tenancy import current_client, current_client_or_none
 from frontend.access import client_member_required
 from frontend.params import form_int
-from routing.selectors import staff_get
+from routing.selectors import department_list, staff_get
 from sources.services.people import (
     person_accept,
     person_deactivate,
@@ -236,6 +236,12 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
         "errors": errors,
         "values": values,
         "role_label": Role(invitation.role).label if invitation is not None else "",
+        "department_names": [
+            d.name
+            for d in department_list().filter(
+                slug__in=invitation.departments if invitation is not None else []
+            )
+        ],
     }
     return render(request, "frontend/invitation_accept.html", context, status=status)
 
