@@ -138,6 +138,29 @@ def test_an_existing_account_accepts_with_its_password(world, django_capture_on_
     assert membership_role_for(user=bob, client=world.globex.client) == Role.CLIENT_ADMIN
 
 
+def test_someone_logged_in_just_accepts_and_others_are_told_to_log_out(
+    world, django_capture_on_commit_callbacks
+):
+    _invite(
+        web_client(world.acme, world.alice),
+        django_capture_on_commit_callbacks,
+        email="olga@nowhere.test",
+        role="viewer",
+    )
+    path = _path(_link(mail.outbox[0]))
+    stranger = web_client(world.acme, world.alice).get(path)
+    assert b"Log out first" in stranger.content
+    olga = web_client(None, world.olga)  # logged in on the agency host, not yet in Acme
+    olga.defaults["HTTP_HOST"] = world.acme.host
+    assert b"Accept and open the inbox" in olga.get(path).content
+    assert olga.post(path).status_code == 302
+    assert membership_role_for(
+        user=User.objects.get(pk=world.olga.pk), client=world.acme.client
+    ) == (Role.VIEWER)
+    connection.set_tenant(world.acme.client)
+    assert not StaffMember.objects.filter(user_id=world.olga.pk).exists()  # viewers only look
+
+
 def test_an_invitation_expires_after_seven_days(
     world, admin_web, django_capture_on_commit_callbacks
 ):
