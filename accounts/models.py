@@ -21,6 +21,11 @@ class Client(TenantMixin):
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         default=timezone.now
     )
+    # Everyone with a role here must log in with a second factor (TOTP); on the agency's own
+    # row (the public schema), agency staff must.
+    require_2fa: models.BooleanField[bool, bool] = models.BooleanField(
+        "require two-factor login", default=False
+    )
 
     auto_create_schema = True
     auto_drop_schema = False

@@ -241,3 +241,26 @@ def profile_update(*, user: User, name: str, timezone_name: str) -> User:
     user.timezone = zone
     user.save(update_fields=["name", "timezone"])
     return user
+
+
+@transaction.atomic
+def client_two_factor_require(*, client: Client, required: bool, actor: User) -> Client:
+    """Require (or stop requiring) a second factor from everyone with a role in `client`;
+    on the agency's own row, from agency staff. Audited in the client's log."""
+    before = client.require_2fa
+    Client.objects.filter(pk=client.pk).update(require_2fa=required)
+    client.require_2fa = required
+    if before != required and client.schema_name != "public":
+        audit_record(
+            actor=actor,
+            action="client.require_2fa",
+            target_type="client",
+            target_id=client.pk,
+            summary=(
+                f"{'Required' if required else 'Stopped requiring'} two-factor login for "
+                f"everyone at {client.name}"
+            ),
+            before={"require_2fa": before},
+            after={"require_2fa": required},
+        )
+    return client

@@ -6,7 +6,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,8 +16,7 @@ from accounts.selectors import clients_for_user, role_at_least
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
-from frontend.access import client_member_required
-from frontend.forms import EmailLoginForm
+from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
@@ -44,12 +42,6 @@ STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 SEGMENT_FILTERS = [("", "All"), *Segment.choices]
 
 
-class EmailLoginView(LoginView):
-    form_class = EmailLoginForm
-    template_name = "frontend/login.html"
-    redirect_authenticated_user = True
-
-
 def home(request: HttpRequest) -> HttpResponse:
     if current_client_or_none() is None:
         return agency_overview(request)
@@ -58,6 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agency_overview(request: HttpRequest) -> HttpResponse:
+    gate = two_factor_gate(request, None)
+    if gate is not None:
+        return gate
     port = request.get_port()
     clients = [
         {"client": client, "url": f"{request.scheme}://{client_domain(client.slug)}:{port}/"}
