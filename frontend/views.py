@@ -22,12 +22,12 @@ from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Segment, Status
 from mentions.selectors import (
-    OPEN_CLUSTER_STATUSES,
     cluster_list_for_user,
     cluster_previews_for_user,
     mention_get_for_user,
     mention_list_for_user,
     mention_thread,
+    mentions_outside_open_cases,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
@@ -88,7 +88,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status in {"open", "all"} and not segment:
         # Members of an open problem cluster are one case row (on the first page), not one
         # row each. (Filtered by author segment, the reports are listed one by one.)
-        mentions = mentions.exclude(cluster__status__in=OPEN_CLUSTER_STATUSES)
+        mentions = mentions_outside_open_cases(mentions)
         if not before:
             clusters = list(
                 cluster_list_for_user(

@@ -313,3 +313,12 @@ def mentions_open_load(*, user_ids: set[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("assignee_id", "n")
     )
+
+
+def mentions_outside_open_cases(mentions: QuerySet[Mention]) -> QuerySet[Mention]:
+    """Leave out the members of open problem cases (the inbox shows each case as one row).
+
+    An anti-join on the few open cases keeps the newest-first index scan: a join on the
+    case's status made PostgreSQL sort every mention of the client for one page."""
+    open_cases = ProblemCluster.objects.filter(status__in=OPEN_CLUSTER_STATUSES).values("pk")
+    return mentions.exclude(cluster_id__in=open_cases)
