@@ -65,7 +65,7 @@ class InvitationWriteSerializer(serializers.Serializer):
     )
 
 
-class PersonSerializer(serializers.Serializer):
+class MemberSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -74,14 +74,14 @@ class PersonSerializer(serializers.Serializer):
     deactivated_at = serializers.DateTimeField(allow_null=True)
 
 
-class PersonWriteSerializer(serializers.Serializer):
+class MemberWriteSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=list(INVITABLE_ROLES))
 
 
-class PersonChangeSerializer(serializers.Serializer):
+class MemberChangeSerializer(serializers.Serializer):
     changed = serializers.BooleanField()
     released = serializers.IntegerField(help_text="Open mentions handed back to their teams.")
-    person = PersonSerializer()
+    person = MemberSerializer()
 
 
 def _person(membership: Membership) -> dict[str, Any]:
@@ -174,10 +174,10 @@ class InvitationRevokeView(AdminOnly, APIView):
 class PersonListView(AdminOnly, APIView):
     """Everyone with a role in this client, deactivated people included."""
 
-    @extend_schema(responses=PersonSerializer(many=True))
+    @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request: Request) -> Response:
         rows = [_person(m) for m in client_memberships(client=current_client())]
-        return Response(PersonSerializer(rows, many=True).data)
+        return Response(MemberSerializer(rows, many=True).data)
 
 
 def _membership(user_id: int) -> Membership:
@@ -189,18 +189,18 @@ def _membership(user_id: int) -> Membership:
 
 def _change(change: PersonChange, user_id: int) -> Response:
     data = {"changed": change.changed, "released": change.released}
-    return Response({**data, "person": PersonSerializer(_person(_membership(user_id))).data})
+    return Response({**data, "person": MemberSerializer(_person(_membership(user_id))).data})
 
 
 class PersonDetailView(AdminOnly, APIView):
-    @extend_schema(responses=PersonSerializer)
+    @extend_schema(responses=MemberSerializer)
     def get(self, request: Request, user_id: int) -> Response:
-        return Response(PersonSerializer(_person(_membership(user_id))).data)
+        return Response(MemberSerializer(_person(_membership(user_id))).data)
 
-    @extend_schema(request=PersonWriteSerializer, responses=PersonChangeSerializer)
+    @extend_schema(request=MemberWriteSerializer, responses=MemberChangeSerializer)
     def patch(self, request: Request, user_id: int) -> Response:
         """Change the role. A new viewer leaves the staff list; their open mentions go back."""
-        incoming = PersonWriteSerializer(data=request.data)
+        incoming = MemberWriteSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         _membership(user_id)
         change = person_role_change(
@@ -216,7 +216,7 @@ class PersonDetailView(AdminOnly, APIView):
 class PersonDeactivateView(AdminOnly, APIView):
     """No more access to this client; open mentions go back to the person's teams."""
 
-    @extend_schema(request=None, responses=PersonChangeSerializer)
+    @extend_schema(request=None, responses=MemberChangeSerializer)
     def post(self, request: Request, user_id: int) -> Response:
         _membership(user_id)
         change = person_deactivate(
@@ -229,7 +229,7 @@ class PersonDeactivateView(AdminOnly, APIView):
 
 
 class PersonReactivateView(AdminOnly, APIView):
-    @extend_schema(request=None, responses=PersonChangeSerializer)
+    @extend_schema(request=None, responses=MemberChangeSerializer)
     def post(self, request: Request, user_id: int) -> Response:
         _membership(user_id)
         change = person_reactivate(
