@@ -33,6 +33,7 @@ from accounts.services import (
     profile_update,
 )
 from config.errors import DomainError
+from config.live import ACCESS_CHANGED, live_send_to_user_on_commit
 from mentions.services import mentions_release
 from routing.selectors import department_list, staff_get, team_list
 from routing.services.policy import staff_certify
@@ -120,6 +121,13 @@ def person_accept(
     return user
 
 
+def _access_changed(*, client: Client, user_id: int) -> None:
+    """Open sockets of the person in this client re-check their access after commit."""
+    live_send_to_user_on_commit(
+        client_id=client.pk, user_id=user_id, events=[{"type": ACCESS_CHANGED}]
+    )
+
+
 @dataclass(frozen=True)
 class PersonChange:
     changed: bool
@@ -147,6 +155,8 @@ def person_role_change(
     released = 0
     if role == Role.VIEWER and old != Role.VIEWER:
         released = _off_the_staff(user_id=membership.user_id, by=by, reason="now a viewer")
+    if old != role:
+        _access_changed(client=client, user_id=user_id)
     return PersonChange(changed=old != role, released=released)
 
 
@@ -157,7 +167,10 @@ def person_deactivate(
     """The person can no longer work in this client; their open mentions go back to their
     teams' assignment (or their department's queue)."""
     changed = membership_deactivate(client=client, user_id=user_id, by=by, by_role=by_role)
-    released = _off_the_staff(user_id=user_id, by=by, reason="deactivated") if changed else 0
+    released = 0
+    if changed:
+        released = _off_the_staff(user_id=user_id, by=by, reason="deactivated")
+        _access_changed(client=client, user_id=user_id)
     return PersonChange(changed=changed, released=released)
 
 
