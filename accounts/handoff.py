@@ -18,10 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import Device
 
-from accounts.models import Client, User
+from accounts.models import Client, LoginSession, User
 from accounts.security import AGENCY_SCHEMA, two_factor_device_of
 from accounts.selectors import membership_role_for
 
@@ -62,8 +63,7 @@ def handoff_issue(*, user: User, client: Client, device_id: str | None, login_id
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
-def handoff_redeem(*, token: str, client: Client) -> HandoffGrant:
-    """Check a hand-off for `client` and use it up; raises `HandoffRefused` with the reason."""
+def _handoff_payload(*, token: str, client: Client) -> dict[str, Any]:
     try:
         payload: dict[str, Any] = signing.loads(
             token, salt=SALT, max_age=settings.LOTSE_HANDOFF_SECONDS
@@ -74,10 +74,10 @@ def handoff_redeem(*, token: str, client: Client) -> HandoffGrant:
         raise HandoffRefused("invalid") from exc
     if payload.get("c") != client.pk:
         raise HandoffRefused("meant for another host")
-    nonce = str(payload.get("n", ""))
-    # Kept past the token's own expiry, so a replay is refused as used, then as expired.
-    if not nonce or not cache.add(f"handoff:{nonce}", 1, settings.LOTSE_HANDOFF_SECONDS * 2):
-        raise HandoffRefused("used already")
+    return payload
+
+
+def _handoff_grant(payload: dict[str, Any], *, client: Client) -> HandoffGrant:
     user = User.objects.filter(pk=int(payload.get("u") or 0), is_active=True).first()
     if user is None or not constant_time_compare(
         str(payload.get("p", "")), _password_fingerprint(user)
@@ -94,22 +94,39 @@ def handoff_redeem(*, token: str, client: Client) -> HandoffGrant:
     return HandoffGrant(user=user, device=device, login_id=str(payload.get("l") or login_id_new()))
 
 
-def _login_key(login_id: str) -> str:
-    return f"login-sessions:{login_id}"
+def handoff_check(*, token: str, client: Client) -> HandoffGrant:
+    """Whom a hand-off for `client` is for, without using it up (to ask the person first);
+    raises `HandoffRefused` with the reason."""
+    payload = _handoff_payload(token=token, client=client)
+    if cache.get(f"handoff:{payload.get('n', '')}") is not None:
+        raise HandoffRefused("used already")
+    return _handoff_grant(payload, client=client)
+
+
+def handoff_redeem(*, token: str, client: Client) -> HandoffGrant:
+    """Check a hand-off for `client` and use it up; raises `HandoffRefused` with the reason."""
+    payload = _handoff_payload(token=token, client=client)
+    nonce = str(payload.get("n", ""))
+    # Kept past the token's own expiry, so a replay is refused as used, then as expired.
+    if not nonce or not cache.add(f"handoff:{nonce}", 1, settings.LOTSE_HANDOFF_SECONDS * 2):
+        raise HandoffRefused("used already")
+    return _handoff_grant(payload, client=client)
 
 
 def login_session_add(*, login_id: str, session_key: str) -> None:
-    """Remember that `session_key` belongs to the login `login_id` (for logging out)."""
-    keys = set(cache.get(_login_key(login_id), []))
-    keys.add(session_key)
-    cache.set(_login_key(login_id), sorted(keys), settings.SESSION_COOKIE_AGE)
+    """Remember that `session_key` belongs to the login `login_id` (for logging out). Kept in
+    the database next to the sessions: concurrent switches cannot drop one, and no cache
+    eviction can make a logout miss a host."""
+    LoginSession.objects.get_or_create(session_key=session_key, defaults={"login_id": login_id})
 
 
 def login_sessions_end(*, login_id: str) -> int:
     """End every session of one login, on every host; returns how many there were."""
-    keys: list[str] = cache.get(_login_key(login_id), [])
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for key in keys:
-        store().delete(key)
-    cache.delete(_login_key(login_id))
+    with transaction.atomic():
+        rows = LoginSession.objects.select_for_update().filter(login_id=login_id)
+        keys = list(rows.values_list("session_key", flat=True))
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        for key in keys:
+            store().delete(key)
+        rows.delete()
     return len(keys)

@@ -220,3 +220,15 @@ class Invitation(models.Model):
     @property
     def state(self) -> str:
         return self.state_at(timezone.now())
+
+
+class LoginSession(models.Model):
+    """One host's session that belongs to one login (a password, and a code, given once and
+    handed to other hosts): logging out on any host ends them all."""
+
+    login_id = models.CharField(max_length=32, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.login_id}: {self.session_key[:6]}…"

@@ -41,11 +41,15 @@ def two_factor_required(*, user: User, client: Client | None) -> bool:
     """Whether `user` must have a verified second factor to work on this host.
 
     A client's flag covers everyone with a role there (agency admins included); the agency's
-    flag (the public tenant's row, the agency host) covers agency staff.
+    flag (the public tenant's row) covers agency staff on every host, the clients' included:
+    agency admins have a role in every client, and the agency's rule must hold there too.
     """
-    if client is None or client.schema_name == AGENCY_SCHEMA:
-        agency = client or agency_get()
-        return agency is not None and agency.require_2fa and is_agency_staff(user=user)
+    on_agency_host = client is None or client.schema_name == AGENCY_SCHEMA
+    agency = client if client is not None and client.schema_name == AGENCY_SCHEMA else agency_get()
+    if agency is not None and agency.require_2fa and is_agency_staff(user=user):
+        return True
+    if on_agency_host or client is None:
+        return False
     return client.require_2fa and membership_role_for(user=user, client=client) is not None
 
 

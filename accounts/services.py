@@ -24,7 +24,7 @@ from accounts.models import (
 from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import Conflict, DomainError, NotAllowed
 
-RESERVED_SLUGS = {"public", "www", "api", "admin", "static"}
+RESERVED_SLUGS = {"public", "www", "api", "admin", "static", "agency"}
 # Host names and schema names both come from the slug: letters, digits, inner hyphens.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 

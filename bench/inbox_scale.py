@@ -124,7 +124,7 @@ def _seed(count: int, fresh: bool) -> Client:
             )
             columns = [row[0] for row in cursor.fetchall()]
             changed = {
-                "external_id": "m.external_id || '-' || g",
+                "external_id": "m.external_id || '-copy-' || m.id || '-' || g",
                 "url": "''",
                 "canonical_url": "''",
                 "published_at": "m.published_at - g * interval '31 seconds'",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from config.env import env_bool, env_file_load, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A development checkout has a `.env` written by `make install` (LOTSE_DEBUG=1 and a
 # generated key); production has none and sets real variables. LOTSE_ENV_FILE points
-# elsewhere (tests use it).
-env_file_load(Path(env_str("LOTSE_ENV_FILE", str(BASE_DIR / ".env"))))
+# elsewhere (tests use it). Where the real environment sets LOTSE_SECRET_KEY (production),
+# the file is not read at all: a stray development .env must never switch DEBUG on there.
+if "LOTSE_SECRET_KEY" not in os.environ:
+    env_file_load(Path(env_str("LOTSE_ENV_FILE", str(BASE_DIR / ".env"))))
 
 DEBUG = env_bool("LOTSE_DEBUG", False)
 # Development and tests get a throw-away key; production must set one.
@@ -136,12 +139,16 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env_int("LOTSE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOTSE_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A real login clears only its own account's failures (frontend.login_views); axes' reset
+# would clear every failure from the address on any login, hand-offs included.
+AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_CALLABLE = "accounts.security.login_username"
 AXES_LOCKOUT_CALLABLE = "frontend.login_views.locked_out"
 AXES_VERBOSE = False
 # TOTP 2FA (django-otp): the name authenticator apps show.
 OTP_TOTP_ISSUER = "Lotse"
+# Staff in the admin never see anyone's authenticator key or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Moving between hosts (frontend/login_views.py): a signed, single-use hand-off lives this long.
 LOTSE_HANDOFF_SECONDS = 60
 

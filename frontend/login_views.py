@@ -17,6 +17,7 @@ import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -29,7 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -37,6 +38,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.handoff import (
     HandoffRefused,
+    handoff_check,
     handoff_issue,
     handoff_redeem,
     login_id_new,
@@ -48,6 +50,7 @@ from accounts.security import (
     AGENCY_SCHEMA,
     agency_get,
     is_agency_admin,
+    login_username,
     two_factor_enrolled,
     two_factor_required,
     user_devices,
@@ -72,12 +75,30 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
+def _password_accepted(user: User) -> None:
+    """A real login (password, and code where one is set up) clears that account's failed
+    attempts, and only that account's: axes' own reset-on-success would clear every failure
+    from the address on any login, hand-offs included, and let one account guess another's
+    password forever."""
+    axes_reset(username=login_username(None, {"username": user.email}))
+
+
 def _login_complete(request: HttpRequest, user: User, *, backend: str, login_id: str) -> None:
     """Open this host's session for `user` and remember it as part of one login."""
     login(request, user, backend=backend)
     request.session[LOGIN_ID_KEY] = login_id
     request.session.save()
     login_session_add(login_id=login_id, session_key=str(request.session.session_key))
+
+
+@transaction.atomic
+def _code_match(user: User, code: str) -> Any:
+    """The device `code` belongs to, or None. The person's devices are locked first, so the
+    same code sent twice at once is accepted once (a recovery code is used up, a TOTP code
+    cannot be replayed)."""
+    list(TOTPDevice.objects.select_for_update().filter(user=user).values_list("pk", flat=True))
+    list(StaticDevice.objects.select_for_update().filter(user=user).values_list("pk", flat=True))
+    return match_token(user, code)
 
 
 def _is_verified(request: HttpRequest) -> bool:
@@ -102,6 +123,7 @@ class EmailLoginView(LoginView):
             }
             query = urlencode({"next": self.get_success_url()})
             return redirect(f"{reverse('login-code')}?{query}")
+        _password_accepted(user)
         _login_complete(
             self.request,
             user,
@@ -127,7 +149,7 @@ def login_code(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         if AxesProxyHandler.is_locked(request, credentials):
             return locked_out(request, None, credentials)
-        device = match_token(user, form.cleaned_data["code"])
+        device = _code_match(user, form.cleaned_data["code"])
         if device is None:
             # A wrong code counts like a wrong password: guessing codes locks the account.
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
@@ -138,6 +160,7 @@ def login_code(request: HttpRequest) -> HttpResponseBase:
             )
         else:
             request.session.pop(PENDING_KEY, None)
+            _password_accepted(user)
             _login_complete(request, user, backend=pending["backend"], login_id=login_id_new())
             otp_login(request, device)
             return redirect(_safe_next(request))
@@ -199,13 +222,11 @@ def switch_to(request: HttpRequest, slug: str) -> HttpResponse:
         target = agency_get()
     else:
         target = Client.objects.exclude(schema_name=AGENCY_SCHEMA).filter(slug=slug).first()
-    if target is None:
+    is_agency = target is not None and target.schema_name == AGENCY_SCHEMA
+    if target is None or (not is_agency and membership_role_for(user=user, client=target) is None):
+        # The same answer for a client that does not exist and one of someone else's: the
+        # switch does not tell who the agency's other clients are.
         raise Http404("No such client")
-    is_agency = target.schema_name == AGENCY_SCHEMA
-    if not is_agency and membership_role_for(user=user, client=target) is None:
-        return render(
-            request, "frontend/forbidden.html", {"role": None, "target": target}, status=403
-        )
     login_id = request.session.get(LOGIN_ID_KEY)
     if not login_id:
         login_id = login_id_new()
@@ -217,11 +238,32 @@ def switch_to(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(_host_url(request, target, f"/handoff/?{urlencode({'token': token})}"))
 
 
+# Navigations a browser says came from this site (the agency and its clients' hosts share a
+# registrable domain in production). Elsewhere (another site, no header, or local hosts under
+# `localhost`, each a site of its own) the person confirms: a link from an attacker's page must
+# not log a browser into the attacker's account (login CSRF).
+SAME_SITE = frozenset({"same-origin", "same-site"})
+
+
+@require_http_methods(["GET", "POST"])
 def handoff(request: HttpRequest) -> HttpResponse:
     """The target side of a switch: open this host's session, once, within a minute."""
     tenant: Client = request.tenant  # type: ignore[attr-defined]
+    token = (request.POST if request.method == "POST" else request.GET).get("token", "")
     try:
-        grant = handoff_redeem(token=request.GET.get("token", ""), client=tenant)
+        grant = handoff_check(token=token, client=tenant)
+        here: User | None = request.user if request.user.is_authenticated else None
+        from_this_site = request.headers.get("Sec-Fetch-Site") in SAME_SITE
+        confirmed = request.method == "POST"  # a CSRF-checked form on this host
+        if not confirmed and not (
+            (here is not None and here.pk == grant.user.pk) or (here is None and from_this_site)
+        ):
+            return render(
+                request,
+                "frontend/handoff_confirm.html",
+                {"token": token, "person": grant.user, "here": here},
+            )
+        grant = handoff_redeem(token=token, client=tenant)
     except HandoffRefused as refused:
         return render(
             request, "frontend/handoff_refused.html", {"reason": str(refused)}, status=403
@@ -312,7 +354,7 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
         return render(request, "frontend/two_factor.html", context)
 
     if action in {"verify", "disable"} and form.is_valid():
-        device = match_token(user, form.cleaned_data["code"])
+        device = _code_match(user, form.cleaned_data["code"])
         if device is None:
             user_login_failed.send(
                 sender=__name__, credentials={"username": user.email}, request=request

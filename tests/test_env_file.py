@@ -85,3 +85,31 @@ def test_a_malformed_line_names_the_file_and_line(tmp_path):
     dotenv.write_text("LOTSE_OK=1\nthis is not an assignment\n")
     with pytest.raises(ImproperlyConfigured, match=r"\.env:2: expected NAME=VALUE"):
         env_file_load(dotenv)
+
+
+def test_a_development_env_file_is_ignored_where_the_environment_sets_the_secret_key(tmp_path):
+    """Production sets LOTSE_SECRET_KEY; a .env left by `make install` must not turn DEBUG on."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("LOTSE_DEBUG=1\nLOTSE_SECRET_KEY=from-the-file\n", encoding="utf-8")
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "assert not s.DEBUG, 'DEBUG came from the .env'\n"
+        "assert s.SECRET_KEY == 'p' * 50\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOTSE_")}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOTSE_ENV_FILE": str(env_file),
+        "LOTSE_SECRET_KEY": "p" * 50,
+        "LOTSE_CREDENTIALS_KEYS": "Ii2Gm8bbXyKsvVBjD0y2LNjQ3-lV0DYSVMdm-2mYHAw=",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

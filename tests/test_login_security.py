@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from unittest import mock
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.test import Client as DjangoClient
@@ -18,8 +18,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.handoff import handoff_issue, login_id_new
-from accounts.models import Client, Role, User
+from accounts.models import Client, LoginSession, Role, User
 from accounts.services import user_create_or_update
+from config.errors import DomainError
+from sources.services.onboarding import client_create
 from tests.conftest import PASSWORD, api_client, web_client
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +47,10 @@ def follow_switch(web: DjangoClient, slug: str, *, address: str = "127.0.0.1"):
     assert response.status_code == 302, response.content
     target = urlsplit(response["Location"])
     assert target.path == "/handoff/"
-    browser = DjangoClient(HTTP_HOST=target.netloc, REMOTE_ADDR=address)
+    # Production hosts share a site (agency.example, acme.agency.example): the browser says so.
+    browser = DjangoClient(
+        HTTP_HOST=target.netloc, REMOTE_ADDR=address, HTTP_SEC_FETCH_SITE="same-site"
+    )
     return browser, browser.get(f"{target.path}?{target.query}"), response["Location"]
 
 
@@ -93,11 +98,12 @@ def test_switcher_lists_only_the_clients_the_person_belongs_to(world, max_user):
     assert 'href="/switch/acme/"' in agency_page and 'href="/switch/globex/"' in agency_page
 
 
-def test_switch_to_a_client_without_membership_is_refused(world):
+def test_switch_to_a_client_without_membership_is_refused_like_one_that_does_not_exist(world):
     rita = web_client(world.acme, world.rita)
     response = rita.get("/switch/globex/")
-    assert response.status_code == 403
-    assert b"no access to Globex Mobile" in response.content
+    assert response.status_code == 404
+    assert b"Globex" not in response.content
+    assert rita.get("/switch/no-such-client/").status_code == 404
 
 
 def test_handoff_for_a_non_member_is_refused_by_the_target_host(world):
@@ -374,3 +380,68 @@ def test_client_admin_requires_2fa_for_everyone_once_verified_and_it_is_audited(
     assert "Require two-factor login" not in rita.get("/account/2fa/").content.decode()
     rita.post("/account/2fa/", {"action": "require", "required": "off"})
     assert Client.objects.get(pk=world.acme.client.pk).require_2fa
+
+
+# --- Review findings -----------------------------------------------------------------
+
+
+def test_a_handoff_link_from_elsewhere_asks_before_logging_anyone_in(world, max_user):
+    """Login CSRF: a switch link an attacker sends must not silently log the victim's
+    browser into the attacker's account."""
+    acme = web_client(world.acme, max_user)
+    location = urlsplit(acme.get("/switch/globex/")["Location"])
+    victim = DjangoClient(HTTP_HOST=location.netloc)  # no Sec-Fetch-Site: not from Lotse
+    asked = victim.get(f"{location.path}?{location.query}")
+    assert asked.status_code == 200
+    assert f"Continue as {max_user.email}".encode() in asked.content
+    assert victim.get("/").status_code == 302  # nobody is logged in yet
+    token = dict(parse_qsl(location.query))["token"]
+    confirmed = victim.post("/handoff/", {"token": token})
+    assert confirmed.status_code == 302
+    assert victim.get("/").status_code == 200
+
+
+def test_a_handoff_never_silently_replaces_another_persons_session(world, max_user):
+    acme = web_client(world.acme, max_user)
+    location = urlsplit(acme.get("/switch/acme/")["Location"])
+    rita_browser = web_client(world.acme, world.rita)
+    answer = rita_browser.get(f"{location.path}?{location.query}", HTTP_SEC_FETCH_SITE="same-site")
+    assert answer.status_code == 200
+    assert b"logged in here as <strong>rita@acme.test</strong>" in answer.content
+    assert b"Rita Responder" in rita_browser.get("/").content  # still Rita until she confirms
+
+
+def test_handoffs_cannot_wipe_the_failed_logins_of_another_account(world, max_user, settings):
+    """One login (or hand-off) from an address used to clear every failure from it, so an
+    account could guess another account's password forever."""
+    attacker = DjangoClient(HTTP_HOST="localhost", REMOTE_ADDR="10.9.9.9")
+    for _ in range(4):
+        attacker.post("/login/", {"username": world.ada.email, "password": "guess"})
+    follow_switch(web_client(world.acme, max_user), "globex", address="10.9.9.9")
+    locked = attacker.post("/login/", {"username": world.ada.email, "password": "guess"})
+    assert locked.status_code == 429
+
+
+def test_the_agencys_2fa_rule_holds_for_agency_staff_on_client_hosts_too(world):
+    Client.objects.filter(schema_name="public").update(require_2fa=True)
+    inbox = web_client(world.acme, world.ada).get("/")
+    assert inbox.status_code == 302 and inbox["Location"].startswith("/account/2fa/")
+    api = api_client(world.acme)
+    api.force_login(world.ada)
+    assert api.get("/api/v1/mentions/").status_code == 403
+
+
+def test_logging_out_ends_every_session_of_the_login_even_after_two_quick_switches(world, max_user):
+    acme = web_client(world.acme, max_user)
+    globex, _, _ = follow_switch(acme, "globex")
+    agency, _, _ = follow_switch(acme, "agency")
+    assert LoginSession.objects.count() >= 3
+    acme.post("/logout/")
+    assert globex.get("/").status_code == 302
+    assert agency.get("/").status_code == 302
+    assert not LoginSession.objects.exists()
+
+
+def test_a_client_cannot_take_the_slug_agency(world):
+    with pytest.raises(DomainError):
+        client_create(slug="agency", name="Agency Two")

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_client_require_2fa'),
+        ('accounts', '0003_login_session'),
     ]
 
     operations = [
