@@ -15,16 +15,18 @@ from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, Set
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.handoff import login_id_new, login_session_add
 from accounts.invitations import invitation_for_token, invitation_get, invitations_open
 from accounts.models import Invitation, InvitationState, Role, User
 from accounts.selectors import client_memberships, membership_role_for
 from config.errors import DomainError
 from config.tenancy import current_client, current_client_or_none
 from frontend.access import client_member_required
+from frontend.login_views import LOGIN_ID_KEY, MODEL_BACKEND
 from frontend.params import form_int
 from routing.selectors import department_list, staff_get
 from sources.services.people import (
@@ -44,8 +46,6 @@ ROLE_CHOICES = [
     (Role.RESPONDER.value, "Responder: takes and answers mentions"),
     (Role.VIEWER.value, "Viewer: looks on, never assigned"),
 ]
-# Login keeps working with the default backend next to any others (throttling, 2FA).
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _user(request: HttpRequest) -> User:
@@ -180,6 +180,16 @@ def person_action(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect("/staff/#people")
 
 
+def _login_new_account(request: HttpRequest, user: User) -> None:
+    """Log in someone who just chose their first password here (no second factor yet), as
+    one login that "log out everywhere" ends (like the login page does)."""
+    login(request, user, backend=MODEL_BACKEND)
+    login_id = login_id_new()
+    request.session[LOGIN_ID_KEY] = login_id
+    request.session.save()
+    login_session_add(login_id=login_id, session_key=str(request.session.session_key))
+
+
 def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
     """The page behind the e-mailed link, on the client's host: set a password and name (or,
     with an account, log in or just accept), then straight to the inbox."""
@@ -222,8 +232,15 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as exc:
                 errors = exc.fields or {"general": [exc.message]}
             else:
-                if me is None or me.pk != user.pk:
-                    login(request, user, backend=MODEL_BACKEND)
+                if me is None and has_password:
+                    # An existing account joins with its password, but logs in through the
+                    # login page, which asks for its second factor and throttles.
+                    messages.success(
+                        request, f"You joined {client.name}. Log in to open the inbox."
+                    )
+                    return redirect(f"{reverse('login')}?next=/")
+                if me is None:
+                    _login_new_account(request, user)
                 messages.success(request, f"Welcome to {client.name}.")
                 return redirect("home")
         status = 400

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.audit.models import AuditEntry
 from accounts.audit.services import audit_record
-from accounts.models import Invitation, Membership, Role, User
+from accounts.models import Invitation, LoginSession, Membership, Role, User
 from accounts.selectors import membership_role_for
 from accounts.services import api_token_create, user_create_or_update
 from config.errors import DomainError
@@ -95,6 +95,8 @@ def test_the_invitee_sets_a_password_and_lands_in_the_inbox_with_a_staff_profile
 
     nina = User.objects.get(email="nina@acme.test")
     assert membership_role_for(user=nina, client=world.acme.client) == Role.RESPONDER
+    # One login like any other: "log out everywhere" reaches this session too.
+    assert LoginSession.objects.filter(session_key=invitee.session.session_key).exists()
     connection.set_tenant(world.acme.client)
     member = StaffMember.objects.get(user_id=nina.pk)
     assert [d.slug for d in member.departments.all()] == ["tech-support"]
@@ -120,7 +122,9 @@ def test_a_short_password_is_refused_with_a_plain_message(
     assert not User.objects.filter(email="nina@acme.test").exists()
 
 
-def test_an_existing_account_accepts_with_its_password(world, django_capture_on_commit_callbacks):
+def test_an_existing_account_accepts_with_its_password_then_logs_in_as_usual(
+    world, django_capture_on_commit_callbacks
+):
     # Bob works for Globex; Acme invites him too.
     web = web_client(world.acme, world.alice)
     _invite(web, django_capture_on_commit_callbacks, email="bob@globex.test", role="manager")
@@ -132,10 +136,15 @@ def test_an_existing_account_accepts_with_its_password(world, django_capture_on_
     assert wrong.status_code == 400
     assert membership_role_for(user=world.bob, client=world.acme.client) is None
     response = invitee.post(_path(link), {"password": PASSWORD})
+    # He joins, but logs in through the login page (second factor, throttling).
     assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/"
+    assert "_auth_user_id" not in invitee.session
     bob = User.objects.get(pk=world.bob.pk)
     assert membership_role_for(user=bob, client=world.acme.client) == Role.MANAGER
     assert membership_role_for(user=bob, client=world.globex.client) == Role.CLIENT_ADMIN
+    login = invitee.post("/login/", {"username": bob.email, "password": PASSWORD})
+    assert login.status_code == 302
 
 
 def test_someone_logged_in_just_accepts_and_others_are_told_to_log_out(
