@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import ApiToken, Client, Domain, Membership, User
+from accounts.models import ApiToken, Client, Domain, Invitation, Membership, User
 
 
 class DomainInline(admin.TabularInline):
@@ -32,3 +32,17 @@ class UserAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("key_prefix", "client", "user", "scope", "created_at", "revoked_at")
     readonly_fields = ("key_prefix", "key_hash", "last_used_at")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only here: invitations are made, resent and revoked on the client's /staff/ page
+    or its API (which mail the link and audit); the admin shows where they stand."""
+
+    list_display = ("email", "client", "role", "created_at", "expires_at", "accepted_at")
+    list_filter = ("client", "role")
+    search_fields = ("email",)
+    readonly_fields = (*(f.name for f in Invitation._meta.fields if f.name != "id"),)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

@@ -140,6 +140,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The reader's time zone (IANA name) for showing times; blank means UTC.
+    timezone = models.CharField(max_length=60, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -164,6 +166,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    # A client admin deactivated this person in this client: no access there any more, the
+    # row (and the person's other clients) stay; an invitation or "reactivate" clears it.
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -206,6 +211,68 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_prefix}… ({self.client})"
+
+
+INVITATION_DAYS = 7
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    EXPIRED = "expired", "Expired"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join one client with a role (and, for staff, a place in its
+    routing). Only the hash of the link's token is stored; resending replaces it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    # The staff profile made in the client's schema on acceptance (slugs, team ids, codes).
+    departments = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    teams = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            # One open invitation per address and client: resend it instead.
+            models.UniqueConstraint(
+                fields=["client", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.client} as {self.role}"
+
+    def state_at(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if now >= self.expires_at:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+    @property
+    def state(self) -> str:
+        return self.state_at(timezone.now())
 
 
 class LoginSession(models.Model):

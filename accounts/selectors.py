@@ -28,7 +28,11 @@ def membership_role_for(*, user: User, client: Client) -> str | None:
     roles = list(
         Membership.objects.filter(user=user, client__isnull=True, role=Role.AGENCY_ADMIN)
         .values_list("role", flat=True)
-        .union(Membership.objects.filter(user=user, client=client).values_list("role", flat=True))
+        .union(
+            Membership.objects.filter(
+                user=user, client=client, deactivated_at__isnull=True
+            ).values_list("role", flat=True)
+        )
     )
     memo[client.pk] = max(roles, key=lambda role: ROLE_RANK[role]) if roles else None
     return memo[client.pk]
@@ -55,13 +59,17 @@ def clients_for_user(*, user: User) -> QuerySet[Client]:
     ).order_by("name")
     if Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN).exists():
         return clients
-    return clients.filter(memberships__user=user).distinct()
+    return clients.filter(
+        memberships__user=user, memberships__deactivated_at__isnull=True
+    ).distinct()
 
 
 def client_members(*, client: Client, min_role: str = Role.VIEWER) -> list[User]:
     """Active users with at least `min_role` in `client`, agency admins included."""
     allowed = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[min_role]]
-    in_client = Q(memberships__client=client) | Q(memberships__role=Role.AGENCY_ADMIN)
+    in_client = Q(memberships__client=client, memberships__deactivated_at__isnull=True) | Q(
+        memberships__role=Role.AGENCY_ADMIN
+    )
     users = User.objects.filter(in_client, is_active=True, memberships__role__in=allowed)
     return list(users.distinct().order_by("name", "email"))
 
@@ -72,6 +80,33 @@ def client_member_get(*, client: Client, user_id: int) -> User | None:
     if user is None or membership_role_for(user=user, client=client) is None:
         return None
     return user
+
+
+def client_memberships(*, client: Client) -> list[Membership]:
+    """The people of `client` (active and deactivated), with their users, by name."""
+    return list(
+        Membership.objects.filter(client=client)
+        .select_related("user")
+        .order_by("deactivated_at", "user__name", "user__email")
+    )
+
+
+def client_membership_get(*, client: Client, user_id: int) -> Membership | None:
+    """`user_id`'s membership in `client` (deactivated included), or None."""
+    return Membership.objects.select_related("user").filter(client=client, user_id=user_id).first()
+
+
+def client_user_ids_assignable(*, client: Client, user_ids: set[int]) -> set[int]:
+    """Those of `user_ids` who may take mentions in `client`: active people whose role there
+    is responder or above (viewers and deactivated people never are), agency admins too."""
+    if not user_ids:
+        return set()
+    working = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role.RESPONDER]]
+    rows = Membership.objects.filter(user_id__in=user_ids, user__is_active=True).filter(
+        Q(client=client, deactivated_at__isnull=True, role__in=working)
+        | Q(client__isnull=True, role=Role.AGENCY_ADMIN)
+    )
+    return set(rows.values_list("user_id", flat=True))
 
 
 def api_token_hash(raw_key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.management import call_command
@@ -14,6 +15,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from accounts.audit.services import audit_record
 from accounts.models import (
+    ROLE_RANK,
     AgencyAuditEntry,
     ApiToken,
     Client,
@@ -24,7 +26,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import api_token_hash, membership_role_for
-from config.errors import DomainError
+from config.errors import Conflict, DomainError, NotAllowed
 
 RESERVED_SLUGS = {"public", "www", "api", "admin", "static", "template", "agency"}
 # Host names and schema names both come from the slug: letters, digits, inner hyphens.
@@ -190,7 +192,9 @@ def user_create_or_update(
         user.is_staff = True
         user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
-    Membership.objects.update_or_create(user=user, client=client, defaults={"role": role})
+    Membership.objects.update_or_create(
+        user=user, client=client, defaults={"role": role, "deactivated_at": None}
+    )
     return user
 
 
@@ -218,6 +222,125 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def _check_admin(*, by_role: str | None) -> None:
+    if by_role is None or ROLE_RANK[by_role] < ROLE_RANK[Role.CLIENT_ADMIN]:
+        raise NotAllowed("Only client admins may change people's roles or access.")
+
+
+def _membership_locked(*, client: Client, user_id: int, by: User) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(client=client, user_id=user_id)
+        .first()
+    )
+    if membership is None:
+        raise DomainError("This person does not work in this client.")
+    if membership.user_id == by.pk:
+        raise Conflict(
+            "You cannot change your own role or access; ask another admin.",
+            fields={"user_id": ["yourself"]},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_role_change(
+    *, client: Client, user_id: int, role: str, by: User, by_role: str | None
+) -> tuple[Membership, str]:
+    """Give a person another role in `client`. Returns the membership and the old role."""
+    _check_admin(by_role=by_role)
+    if role not in (Role.CLIENT_ADMIN, Role.MANAGER, Role.RESPONDER, Role.VIEWER):
+        raise DomainError(
+            "That role cannot be given here.",
+            fields={"role": ["one of client_admin, manager, responder, viewer"]},
+        )
+    membership = _membership_locked(client=client, user_id=user_id, by=by)
+    old = membership.role
+    if old != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            actor=by,
+            action="member.role_changed",
+            target_type="user",
+            target_id=user_id,
+            summary=f"Changed {membership.user.display_name} from {old} to {role}",
+            before={"role": old},
+            after={"role": role},
+        )
+    return membership, old
+
+
+@transaction.atomic
+def membership_deactivate(*, client: Client, user_id: int, by: User, by_role: str | None) -> bool:
+    """Take a person's access to `client` away (their account and other clients stay).
+    Returns False when they were deactivated already."""
+    _check_admin(by_role=by_role)
+    membership = _membership_locked(client=client, user_id=user_id, by=by)
+    if membership.deactivated_at is not None:
+        return False
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["deactivated_at"])
+    audit_record(
+        actor=by,
+        action="member.deactivated",
+        target_type="user",
+        target_id=user_id,
+        summary=f"Deactivated {membership.user.display_name} in {client.name}",
+        before={"role": membership.role, "active": True},
+        after={"role": membership.role, "active": False},
+    )
+    return True
+
+
+@transaction.atomic
+def membership_reactivate(*, client: Client, user_id: int, by: User, by_role: str | None) -> bool:
+    _check_admin(by_role=by_role)
+    membership = _membership_locked(client=client, user_id=user_id, by=by)
+    if membership.deactivated_at is None:
+        return False
+    membership.deactivated_at = None
+    membership.save(update_fields=["deactivated_at"])
+    audit_record(
+        actor=by,
+        action="member.reactivated",
+        target_type="user",
+        target_id=user_id,
+        summary=f"Reactivated {membership.user.display_name} in {client.name}",
+        before={"active": False},
+        after={"active": True},
+    )
+    return True
+
+
+def timezone_known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def profile_update(*, user: User, name: str, timezone_name: str) -> User:
+    """The person's own name and the time zone their pages show times in."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["required"]
+    elif len(name) > 200:
+        errors["name"] = ["at most 200 characters"]
+    zone = (timezone_name or "").strip()
+    if zone and not timezone_known(zone):
+        errors["timezone"] = [f"{zone!r} is not a time zone; try Europe/Berlin"]
+    if errors:
+        raise DomainError("The profile has invalid fields.", fields=errors)
+    user.name = name
+    user.timezone = zone
+    user.save(update_fields=["name", "timezone"])
+    return user
 
 
 @transaction.atomic

@@ -68,6 +68,11 @@ def department_group(client_id: int, department_id: int) -> str:
     return f"client-{client_id}.dept-{department_id}"
 
 
+# Sent to a person's own group when their role or access in a client changed: their open
+# sockets check the membership again at once (and close when it is gone).
+ACCESS_CHANGED = "access.changed"
+
+
 def user_group(client_id: int, user_id: int) -> str:
     """One person's own events in one client (their notifications), on every open page."""
     return f"client-{client_id}.user-{user_id}"

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "frontend.middleware.reader_timezone",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A deactivated client's host refuses everything with one clear page (frontend).
@@ -341,5 +342,22 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-EMAIL_BACKEND = env_str("LOTSE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail: in development and the demo every message is a file under var/mail/ (one .log file
+# per message, the newest last); in production SMTP from the environment. Tests use
+# Django's in-memory outbox (pytest-django sets it).
+EMAIL_BACKEND = env_str(
+    "LOTSE_EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("LOTSE_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env_str("LOTSE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LOTSE_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("LOTSE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("LOTSE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("LOTSE_EMAIL_TLS", True)
+EMAIL_TIMEOUT = env_int("LOTSE_EMAIL_TIMEOUT_SECONDS", 10)
+# Password reset links (and invitations) stay valid this long.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 DEFAULT_FROM_EMAIL = env_str("LOTSE_FROM_EMAIL", "Lotse <alerts@lotse.localhost>")

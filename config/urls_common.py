@@ -8,6 +8,14 @@ from frontend.login_views import (
     switch_to,
     two_factor_page,
 )
+from frontend.people_views import (
+    PasswordResetDone,
+    PasswordResetSent,
+    PasswordResetSet,
+    PasswordResetStart,
+    ProfilePasswordView,
+    profile_page,
+)
 from frontend.views import home
 
 urlpatterns = [
@@ -18,4 +26,14 @@ urlpatterns = [
     path("switch/<slug:slug>/", switch_to, name="switch"),
     path("handoff/", handoff, name="handoff"),
     path("account/2fa/", two_factor_page, name="two-factor"),
+    path("profile/", profile_page, name="profile"),
+    path("profile/password", ProfilePasswordView.as_view(), name="password-change"),
+    path("password-reset/", PasswordResetStart.as_view(), name="password-reset"),
+    path("password-reset/sent", PasswordResetSent.as_view(), name="password-reset-sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        PasswordResetSet.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done", PasswordResetDone.as_view(), name="password-reset-done"),
 ]

@@ -7,6 +7,12 @@ from rest_framework.permissions import AllowAny
 from config.urls_common import urlpatterns as common
 from frontend.alerts_views import alerts_page
 from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
+from frontend.people_views import (
+    invitation_accept_page,
+    invitation_action,
+    invitation_create,
+    person_action,
+)
 from frontend.response_views import (
     approvals_page,
     mention_respond,
@@ -37,6 +43,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
     path("", include("mentions.api.urls")),
     path("", include("routing.api.urls")),
+    path("", include("sources.api.people_urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -78,6 +85,10 @@ urlpatterns = [
     path("staff/<int:user_id>/switch", staff_switch, name="staff-switch"),
     path("staff/departments", department_save, name="department-save"),
     path("staff/teams", team_save, name="team-save"),
+    path("staff/invitations", invitation_create, name="invitation-create"),
+    path("staff/invitations/<int:pk>/", invitation_action, name="invitation-action"),
+    path("staff/people/<int:user_id>/", person_action, name="person-action"),
+    path("invitations/<str:token>/", invitation_accept_page, name="invitation-accept"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from accounts.models import Client
-from config.live import department_group, user_group
+from config.live import ACCESS_CHANGED, department_group, user_group
 from config.tenancy import use_client, use_public_schema
 from frontend.websocket import websocket_identify
 from mentions.events import inbox_group, mention_departments
@@ -75,16 +75,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Clients ping every few minutes. Each ping re-checks the membership (a revoked user
         # is cut off) and renews the group membership, which channels-redis would expire.
         if isinstance(content, dict) and content.get("type") == "ping":
-            identity = await database_sync_to_async(websocket_identify)(self.scope)
-            if identity.client_id != self.scope.get("lotse_client_id") or identity.role is None:
-                await self.close(code=CLOSE_FORBIDDEN)
-                return
-            if identity.departments != self.scope.get("lotse_departments"):
-                await self.close(code=CLOSE_RECONNECT)  # come back for the new groups
+            if not await self._still_allowed():
                 return
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
             await self.send_json({"type": "pong"})
+
+    async def _still_allowed(self) -> bool:
+        """Check the membership again; close the socket when it is gone (or reconnect for
+        other department groups). Pings and `access.changed` notices ask."""
+        identity = await database_sync_to_async(websocket_identify)(self.scope)
+        if identity.client_id != self.scope.get("lotse_client_id") or identity.role is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        if identity.departments != self.scope.get("lotse_departments"):
+            await self.close(code=CLOSE_RECONNECT)  # come back for the new groups
+            return False
+        return True
 
     async def _presence(self, content: dict[str, Any]) -> None:
         """Tell colleagues who may see the mention that this user views or types on it."""
@@ -112,4 +119,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def inbox_events(self, message: dict[str, Any]) -> None:
         for event in message["events"]:
+            if event.get("type") == ACCESS_CHANGED:
+                # The person's role or access in this client changed (sent to their own
+                # group only): check at once instead of at the next ping.
+                if not await self._still_allowed():
+                    return
+                continue
             await self.send_json(event)

@@ -1,15 +1,37 @@
-"""A deactivated client's host answers every request with one clear refusal (a page, or the
-API's error shape); its data is kept (`sources.services.lifecycle`)."""
+"""Page-wide middleware: times in the reader's time zone (their profile's; UTC when they
+chose none), and a deactivated client's host answering every request with one clear
+refusal (a page, or the API's error shape); its data is kept (`sources.services.lifecycle`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from config.api import error_body
 from config.tenancy import current_client_or_none
+
+
+def reader_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        zone = getattr(user, "timezone", "") if user is not None else ""
+        if zone:
+            try:
+                timezone.activate(ZoneInfo(zone))
+            except (ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
+
+    return middleware
 
 
 class InactiveClientMiddleware:

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.audit.selectors import audit_list
 from accounts.models import Role, User
-from accounts.selectors import client_members, role_at_least
+from accounts.selectors import client_members, membership_role_for, role_at_least
 from config.errors import DomainError
 from config.tenancy import current_client
 from frontend.access import client_member_required
 from frontend.params import form_int
+from frontend.people_views import people_context
 from routing.models import AssignmentMode, StaffMember
 from routing.selectors import (
     client_timezone,
@@ -112,9 +113,17 @@ def staff_page(request: HttpRequest) -> HttpResponse:
         "modes": AssignmentMode.choices,
         "can_edit": can_edit,
         "people": people if can_edit else [],
-        "addable": [person for person in people if person.pk not in on_staff],
+        "addable": [
+            person
+            for person in people
+            if person.pk not in on_staff
+            and membership_role_for(user=person, client=current_client()) != Role.VIEWER
+        ],
         "client_timezone": zone,
+        "teams_all": teams,
     }
+    if can_edit:
+        context.update(people_context(me=_user(request)))
     return render(request, "frontend/staff.html", context)
 
 

@@ -16,10 +16,10 @@ from config.errors import DomainError
 from config.tenancy import current_client
 from mentions import events
 from mentions.models import Aspect, Kind, LabelField, Mention, Note, Sentiment, Status
-from mentions.selectors import mention_list_for_user
+from mentions.selectors import OPEN_LOAD_STATUSES, mention_list_for_user, mentions_open_load
 from mentions.triage.learn import label_record
 from routing.models import Department
-from routing.services.assignment import visible_department_ids
+from routing.services.assignment import assigner_load, visible_department_ids
 from routing.services.notifications import notification_create
 from routing.services.sla import mention_sla_on_status
 
@@ -114,6 +114,54 @@ def mention_set_status(*, mention: Mention, status: str, by: User) -> Mention:
             after={"status": status},
         )
     return _mention_save(mention, fields)
+
+
+@transaction.atomic
+def mentions_release(*, user_id: int, by: User, reason: str) -> int:
+    """Hand `user_id`'s open mentions back (they left the client or became a viewer): each
+    goes to its team's assignment again (round robin or least load, whoever is on shift
+    with the skills), or, with no team or nobody free, back to its department's queue as
+    new. Call after their staff entry is gone, so they are not picked again. Returns how
+    many mentions were handed back; each is audited and pushed live."""
+    mentions = list(
+        Mention.objects.select_for_update(of=("self",))
+        .select_related("routing_rule")
+        .filter(assignee_id=user_id, status__in=OPEN_LOAD_STATUSES)
+        .order_by("pk")
+    )
+    if not mentions:
+        return 0
+    assigner = assigner_load({m.team_id for m in mentions if m.team_id is not None})
+    assigner.load.update(mentions_open_load(user_ids=assigner.user_ids))
+    for mention in mentions:
+        picked = None
+        if mention.team_id is not None:
+            rule = mention.routing_rule
+            picked = assigner.pick(
+                team_id=mention.team_id,
+                language=mention.language,
+                country=mention.country,
+                tags=tuple(rule.skill_tags) if rule is not None else (),
+            )
+        before = {"assignee_id": mention.assignee_id, "status": mention.status}
+        mention.assignee_id = picked
+        if picked is None and mention.status == Status.ASSIGNED:
+            mention.status = Status.NEW
+        elif picked is not None and mention.status == Status.NEW:
+            mention.status = Status.ASSIGNED
+        whom = f"user {picked}" if picked is not None else "the department queue"
+        audit_record(
+            actor=by,
+            action="mention.released",
+            target_type="mention",
+            target_id=mention.pk,
+            summary=f"Handed mention {mention.pk} back to {whom} ({reason})",
+            before=before,
+            after={"assignee_id": mention.assignee_id, "status": mention.status},
+        )
+        _mention_save(mention, ["assignee", "status"])
+    assigner.save()
+    return len(mentions)
 
 
 _AT_MENTION = re.compile(r"(?<![\w@])@([\w.-]{2,60})", re.UNICODE)

@@ -257,3 +257,46 @@ def test_session_socket_on_a_client_requiring_2fa_needs_a_verified_factor(live_d
     finally:
         Client.objects.filter(pk=acme.client.pk).update(require_2fa=False)
         device.delete()
+
+
+def test_a_deactivated_persons_open_socket_closes_at_once(live_db):
+    """No waiting for the next ping: deactivation tells the person's sockets to check."""
+    from django_tenants.utils import tenant_context
+
+    from accounts.models import Membership
+    from sources.services.people import person_deactivate
+
+    world = live_db
+
+    async def scenario():
+        rita = communicator(world.acme.host, token=world.acme.token)
+        alice = communicator(
+            world.acme.host,
+            cookie=await asyncio.to_thread(session_for, world.alice, world.acme.host),
+            origin="http://acme.localhost",
+        )
+        assert (await connect(rita))[0] and (await connect(alice))[0]
+
+        def deactivate() -> None:
+            with tenant_context(world.acme.client):
+                person_deactivate(
+                    client=world.acme.client,
+                    user_id=world.rita.pk,
+                    by=world.alice,
+                    by_role="client_admin",
+                )
+
+        await asyncio.to_thread(deactivate)
+        closed = await rita.receive_output(5)
+        alice_quiet = await alice.receive_nothing(0.5)
+        await alice.disconnect()
+        return closed, alice_quiet
+
+    try:
+        closed, alice_quiet = async_to_sync(scenario)()
+    finally:
+        Membership.objects.filter(user=world.rita, client=world.acme.client).update(
+            deactivated_at=None
+        )
+    assert closed == {"type": "websocket.close", "code": 4403}
+    assert alice_quiet  # the notice went to Rita's group only

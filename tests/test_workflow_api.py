@@ -120,10 +120,10 @@ def test_only_members_of_this_client_can_be_staff_or_leads(world):
 def test_adding_someone_twice_is_a_conflict(world):
     api = _admin(world)
     assert (
-        api.post("/api/v1/routing/staff/", {"user_id": world.vera.pk}, format="json").status_code
+        api.post("/api/v1/routing/staff/", {"user_id": world.rita.pk}, format="json").status_code
         == 201
     )
-    response = api.post("/api/v1/routing/staff/", {"user_id": world.vera.pk}, format="json")
+    response = api.post("/api/v1/routing/staff/", {"user_id": world.rita.pk}, format="json")
     assert _error(response, 409)["code"] == "conflict"
 
 

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from accounts.selectors import client_user_ids_assignable
+from config.tenancy import current_client
 from routing.models import AssignmentMode, Department, StaffMember, Team
 from routing.selectors import client_timezone
 from routing.shifts import staff_on_shift
@@ -95,17 +97,22 @@ def assigner_load(team_ids: set[int], *, now: datetime | None = None) -> Assigne
         return assigner
     now = now or timezone.now()
     teams = list(Team.objects.filter(pk__in=team_ids).select_for_update().order_by("pk"))
-    members = (
+    members = list(
         StaffMember.objects.filter(teams__in=team_ids, on_shift=True)
         .prefetch_related("teams")
         .order_by("user_id")
         .distinct()
     )
+    # Viewers and people deactivated in this client never get mentions, whatever their
+    # staff entry says (one query for the whole batch).
+    allowed = client_user_ids_assignable(
+        client=current_client(), user_ids={member.user_id for member in members}
+    )
     by_team: dict[int, list[Candidate]] = {team.pk: [] for team in teams}
     user_ids = set()
     zone = client_timezone()
     for member in members:
-        if not staff_on_shift(
+        if member.user_id not in allowed or not staff_on_shift(
             on_shift=member.on_shift,
             shifts=member.shifts,
             timezone=member.timezone,

@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.selectors import membership_role_for
 from config.errors import DomainError
+from config.tenancy import current_client
 from routing.models import ResponsePolicy, StaffMember
 from routing.services.matrix import SEGMENTS
 
@@ -115,9 +117,14 @@ def staff_certify(
 ) -> StaffMember:
     """Certify (or uncertify) a member of this client to answer publicly without approval,
     and optionally set how their replies are signed."""
-    member, _ = StaffMember.objects.select_for_update().get_or_create(
-        user_id=user.pk, defaults={"name": user.display_name}
-    )
+    member = StaffMember.objects.select_for_update().filter(user_id=user.pk).first()
+    if member is None:
+        if membership_role_for(user=user, client=current_client()) == Role.VIEWER:
+            raise DomainError(
+                f"{user.display_name} is a viewer and cannot be on the staff.",
+                fields={"user_id": ["a viewer only looks on; give them the responder role first"]},
+            )
+        member = StaffMember.objects.create(user_id=user.pk, name=user.display_name)
     before = {"certified": member.certified, "signature": member.signature}
     if signature is not None:
         signature = " ".join(signature.split())

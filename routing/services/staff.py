@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.audit.services import audit_record
-from accounts.models import Client, User
-from accounts.selectors import client_member_get
+from accounts.models import Client, Role, User
+from accounts.selectors import client_member_get, membership_role_for
 from config.errors import Conflict, DomainError
 from routing.models import AssignmentMode, Department, StaffMember, Team
 from routing.selectors import staff_list
@@ -36,6 +36,7 @@ STAFF_FIELDS = (
     "timezone",
 )
 MAX_OPEN_LIMIT = 1000
+VIEWER_NOT_STAFF = "a viewer only looks on; give them the responder role first"
 MAX_LIST = 50
 
 
@@ -285,6 +286,8 @@ def _staff_clean(changes: Mapping[str, Any], *, client: Client, creating: bool) 
         user = _member(client=client, user_id=changes.get("user_id"))
         if user is None:
             errors["user_id"] = ["not a member of this client"]
+        elif membership_role_for(user=user, client=client) == Role.VIEWER:
+            errors["user_id"] = [VIEWER_NOT_STAFF]
         clean["user"] = user
     elif "user_id" in changes:
         errors["user_id"] = ["cannot be changed"]
@@ -359,6 +362,23 @@ def _staff_clean(changes: Mapping[str, Any], *, client: Client, creating: bool) 
     return clean
 
 
+def staff_place_clean(
+    *, departments: Any, teams: Any, languages: Any, client: Client
+) -> tuple[list[str], list[int], list[str]]:
+    """Check a future staff profile (an invitation's departments, teams and languages)
+    the way `staff_create` will: department slugs, team ids and language codes that exist."""
+    clean = _staff_clean(
+        {"departments": departments, "teams": teams, "languages": languages},
+        client=client,
+        creating=False,
+    )
+    return (
+        sorted(d.slug for d in clean["departments"]),
+        sorted(t.pk for t in clean["teams"]),
+        clean["languages"],
+    )
+
+
 def _staff_apply(member: StaffMember, clean: dict[str, Any]) -> None:
     for key in ("languages", "countries", "tags", "max_open", "on_shift", "shifts", "timezone"):
         if key in clean:
@@ -404,6 +424,12 @@ def staff_update(
 ) -> StaffMember:
     StaffMember.objects.select_for_update().filter(pk=member.pk).first()
     member = _staff_fresh(member.pk)
+    viewer = User.objects.filter(pk=member.user_id).first()
+    if viewer is not None and membership_role_for(user=viewer, client=client) == Role.VIEWER:
+        raise DomainError(
+            f"{member.name} is a viewer and cannot be on the staff.",
+            fields={"user_id": [VIEWER_NOT_STAFF]},
+        )
     before = staff_snapshot(member)
     clean = _staff_clean(changes, client=client, creating=False)
     _staff_apply(member, clean)
@@ -421,6 +447,11 @@ def staff_update(
             after={key: after[key] for key in changed},
         )
     return member
+
+
+def staff_rename(*, user_id: int, name: str) -> None:
+    """Keep the staff list's copy of a person's name in step with their profile."""
+    StaffMember.objects.filter(user_id=user_id).exclude(name=name).update(name=name)
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+MAIL_DIR = ARTIFACTS / "mail"
 
 
 @dataclass
@@ -59,6 +60,9 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
         "LOTSE_DB_NAME": connection.settings_dict["NAME"],
         "LOTSE_REDIS_URL": settings.REDIS_URL,
         "PYTHONUNBUFFERED": "1",
+        # Mail the servers send lands in files here (the demo's var/mail/, for tests).
+        "LOTSE_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "LOTSE_EMAIL_FILE_PATH": str(MAIL_DIR),
     }
     bin_dir = Path(sys.executable).parent
     web_log = ARTIFACTS / "uvicorn.log"

@@ -88,7 +88,10 @@ def test_staff_page_shifts_and_a_live_unread_badge(browser, live_stack, live_db)
         vera_row = alice.locator("tr.staff-row", has_text="Vera Viewer")
         assert rita_row.locator(".badge.shift-on").inner_text() == "on shift"
         assert vera_row.locator(".badge.shift-off").inner_text() == "off shift"
-        assert "App support" in alice.locator("section.card", has_text="Teams").inner_text()
+        teams_card = alice.locator(
+            "section.card", has=alice.get_by_role("heading", name="Teams", exact=True)
+        )
+        assert "App support" in teams_card.inner_text()
         alice.screenshot(path=str(ARTIFACTS / "staff-page.png"), full_page=True)
 
         # Keyboard only: open Rita's entry, give her a Friday night shift, save.
