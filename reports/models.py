@@ -72,3 +72,77 @@ class AlertSettings(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(self.pr_emails) or "no PR contacts"
+
+
+class MentionHour(models.Model):
+    """Relevant mentions per UTC hour and dimension (source, language, kind, sentiment,
+    department; 0 for none), with the care counts reports need.
+
+    Kept current by statement-level triggers on `mentions_mention` (migration 0002): one
+    grouped upsert per INSERT, UPDATE or DELETE statement, whoever writes (ingest,
+    corrections, responses, deletions). Rows whose counts fall to zero are kept.
+    """
+
+    bucket = models.DateTimeField()
+    source_id = models.BigIntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=20)
+    sentiment = models.CharField(max_length=10)
+    department_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+    # First responses: given; given for a mention with a due time, and of those in time;
+    # and the sum of calendar seconds from arrival to the first response.
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "source_id", "language", "kind", "sentiment", "department_id"],
+                name="mentionhour_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["department_id", "bucket"], name="mentionhour_department"),
+            models.Index(fields=["source_id", "bucket"], name="mentionhour_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h: {self.mentions}"
+
+
+class AspectHour(models.Model):
+    """Relevant mentions per UTC hour and aspect (a mention counts once per aspect), with
+    the other dimensions, so any filter combines with an aspect. Kept current like
+    `MentionHour`."""
+
+    bucket = models.DateTimeField()
+    aspect = models.CharField(max_length=60)
+    source_id = models.BigIntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=20)
+    sentiment = models.CharField(max_length=10)
+    department_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "bucket",
+                    "aspect",
+                    "source_id",
+                    "language",
+                    "kind",
+                    "sentiment",
+                    "department_id",
+                ],
+                name="aspecthour_key",
+            )
+        ]
+        indexes = [models.Index(fields=["aspect", "bucket"], name="aspecthour_aspect")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h {self.aspect}: {self.mentions}"
