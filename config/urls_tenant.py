@@ -37,6 +37,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
     path("", include("mentions.api.urls")),
     path("", include("routing.api.urls")),
+    path("", include("reports.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),

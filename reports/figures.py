@@ -516,17 +516,19 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     return sorted(rows, key=lambda row: (-row.care.responded, -row.open, row.label))
 
 
+def member_names() -> dict[int, str]:
+    """Display names of the current client's members (users live in the public schema)."""
+    return {member.pk: member.display_name for member in client_members(client=current_client())}
+
+
 def _care_labels(by: str, keys: set[int]) -> dict[int, str]:
     if by == "department":
         names = dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
         return {**names, 0: "No department"}
     if by == "team":
         return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
-    return {
-        member.pk: member.display_name
-        for member in client_members(client=current_client())
-        if member.pk in keys
-    }
+    names = member_names()
+    return {key: names[key] for key in keys if key in names}
 
 
 # --- top lists ------------------------------------------------------------------------------
@@ -706,6 +708,8 @@ def export_mentions(*, user: User, period: Period, slice_: Slice) -> Iterator[Me
     first, streamed from the database in chunks."""
     # The choke point limits department staff (copies included); no second limit here.
     mentions = replace(slice_, departments=None).mentions(
-        mention_list_for_user(user=user).select_related("source", "team", "cluster")
+        mention_list_for_user(user=user)
+        .select_related("source", "team", "cluster")
+        .defer("raw", "cluster_keys", "cluster__terms", "cluster__keys")
     )
     return _in_period(mentions, period).order_by("published_at", "id").iterator(chunk_size=2000)

@@ -156,9 +156,9 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                     "relevant": bool(op[3] % 2),
                     "department": departments[1 + op[3] % 2].pk,
                 }[op[2]]
-                Mention.objects.filter(pk=mention.pk).update(**{
-                    ("department_id" if op[2] == "department" else op[2]): value
-                })
+                Mention.objects.filter(pk=mention.pk).update(
+                    **{("department_id" if op[2] == "department" else op[2]): value}
+                )
             elif op[0] == "respond":
                 mention = pick(op[1])
                 Mention.objects.filter(pk=mention.pk).update(
