@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from config.urls_common import urlpatterns as common
 from frontend.alerts_views import alerts_page
 from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
+from frontend.report_views import reports_page
 from frontend.response_views import (
     approvals_page,
     mention_respond,
@@ -64,6 +65,7 @@ urlpatterns = [
     path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
+    path("reports/", reports_page, name="reports"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
     path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),

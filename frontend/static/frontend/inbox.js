@@ -193,6 +193,9 @@
       if (existing) leave(existing);
       return;
     }
+    // A drill-down from a report shows a fixed slice: rows shown are kept current, new
+    // mentions are not added (they may be outside the slice's days or filters).
+    if (filter.drill && !existing) return;
     if (!matches(m)) {
       if (existing) {
         existing.classList.add("leaving");
