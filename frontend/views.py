@@ -34,7 +34,9 @@ from mentions.selectors import (
     mention_thread,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
+from reports.chart import sparkline
 from reports.figures import period_for
+from reports.overview import agency_overview as reports_overview
 from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
 from routing.selectors import department_list, notification_list_for_user
 from routing.services.assignment import visible_department_ids
@@ -61,12 +63,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agency_overview(request: HttpRequest) -> HttpResponse:
+    """Every client the user may open, most in need of attention first (one query each)."""
     port = request.get_port()
-    clients = [
-        {"client": client, "url": f"{request.scheme}://{client_domain(client.slug)}:{port}/"}
-        for client in clients_for_user(user=request.user)  # type: ignore[arg-type]
+    clients = list(clients_for_user(user=request.user))  # type: ignore[arg-type]
+    rows = [
+        {
+            "row": row,
+            "url": f"{request.scheme}://{client_domain(row.client.slug)}:{port}/",
+            "spark": sparkline(row.daily),
+        }
+        for row in reports_overview(clients=clients)
     ]
-    return render(request, "frontend/agency.html", {"clients": clients})
+    return render(request, "frontend/agency.html", {"rows": rows})
 
 
 LANGUAGE = re.compile(r"[a-z]{2,3}")
