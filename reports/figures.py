@@ -104,6 +104,21 @@ class Slice:
     kind: str = ""
     departments: frozenset[int] | None = None
 
+    def filters(self) -> list[tuple[str, str]]:
+        """The filters set, as (dimension, value as stored in `DimensionHour`)."""
+        found = []
+        if self.source_id is not None:
+            found.append(("source", str(self.source_id)))
+        if self.language:
+            found.append(("language", self.language))
+        if self.kind:
+            found.append(("kind", self.kind))
+        if self.department_id is not None:
+            found.append(("department", str(self.department_id)))
+        if self.aspect:
+            found.append(("aspect", self.aspect))
+        return found
+
     def rollup_where(self, *, with_aspect: bool) -> tuple[str, list[Any]]:
         parts: list[str] = []
         params: list[Any] = []
@@ -174,8 +189,55 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def _table(slice_: Slice) -> str:
-    return "reports_aspecthour" if slice_.aspect else "reports_mentionhour"
+@dataclass(frozen=True)
+class Plan:
+    """Which rollup answers a question, and how: `FROM {table} WHERE bucket range{where}`,
+    grouped by `key` for a breakdown."""
+
+    table: str
+    where: str
+    params: list[Any]
+    key: str
+
+
+# Breakdown columns of the cube (and of the aspect cube for `aspect`).
+_COLUMN = {
+    "source": "source_id",
+    "language": "language",
+    "kind": "kind",
+    "aspect": "aspect",
+    "department": "department_id",
+    "sentiment": "sentiment",
+}
+
+
+def rollup_plan(slice_: Slice, *, by: str | None = None) -> Plan:
+    """The smallest rollup for the slice: one dimension at a time (`DimensionHour`) when at
+    most one filter (or only the reader's departments) is set, else the cube (`MentionHour`,
+    or `AspectHour` when an aspect is involved)."""
+    filters = slice_.filters()
+    scope = slice_.departments
+    dimension_table = "reports_dimensionhour"
+    if by in (None, "sentiment"):
+        key = "sentiment"
+        if not filters and scope is None:
+            return Plan(dimension_table, " AND dimension = 'all'", [], key)
+        if len(filters) == 1 and scope is None:
+            ((name, value),) = filters
+            return Plan(dimension_table, " AND dimension = %s AND value = %s", [name, value], key)
+        if not filters and scope is not None:
+            return Plan(
+                dimension_table,
+                " AND dimension = 'department' AND value = ANY(%s)",
+                [[str(pk) for pk in sorted(scope)]],
+                key,
+            )
+    elif not filters and scope is None:
+        return Plan(dimension_table, " AND dimension = %s", [by], "value")
+    with_aspect = by == "aspect" or bool(slice_.aspect)
+    where, params = slice_.rollup_where(with_aspect=with_aspect)
+    table = "reports_aspecthour" if with_aspect else "reports_mentionhour"
+    return Plan(table, where, params, _COLUMN[by or "sentiment"])
 
 
 # --- volume over time -----------------------------------------------------------------------
@@ -235,7 +297,7 @@ def bucket_count(*, period: Period, interval: str) -> int:
 
 def volume_series(*, period: Period, interval: str, slice_: Slice) -> list[VolumePoint]:
     """Mentions per bucket by sentiment (every bucket, empty ones as zeros)."""
-    where, params = slice_.rollup_where(with_aspect=True)
+    plan = rollup_plan(slice_)
     if interval == "hour":
         key = "bucket"
         key_params: list[Any] = []
@@ -243,9 +305,9 @@ def volume_series(*, period: Period, interval: str, slice_: Slice) -> list[Volum
         key = "date_trunc(%s, bucket AT TIME ZONE %s)"
         key_params = [interval, period.zone.key]
     rows = _rows(
-        f"SELECT {key}, sentiment, sum(mentions) FROM {_table(slice_)} "
-        f"WHERE bucket >= %s AND bucket < %s{where} GROUP BY 1, 2",
-        [*key_params, period.start, period.end, *params],
+        f"SELECT {key}, sentiment, sum(mentions) FROM {plan.table} "
+        f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1, 2",
+        [*key_params, period.start, period.end, *plan.params],
     )
     counts: dict[datetime, dict[str, int]] = {}
     for at, sentiment, n in rows:
@@ -320,7 +382,105 @@ def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[
     return sql, params
 
 
+# Up to this many answered mentions, times are computed exactly from the mentions; above
+# it, from the `ResponseHour` histograms (median and p90 within a bucket's width, 25 %;
+# counts, mean and SLA share stay exact), where the slice allows (no filter but department).
+EXACT_LIMIT = 20_000
+_BUCKET_RATIO = 1.25
+_LAST_BUCKET = 49
+
+
+def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
+    """The q-quantile of first-response seconds from bucket counts, interpolated
+    geometrically inside its bucket (bucket k >= 1 is [60 r^(k-1), 60 r^k), r = 1.25)."""
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    target = q * total
+    seen = 0
+    for bucket in sorted(counts):
+        n = counts[bucket]
+        if n <= 0:
+            continue
+        if seen + n >= target:
+            fraction = (target - seen) / n
+            if bucket == 0:
+                return 60 * fraction
+            low = 60 * _BUCKET_RATIO ** (bucket - 1)
+            return low if bucket == _LAST_BUCKET else low * _BUCKET_RATIO**fraction
+        seen += n
+    return None
+
+
+def _rollup_departments(slice_: Slice) -> tuple[bool, list[int] | None]:
+    """Whether the care rollups answer the slice (no filter other than departments), and
+    for which departments (None: every one)."""
+    if any(name != "department" for name, _ in slice_.filters()):
+        return False, None
+    departments: set[int] | None = None
+    if slice_.department_id is not None:
+        departments = {slice_.department_id}
+    if slice_.departments is not None:
+        departments = (
+            set(slice_.departments) & departments if departments else set(slice_.departments)
+        )
+    return True, None if departments is None else sorted(departments)
+
+
+def _care_rollups(
+    *, period: Period, departments: list[int] | None, by_department: bool
+) -> dict[int, CareTimes]:
+    """Care times from the rollups, per department (or in total under the key -1)."""
+    if departments is None and not by_department:
+        count_where, count_params = "dimension = 'all'", []
+        hist_where, hist_params = "department_id = -1", []
+    elif departments is None:
+        count_where, count_params = "dimension = 'department'", []
+        hist_where, hist_params = "department_id >= 0", []
+    else:
+        count_where = "dimension = 'department' AND value = ANY(%s)"
+        count_params = [[str(pk) for pk in departments]]
+        hist_where, hist_params = "department_id = ANY(%s)", [departments]
+    key = "value::bigint" if by_department else "-1"
+    counts = _rows(
+        f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
+                   sum(first_response_seconds)
+            FROM reports_dimensionhour
+            WHERE bucket >= %s AND bucket < %s AND {count_where} GROUP BY 1""",
+        [period.start, period.end, *count_params],
+    )
+    hist_key = "department_id" if by_department else "-1"
+    histograms: dict[int, dict[int, int]] = {}
+    for owner, bucket, n in _rows(
+        f"""SELECT {hist_key}, seconds_bucket, sum(responses) FROM reports_responsehour
+            WHERE bucket >= %s AND bucket < %s AND {hist_where} GROUP BY 1, 2""",
+        [period.start, period.end, *hist_params],
+    ):
+        histograms.setdefault(int(owner), {})[int(bucket)] = int(n)
+    found = {}
+    for owner, responded, answered, met, seconds in counts:
+        responded = int(responded or 0)
+        histogram = histograms.get(int(owner), {})
+        found[int(owner)] = CareTimes(
+            responded=responded,
+            median_seconds=histogram_percentile(histogram, 0.5),
+            p90_seconds=histogram_percentile(histogram, 0.9),
+            mean_seconds=int(seconds or 0) / responded if responded else None,
+            sla_answered=int(answered or 0),
+            sla_met=int(met or 0),
+        )
+    return found
+
+
 def care_times(*, period: Period, slice_: Slice) -> CareTimes:
+    """First responses to the period's mentions: exact, or from the rollups when there are
+    more than EXACT_LIMIT of them."""
+    rolled_up, departments = _rollup_departments(slice_)
+    if rolled_up:
+        total = _care_rollups(period=period, departments=departments, by_department=False)
+        found = total.get(-1, CareTimes())
+        if found.responded > EXACT_LIMIT:
+            return found
     sql, params = _answered_sql(slice_)
     rows = _rows(f"SELECT {_CARE_SELECT} FROM ({sql}) AS s", [period.start, period.end, *params])
     return _care(rows[0])
@@ -349,11 +509,11 @@ class Summary:
 
 
 def summary(*, period: Period, slice_: Slice) -> Summary:
-    where, params = slice_.rollup_where(with_aspect=True)
+    plan = rollup_plan(slice_)
     rows = _rows(
-        f"SELECT sentiment, sum(mentions) FROM {_table(slice_)} "
-        f"WHERE bucket >= %s AND bucket < %s{where} GROUP BY 1",
-        [period.start, period.end, *params],
+        f"SELECT sentiment, sum(mentions) FROM {plan.table} "
+        f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
+        [period.start, period.end, *plan.params],
     )
     by = {sentiment: int(n) for sentiment, n in rows}
     return Summary(
@@ -368,14 +528,6 @@ def summary(*, period: Period, slice_: Slice) -> Summary:
 # --- breakdowns -----------------------------------------------------------------------------
 
 DIMENSIONS = ("source", "language", "kind", "aspect", "department", "sentiment")
-_COLUMN = {
-    "source": "source_id",
-    "language": "language",
-    "kind": "kind",
-    "aspect": "aspect",
-    "department": "department_id",
-    "sentiment": "sentiment",
-}
 
 
 @dataclass(frozen=True)
@@ -392,12 +544,14 @@ class BreakdownRow:
         return self.negative / self.total if self.total else None
 
 
-def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
-    if dimension == "source":
-        return dict(Source.objects.filter(pk__in=keys).values_list("pk", "name"))
-    if dimension == "department":
-        names = dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
-        return {**names, 0: "No department"}
+def _labels(dimension: str, keys: list[str]) -> dict[str, str]:
+    if dimension in ("source", "department"):
+        model = Source if dimension == "source" else Department
+        ids = [int(key) for key in keys if key.isdigit()]
+        names = {
+            str(pk): name for pk, name in model.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
+        return {**names, "0": "No department"} if dimension == "department" else names
     if dimension == "language":
         return {key: key or "unknown" for key in keys}
     if dimension == "kind":
@@ -413,24 +567,21 @@ def breakdown(
     *, period: Period, dimension: str, slice_: Slice, limit: int = 50
 ) -> list[BreakdownRow]:
     """Mentions per value of one dimension, by sentiment, largest first."""
-    with_aspect = dimension == "aspect" or bool(slice_.aspect)
-    table = "reports_aspecthour" if with_aspect else "reports_mentionhour"
-    where, params = slice_.rollup_where(with_aspect=with_aspect)
-    column = _COLUMN[dimension]
+    plan = rollup_plan(slice_, by=dimension)
     rows = _rows(
-        f"""SELECT {column}, sum(mentions),
+        f"""SELECT {plan.key}::text, sum(mentions),
                    sum(mentions) FILTER (WHERE sentiment = 'negative'),
                    sum(mentions) FILTER (WHERE sentiment = 'neutral'),
                    sum(mentions) FILTER (WHERE sentiment = 'positive')
-            FROM {table} WHERE bucket >= %s AND bucket < %s{where}
+            FROM {plan.table} WHERE bucket >= %s AND bucket < %s{plan.where}
             GROUP BY 1 HAVING sum(mentions) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
-        [period.start, period.end, *params, limit],
+        [period.start, period.end, *plan.params, limit],
     )
     labels = _labels(dimension, [row[0] for row in rows])
     return [
         BreakdownRow(
-            key=str(key),
-            label=labels.get(key, str(key)),
+            key=key,
+            label=labels.get(key, key),
             total=int(total),
             negative=int(negative or 0),
             neutral=int(neutral or 0),
@@ -470,15 +621,22 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     else:
         key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
         join, open_key = "", key
-    sql, params = _answered_sql(slice_, key=key, join=join)
-    answered = {
-        row[0]: _care(row[1:])
-        for row in _rows(
-            f"SELECT s.key, {_CARE_SELECT} FROM ({sql}) AS s "
-            "WHERE s.key IS NOT NULL GROUP BY s.key",
-            [period.start, period.end, *params],
-        )
-    }
+    answered: dict[int, CareTimes] = {}
+    rolled_up, departments = _rollup_departments(slice_)
+    if by == "department" and rolled_up:
+        answered = _care_rollups(period=period, departments=departments, by_department=True)
+        if sum(care.responded for care in answered.values()) <= EXACT_LIMIT:
+            answered = {}  # few enough to count exactly
+    if not answered:
+        sql, params = _answered_sql(slice_, key=key, join=join)
+        answered = {
+            row[0]: _care(row[1:])
+            for row in _rows(
+                f"SELECT s.key, {_CARE_SELECT} FROM ({sql}) AS s "
+                "WHERE s.key IS NOT NULL GROUP BY s.key",
+                [period.start, period.end, *params],
+            )
+        }
     where, where_params = slice_.mention_where()
     current = {
         row[0]: (int(row[1]), int(row[2]))
@@ -491,13 +649,13 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     }
     received: dict[int, int] = {}
     if by == "department":
-        rollup_where, rollup_params = slice_.rollup_where(with_aspect=True)
+        plan = rollup_plan(slice_, by="department")
         received = {
-            key: int(n)
+            int(key): int(n)
             for key, n in _rows(
-                f"SELECT department_id, sum(mentions) FROM {_table(slice_)} "
-                f"WHERE bucket >= %s AND bucket < %s{rollup_where} GROUP BY 1",
-                [period.start, period.end, *rollup_params],
+                f"SELECT {plan.key}, sum(mentions) FROM {plan.table} "
+                f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
+                [period.start, period.end, *plan.params],
             )
         }
     keys = set(answered) | set(current) | {k for k, n in received.items() if n}
@@ -605,11 +763,11 @@ def ideas(*, period: Period, slice_: Slice, limit: int = 10) -> Ideas:
 
 
 def summary_total(*, period: Period, slice_: Slice) -> int:
-    where, params = slice_.rollup_where(with_aspect=True)
+    plan = rollup_plan(slice_)
     rows = _rows(
-        f"SELECT COALESCE(sum(mentions), 0) FROM {_table(slice_)} "
-        f"WHERE bucket >= %s AND bucket < %s{where}",
-        [period.start, period.end, *params],
+        f"SELECT COALESCE(sum(mentions), 0) FROM {plan.table} "
+        f"WHERE bucket >= %s AND bucket < %s{plan.where}",
+        [period.start, period.end, *plan.params],
     )
     return int(rows[0][0])
 

@@ -146,3 +146,56 @@ class AspectHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H}h {self.aspect}: {self.mentions}"
+
+
+class DimensionHour(models.Model):
+    """Relevant mentions per UTC hour for one dimension at a time (`all`, `source`,
+    `language`, `kind`, `department`, `aspect`), by sentiment, with the care counts.
+
+    Small enough for long ranges: what reports read when at most one filter is set (the
+    `MentionHour` cube, with every dimension in one row, answers combinations). Kept
+    current by the same triggers."""
+
+    bucket = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)  # "" for `all`; ids as text; 0: no department
+    sentiment = models.CharField(max_length=10)
+    mentions = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "bucket", "sentiment"], name="dimensionhour_key"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "bucket"], name="dimensionhour_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value}: {self.mentions}"
+
+
+class ResponseHour(models.Model):
+    """First-response times as a histogram per UTC hour (of publication) and department
+    (0: none; -1: every department together): how many answers fell in each time bucket.
+    Medians and percentiles of large periods come from here (`reports.figures`). Kept
+    current by triggers (migration 0003)."""
+
+    bucket = models.DateTimeField()
+    department_id = models.BigIntegerField()
+    # 0: under a minute; k >= 1: [60 * 1.25**(k-1), 60 * 1.25**k) seconds; 49: the rest.
+    seconds_bucket = models.SmallIntegerField()
+    responses = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department_id", "bucket", "seconds_bucket"], name="responsehour_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h #{self.seconds_bucket}: {self.responses}"

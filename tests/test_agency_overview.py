@@ -37,25 +37,43 @@ def two_busy_clients(world):
     now = timezone.now()
     with tenant_context(world.acme.client):
         for days_ago in (0, 0, 1, 3):
-            add(world.acme.source, published_at=now - timedelta(days=days_ago, minutes=5),
-                sentiment="negative" if days_ago == 0 else "neutral")
+            add(
+                world.acme.source,
+                published_at=now - timedelta(days=days_ago, minutes=5),
+                sentiment="negative" if days_ago == 0 else "neutral",
+            )
         add(world.acme.source, published_at=now - timedelta(days=9), sentiment="neutral")
-        add(world.acme.source, status="assigned", assignee_id=world.rita.pk,
-            first_response_at=now, received_at=now - timedelta(minutes=30),
-            first_response_due=now + timedelta(minutes=5))
+        add(
+            world.acme.source,
+            status="assigned",
+            assignee_id=world.rita.pk,
+            first_response_at=now,
+            received_at=now - timedelta(minutes=30),
+            first_response_due=now + timedelta(minutes=5),
+        )
     with tenant_context(world.globex.client):
         add(world.globex.source, sla_state="breached")
-        Alert.objects.create(kind="volume", window_minutes=15, volume=50, negative=5,
-                             baseline_volume=3, baseline_share=0.1, basis="test",
-                             peak_volume=50, peak_share=0.1)
+        Alert.objects.create(
+            kind="volume",
+            window_minutes=15,
+            volume=50,
+            negative=5,
+            baseline_volume=3,
+            baseline_share=0.1,
+            basis="test",
+            peak_volume=50,
+            peak_share=0.1,
+        )
     return world
 
 
 @pytest.mark.django_db
 def test_the_overview_has_each_clients_figures(two_busy_clients):
     world = two_busy_clients
-    rows = {row.client.slug: row for row in agency_overview(
-        clients=[world.acme.client, world.globex.client])}
+    rows = {
+        row.client.slug: row
+        for row in agency_overview(clients=[world.acme.client, world.globex.client])
+    }
     acme = rows["acme"]
     assert acme.today >= 2 and acme.week == 5  # the 9-day-old one is in the week before
     assert acme.negative_week == 2 and acme.total_before == 1
@@ -66,8 +84,9 @@ def test_the_overview_has_each_clients_figures(two_busy_clients):
     globex = rows["globex"]
     assert (globex.open, globex.overdue, globex.open_alerts) == (1, 1, 1)
     # Globex has an open alert and an overdue mention: it comes first.
-    assert [row.client.slug for row in agency_overview(
-        clients=[world.acme.client, world.globex.client])] == ["globex", "acme"]
+    assert [
+        row.client.slug for row in agency_overview(clients=[world.acme.client, world.globex.client])
+    ] == ["globex", "acme"]
 
 
 @pytest.mark.django_db
@@ -84,7 +103,7 @@ def test_the_overview_page_runs_one_query_per_client(two_busy_clients):
     assert len(queries.captured_queries) - len(per_client) <= 7
     html = page.content.decode()
     assert html.index("Globex Mobile") < html.index("Acme Rail")
-    assert "<svg class=\"spark\"" in html and "1 open" in html
+    assert '<svg class="spark"' in html and "1 open" in html
 
 
 @pytest.mark.django_db

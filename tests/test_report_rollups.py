@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mentions.models import Author, Mention
 from mentions.pipeline import mentions_store
 from mentions.services import mention_correct
+from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
 from routing.models import Department
 from tests.factories import mention_item
 
@@ -48,6 +49,42 @@ FROM reports_aspecthour WHERE mentions <> 0
 """
 
 
+DIRECT_DIMENSIONS = """
+SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment, count(*),
+       count(m.first_response_at),
+       count(*) FILTER (WHERE m.first_response_at IS NOT NULL
+                        AND m.first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           m.first_response_at - m.received_at)))::bigint), 0)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant GROUP BY 1, 2, 3, 4
+"""
+ROLLUP_DIMENSIONS = """
+SELECT bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
+       first_response_seconds
+FROM reports_dimensionhour
+WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_seconds <> 0
+"""
+
+
+DIRECT_RESPONSES = f"""
+SELECT d.department_id, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL}, count(*)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES (-1::bigint), (COALESCE(m.department_id, 0))
+) AS d(department_id)
+WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3
+"""
+ROLLUP_RESPONSES = """
+SELECT department_id, bucket, seconds_bucket, responses FROM reports_responsehour
+WHERE responses <> 0
+"""
+
+
 def rows(sql: str) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -57,6 +94,8 @@ def rows(sql: str) -> set[tuple]:
 def assert_rollups_match() -> None:
     assert rows(ROLLUP_HOURS) == rows(DIRECT_HOURS)
     assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
+    assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
+    assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
 
 
 def no_negative_counts() -> bool:
@@ -243,5 +282,44 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
         cursor.execute(
             "SELECT (SELECT count(*) FROM reports_mentionhour)"
             " + (SELECT count(*) FROM reports_aspecthour)"
+            " + (SELECT count(*) FROM reports_dimensionhour)"
+            " + (SELECT count(*) FROM reports_responsehour)"
         )
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
+    author, _ = Author.objects.get_or_create(network="test", handle="rebuild")
+    Mention.objects.bulk_create(
+        Mention(
+            source=world.acme.source,
+            external_id=f"rb-{i}",
+            text="x",
+            published_at=T0 + timedelta(minutes=13 * i),
+            author=author,
+            sentiment=SENTIMENTS[i % 4],
+            aspects=list(ASPECTS[: i % 3]),
+            relevant=i % 5 != 0,
+            first_response_at=T0 + timedelta(minutes=13 * i + 3 * i) if i % 2 else None,
+        )
+        for i in range(60)
+    )
+    kept = (
+        rows(ROLLUP_HOURS),
+        rows(ROLLUP_ASPECTS),
+        rows(ROLLUP_DIMENSIONS),
+        rows(ROLLUP_RESPONSES),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
+        cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
+    rollups_rebuild()
+    rebuilt = (
+        rows(ROLLUP_HOURS),
+        rows(ROLLUP_ASPECTS),
+        rows(ROLLUP_DIMENSIONS),
+        rows(ROLLUP_RESPONSES),
+    )
+    assert rebuilt == kept
+    assert_rollups_match()

@@ -419,3 +419,51 @@ def test_report_endpoints_are_in_the_openapi_schema(world):
         "aspect",
         "kind",
     } <= parameters
+
+
+def test_histogram_percentiles_interpolate_inside_a_bucket():
+    from reports.figures import histogram_percentile
+
+    assert histogram_percentile({}, 0.5) is None
+    assert histogram_percentile({0: 4}, 0.5) == 30  # half of the first minute
+    # Bucket 1 is [60, 75) seconds: all of it, the median sits at its geometric middle.
+    assert histogram_percentile({1: 10}, 0.5) == pytest.approx(60 * 1.25**0.5)
+    assert histogram_percentile({0: 5, 10: 5}, 0.9) == pytest.approx(
+        60 * 1.25**9 * 1.25**0.8
+    )
+    assert histogram_percentile({49: 3}, 0.5) == 60 * 1.25**48  # the open-ended last one
+
+
+@pytest.mark.django_db
+def test_large_periods_read_care_times_from_the_rollups_within_a_bucket(berlin, monkeypatch):
+    import reports.figures
+
+    world = berlin
+    department = Department.objects.order_by("pk").first()
+    day = datetime(2026, 5, 10, 10, 0, tzinfo=UTC)
+    minutes = [3, 7, 12, 20, 33, 45, 61, 90, 130, 200, 330, 600]
+    for i, m in enumerate(minutes):
+        add(
+            world.acme.source,
+            at=day,
+            department=department if i % 2 else None,
+            first_response_at=day + timedelta(minutes=m),
+            first_response_due=day + timedelta(minutes=60),
+        )
+    api = api_client(world.acme, world.acme.read_token)
+    q = "from=2026-05-10&to=2026-05-10"
+    exact = api.get(f"/api/v1/reports/summary?{q}").json()
+    exact_care = api.get(f"/api/v1/reports/care?by=department&{q}").json()["rows"]
+    monkeypatch.setattr(reports.figures, "EXACT_LIMIT", 0)
+    rolled = api.get(f"/api/v1/reports/summary?{q}").json()
+    rolled_care = api.get(f"/api/v1/reports/care?by=department&{q}").json()["rows"]
+    for key in ("responded", "sla_met_share", "first_response_mean_seconds"):
+        assert rolled[key] == pytest.approx(exact[key])
+    for key in ("first_response_median_seconds", "first_response_p90_seconds"):
+        assert rolled[key] == pytest.approx(exact[key], rel=0.25)
+    by_id = {row["id"]: row for row in exact_care}
+    for row in rolled_care:
+        assert row["responded"] == by_id[row["id"]]["responded"]
+        assert row["first_response_median_seconds"] == pytest.approx(
+            by_id[row["id"]]["first_response_median_seconds"], rel=0.25
+        )

@@ -37,10 +37,23 @@ def links(html: str) -> list[str]:
 def test_the_reports_page_shows_figures_charts_and_drill_down_links(world, in_acme):
     department = Department.objects.order_by("pk").first()
     now = timezone.now() - timedelta(hours=2)
-    add(world.acme.source, at=now, sentiment="negative", aspects=["app"], language="de",
-        department=department, text="Die App stürzt ab")
-    add(world.acme.source, at=now, sentiment="positive", language="en", kind="idea",
-        text="Please add a dark mode")
+    add(
+        world.acme.source,
+        at=now,
+        sentiment="negative",
+        aspects=["app"],
+        language="de",
+        department=department,
+        text="Die App stürzt ab",
+    )
+    add(
+        world.acme.source,
+        at=now,
+        sentiment="positive",
+        language="en",
+        kind="idea",
+        text="Please add a dark mode",
+    )
     add(world.acme.source, at=now - timedelta(days=10), sentiment="negative")
     page = web_client(world.acme, world.vera).get("/reports/?range=7")
     assert page.status_code == 200

@@ -65,6 +65,34 @@ BEGIN
     ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT (bucket, aspect, source_id, language, kind, sentiment, department_id)
     DO UPDATE SET mentions = r.mentions + EXCLUDED.mentions;
+
+    INSERT INTO reports_dimensionhour AS r (bucket, dimension, value, sentiment, mentions,
+        responded, sla_answered, sla_met, first_response_seconds)
+    SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment,
+           sum(m.sign),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL), 0),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL
+                                        AND m.first_response_due IS NOT NULL), 0),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at <= m.first_response_due), 0),
+           COALESCE(sum(m.sign * GREATEST(0, floor(extract(epoch FROM
+               m.first_response_at - m.received_at)))::bigint), 0)
+    FROM ({rows}) AS m CROSS JOIN LATERAL (
+        SELECT 'all', '' UNION ALL
+        SELECT 'source', m.source_id::text UNION ALL
+        SELECT 'language', m.language UNION ALL
+        SELECT 'kind', m.kind UNION ALL
+        SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+        SELECT 'aspect', a FROM unnest(m.aspects) AS a
+    ) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 2, 3, 1, 4
+    ON CONFLICT (dimension, value, bucket, sentiment) DO UPDATE SET
+        mentions = r.mentions + EXCLUDED.mentions,
+        responded = r.responded + EXCLUDED.responded,
+        sla_answered = r.sla_answered + EXCLUDED.sla_answered,
+        sla_met = r.sla_met + EXCLUDED.sla_met,
+        first_response_seconds
+            = r.first_response_seconds + EXCLUDED.first_response_seconds;
     RETURN NULL;
 END $$;
 """
@@ -80,7 +108,7 @@ CREATE TRIGGER reports_rollup_delete AFTER DELETE ON mentions_mention
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION reports_rollup_delete();
 CREATE OR REPLACE FUNCTION reports_rollup_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE reports_mentionhour, reports_aspecthour;
+    TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour;
     RETURN NULL;
 END $$;
 CREATE TRIGGER reports_rollup_truncate AFTER TRUNCATE ON mentions_mention
@@ -125,6 +153,25 @@ class Migration(migrations.Migration):
             options={
                 'indexes': [models.Index(fields=['aspect', 'bucket'], name='aspecthour_aspect')],
                 'constraints': [models.UniqueConstraint(fields=('bucket', 'aspect', 'source_id', 'language', 'kind', 'sentiment', 'department_id'), name='aspecthour_key')],
+            },
+        ),
+        migrations.CreateModel(
+            name='DimensionHour',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('bucket', models.DateTimeField()),
+                ('dimension', models.CharField(max_length=12)),
+                ('value', models.CharField(max_length=60)),
+                ('sentiment', models.CharField(max_length=10)),
+                ('mentions', models.IntegerField(default=0)),
+                ('responded', models.IntegerField(default=0)),
+                ('sla_answered', models.IntegerField(default=0)),
+                ('sla_met', models.IntegerField(default=0)),
+                ('first_response_seconds', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'indexes': [models.Index(fields=['dimension', 'bucket'], name='dimensionhour_bucket')],
+                'constraints': [models.UniqueConstraint(fields=('dimension', 'value', 'bucket', 'sentiment'), name='dimensionhour_key')],
             },
         ),
         migrations.CreateModel(
