@@ -92,13 +92,19 @@ class Drill:
         self.base = {"status": "all", **filters}
         self.period = period
 
-    def link(self, *, first: date | None = None, last: date | None = None, **extra: Any) -> str:
+    def link(
+        self,
+        extra: dict[str, str] | None = None,
+        *,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> str:
         params = {
             **self.base,
             "from": (first or self.period.first).isoformat(),
             "to": (last or self.period.last).isoformat(),
         }
-        params.update({key: str(value) for key, value in extra.items() if value})
+        params.update({key: value for key, value in (extra or {}).items() if value})
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
@@ -150,8 +156,8 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             out.append(
                 {
                     "row": row,
-                    "href": drill.link(**target),
-                    "neg_href": drill.link(sentiment="negative", **target),
+                    "href": drill.link(target),
+                    "neg_href": drill.link({**target, "sentiment": "negative"}),
                     "width": round(row.total / top * 100, 1),
                     "neg": round(row.negative / row.total * 100, 1) if row.total else 0,
                     "neu": round(row.neutral / row.total * 100, 1) if row.total else 0,
@@ -240,10 +246,10 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         ],
         "authors": figures.top_authors(period=period, slice_=slice_),
         "ideas": figures.ideas(period=period, slice_=slice_, limit=5),
-        "ideas_href": drill.link(kind="idea"),
+        "ideas_href": drill.link({"kind": "idea"}),
         "cases": figures.top_cases(period=period, slice_=slice_, limit=8),
         "care_departments": [
-            (row, drill.link(department=department_ids.get(row.key, "")))
+            (row, drill.link({"department": department_ids.get(row.key, "")}))
             for row in care_departments
         ],
         "care_people": care_people,

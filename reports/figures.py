@@ -174,8 +174,10 @@ class Slice:
             mentions = mentions.filter(language=self.language)
         if self.kind:
             mentions = mentions.filter(kind=self.kind)
-        if self.department_id is not None:
-            mentions = mentions.filter(department_id=self.department_id or None)
+        if self.department_id == 0:
+            mentions = mentions.filter(department__isnull=True)
+        elif self.department_id is not None:
+            mentions = mentions.filter(department_id=self.department_id)
         if self.departments is not None:
             mentions = mentions.filter(department_id__in=self.departments)
         if self.aspect:
@@ -431,12 +433,15 @@ def _care_rollups(
     *, period: Period, departments: list[int] | None, by_department: bool
 ) -> dict[int, CareTimes]:
     """Care times from the rollups, per department (or in total under the key -1)."""
+    count_params: list[Any] = []
+    hist_params: list[Any] = []
     if departments is None and not by_department:
-        count_where, count_params = "dimension = 'all'", []
-        hist_where, hist_params = "department_id = -1", []
+        count_where = "dimension = 'all'"
+        hist_where = "department_id = -1"
     elif departments is None:
-        count_where, count_params = "dimension = 'department'", []
-        hist_where, hist_params = "department_id >= 0", []
+        count_where = "dimension = 'department'"
+        # Equality on each department (the index leads with it), not a range over them.
+        hist_where = "department_id = ANY(ARRAY(SELECT id FROM routing_department) || 0::bigint)"
     else:
         count_where = "dimension = 'department' AND value = ANY(%s)"
         count_params = [[str(pk) for pk in departments]]
@@ -788,7 +793,7 @@ def top_cases(*, period: Period, slice_: Slice, limit: int = 10) -> list[Problem
 
 # --- share of voice -------------------------------------------------------------------------
 
-SHARE_OF_VOICE_MAX = 20_000
+SHARE_OF_VOICE_MAX = 8_000
 
 
 @dataclass(frozen=True)

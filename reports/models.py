@@ -142,7 +142,11 @@ class AspectHour(models.Model):
                 name="aspecthour_key",
             )
         ]
-        indexes = [models.Index(fields=["aspect", "bucket"], name="aspecthour_aspect")]
+        indexes = [
+            models.Index(fields=["aspect", "bucket"], name="aspecthour_aspect"),
+            # Ideas by aspect (kind = idea) over long ranges.
+            models.Index(fields=["kind", "bucket"], name="aspecthour_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H}h {self.aspect}: {self.mentions}"

@@ -33,7 +33,8 @@ WITH tz AS (
     SELECT days.day, COALESCE(sum(h.mentions), 0) AS n,
            COALESCE(sum(h.mentions) FILTER (WHERE h.sentiment = 'negative'), 0) AS neg,
            COALESCE(sum(h.sla_answered), 0) AS answered, COALESCE(sum(h.sla_met), 0) AS met
-    FROM days LEFT JOIN {s}.reports_mentionhour h ON h.bucket >= days.lo AND h.bucket < days.hi
+    FROM days LEFT JOIN {s}.reports_dimensionhour h
+        ON h.dimension = 'all' AND h.bucket >= days.lo AND h.bucket < days.hi
     GROUP BY days.day
 ), week AS (SELECT min(lo) AS since FROM (SELECT lo FROM days ORDER BY day DESC LIMIT 7) AS w)
 SELECT

@@ -97,7 +97,7 @@ def test_the_overview_page_runs_one_query_per_client(two_busy_clients):
     with CaptureQueriesContext(connection) as queries:
         page = web.get("/")
     assert page.status_code == 200
-    per_client = [q for q in queries.captured_queries if "reports_mentionhour" in q["sql"]]
+    per_client = [q for q in queries.captured_queries if "reports_dimensionhour" in q["sql"]]
     assert len(per_client) == 2
     # The rest (host, session, user, role, the user's clients, unread notices) is fixed.
     assert len(queries.captured_queries) - len(per_client) <= 7

@@ -78,7 +78,7 @@ FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES (-1::bigint), (COALESCE(m.department_id, 0))
 ) AS d(department_id)
 WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3
-"""
+"""  # noqa: S608 (a constant of reports.services)
 ROLLUP_RESPONSES = """
 SELECT department_id, bucket, seconds_bucket, responses FROM reports_responsehour
 WHERE responses <> 0

@@ -428,9 +428,7 @@ def test_histogram_percentiles_interpolate_inside_a_bucket():
     assert histogram_percentile({0: 4}, 0.5) == 30  # half of the first minute
     # Bucket 1 is [60, 75) seconds: all of it, the median sits at its geometric middle.
     assert histogram_percentile({1: 10}, 0.5) == pytest.approx(60 * 1.25**0.5)
-    assert histogram_percentile({0: 5, 10: 5}, 0.9) == pytest.approx(
-        60 * 1.25**9 * 1.25**0.8
-    )
+    assert histogram_percentile({0: 5, 10: 5}, 0.9) == pytest.approx(60 * 1.25**9 * 1.25**0.8)
     assert histogram_percentile({49: 3}, 0.5) == 60 * 1.25**48  # the open-ended last one
 
 

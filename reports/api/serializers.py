@@ -20,7 +20,7 @@ class ReportParamsSerializer(serializers.Serializer):
 
     from_ = serializers.DateField(required=False, help_text="First day (ISO date)")
     to = serializers.DateField(required=False, help_text="Last day, inclusive (ISO date)")
-    source = serializers.IntegerField(required=False, min_value=1, help_text="Source id")
+    source_ = serializers.IntegerField(required=False, min_value=1, help_text="Source id")
     language = serializers.RegexField(r"^[a-z]{2,3}$", required=False)
     department = serializers.SlugField(required=False, help_text="Department slug")
     aspect = serializers.SlugField(required=False, max_length=60, help_text="Aspect slug")
@@ -29,6 +29,7 @@ class ReportParamsSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")  # a Python keyword
+        fields["source"] = fields.pop("source_")  # a serializer field's own attribute
         return fields
 
     def validate_department(self, slug: str) -> int:

@@ -231,7 +231,7 @@ def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
 
 class ReportShareOfVoiceView(APIView):
     """How the period's mentions split between the brand's and the competitors' listening
-    queries (`sampled`: only the newest 20,000 mentions were matched)."""
+    queries (`sampled`: only the newest 8,000 mentions of the period were matched)."""
 
     @extend_schema(parameters=[ReportParamsSerializer], responses=ShareOfVoiceSerializer)
     def get(self, request: Request) -> Response:

@@ -95,6 +95,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddIndex(
+            model_name='aspecthour',
+            index=models.Index(fields=['kind', 'bucket'], name='aspecthour_kind'),
+        ),
         migrations.CreateModel(
             name='ResponseHour',
             fields=[

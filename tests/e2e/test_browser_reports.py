@@ -51,7 +51,7 @@ def _seed_month(world) -> None:
         for day in range(30):
             # Negative share falls over the month: care got organised.
             for n in range(4 + day % 5):
-                negative = n < max(1, 4 - day // 8)
+                negative = n < max(1, 4 - (29 - day) // 8)
                 published = now - timedelta(days=day, hours=n * 3 + 1)
                 rows.append(
                     Mention(
@@ -138,8 +138,10 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
             .slice(0, 5).map(e => e.tagName + '.' + e.className)"""
     )
     assert not wide, f"wider than a phone: {wide}"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
 
-    agency = live_stack.base_url
+    agency = f"http://localhost:{live_stack.port}"
     overview = _login(browser, agency, world.ada.email, "/", DESKTOP)
     rows = overview.locator("table.overview tbody tr")
     assert rows.count() == 2
