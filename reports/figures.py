@@ -398,7 +398,9 @@ def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
     total = sum(counts.values())
     if total <= 0:
         return None
-    target = q * total
+    # Each answer fills a unit of the count axis with its time at the unit's middle; the
+    # quantile sits at q * (n - 1) + 0.5 (the convention of percentile_cont).
+    target = q * (total - 1) + 0.5
     seen = 0
     for bucket in sorted(counts):
         n = counts[bucket]
@@ -414,59 +416,55 @@ def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
     return None
 
 
-def _rollup_departments(slice_: Slice) -> tuple[bool, list[int] | None]:
-    """Whether the care rollups answer the slice (no filter other than departments), and
-    for which departments (None: every one)."""
-    if any(name != "department" for name, _ in slice_.filters()):
-        return False, None
-    departments: set[int] | None = None
-    if slice_.department_id is not None:
-        departments = {slice_.department_id}
-    if slice_.departments is not None:
-        departments = (
-            set(slice_.departments) & departments if departments else set(slice_.departments)
-        )
-    return True, None if departments is None else sorted(departments)
+def _care_rollup_plan(slice_: Slice) -> tuple[str, list[str] | None] | None:
+    """The rollup dimension and values that answer the slice's care times, or None when
+    it combines filters (those are counted from the mentions)."""
+    filters = slice_.filters()
+    scope = None if slice_.departments is None else {str(pk) for pk in slice_.departments}
+    if scope is None:
+        if not filters:
+            return "all", [""]
+        if len(filters) == 1:
+            name, value = filters[0]
+            return name, [value]
+        return None
+    if not filters:
+        return "department", sorted(scope)
+    if len(filters) == 1 and filters[0][0] == "department":
+        return "department", sorted(scope & {filters[0][1]})
+    return None
 
 
 def _care_rollups(
-    *, period: Period, departments: list[int] | None, by_department: bool
-) -> dict[int, CareTimes]:
-    """Care times from the rollups, per department (or in total under the key -1)."""
-    count_params: list[Any] = []
-    hist_params: list[Any] = []
-    if departments is None and not by_department:
-        count_where = "dimension = 'all'"
-        hist_where = "department_id = -1"
-    elif departments is None:
-        count_where = "dimension = 'department'"
-        # Equality on each department (the index leads with it), not a range over them.
-        hist_where = "department_id = ANY(ARRAY(SELECT id FROM routing_department) || 0::bigint)"
-    else:
-        count_where = "dimension = 'department' AND value = ANY(%s)"
-        count_params = [[str(pk) for pk in departments]]
-        hist_where, hist_params = "department_id = ANY(%s)", [departments]
-    key = "value::bigint" if by_department else "-1"
+    *, period: Period, dimension: str, values: list[str] | None, by_value: bool
+) -> dict[str, CareTimes]:
+    """Care times from the rollups for one dimension's values (None: all of them), per
+    value or in total (under the key "")."""
+    where = "dimension = %s"
+    params: list[Any] = [dimension]
+    if values is not None:
+        where += " AND value = ANY(%s)"
+        params.append(values)
+    key = "value" if by_value else "''"
     counts = _rows(
         f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
                    sum(first_response_seconds)
             FROM reports_dimensionhour
-            WHERE bucket >= %s AND bucket < %s AND {count_where} GROUP BY 1""",
-        [period.start, period.end, *count_params],
+            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1""",
+        [period.start, period.end, *params],
     )
-    hist_key = "department_id" if by_department else "-1"
-    histograms: dict[int, dict[int, int]] = {}
+    histograms: dict[str, dict[int, int]] = {}
     for owner, bucket, n in _rows(
-        f"""SELECT {hist_key}, seconds_bucket, sum(responses) FROM reports_responsehour
-            WHERE bucket >= %s AND bucket < %s AND {hist_where} GROUP BY 1, 2""",
-        [period.start, period.end, *hist_params],
+        f"""SELECT {key}, seconds_bucket, sum(responses) FROM reports_responsehour
+            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2""",
+        [period.start, period.end, *params],
     ):
-        histograms.setdefault(int(owner), {})[int(bucket)] = int(n)
+        histograms.setdefault(owner, {})[int(bucket)] = int(n)
     found = {}
     for owner, responded, answered, met, seconds in counts:
         responded = int(responded or 0)
-        histogram = histograms.get(int(owner), {})
-        found[int(owner)] = CareTimes(
+        histogram = histograms.get(owner, {})
+        found[owner] = CareTimes(
             responded=responded,
             median_seconds=histogram_percentile(histogram, 0.5),
             p90_seconds=histogram_percentile(histogram, 0.9),
@@ -480,10 +478,11 @@ def _care_rollups(
 def care_times(*, period: Period, slice_: Slice) -> CareTimes:
     """First responses to the period's mentions: exact, or from the rollups when there are
     more than EXACT_LIMIT of them."""
-    rolled_up, departments = _rollup_departments(slice_)
-    if rolled_up:
-        total = _care_rollups(period=period, departments=departments, by_department=False)
-        found = total.get(-1, CareTimes())
+    care_plan = _care_rollup_plan(slice_)
+    if care_plan is not None:
+        dimension, values = care_plan
+        total = _care_rollups(period=period, dimension=dimension, values=values, by_value=False)
+        found = total.get("", CareTimes())
         if found.responded > EXACT_LIMIT:
             return found
     sql, params = _answered_sql(slice_)
@@ -627,9 +626,13 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
         key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
         join, open_key = "", key
     answered: dict[int, CareTimes] = {}
-    rolled_up, departments = _rollup_departments(slice_)
-    if by == "department" and rolled_up:
-        answered = _care_rollups(period=period, departments=departments, by_department=True)
+    care_plan = _care_rollup_plan(slice_)
+    if by == "department" and care_plan is not None and care_plan[0] in ("all", "department"):
+        values = None if care_plan[0] == "all" else care_plan[1]
+        per_value = _care_rollups(
+            period=period, dimension="department", values=values, by_value=True
+        )
+        answered = {int(value): care for value, care in per_value.items()}
         if sum(care.responded for care in answered.values()) <= EXACT_LIMIT:
             answered = {}  # few enough to count exactly
     if not answered:

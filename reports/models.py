@@ -183,13 +183,14 @@ class DimensionHour(models.Model):
 
 
 class ResponseHour(models.Model):
-    """First-response times as a histogram per UTC hour (of publication) and department
-    (0: none; -1: every department together): how many answers fell in each time bucket.
-    Medians and percentiles of large periods come from here (`reports.figures`). Kept
-    current by triggers (migration 0003)."""
+    """First-response times as a histogram per UTC hour (of publication) and dimension
+    value, like `DimensionHour`: how many first answers fell in each time bucket. Medians
+    and percentiles of large periods come from here (`reports.figures`). Kept current by
+    triggers (migration 0003)."""
 
     bucket = models.DateTimeField()
-    department_id = models.BigIntegerField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
     # 0: under a minute; k >= 1: [60 * 1.25**(k-1), 60 * 1.25**k) seconds; 49: the rest.
     seconds_bucket = models.SmallIntegerField()
     responses = models.IntegerField(default=0)
@@ -197,9 +198,10 @@ class ResponseHour(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["department_id", "bucket", "seconds_bucket"], name="responsehour_key"
+                fields=["dimension", "value", "bucket", "seconds_bucket"],
+                name="responsehour_key",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.bucket:%Y-%m-%d %H}h #{self.seconds_bucket}: {self.responses}"
+        return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"

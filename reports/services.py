@@ -255,13 +255,19 @@ FROM mentions_mention AS m CROSS JOIN LATERAL (
     SELECT 'aspect', a FROM unnest(m.aspects) AS a
 ) AS d(dimension, value)
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
-INSERT INTO reports_responsehour (department_id, bucket, seconds_bucket, responses)
-SELECT d.department_id, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket}, count(*)
+INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
+SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
+       count(*)
 FROM mentions_mention AS m CROSS JOIN LATERAL (
-    SELECT -1::bigint UNION ALL SELECT COALESCE(m.department_id, 0)
-) AS d(department_id)
+    SELECT 'all', '' UNION ALL
+    SELECT 'source', m.source_id::text UNION ALL
+    SELECT 'language', m.language UNION ALL
+    SELECT 'kind', m.kind UNION ALL
+    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+    SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
 WHERE m.relevant AND m.first_response_at IS NOT NULL
-GROUP BY 1, 2, 3;
+GROUP BY 1, 2, 3, 4;
 ANALYZE reports_responsehour;
 ANALYZE reports_dimensionhour;
 ANALYZE reports_mentionhour;

@@ -73,14 +73,17 @@ WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_sec
 
 
 DIRECT_RESPONSES = f"""
-SELECT d.department_id, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL}, count(*)
+SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
+       count(*)
 FROM mentions_mention m CROSS JOIN LATERAL (
-    VALUES (-1::bigint), (COALESCE(m.department_id, 0))
-) AS d(department_id)
-WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
 """  # noqa: S608 (a constant of reports.services)
 ROLLUP_RESPONSES = """
-SELECT department_id, bucket, seconds_bucket, responses FROM reports_responsehour
+SELECT dimension, value, bucket, seconds_bucket, responses FROM reports_responsehour
 WHERE responses <> 0
 """
 

@@ -4,8 +4,8 @@ from django.db import migrations, models
 
 
 # Like the rollups of 0002: one grouped upsert per statement on mentions_mention, from its
-# transition tables; each answered, relevant mention counts in its department's row and in
-# the row of every department (-1).
+# transition tables; each answered, relevant mention counts once per dimension value (as
+# in reports_dimensionhour).
 _SECONDS = "GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at))"
 SECONDS_BUCKET = (
     f"CASE WHEN {_SECONDS} < 60 THEN 0 "
@@ -17,11 +17,11 @@ _ROWS = {
     "update": """
         WITH changed AS (
             SELECT o.id FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE (o.published_at, o.department_id, o.relevant, o.first_response_at,
-                   o.received_at)
+            WHERE (o.published_at, o.source_id, o.language, o.kind, o.department_id,
+                   o.aspects, o.relevant, o.first_response_at, o.received_at)
                   IS DISTINCT FROM
-                  (n.published_at, n.department_id, n.relevant, n.first_response_at,
-                   n.received_at)
+                  (n.published_at, n.source_id, n.language, n.kind, n.department_id,
+                   n.aspects, n.relevant, n.first_response_at, n.received_at)
         )
         SELECT -1 AS sign, o.* FROM old_rows o JOIN changed USING (id)
         WHERE o.relevant AND o.first_response_at IS NOT NULL
@@ -34,15 +34,20 @@ _ROWS = {
 
 def _body(rows: str) -> str:
     return f"""
-    INSERT INTO reports_responsehour AS r (department_id, bucket, seconds_bucket, responses)
-    SELECT d.department_id, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET},
+    INSERT INTO reports_responsehour AS r (dimension, value, bucket, seconds_bucket, responses)
+    SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET},
            sum(m.sign)
     FROM ({rows}) AS m CROSS JOIN LATERAL (
-        SELECT -1::bigint UNION ALL SELECT COALESCE(m.department_id, 0)
-    ) AS d(department_id)
-    GROUP BY 1, 2, 3
-    ORDER BY 1, 2, 3
-    ON CONFLICT (department_id, bucket, seconds_bucket)
+        SELECT 'all', '' UNION ALL
+        SELECT 'source', m.source_id::text UNION ALL
+        SELECT 'language', m.language UNION ALL
+        SELECT 'kind', m.kind UNION ALL
+        SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+        SELECT 'aspect', a FROM unnest(m.aspects) AS a
+    ) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (dimension, value, bucket, seconds_bucket)
     DO UPDATE SET responses = r.responses + EXCLUDED.responses;
 """
 
@@ -104,12 +109,13 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('bucket', models.DateTimeField()),
-                ('department_id', models.BigIntegerField()),
+                ('dimension', models.CharField(max_length=12)),
+                ('value', models.CharField(max_length=60)),
                 ('seconds_bucket', models.SmallIntegerField()),
                 ('responses', models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('department_id', 'bucket', 'seconds_bucket'), name='responsehour_key')],
+                'constraints': [models.UniqueConstraint(fields=('dimension', 'value', 'bucket', 'seconds_bucket'), name='responsehour_key')],
             },
         ),
         migrations.RunSQL(
