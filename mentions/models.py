@@ -207,6 +207,13 @@ class Mention(models.Model):
                 condition=models.Q(first_response_at__isnull=False),
                 name="mention_first_response",
             ),
+            # Open load per client for the agency overview and care reports (counted from
+            # the index alone: open, unassigned, overdue).
+            models.Index(
+                fields=["sla_state", "assignee"],
+                condition=models.Q(status__in=["new", "assigned", "waiting", "escalated"]),
+                name="mention_open",
+            ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             GinIndex(
                 fields=["cluster_keys"],

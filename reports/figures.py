@@ -343,6 +343,7 @@ class CareTimes:
     mean_seconds: float | None = None
     sla_answered: int = 0
     sla_met: int = 0
+    mentions: int | None = None  # all mentions of the slice (answered or not), if known
 
     @property
     def sla_met_share(self) -> float | None:
@@ -448,7 +449,7 @@ def _care_rollups(
     key = "value" if by_value else "''"
     counts = _rows(
         f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
-                   sum(first_response_seconds)
+                   sum(first_response_seconds), sum(mentions)
             FROM reports_dimensionhour
             WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1""",
         [period.start, period.end, *params],
@@ -461,7 +462,7 @@ def _care_rollups(
     ):
         histograms.setdefault(owner, {})[int(bucket)] = int(n)
     found = {}
-    for owner, responded, answered, met, seconds in counts:
+    for owner, responded, answered, met, seconds, mentions in counts:
         responded = int(responded or 0)
         histogram = histograms.get(owner, {})
         found[owner] = CareTimes(
@@ -471,6 +472,7 @@ def _care_rollups(
             mean_seconds=int(seconds or 0) / responded if responded else None,
             sla_answered=int(answered or 0),
             sla_met=int(met or 0),
+            mentions=int(mentions or 0),
         )
     return found
 
@@ -626,6 +628,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
         key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
         join, open_key = "", key
     answered: dict[int, CareTimes] = {}
+    received: dict[int, int] = {}
     care_plan = _care_rollup_plan(slice_)
     if by == "department" and care_plan is not None and care_plan[0] in ("all", "department"):
         values = None if care_plan[0] == "all" else care_plan[1]
@@ -633,6 +636,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
             period=period, dimension="department", values=values, by_value=True
         )
         answered = {int(value): care for value, care in per_value.items()}
+        received = {key: care.mentions or 0 for key, care in answered.items()}
         if sum(care.responded for care in answered.values()) <= EXACT_LIMIT:
             answered = {}  # few enough to count exactly
     if not answered:
@@ -655,8 +659,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
             [list(OPEN_STATUSES), *where_params],
         )
     }
-    received: dict[int, int] = {}
-    if by == "department":
+    if by == "department" and not received:
         plan = rollup_plan(slice_, by="department")
         received = {
             int(key): int(n)
