@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@bash scripts/ensure_dotenv.sh
 
 services:
 	@bash scripts/ensure_services.sh

@@ -20,6 +20,11 @@ class Client(TenantMixin):
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         default=timezone.now
     )
+    # Everyone with a role here must log in with a second factor (TOTP); on the agency's own
+    # row (the public schema), agency staff must.
+    require_2fa: models.BooleanField[bool, bool] = models.BooleanField(
+        "require two-factor login", default=False
+    )
 
     auto_create_schema = True
     auto_drop_schema = False
@@ -147,3 +152,15 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_prefix}… ({self.client})"
+
+
+class LoginSession(models.Model):
+    """One host's session that belongs to one login (a password, and a code, given once and
+    handed to other hosts): logging out on any host ends them all."""
+
+    login_id = models.CharField(max_length=32, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.login_id}: {self.session_key[:6]}…"

@@ -7,7 +7,8 @@ from typing import Any
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from accounts.models import ApiToken, Role, TokenScope
+from accounts.models import ApiToken, Role, TokenScope, User
+from accounts.security import two_factor_required
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 
@@ -26,8 +27,21 @@ def request_role(request: Request) -> str | None:
     return role
 
 
+def _second_factor_ok(request: Request) -> bool:
+    """A browser session on a client that requires 2FA needs a verified second factor
+    (django-otp's middleware marks the session's user). API tokens are not sessions."""
+    is_verified = getattr(request.user, "is_verified", None)
+    if callable(is_verified) and is_verified():
+        return True
+    user = request.user
+    if not isinstance(user, User):
+        return True  # anonymous callers are refused by the membership check already
+    return not two_factor_required(user=user, client=current_client_or_none())
+
+
 class IsClientMember(permissions.BasePermission):
-    """Members read; responders and up write. Views may raise `write_role`."""
+    """Members read; responders and up write. Views may raise `read_role` (what a page
+    needs a higher role for, its API needs too) and `write_role`."""
 
     message = "You have no access to this client."
 
@@ -35,7 +49,16 @@ class IsClientMember(permissions.BasePermission):
         role = request_role(request)
         if role is None:
             return False
+        if not isinstance(request.auth, ApiToken) and not _second_factor_ok(request):
+            self.message = (
+                "This client requires two-factor login: set it up at /account/2fa/ first."
+            )
+            return False
         if request.method in permissions.SAFE_METHODS:
+            reader = getattr(view, "read_role", Role.VIEWER)
+            if not role_at_least(role, reader):
+                self.message = f"Your role may not read this (needs {reader} or above)."
+                return False
             return True
         auth = request.auth
         if isinstance(auth, ApiToken) and auth.scope != TokenScope.WRITE:

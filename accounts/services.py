@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit.services import audit_record
 from accounts.models import ApiToken, Client, Domain, Membership, Role, TokenScope, User
 from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import DomainError
 
-RESERVED_SLUGS = {"public", "www", "api", "admin", "static"}
+RESERVED_SLUGS = {"public", "www", "api", "admin", "static", "agency"}
 # Host names and schema names both come from the slug: letters, digits, inner hyphens.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
@@ -109,3 +110,26 @@ def api_token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+@transaction.atomic
+def client_two_factor_require(*, client: Client, required: bool, actor: User) -> Client:
+    """Require (or stop requiring) a second factor from everyone with a role in `client`;
+    on the agency's own row, from agency staff. Audited in the client's log."""
+    before = client.require_2fa
+    Client.objects.filter(pk=client.pk).update(require_2fa=required)
+    client.require_2fa = required
+    if before != required and client.schema_name != "public":
+        audit_record(
+            actor=actor,
+            action="client.require_2fa",
+            target_type="client",
+            target_id=client.pk,
+            summary=(
+                f"{'Required' if required else 'Stopped requiring'} two-factor login for "
+                f"everyone at {client.name}"
+            ),
+            before={"require_2fa": before},
+            after={"require_2fa": required},
+        )
+    return client

@@ -7,11 +7,14 @@ commits, chunked so one channel-layer message stays well under a megabyte.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
+from collections.abc import Coroutine
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -19,6 +22,40 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 _CHUNK_CHARS = 512_000
+_SEND_TIMEOUT_SECONDS = 10.0
+
+
+class _SenderLoop:
+    """One long-lived event loop per process, in a daemon thread, for channel-layer sends.
+
+    channels-redis keeps its Redis connections per event loop; `async_to_sync` from sync code
+    makes a new loop (and so a new connection) for every call, a few milliseconds each.
+    Sends from any thread go through this loop and reuse its connections. A forked child
+    (Celery's prefork workers) starts its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            alive = self._thread is not None and self._thread.is_alive()
+            if self._loop is None or self._pid != os.getpid() or not alive:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="lotse-live", daemon=True)
+                thread.start()
+                self._loop, self._thread, self._pid = loop, thread, os.getpid()
+            assert self._loop is not None
+            return self._loop
+
+    def run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._running())
+        future.result(timeout=_SEND_TIMEOUT_SECONDS)
+
+
+_sender = _SenderLoop()
 
 
 def client_group(client_id: int) -> str:
@@ -53,11 +90,7 @@ def live_send_on_commit(
         for department_id in sorted(department_ids):
             by_group.setdefault(department_group(client_id, department_id), []).append(event)
 
-    def send() -> None:
-        for group, group_events in by_group.items():
-            _send(group, group_events)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: _send(by_group))
 
 
 def live_send_to_user_on_commit(
@@ -68,7 +101,7 @@ def live_send_to_user_on_commit(
         return
     plain = json.loads(json.dumps(events, cls=DjangoJSONEncoder))
     group = user_group(client_id, user_id)
-    transaction.on_commit(lambda: _send(group, plain))
+    transaction.on_commit(lambda: _send({group: plain}))
 
 
 def _size(event: dict[str, Any]) -> int:
@@ -76,10 +109,7 @@ def _size(event: dict[str, Any]) -> int:
     return (len(mention.get("text", "")) if isinstance(mention, dict) else 0) + 1000
 
 
-def _send(group: str, events: list[dict[str, Any]]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
+def _chunks(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     chunks: list[list[dict[str, Any]]] = [[]]
     size = 0
     for event in events:
@@ -89,12 +119,32 @@ def _send(group: str, events: list[dict[str, Any]]) -> None:
             size = 0
         chunks[-1].append(event)
         size += length
+    return chunks
 
-    async def send_all() -> None:
-        for chunk in chunks:
+
+def _send(by_group: dict[str, list[dict[str, Any]]]) -> None:
+    """Send each group its events: all groups at once, in one trip to the sender loop."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_group(group: str, events: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(events):
             await layer.group_send(group, {"type": "inbox.events", "events": chunk})
 
+    async def send_all() -> None:
+        results = await asyncio.gather(
+            *(send_group(group, events) for group, events in by_group.items()),
+            return_exceptions=True,
+        )
+        for group, result in zip(by_group, results, strict=True):
+            if isinstance(result, BaseException):
+                # A dead Redis must not undo a committed write; clients re-sync.
+                logger.error(
+                    "Could not push %d events to %s: %r", len(by_group[group]), group, result
+                )
+
     try:
-        async_to_sync(send_all)()
-    except Exception:  # a dead Redis must not undo a committed write; clients re-sync
-        logger.exception("Could not push %d events to %s", len(events), group)
+        _sender.run(send_all())
+    except Exception:  # the loop is stuck or Redis hangs past the timeout
+        logger.exception("Could not push events to %s", ", ".join(by_group))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_file_load, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A development checkout has a `.env` written by `make install` (LOTSE_DEBUG=1 and a
+# generated key); production has none and sets real variables. LOTSE_ENV_FILE points
+# elsewhere (tests use it). Where the real environment sets LOTSE_SECRET_KEY (production),
+# the file is not read at all: a stray development .env must never switch DEBUG on there.
+if "LOTSE_SECRET_KEY" not in os.environ:
+    env_file_load(Path(env_str("LOTSE_ENV_FILE", str(BASE_DIR / ".env"))))
 
 DEBUG = env_bool("LOTSE_DEBUG", False)
 # Development and tests get a throw-away key; production must set one.
@@ -25,7 +33,14 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # The admin, served only on the agency host behind our login, throttling and 2FA.
+    "accounts.admin_apps.LotseAdminConfig",
+    # Failed-login throttling and TOTP 2FA: their tables live in the public schema only,
+    # so a lockout or a device counts on every host.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -50,6 +65,8 @@ ROOT_URLCONF = "config.urls_tenant"
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # Outermost: an API request that fails answers JSON (503 + Retry-After in an outage).
+    "config.outage.ApiErrorShapeMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -57,8 +74,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the login page's message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -100,12 +120,36 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login security ------------------------------------------------------------
+# Failed logins (django-axes): an account, and separately an address, is locked after
+# LOTSE_LOGIN_FAILURE_LIMIT failures within the cool-off time, for that time, on every host.
+AXES_FAILURE_LIMIT = env_int("LOTSE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOTSE_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A real login clears only its own account's failures (frontend.login_views); axes' reset
+# would clear every failure from the address on any login, hand-offs included.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "accounts.security.login_username"
+AXES_LOCKOUT_CALLABLE = "frontend.login_views.locked_out"
+AXES_VERBOSE = False
+# TOTP 2FA (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Lotse"
+# Staff in the admin never see anyone's authenticator key or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Moving between hosts (frontend/login_views.py): a signed, single-use hand-off lives this long.
+LOTSE_HANDOFF_SECONDS = 60
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -125,8 +169,28 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production runs behind TLS: cookies only over HTTPS, HSTS, and http redirected. Behind a
+# proxy that terminates TLS, X-Forwarded-Proto says the original scheme (set
+# LOTSE_BEHIND_TLS_PROXY=0 when nothing in front sets it, or a client could claim https).
+SESSION_COOKIE_SECURE = env_bool("LOTSE_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("LOTSE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("LOTSE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG  # every client is a subdomain of the agency
+if env_bool("LOTSE_BEHIND_TLS_PROXY", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REDIS_URL = env_str("LOTSE_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Shared by every process: single-use hand-off nonces, the sessions of one login.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("LOTSE_CACHE_URL", REDIS_URL),
+        "KEY_PREFIX": "lotse",
+    }
+}
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env_str("LOTSE_BROKER_URL", REDIS_URL)

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,19 +18,18 @@ from accounts.selectors import clients_for_user, role_at_least
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
-from frontend.access import client_member_required
-from frontend.forms import EmailLoginForm
+from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Kind, Mention, Segment, Sentiment, Status
 from mentions.selectors import (
-    OPEN_CLUSTER_STATUSES,
     cluster_list_for_user,
     cluster_previews_for_user,
     mention_get_for_user,
     mention_list_for_user,
     mention_thread,
+    mentions_outside_open_cases,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.chart import sparkline
@@ -49,12 +47,6 @@ STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 SEGMENT_FILTERS = [("", "All"), *Segment.choices]
 
 
-class EmailLoginView(LoginView):
-    form_class = EmailLoginForm
-    template_name = "frontend/login.html"
-    redirect_authenticated_user = True
-
-
 def home(request: HttpRequest) -> HttpResponse:
     if current_client_or_none() is None:
         return agency_overview(request)
@@ -64,6 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def agency_overview(request: HttpRequest) -> HttpResponse:
     """Every client the user may open, most in need of attention first (one query each)."""
+    gate = two_factor_gate(request, None)
+    if gate is not None:
+        return gate
     port = request.get_port()
     clients = list(clients_for_user(user=request.user))  # type: ignore[arg-type]
     rows = [
@@ -155,7 +150,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status in {"open", "all"} and not segment and not drill:
         # Members of an open problem cluster are one case row (on the first page), not one
         # row each. (Filtered by author segment, the reports are listed one by one.)
-        mentions = mentions.exclude(cluster__status__in=OPEN_CLUSTER_STATUSES)
+        mentions = mentions_outside_open_cases(mentions)
         if not before:
             clusters = list(
                 cluster_list_for_user(

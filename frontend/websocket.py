@@ -21,6 +21,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Domain, Role
+from accounts.security import session_two_factor_verified, two_factor_required
 from accounts.selectors import api_token_get, membership_role_for, role_at_least
 from config.tenancy import use_client, use_public_schema
 from routing.services.assignment import visible_department_ids
@@ -45,7 +46,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
-def _session_user(session_key: str) -> Any:
+def _session_user(session_key: str, client: Any) -> Any:
     session = SessionStore(session_key=session_key)
     user_id = session.get(SESSION_KEY)
     backend_path = session.get(BACKEND_SESSION_KEY)
@@ -59,6 +60,10 @@ def _session_user(session_key: str) -> Any:
     session_hash = session.get(HASH_SESSION_KEY)
     if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
         return None
+    if two_factor_required(user=user, client=client) and not session_two_factor_verified(
+        user=user, session=session
+    ):
+        return None  # the client requires 2FA and this session has not passed it
     return user
 
 
@@ -86,7 +91,7 @@ def websocket_identify(scope: dict[str, Any]) -> WebsocketIdentity:
         if not origin or urlsplit(origin).netloc.lower() != _header(scope, b"host").lower():
             return _NOBODY  # cookies alone never authenticate a cross-site websocket
         session_key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        user = _session_user(session_key) if session_key else None
+        user = _session_user(session_key, client) if session_key else None
         if user is None:
             return _NOBODY
     role = membership_role_for(user=user, client=client)

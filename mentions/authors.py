@@ -33,8 +33,10 @@ class AuthorNow:
     id: int
     followers: int
     influence: Influence
-    # What this batch says about the profile (None: unknown, keep the stored value).
+    # What this batch says about the profile (None: unknown or older than the one held,
+    # keep the stored value), and when that profile was seen (its post's publication).
     profile: tuple[int | None, int | None, int | None]
+    profile_seen_at: datetime | None = None
 
 
 @dataclass
@@ -55,20 +57,27 @@ class _Tally:
             self.engaged += 1
 
 
+# The name changes only with a profile at least as new as the one held (profile_seen_at is
+# left as it was here and moved on by _COUNT_STORED, so RETURNING shows the held one).
 _UPSERT = """
 INSERT INTO mentions_author
     (network, handle, name, followers, following, posts_count, mention_count, first_seen_at,
      last_seen_at, likes_total, reposts_total, replies_total, engaged_mentions,
-     recent_mentions, influence, segment)
+     recent_mentions, influence, segment, profile_seen_at)
 SELECT %s, handle, name, COALESCE(followers, 0), following, posts, 0, %s, %s, 0, 0, 0, 0, 0,
-       0, 'regular'
-FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[])
-    AS t(handle, name, followers, following, posts)
+       0, 'regular', seen
+FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[],
+            %s::timestamptz[])
+    AS t(handle, name, followers, following, posts, seen)
 ON CONFLICT (network, handle) DO UPDATE SET
-    name = COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name),
+    name = CASE
+        WHEN mentions_author.profile_seen_at IS NULL
+             OR EXCLUDED.profile_seen_at >= mentions_author.profile_seen_at
+        THEN COALESCE(NULLIF(EXCLUDED.name, ''), mentions_author.name)
+        ELSE mentions_author.name END,
     last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
 RETURNING id, handle, followers, following, posts_count, recent_mentions, recent_at,
-          likes_total, reposts_total, replies_total, engaged_mentions
+          likes_total, reposts_total, replies_total, engaged_mentions, profile_seen_at
 """
 
 _SCORE, _SEGMENT = influence_sql(
@@ -84,6 +93,7 @@ _SCORE, _SEGMENT = influence_sql(
 # Only constants of mentions.influence are formatted in (S608).
 _COUNT_STORED = f"""
 UPDATE mentions_author AS a SET
+    profile_seen_at = n.profile_seen_at,
     followers = n.followers,
     following = n.following,
     posts_count = n.posts_count,
@@ -102,6 +112,7 @@ FROM (
                / s.engaged_mentions END AS engagement
     FROM (
         SELECT a0.id, c.now,
+               GREATEST(a0.profile_seen_at, t.seen) AS profile_seen_at,
                COALESCE(t.followers, a0.followers) AS followers,
                COALESCE(t.following, a0.following) AS following,
                COALESCE(t.posts, a0.posts_count) AS posts_count,
@@ -113,8 +124,9 @@ FROM (
                a0.replies_total + t.replies AS replies_total,
                a0.engaged_mentions + t.engaged AS engaged_mentions
         FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
-                    %s::bigint[], %s::bigint[], %s::bigint[], %s::int[])
-            AS t(author_id, followers, following, posts, n, likes, reposts, replies, engaged)
+                    %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::timestamptz[])
+            AS t(author_id, followers, following, posts, n, likes, reposts, replies, engaged,
+                 seen)
         JOIN mentions_author AS a0 ON a0.id = t.author_id
         CROSS JOIN (SELECT %s::timestamptz AS now) AS c
     ) AS s
@@ -129,9 +141,12 @@ def authors_upsert(
     """Upsert the authors of `items` (one statement); handle -> id, followers, influence."""
     profiles: dict[str, dict[str, Any]] = {}
     tallies: dict[str, _Tally] = {}
-    for item in items:
+    seen: dict[str, datetime] = {}
+    # The newest post's profile wins (a batch is not always in publication order).
+    for item in sorted(items, key=_published):
         author = item["author"]
         handle = author["handle"]
+        seen[handle] = _published(item)
         previous = profiles.get(handle, {})
         # The latest item's profile wins, but a blank name or an unknown count never erases
         # a known one.
@@ -154,14 +169,18 @@ def authors_upsert(
             handles,
             *([profiles[h][key] for h in handles] for key in ("name", "followers", "following")),
             [profiles[h]["posts"] for h in handles],
+            [seen[h] for h in handles],
         ],
     )
     result: dict[str, AuthorNow] = {}
     for row in cursor.fetchall():
         author_id, handle, followers, following, posts, recent, recent_at = row[:7]
-        likes, reposts, replies, engaged = row[7:]
+        likes, reposts, replies, engaged, held_at = row[7:]
         tally = tallies[handle]
         profile = profiles[handle]
+        if held_at is not None and seen[handle] < held_at:
+            # An older observation (a late or replayed post): the held profile stands.
+            profile = {**profile, "followers": None, "following": None, "posts": None}
         if profile["followers"] is not None:
             followers = profile["followers"]
         following = _known(profile["following"], following)
@@ -171,6 +190,7 @@ def authors_upsert(
             id=author_id,
             followers=followers,
             profile=(profile["followers"], profile["following"], profile["posts"]),
+            profile_seen_at=seen[handle],
             influence=influence_score(
                 followers=followers,
                 following=following,
@@ -211,9 +231,14 @@ def authors_count_stored(
             [tallies[h].reposts for h in handles],
             [tallies[h].replies for h in handles],
             [tallies[h].engaged for h in handles],
+            [authors[h].profile_seen_at for h in handles],
             now,
         ],
     )
+
+
+def _published(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(item["published_at"])
 
 
 def _known(value: int | None, stored: int | None) -> int | None:

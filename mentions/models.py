@@ -30,6 +30,9 @@ class Author(models.Model):
     mention_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # When the post was published whose profile (name, counts) we hold: an older post, a
+    # replayed push say, never overwrites a newer observation.
+    profile_seen_at = models.DateTimeField(null=True, blank=True)
     # Engagement summed over the stored mentions that came with engagement figures.
     likes_total = models.PositiveBigIntegerField(default=0)
     reposts_total = models.PositiveBigIntegerField(default=0)
@@ -185,6 +188,8 @@ class Mention(models.Model):
             models.Index(fields=["-id"], name="mention_inbox"),
             models.Index(fields=["status", "-id"], name="mention_inbox_status"),
             models.Index(fields=["department", "status", "-id"], name="mention_inbox_dept"),
+            # A department's mentions of every status, newest first (the department filter).
+            models.Index(fields=["department", "-id"], name="mention_dept_newest"),
             models.Index(fields=["assignee", "status", "-id"], name="mention_inbox_assignee"),
             models.Index(fields=["published_at"], name="mention_published"),
             # The SLA check: open mentions by their next due time.

@@ -6,8 +6,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db import connection, transaction
+from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from mentions.models import Mention, Status
 from reports.models import Alert, AlertSettings
@@ -34,11 +35,26 @@ class DepartmentLoad:
     new: int
 
 
+def _department_count(**conditions: object) -> Coalesce:
+    counted = (
+        Mention.objects.filter(department=OuterRef("pk"), **conditions)
+        .order_by()
+        .values("department")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def department_open_load() -> list[DepartmentLoad]:
-    """Open and new mentions per department, for the inbox sidebar (one query)."""
+    """Open and new mentions per department, for the inbox sidebar (one query).
+
+    Each count is a subquery with the status in its WHERE clause, so it reads only the
+    department's open rows from the (department, status, id) index; a COUNT … FILTER over a
+    join read every mention of the client (350-530 ms at 1,000,000)."""
     rows = Department.objects.annotate(
-        open=Count("mentions", filter=Q(mentions__status__in=OPEN_STATUSES)),
-        new=Count("mentions", filter=Q(mentions__status=Status.NEW)),
+        open=_department_count(status__in=OPEN_STATUSES),
+        new=_department_count(status=Status.NEW),
     ).order_by("name")
     return [DepartmentLoad(d.slug, d.name, d.open, d.new) for d in rows]
 
@@ -48,12 +64,17 @@ def open_total() -> int:
 
 
 # -- spike alerts ------------------------------------------------------------------------
+# One index range scan per bucket (LATERAL). PostgreSQL cannot know how many rows a
+# bucket holds, over-estimates the whole, and JIT-compiled the old join for most of its
+# time: JIT is off for this statement (SET LOCAL, inside its own transaction).
 _BUCKET_COUNTS = """
-SELECT b.n, count(m.id), count(m.id) FILTER (WHERE m.sentiment = 'negative')
+SELECT b.n, c.total, c.negative
 FROM unnest(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS b(lo, hi, n)
-LEFT JOIN mentions_mention AS m
-    ON m.published_at >= b.lo AND m.published_at < b.hi AND m.kind <> 'spam'
-GROUP BY b.n
+CROSS JOIN LATERAL (
+    SELECT count(*) AS total, count(*) FILTER (WHERE m.sentiment = 'negative') AS negative
+    FROM mentions_mention AS m
+    WHERE m.published_at >= b.lo AND m.published_at < b.hi AND m.kind <> 'spam'
+) AS c
 ORDER BY b.n
 """
 
@@ -63,7 +84,8 @@ def mention_counts(buckets: list[tuple[datetime, datetime]]) -> list[Counts]:
     in one query over the published_at index."""
     if not buckets:
         return []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(_BUCKET_COUNTS, [[lo for lo, _ in buckets], [hi for _, hi in buckets]])
         return [Counts(total=total, negative=negative) for _, total, negative in cursor]
 

@@ -62,6 +62,7 @@ from sources.connectors.http import (
     USER_AGENT,
     BlockedAddress,
     SafeHttpClient,
+    address_resolve_public,
     retry_after_seconds,
     url_check_allowed,
 )
@@ -307,17 +308,27 @@ def jetstream_url(address: str, *, cursor: int | None = None) -> str:
 
 
 class _GuardedConnect(ws_connect):
-    """websockets' connect, with the address check before every connection (redirects too)."""
+    """websockets' connect, with the address check at every connection (redirects too): the
+    host is resolved once and the socket goes to the checked address (TLS still names the
+    host), so a DNS answer that changes after the check (rebinding) cannot reach inside."""
 
     def __init__(self, uri: str, *, allow_private: bool, **kwargs: Any) -> None:
         super().__init__(uri, **kwargs)
         self.allow_private = allow_private
 
     async def open_tcp_connection(self) -> ClientConnection:
-        await asyncio.to_thread(
-            url_check_allowed, http_form(self.uri), allow_private=self.allow_private
+        url_check_allowed(http_form(self.uri), allow_private=True)  # the scheme
+        if self.allow_private:
+            return await super().open_tcp_connection()
+        address = await asyncio.to_thread(
+            address_resolve_public, self.ws_uri.host, self.ws_uri.port
         )
-        return await super().open_tcp_connection()
+        plain = self.create_connection_kwargs
+        self.create_connection_kwargs = {**plain, "host": address}
+        try:
+            return await super().open_tcp_connection()
+        finally:
+            self.create_connection_kwargs = plain
 
 
 # -- which sources stream -------------------------------------------------------------

@@ -75,38 +75,56 @@ def _queued_task_names() -> set[str]:
     return names
 
 
-def test_every_task_queued_by_name_is_found_in_a_process_that_never_imported_tasks():
-    """A web process queues tasks before anything imported the tasks modules."""
-    names = sorted(_queued_task_names())
-    assert names
-    script = (
-        "import django; django.setup()\n"
-        "from config.celery import task_lookup\n"
-        f"for name in {names!r}: assert task_lookup(name).name == name, name\n"
-    )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+def _run_fresh(script: str, **env: str | None) -> None:
+    """Run `script` in a new Python process with `env` changed (None removes a variable)."""
+    environment = {**os.environ}
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_task_queued_by_name_is_found_in_a_process_that_never_imported_tasks():
+    """A web process queues tasks before anything imported the tasks modules."""
+    names = sorted(_queued_task_names())
+    assert names
+    _run_fresh(
+        "import django; django.setup()\n"
+        "from config.celery import task_lookup\n"
+        f"for name in {names!r}: assert task_lookup(name).name == name, name\n",
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+    )
 
 
 @pytest.mark.parametrize("entry", ["config.asgi", "config.wsgi", "config.celery"])
 def test_entry_points_import_in_a_fresh_process(entry):
     """uvicorn, gunicorn and celery import these before anything configures Django."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["LOTSE_DEBUG"] = "1"
-    result = subprocess.run(
-        [sys.executable, "-c", f"import {entry}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    _run_fresh(f"import {entry}", DJANGO_SETTINGS_MODULE=None, LOTSE_DEBUG="1")
+
+
+def test_production_settings_switch_on_tls_protection():
+    production: dict[str, str | None] = {n: None for n in os.environ if n.startswith("LOTSE_")}
+    production |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOTSE_DEBUG": "0",  # wins over a development .env in the checkout
+        "LOTSE_SECRET_KEY": "x" * 50,
+        "LOTSE_CREDENTIALS_KEYS": "Ii2Gm8bbXyKsvVBjD0y2LNjQ3-lV0DYSVMdm-2mYHAw=",
+    }
+    _run_fresh(
+        "import django; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "assert s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE and s.SECURE_SSL_REDIRECT\n"
+        "assert s.SECURE_HSTS_SECONDS >= 31536000 and s.SECURE_HSTS_INCLUDE_SUBDOMAINS\n"
+        "assert s.SECURE_PROXY_SSL_HEADER == ('HTTP_X_FORWARDED_PROTO', 'https')\n",
+        **production,
     )
-    assert result.returncode == 0, result.stderr[-2000:]

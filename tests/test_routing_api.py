@@ -142,6 +142,11 @@ def test_assignments_and_status_changes_are_audited(world):
         {"assignee": world.rita.pk, "status": "resolved"},
         format="json",
     )
-    entries = api.get(f"/api/v1/audit/?target_type=mention&target_id={mention_id}").json()
+    # The audit log is for managers and up, as the /audit/ page (a responder gets 403).
+    audit_url = f"/api/v1/audit/?target_type=mention&target_id={mention_id}"
+    assert api.get(audit_url).status_code == 403
+    manager = api_client(world.acme)
+    manager.force_login(world.alice)
+    entries = manager.get(audit_url).json()
     assert [e["action"] for e in entries["results"]] == ["mention.status", "mention.assigned"]
     assert entries["results"][1]["actor_name"] == "Rita Responder"

@@ -60,13 +60,17 @@ def test_session_of_a_user_without_membership_is_refused_by_the_api(world):
     assert api.get("/api/v1/mentions/").status_code == 403
 
 
-def test_login_on_another_clients_host_is_refused(world):
+def test_login_on_another_clients_host_is_refused_like_a_wrong_password(world):
     web = web_client(world.globex)
-    response = web.post(
+    right = web.post(
         "/login/", {"username": world.alice.email, "password": "correct horse battery"}
     )
-    assert response.status_code == 200
-    assert b"has no access to Globex Mobile" in response.content
+    wrong = web.post("/login/", {"username": world.alice.email, "password": "wrong password"})
+    assert right.status_code == wrong.status_code == 200
+    errors = right.context["form"].non_field_errors()
+    assert errors == wrong.context["form"].non_field_errors()
+    assert "correct email and password" in errors[0]
+    assert b"no access" not in right.content
 
 
 def test_inbox_of_another_client_is_forbidden_even_with_a_session(world, two_clients_with_mentions):

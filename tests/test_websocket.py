@@ -10,8 +10,12 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.http import HttpRequest
 from django.test import Client as DjangoClient
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Client
 from config.asgi import application
 from mentions.events import inbox_group
 from tests.conftest import PASSWORD
@@ -32,7 +36,7 @@ def communicator(
 
 def session_for(user, host: str) -> str:
     web = DjangoClient(HTTP_HOST=host)
-    assert web.login(username=user.email, password=PASSWORD)
+    assert web.login(request=HttpRequest(), username=user.email, password=PASSWORD)
     return web.cookies["sessionid"].value
 
 
@@ -227,3 +231,29 @@ def test_presence_reaches_colleagues_who_can_see_the_mention_only(live_db):
     assert seen["type"] == "presence" and seen["state"] == "typing"
     assert seen["user"]["name"] == "Rita Responder" and seen["mention_id"] == mention_id
     assert quiet_globex and quiet_alice
+
+
+def test_session_socket_on_a_client_requiring_2fa_needs_a_verified_factor(live_db):
+    world = live_db
+    acme = world.acme
+    Client.objects.filter(pk=acme.client.pk).update(require_2fa=True)
+    device = TOTPDevice.objects.create(user=world.rita, name="Phone", confirmed=True)
+    try:
+        unverified = session_for(world.rita, acme.host)  # test login: no second step
+        browser = DjangoClient(HTTP_HOST=acme.host)
+        browser.post("/login/", {"username": world.rita.email, "password": PASSWORD})
+        code = str(totp(device.bin_key, step=device.step, t0=device.t0)).zfill(device.digits)
+        assert browser.post("/login/code/", {"code": code}).status_code == 302
+        verified = browser.cookies["sessionid"].value
+
+        async def scenario(cookie: str):
+            comm = communicator(acme.host, cookie=cookie, origin="http://acme.localhost")
+            connected, close_code = await connect(comm)
+            await comm.disconnect()
+            return connected, close_code
+
+        assert async_to_sync(scenario)(unverified) == (False, 4403)
+        assert async_to_sync(scenario)(verified)[0] is True
+    finally:
+        Client.objects.filter(pk=acme.client.pk).update(require_2fa=False)
+        device.delete()

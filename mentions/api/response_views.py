@@ -7,12 +7,12 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from config.pagination import IdCursorPagination
 from mentions.api.response_serializers import (
     ApproveSerializer,
     CheckResultSerializer,
@@ -107,9 +107,9 @@ class MentionResponseCheckView(APIView):
         )
 
 
-class ResponsePagination(CursorPagination):
+class ResponsePagination(IdCursorPagination):
     ordering = "id"
-    page_size = 50
+    page_size_query_param = None
 
 
 class ResponseListView(generics.ListAPIView):

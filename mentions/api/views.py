@@ -6,14 +6,14 @@ from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.selectors import client_member_get
 from config.errors import DomainError
+from config.pagination import IdCursorPagination
 from config.tenancy import current_client
 from mentions.api.serializers import (
     BulkOutcomeSerializer,
@@ -46,18 +46,8 @@ from mentions.services import (
 )
 
 
-class MentionCursorPagination(CursorPagination):
+class MentionCursorPagination(IdCursorPagination):
     ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        cursor = super().decode_cursor(request)
-        position = None if cursor is None else cursor.position
-        if position is not None and not (str(position).isascii() and str(position).isdigit()):
-            raise NotFound(self.invalid_cursor_message)
-        return cursor
 
 
 class MentionFilter(filters.FilterSet):
@@ -140,11 +130,8 @@ class MentionDetailView(generics.GenericAPIView):
         return Response(MentionDetailSerializer(mention).data)
 
 
-class NotePagination(CursorPagination):
+class NotePagination(IdCursorPagination):
     ordering = "id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class MentionNotesView(generics.ListAPIView):

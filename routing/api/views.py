@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,9 @@ from rest_framework.views import APIView
 from accounts.audit.selectors import audit_list
 from accounts.models import Role, User
 from accounts.selectors import client_member_get
+from config.pagination import IdCursorPagination
 from config.tenancy import current_client
+from mentions.selectors import cluster_list_for_user, mention_list_for_user
 from mentions.triage import triage_texts
 from mentions.triage.client import client_triage_load
 from routing.api.serializers import (
@@ -371,11 +373,8 @@ class StaffDetailView(generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class NotificationPagination(CursorPagination):
+class NotificationPagination(IdCursorPagination):
     ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class NotificationListView(generics.ListAPIView):
@@ -427,22 +426,33 @@ class PresetApplyView(APIView):
         return Response(RuleSerializer(rule_list(), many=True).data)
 
 
-class AuditPagination(CursorPagination):
+class AuditPagination(IdCursorPagination):
     ordering = "-id"
-    page_size = 50
+    page_size_query_param = None
 
 
 class AuditListView(generics.ListAPIView):
-    """The client's audit log, newest first. Read-only: entries cannot be changed."""
+    """The client's audit log, newest first, for managers and up (as the /audit/ page).
+    Read-only: entries cannot be changed. Entries about mentions and problem cases the
+    caller may not see are left out."""
 
     serializer_class = AuditEntrySerializer
     pagination_class = AuditPagination
+    read_role = Role.MANAGER
 
     def get_queryset(self) -> Any:
         target_id = self.request.query_params.get("target_id", "")
-        return audit_list(
+        entries = audit_list(
             target_type=self.request.query_params.get("target_type") or None,
             target_id=int(target_id) if target_id.isascii() and target_id.isdigit() else None,
+        )
+        user: User = self.request.user  # type: ignore[assignment]
+        mentions = mention_list_for_user(user=user).values("pk")
+        clusters = cluster_list_for_user(user=user, open_only=False).values("pk")
+        return entries.filter(
+            ~Q(target_type__in=("mention", "cluster"))
+            | Q(target_type="mention", target_id__in=mentions)
+            | Q(target_type="cluster", target_id__in=clusters)
         )
 
 

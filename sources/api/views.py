@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from sources.api.serializers import (
 from sources.formats import BodyError, MentionBatchInSerializer, json_body_parse
 from sources.models import IngestBatch, Source
 from sources.services import SIGNATURE_HEADER, mentions_submit, signature_is_valid, source_create
+from sources.services.ingest import TIMESTAMP_HEADER
 
 
 class SourceListCreateView(generics.ListAPIView):
@@ -42,8 +43,11 @@ class SourceListCreateView(generics.ListAPIView):
 class MentionPushView(APIView):
     """Push up to 1,000 mentions, signed with the source's secret.
 
-    Header `X-Lotse-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. Valid items are
-    kept even when others are invalid; the answer lists each rejected item by index.
+    Header `X-Lotse-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. With
+    `X-Lotse-Timestamp: <unix seconds>` the HMAC covers `<timestamp>.<raw body>` and the push
+    is refused when the timestamp is more than 5 minutes off (replays). The body must be
+    `application/json` (415 otherwise). Valid items are kept even when others are invalid;
+    the answer lists each rejected item by index.
     """
 
     authentication_classes: list = []  # the signature is the authentication
@@ -59,16 +63,35 @@ class MentionPushView(APIView):
                 OpenApiParameter.HEADER,
                 required=True,
                 description="sha256=<hex HMAC-SHA256 of the raw body, keyed by the secret>",
-            )
+            ),
+            OpenApiParameter(
+                TIMESTAMP_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Unix seconds; then the HMAC covers '<timestamp>.<raw body>' and "
+                "pushes more than 5 minutes off are refused",
+            ),
         ],
         auth=[],
     )
     def post(self, request: Request, pk: int) -> Response:
+        if request.content_type.split(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMediaType(
+                request.content_type,
+                detail="Push mentions as JSON (Content-Type: application/json).",
+            )
         body = request.body
         source = Source.objects.filter(pk=pk, enabled=True).first()
         header = request.headers.get(SIGNATURE_HEADER)
-        if source is None or not signature_is_valid(source=source, body=body, header=header):
-            raise AuthenticationFailed(f"Missing or invalid {SIGNATURE_HEADER} for this source.")
+        stamp = request.headers.get(TIMESTAMP_HEADER)
+        if source is None or not signature_is_valid(
+            source=source, body=body, header=header, timestamp=stamp
+        ):
+            raise AuthenticationFailed(
+                f"Missing or invalid {SIGNATURE_HEADER} for this source"
+                + (f", or {TIMESTAMP_HEADER} more than 5 minutes off." if stamp else ".")
+            )
         try:
             payload = json_body_parse(body)
         except BodyError as exc:

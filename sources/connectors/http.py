@@ -2,7 +2,11 @@
 
 User-entered URLs must not reach private, loopback or link-local addresses (server-side
 request forgery) unless `LOTSE_ALLOW_PRIVATE_NETWORKS` is set, as tests and the demo do.
-Every request, redirects included, is checked; bodies are cut off at `max_bytes`.
+Every connection, redirects included, is checked where it is made: the host name is resolved
+once, every address it has must be public, and the socket connects to the address that was
+checked (TLS still names the host: SNI and certificate checks are unchanged), so a DNS
+answer that changes between check and connect (rebinding) cannot reach inside. Bodies are cut
+off at `max_bytes`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -32,11 +37,52 @@ class ResponseTooLarge(ConnectorError):
     pass
 
 
+# IPv6 ranges that carry an IPv4 address inside (NAT64, 6to4, IPv4-compatible): a "public"
+# looking IPv6 address there can lead to a private IPv4 one, so they are refused outright.
+_EMBEDDING_IPV4 = tuple(
+    ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96")
+)
+
+
 def _address_is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif any(ip in net for net in _EMBEDDING_IPV4):
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+def address_resolve_public(host: str, port: int) -> str:
+    """The address to connect to for `host`: every address it resolves to must be public
+    (else BlockedAddress); the first is returned, so the caller connects to what was checked."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConnectorError(f"Cannot resolve {host}: {exc.strerror}") from exc
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        if not _address_is_public(address):
+            raise BlockedAddress(f"{host} resolves to {address}, a private or local address")
+    if not addresses:
+        raise ConnectorError(f"Cannot resolve {host}: no address")
+    return addresses[0]
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to checked public addresses."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        address = address_resolve_public(host.strip("[]"), port)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
 
 
 def url_check_allowed(url: str, *, allow_private: bool | None = None) -> None:
@@ -48,16 +94,7 @@ def url_check_allowed(url: str, *, allow_private: bool | None = None) -> None:
         raise BlockedAddress(f"Only http and https URLs are allowed, not {url!r}")
     if allow_private:
         return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise ConnectorError(f"Cannot resolve {parts.hostname}: {exc.strerror}") from exc
-    for info in infos:
-        address = str(info[4][0])
-        if not _address_is_public(address):
-            raise BlockedAddress(
-                f"{parts.hostname} resolves to {address}, a private or local address"
-            )
+    address_resolve_public(parts.hostname, parts.port or 443)
 
 
 def retry_after_seconds(headers: httpx.Headers, *, default: float = 60.0) -> float:
@@ -131,17 +168,25 @@ class SafeHttpClient:
         self.allow_private = (
             settings.LOTSE_ALLOW_PRIVATE_NETWORKS if allow_private is None else allow_private
         )
+        transport = httpx.HTTPTransport()
+        if not self.allow_private:
+            # httpx has no public hook for the connect step; its pool takes a network backend.
+            # tests/connectors hold that the pinned backend is the one used.
+            transport._pool._network_backend = _PinnedBackend()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout or settings.LOTSE_FETCH_TIMEOUT_SECONDS),
             follow_redirects=True,
             max_redirects=5,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
             event_hooks={"request": [self._check_request]},
+            transport=transport,
             trust_env=False,
         )
 
     def _check_request(self, request: httpx.Request) -> None:
-        url_check_allowed(str(request.url), allow_private=self.allow_private)
+        """Scheme and host, for every request and redirect; the addresses are checked where
+        the connection is made (`_PinnedBackend`), once."""
+        url_check_allowed(str(request.url), allow_private=True)
 
     def request(
         self,

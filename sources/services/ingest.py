@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,14 +33,36 @@ def source_create(*, kind: str, name: str, network: str = "web") -> Source:
     return Source.objects.create(kind=kind, name=name, network=network, secret=secret)
 
 
-def signature_compute(*, secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+# A push that carries X-Lotse-Timestamp signs "<timestamp>.<body>" and is refused when the
+# timestamp is further than this from now: a captured push cannot be replayed later.
+TIMESTAMP_HEADER = "X-Lotse-Timestamp"
+TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
-def signature_is_valid(*, source: Source, body: bytes, header: str | None) -> bool:
+def signature_compute(*, secret: str, body: bytes, timestamp: str | None = None) -> str:
+    signed = body if timestamp is None else timestamp.encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signature_is_valid(
+    *,
+    source: Source,
+    body: bytes,
+    header: str | None,
+    timestamp: str | None = None,
+    now: float | None = None,
+) -> bool:
+    """The push is signed with the source's secret (and, with a timestamp, is fresh)."""
     if not source.secret or not header:
         return False
-    expected = signature_compute(secret=source.secret, body=body).encode()
+    if timestamp is not None:
+        timestamp = timestamp.strip()
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            return False
+        current = time.time() if now is None else now
+        if abs(current - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
+            return False
+    expected = signature_compute(secret=source.secret, body=body, timestamp=timestamp).encode()
     # Bytes, not str: compare_digest refuses non-ASCII strings, and headers are hostile input.
     return hmac.compare_digest(expected, header.strip().encode("utf-8", "surrogateescape"))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import pytest
 
 from sources.connectors.base import ConnectorError, FetchWindow, RateLimited
-from sources.connectors.http import SafeHttpClient
+from sources.connectors.http import SafeHttpClient, _address_is_public
 from sources.connectors.rss import RssConnector
 from tests.replay import RECORDINGS, ReplayServer
 
@@ -184,3 +185,43 @@ def test_every_connector_kind_is_registered():
     assert set(connector_kinds()) == polled
     for kind in polled:
         assert connector_class(kind).kind == kind
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_never_reaches_it(settings, monkeypatch):
+    """DNS rebinding: the first answer is public, later ones point inside. The connection
+    goes to the address that was checked, so the loopback server is never reached."""
+    settings.LOTSE_ALLOW_PRIVATE_NETWORKS = False
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.example":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with ReplayServer() as server:
+        server.add("GET", "/feed", body=OWN_FEED)
+        port = server.url.rsplit(":", 1)[1]
+        rss = RssConnector(
+            config={"url": f"http://rebind.example:{port}/feed"},
+            credentials={},
+            http=SafeHttpClient(timeout=2),
+        )
+        with pytest.raises(ConnectorError):
+            rss.fetch({})
+        assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:7f00:1::1", "::7f00:1", "::ffff:10.0.0.1"],
+)
+def test_ipv6_addresses_that_carry_an_ipv4_address_are_refused(address):
+    assert not _address_is_public(address)
+
+
+def test_ordinary_public_addresses_are_allowed():
+    assert _address_is_public("93.184.216.34")
+    assert _address_is_public("2606:2800:220:1:248:1893:25c8:1946")

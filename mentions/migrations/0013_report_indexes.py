@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mentions', '0010_problem_clusters'),
+        ('mentions', '0012_mention_dept_newest'),
         ('routing', '0006_response_policy'),
         ('sources', '0005_listeningquery_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
