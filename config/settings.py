@@ -183,13 +183,17 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 # django-csp: pages load scripts, styles, fonts and images from this site only; no inline
-# script or style (frontend/static/frontend/page.js carries what inline handlers did), no
-# plugins, no framing, no <base> tricks. 'self' covers the inbox's ws/wss connection.
+# script (frontend/static/frontend/page.js carries what inline handlers did) and no <style>
+# element; style attributes are allowed (report bars set computed widths; url() inside them
+# still meets img-src). No plugins, no framing, no <base> tricks. 'self' covers the inbox's
+# ws/wss connection.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

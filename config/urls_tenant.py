@@ -13,6 +13,7 @@ from frontend.people_views import (
     invitation_create,
     person_action,
 )
+from frontend.report_views import reports_page
 from frontend.response_views import (
     approvals_page,
     mention_respond,
@@ -44,6 +45,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("mentions.api.urls")),
     path("", include("routing.api.urls")),
     path("", include("sources.api.people_urls")),
+    path("", include("reports.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -70,6 +72,7 @@ urlpatterns = [
     path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
+    path("reports/", reports_page, name="reports"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
     path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def form_int(value: str | None) -> int | None:
     """A whole number typed or sent in a form: ASCII digits only, small enough for a database
     id or count. Anything else ("", "²", "-1", a 5,000-digit string) is None, never a 500."""
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def form_date(value: str | None) -> date | None:
+    """An ISO date (YYYY-MM-DD) from a form or query string, or None."""
+    value = (value or "").strip()
+    if len(value) != 10 or not value.isascii():
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

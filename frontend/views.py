@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,10 +19,10 @@ from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from frontend.access import client_member_required, two_factor_gate
-from frontend.params import form_int
+from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
-from mentions.models import Segment, Status
+from mentions.models import Kind, Mention, Segment, Sentiment, Status
 from mentions.selectors import (
     cluster_list_for_user,
     cluster_previews_for_user,
@@ -30,6 +32,9 @@ from mentions.selectors import (
     mentions_outside_open_cases,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
+from reports.chart import sparkline
+from reports.figures import period_for
+from reports.overview import agency_overview as reports_overview
 from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
 from routing.selectors import department_list, notification_list_for_user
 from routing.services.assignment import visible_department_ids
@@ -50,15 +55,71 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agency_overview(request: HttpRequest) -> HttpResponse:
+    """Every client the user may open, most in need of attention first (one query each)."""
     gate = two_factor_gate(request, None)
     if gate is not None:
         return gate
     port = request.get_port()
-    clients = [
-        {"client": client, "url": f"{request.scheme}://{client_domain(client.slug)}:{port}/"}
-        for client in clients_for_user(user=request.user)  # type: ignore[arg-type]
+    clients = list(clients_for_user(user=request.user))  # type: ignore[arg-type]
+    rows = [
+        {
+            "row": row,
+            "url": f"{request.scheme}://{client_domain(row.client.slug)}:{port}/",
+            "spark": sparkline(row.daily),
+        }
+        for row in reports_overview(clients=clients)
     ]
-    return render(request, "frontend/agency.html", {"clients": clients})
+    return render(request, "frontend/agency.html", {"rows": rows})
+
+
+LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
+def drill_down(
+    request: HttpRequest, mentions: QuerySet[Mention]
+) -> tuple[list[tuple[str, str]], list[str], QuerySet[Mention]]:
+    """The slice a report links to (`sentiment`, `language`, `kind`, `aspect`, `source`,
+    and days `from`..`to` in the client's time zone): the parameters kept, their labels,
+    and the mentions narrowed to it. Unknown values are ignored."""
+    get = request.GET
+    kept: list[tuple[str, str]] = []
+    labels: list[str] = []
+    sentiment = get.get("sentiment", "")
+    if sentiment in Sentiment.values:
+        mentions = mentions.filter(sentiment=sentiment)
+        kept.append(("sentiment", sentiment))
+        labels.append(f"{sentiment}")
+    language = get.get("language", "")
+    if LANGUAGE.fullmatch(language):
+        mentions = mentions.filter(language=language)
+        kept.append(("language", language))
+        labels.append(f"language {language}")
+    kind = get.get("kind", "")
+    if kind in Kind.values:
+        mentions = mentions.filter(kind=kind)
+        kept.append(("kind", kind))
+        labels.append(f"kind {kind}")
+    aspect = get.get("aspect", "")
+    if aspect and SLUG.fullmatch(aspect):
+        mentions = mentions.filter(aspects__contains=[aspect])
+        kept.append(("aspect", aspect))
+        labels.append(f"aspect {aspect}")
+    source = form_int(get.get("source"))
+    if source is not None:
+        mentions = mentions.filter(source_id=source)
+        kept.append(("source", str(source)))
+        labels.append(f"source #{source}")
+    first, last = form_date(get.get("from")), form_date(get.get("to"))
+    if first is not None and last is not None and first <= last:
+        period = period_for(first=first, last=last)
+        mentions = mentions.filter(published_at__gte=period.start, published_at__lt=period.end)
+        kept += [("from", first.isoformat()), ("to", last.isoformat())]
+        labels.append(
+            f"{first:%d %b %Y} to {last:%d %b %Y}" if first != last else f"{first:%d %b %Y}"
+        )
+    if kept:
+        mentions = mentions.filter(relevant=True)  # what reports count
+    return kept, labels, mentions
 
 
 @client_member_required()
@@ -78,6 +139,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         segment=segment or None,
         status=status if status not in {"open", "all"} else None,
     )
+    drill, drill_labels, mentions = drill_down(request, mentions)
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
     before_id = form_int(request.GET.get("before"))
@@ -85,7 +147,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if before_id is not None:
         mentions = mentions.filter(id__lt=before_id)
     clusters = []
-    if status in {"open", "all"} and not segment:
+    if status in {"open", "all"} and not segment and not drill:
         # Members of an open problem cluster are one case row (on the first page), not one
         # row each. (Filtered by author segment, the reports are listed one by one.)
         mentions = mentions_outside_open_cases(mentions)
@@ -121,6 +183,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "department": department,
         "segment_filters": SEGMENT_FILTERS,
         "segment": segment,
+        "drill": drill,
+        "drill_labels": drill_labels,
+        "drill_query": "&" + urlencode(drill) if drill else "",
         "open_statuses": list(OPEN_STATUSES),
         "open_alerts": open_alerts,
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]

@@ -198,6 +198,27 @@ class Mention(models.Model):
                 condition=models.Q(first_response_at__isnull=True, sla_paused_at__isnull=True),
                 name="mention_sla_due",
             ),
+            # Care reports: answered mentions by publication time (first-response times).
+            models.Index(
+                fields=["published_at"],
+                include=[
+                    "received_at",
+                    "first_response_at",
+                    "first_response_due",
+                    "department",
+                    "team",
+                    "assignee",
+                ],
+                condition=models.Q(first_response_at__isnull=False),
+                name="mention_first_response",
+            ),
+            # Open load per client for the agency overview and care reports (counted from
+            # the index alone: open, unassigned, overdue).
+            models.Index(
+                fields=["sla_state", "assignee"],
+                condition=models.Q(status__in=["new", "assigned", "waiting", "escalated"]),
+                name="mention_open",
+            ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             GinIndex(
                 fields=["cluster_keys"],

@@ -72,3 +72,136 @@ class AlertSettings(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(self.pr_emails) or "no PR contacts"
+
+
+class MentionHour(models.Model):
+    """Relevant mentions per UTC hour and dimension (source, language, kind, sentiment,
+    department; 0 for none), with the care counts reports need.
+
+    Kept current by statement-level triggers on `mentions_mention` (migration 0002): one
+    grouped upsert per INSERT, UPDATE or DELETE statement, whoever writes (ingest,
+    corrections, responses, deletions). Rows whose counts fall to zero are kept.
+    """
+
+    bucket = models.DateTimeField()
+    source_id = models.BigIntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=20)
+    sentiment = models.CharField(max_length=10)
+    department_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+    # First responses: given; given for a mention with a due time, and of those in time;
+    # and the sum of calendar seconds from arrival to the first response.
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "source_id", "language", "kind", "sentiment", "department_id"],
+                name="mentionhour_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["department_id", "bucket"], name="mentionhour_department"),
+            models.Index(fields=["source_id", "bucket"], name="mentionhour_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h: {self.mentions}"
+
+
+class AspectHour(models.Model):
+    """Relevant mentions per UTC hour and aspect (a mention counts once per aspect), with
+    the other dimensions, so any filter combines with an aspect. Kept current like
+    `MentionHour`."""
+
+    bucket = models.DateTimeField()
+    aspect = models.CharField(max_length=60)
+    source_id = models.BigIntegerField()
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=20)
+    sentiment = models.CharField(max_length=10)
+    department_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "bucket",
+                    "aspect",
+                    "source_id",
+                    "language",
+                    "kind",
+                    "sentiment",
+                    "department_id",
+                ],
+                name="aspecthour_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["aspect", "bucket"], name="aspecthour_aspect"),
+            # Ideas by aspect (kind = idea) over long ranges.
+            models.Index(fields=["kind", "bucket"], name="aspecthour_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h {self.aspect}: {self.mentions}"
+
+
+class DimensionHour(models.Model):
+    """Relevant mentions per UTC hour for one dimension at a time (`all`, `source`,
+    `language`, `kind`, `department`, `aspect`), by sentiment, with the care counts.
+
+    Small enough for long ranges: what reports read when at most one filter is set (the
+    `MentionHour` cube, with every dimension in one row, answers combinations). Kept
+    current by the same triggers."""
+
+    bucket = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)  # "" for `all`; ids as text; 0: no department
+    sentiment = models.CharField(max_length=10)
+    mentions = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "bucket", "sentiment"], name="dimensionhour_key"
+            )
+        ]
+        indexes = [models.Index(fields=["dimension", "bucket"], name="dimensionhour_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value}: {self.mentions}"
+
+
+class ResponseHour(models.Model):
+    """First-response times as a histogram per UTC hour (of publication) and dimension
+    value, like `DimensionHour`: how many first answers fell in each time bucket. Medians
+    and percentiles of large periods come from here (`reports.figures`). Kept current by
+    triggers (migration 0003)."""
+
+    bucket = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    # 0: under a minute; k >= 1: [60 * 1.25**(k-1), 60 * 1.25**k) seconds; 49: the rest.
+    seconds_bucket = models.SmallIntegerField()
+    responses = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "bucket", "seconds_bucket"],
+                name="responsehour_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
@@ -214,3 +214,79 @@ def alert_settings_update(*, pr_emails: list[str], by: User) -> AlertSettings:
             after={"pr_emails": cleaned},
         )
     return settings
+
+
+# -- rollups ---------------------------------------------------------------------------------
+# The triggers of migration 0002 keep the rollups current; this recounts them from scratch
+# (after a bulk load with the triggers disabled, or to repair), with the same aggregates.
+_REBUILD = """
+TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour;
+INSERT INTO reports_mentionhour
+    (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
+     sla_answered, sla_met, first_response_seconds)
+SELECT date_trunc('hour', published_at, 'UTC'), source_id, language, kind, sentiment,
+       COALESCE(department_id, 0), count(*), count(first_response_at),
+       count(*) FILTER (WHERE first_response_at IS NOT NULL AND first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE first_response_at <= first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           first_response_at - received_at)))::bigint), 0)
+FROM mentions_mention WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6;
+INSERT INTO reports_aspecthour
+    (bucket, aspect, source_id, language, kind, sentiment, department_id, mentions)
+SELECT date_trunc('hour', published_at, 'UTC'), a, source_id, language, kind, sentiment,
+       COALESCE(department_id, 0), count(*)
+FROM mentions_mention, unnest(aspects) AS a WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6, 7;
+INSERT INTO reports_dimensionhour
+    (bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
+     first_response_seconds)
+SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment, count(*),
+       count(m.first_response_at),
+       count(*) FILTER (WHERE m.first_response_at IS NOT NULL
+                        AND m.first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           m.first_response_at - m.received_at)))::bigint), 0)
+FROM mentions_mention AS m CROSS JOIN LATERAL (
+    SELECT 'all', '' UNION ALL
+    SELECT 'source', m.source_id::text UNION ALL
+    SELECT 'language', m.language UNION ALL
+    SELECT 'kind', m.kind UNION ALL
+    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+    SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
+SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
+       count(*)
+FROM mentions_mention AS m CROSS JOIN LATERAL (
+    SELECT 'all', '' UNION ALL
+    SELECT 'source', m.source_id::text UNION ALL
+    SELECT 'language', m.language UNION ALL
+    SELECT 'kind', m.kind UNION ALL
+    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+    SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND m.first_response_at IS NOT NULL
+GROUP BY 1, 2, 3, 4;
+ANALYZE reports_responsehour;
+ANALYZE reports_dimensionhour;
+ANALYZE reports_mentionhour;
+ANALYZE reports_aspecthour;
+"""
+
+
+_SECONDS = "GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at))"
+# The first-response time buckets of `ResponseHour` (the same expression as migration 0003).
+SECONDS_BUCKET_SQL = (
+    f"CASE WHEN {_SECONDS} < 60 THEN 0 "
+    f"ELSE LEAST(49, 1 + floor(ln({_SECONDS} / 60.0) / ln(1.25)))::int END"
+)
+
+
+@transaction.atomic
+def rollups_rebuild() -> None:
+    """Recount the current client's hourly rollups from its mentions (locks the mentions
+    against writes meanwhile, so nothing is counted twice or missed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE mentions_mention IN SHARE MODE")
+        cursor.execute(_REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL))

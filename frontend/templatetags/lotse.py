@@ -6,6 +6,8 @@ from django import template
 
 register = template.Library()
 
+NO_FIGURE = "\N{EN DASH}"  # shown where there is no figure to show
+
 
 @register.filter
 def get_item(mapping: Any, key: str) -> Any:
@@ -28,3 +30,30 @@ def rule_list(rule: Any, name: str) -> str:
 def change_token(value: Any) -> str:
     """A datetime as an exact, zone-free token (microseconds), for "changed since?" checks."""
     return f"{value.timestamp():.6f}" if value is not None else ""
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """A share (0..1) as a whole percentage; a dash when there is none."""
+    return NO_FIGURE if value is None else f"{value:.0%}"
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """Seconds as minutes, hours or days for people; a dash when there are none."""
+    if seconds is None:
+        return NO_FIGURE
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+@register.filter
+def index(items: Any, position: int) -> Any:
+    """`items[position]` in templates ('' when out of range)."""
+    try:
+        return items[position]
+    except (IndexError, TypeError, KeyError):
+        return ""

@@ -8,7 +8,7 @@
   // The page's filter, from the script tag's data attributes (no inline script: CSP).
   var own = document.currentScript.dataset;
   var filter = {status: own.status || "open", department: own.department || "",
-    segment: own.segment || "", canAct: own.canAct === "true"};
+    segment: own.segment || "", drill: own.drill === "true", canAct: own.canAct === "true"};
   var openStatuses = JSON.parse(document.getElementById("open-statuses").textContent);
   var statusLabels = {new: "New", assigned: "Assigned", waiting: "Waiting", escalated: "Escalated",
     responded: "Responded", resolved: "Resolved", ignored: "Ignored"};
@@ -196,6 +196,9 @@
       if (existing) leave(existing);
       return;
     }
+    // A drill-down from a report shows a fixed slice: rows shown are kept current, new
+    // mentions are not added (they may be outside the slice's days or filters).
+    if (filter.drill && !existing) return;
     if (!matches(m)) {
       if (existing) {
         existing.classList.add("leaving");

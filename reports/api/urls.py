@@ -1,0 +1,19 @@
+from django.urls import path
+
+from reports.api.views import (
+    ReportCareView,
+    ReportExportCsvView,
+    ReportShareOfVoiceView,
+    ReportSummaryView,
+    ReportTopView,
+    ReportVolumeView,
+)
+
+urlpatterns = [
+    path("reports/volume", ReportVolumeView.as_view(), name="api-report-volume"),
+    path("reports/summary", ReportSummaryView.as_view(), name="api-report-summary"),
+    path("reports/care", ReportCareView.as_view(), name="api-report-care"),
+    path("reports/top", ReportTopView.as_view(), name="api-report-top"),
+    path("reports/share-of-voice", ReportShareOfVoiceView.as_view(), name="api-report-sov"),
+    path("reports/export.csv", ReportExportCsvView.as_view(), name="api-report-export-csv"),
+]

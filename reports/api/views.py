@@ -1,0 +1,274 @@
+"""Report endpoints: parse the parameters, ask `reports.figures`, serialize. Every member
+of the client may read reports; staff limited to departments get their departments'
+figures only (`report_scope_for_user`)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from reports import figures
+from reports.api.serializers import (
+    CareParamsSerializer,
+    CareSerializer,
+    ReportParamsSerializer,
+    ShareOfVoiceSerializer,
+    SummarySerializer,
+    TopParamsSerializer,
+    TopSerializer,
+    VolumeParamsSerializer,
+    VolumeSerializer,
+)
+from reports.exports import CSV_HEADER, csv_row
+
+
+def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> dict[str, Any]:
+    """Validated parameters plus the period and the slice the reader may see."""
+    scope = figures.report_scope_for_user(user=request.user)  # type: ignore[arg-type]
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    data = dict(params.validated_data)
+    data["slice"] = figures.Slice(
+        source_id=data.get("source"),
+        language=data.get("language", ""),
+        department_id=data.get("department"),
+        aspect=data.get("aspect", ""),
+        kind=data.get("kind", ""),
+        departments=scope,
+    )
+    return data
+
+
+def _figures(summary: figures.Summary) -> dict[str, Any]:
+    care = summary.care
+    return {
+        "total": summary.total,
+        "negative": summary.negative,
+        "neutral": summary.neutral,
+        "positive": summary.positive,
+        "negative_share": summary.negative_share,
+        "net_sentiment": summary.net_sentiment,
+        "responded": care.responded,
+        "response_rate": summary.response_rate,
+        "first_response_median_seconds": care.median_seconds,
+        "first_response_p90_seconds": care.p90_seconds,
+        "first_response_mean_seconds": care.mean_seconds,
+        "sla_met_share": care.sla_met_share,
+    }
+
+
+def summary_payload(*, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
+    """The period's figures, the previous period's, and the differences."""
+    now = _figures(figures.summary(period=period, slice_=slice_))
+    before = _figures(figures.summary(period=period.previous(), slice_=slice_))
+    deltas = {
+        key: (now[key] - before[key] if now[key] is not None and before[key] is not None else None)
+        for key in now
+    }
+    return {
+        **now,
+        "from": period.start,
+        "to": period.end,
+        "timezone": period.zone.key,
+        "previous": before,
+        "deltas": deltas,
+    }
+
+
+class ReportVolumeView(APIView):
+    """Mentions per hour, day, week or month by sentiment (buckets in the client's zone)."""
+
+    @extend_schema(parameters=[VolumeParamsSerializer], responses=VolumeSerializer)
+    def get(self, request: Request) -> Response:
+        data = _parse(request, VolumeParamsSerializer)
+        series = figures.volume_series(
+            period=data["period"], interval=data["interval"], slice_=data["slice"]
+        )
+        return Response(
+            VolumeSerializer(
+                {
+                    "interval": data["interval"],
+                    "timezone": data["period"].zone.key,
+                    "series": series,
+                }
+            ).data
+        )
+
+
+class ReportSummaryView(APIView):
+    """Volume, sentiment and care figures of the period, with deltas to the period before."""
+
+    @extend_schema(parameters=[ReportParamsSerializer], responses=SummarySerializer)
+    def get(self, request: Request) -> Response:
+        data = _parse(request, ReportParamsSerializer)
+        payload = summary_payload(period=data["period"], slice_=data["slice"])
+        return Response(SummarySerializer(payload).data)
+
+
+def care_rows(rows: list[figures.CareRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": row.key,
+            "name": row.label,
+            "received": row.received,
+            "responded": row.care.responded,
+            "response_rate": row.response_rate,
+            "first_response_median_seconds": row.care.median_seconds,
+            "first_response_p90_seconds": row.care.p90_seconds,
+            "first_response_mean_seconds": row.care.mean_seconds,
+            "sla_answered": row.care.sla_answered,
+            "sla_met": row.care.sla_met,
+            "sla_met_share": row.care.sla_met_share,
+            "open": row.open,
+            "overdue": row.overdue,
+        }
+        for row in rows
+    ]
+
+
+class ReportCareView(APIView):
+    """First-response times, response rate, SLA compliance and open load per department,
+    team or person (the author of the first response; open load: the assignee)."""
+
+    @extend_schema(parameters=[CareParamsSerializer], responses=CareSerializer)
+    def get(self, request: Request) -> Response:
+        data = _parse(request, CareParamsSerializer)
+        rows = figures.care_by(period=data["period"], by=data["by"], slice_=data["slice"])
+        return Response(CareSerializer({"by": data["by"], "rows": care_rows(rows)}).data)
+
+
+def top_payload(*, what: str, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
+    if what == "aspects":
+        rows = figures.breakdown(period=period, dimension="aspect", slice_=slice_, limit=20)
+        return {"what": what, "items": [_breakdown(row) for row in rows]}
+    if what == "authors":
+        authors = figures.top_authors(period=period, slice_=slice_)
+        return {"what": what, "items": [author.__dict__ for author in authors]}
+    if what == "ideas":
+        found = figures.ideas(period=period, slice_=slice_)
+        return {
+            "what": what,
+            "total": found.total,
+            "items": [
+                {
+                    "id": mention.pk,
+                    "text": mention.text,
+                    "author": mention.author.handle,
+                    "published_at": mention.published_at.isoformat(),
+                    "aspects": mention.aspects,
+                    "url": mention.url,
+                }
+                for mention in found.examples
+            ],
+            "by_aspect": [_breakdown(row) for row in found.by_aspect],
+        }
+    cases = figures.top_cases(period=period, slice_=slice_)
+    return {
+        "what": what,
+        "items": [
+            {
+                "id": case.pk,
+                "title": case.title,
+                "aspect": case.aspect,
+                "reports": case.member_count,
+                "status": case.status,
+                "department": case.department.name if case.department else "",
+                "first_seen": case.first_seen.isoformat(),
+                "last_seen": case.last_seen.isoformat(),
+            }
+            for case in cases
+        ],
+    }
+
+
+def _breakdown(row: figures.BreakdownRow) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "name": row.label,
+        "total": row.total,
+        "negative": row.negative,
+        "neutral": row.neutral,
+        "positive": row.positive,
+        "negative_share": row.negative_share,
+    }
+
+
+class ReportTopView(APIView):
+    """Top aspects (by sentiment), authors (by volume, with influence and segment), ideas
+    (count, by aspect, newest examples) and problem cases of the period."""
+
+    @extend_schema(parameters=[TopParamsSerializer], responses=TopSerializer)
+    def get(self, request: Request) -> Response:
+        data = _parse(request, TopParamsSerializer)
+        payload = top_payload(what=data["what"], period=data["period"], slice_=data["slice"])
+        return Response(TopSerializer(payload).data)
+
+
+def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
+    brand = voice.role_total("brand")
+    competitors = voice.role_total("competitor")
+    both = brand + competitors
+    return {
+        "brand": brand,
+        "competitors": competitors,
+        "brand_share": voice.brand_share,
+        "checked": voice.checked,
+        "sampled": voice.sampled,
+        "queries": [
+            {**row.__dict__, "share": row.mentions / both if both else None} for row in voice.rows
+        ],
+    }
+
+
+class ReportShareOfVoiceView(APIView):
+    """How the period's mentions split between the brand's and the competitors' listening
+    queries (`sampled`: only the newest 8,000 mentions of the period were matched)."""
+
+    @extend_schema(parameters=[ReportParamsSerializer], responses=ShareOfVoiceSerializer)
+    def get(self, request: Request) -> Response:
+        data = _parse(request, ReportParamsSerializer)
+        voice = figures.share_of_voice(period=data["period"], slice_=data["slice"])
+        return Response(ShareOfVoiceSerializer(voice_payload(voice)).data)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(rows: Iterator[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+class ReportExportCsvView(APIView):
+    """Every mention of the period and filters, one row each with its triage, routing and
+    care columns (times in the client's zone), streamed."""
+
+    @extend_schema(
+        parameters=[ReportParamsSerializer],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        data = _parse(request, ReportParamsSerializer)
+        period: figures.Period = data["period"]
+        user: User = request.user  # type: ignore[assignment]
+        names = figures.member_names()
+        mentions = figures.export_mentions(user=user, period=period, slice_=data["slice"])
+        rows = (csv_row(mention, zone=period.zone, names=names) for mention in mentions)
+        response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="mentions-{period.first}-{period.last}.csv"'
+        )
+        return response

@@ -1,0 +1,328 @@
+"""The hourly rollups equal a direct aggregate over the raw mentions, whatever happens to
+them: batches arriving (through the real pipeline too), triage corrections, late first
+responses, moves between departments, relevance flips and deletions."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mentions.models import Author, Mention
+from mentions.pipeline import mentions_store
+from mentions.services import mention_correct
+from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
+from routing.models import Department
+from tests.factories import mention_item
+
+_ids = itertools.count(1)
+T0 = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+
+DIRECT_HOURS = """
+SELECT date_trunc('hour', published_at, 'UTC'), source_id, language, kind, sentiment,
+       COALESCE(department_id, 0), count(*), count(first_response_at),
+       count(*) FILTER (WHERE first_response_at IS NOT NULL
+                        AND first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE first_response_at <= first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           first_response_at - received_at)))::bigint), 0)
+FROM mentions_mention WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6
+"""
+ROLLUP_HOURS = """
+SELECT bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
+       sla_answered, sla_met, first_response_seconds
+FROM reports_mentionhour
+WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_seconds <> 0
+"""
+DIRECT_ASPECTS = """
+SELECT date_trunc('hour', published_at, 'UTC'), a, source_id, language, kind, sentiment,
+       COALESCE(department_id, 0), count(*)
+FROM mentions_mention, unnest(aspects) AS a WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
+ROLLUP_ASPECTS = """
+SELECT bucket, aspect, source_id, language, kind, sentiment, department_id, mentions
+FROM reports_aspecthour WHERE mentions <> 0
+"""
+
+
+DIRECT_DIMENSIONS = """
+SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment, count(*),
+       count(m.first_response_at),
+       count(*) FILTER (WHERE m.first_response_at IS NOT NULL
+                        AND m.first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           m.first_response_at - m.received_at)))::bigint), 0)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant GROUP BY 1, 2, 3, 4
+"""
+ROLLUP_DIMENSIONS = """
+SELECT bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
+       first_response_seconds
+FROM reports_dimensionhour
+WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_seconds <> 0
+"""
+
+
+DIRECT_RESPONSES = f"""
+SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
+       count(*)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 (a constant of reports.services)
+ROLLUP_RESPONSES = """
+SELECT dimension, value, bucket, seconds_bucket, responses FROM reports_responsehour
+WHERE responses <> 0
+"""
+
+
+def rows(sql: str) -> set[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return set(cursor.fetchall())
+
+
+def assert_rollups_match() -> None:
+    assert rows(ROLLUP_HOURS) == rows(DIRECT_HOURS)
+    assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
+    assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
+    assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
+
+
+def no_negative_counts() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM reports_mentionhour WHERE mentions < 0")
+        return cursor.fetchone()[0] == 0
+
+
+SENTIMENTS = ("negative", "neutral", "positive", "")
+KINDS = ("complaint", "question", "praise", "idea", "other")
+ASPECTS = ("app", "billing", "delivery")
+
+mention_spec = st.fixed_dictionaries(
+    {
+        "hour": st.integers(0, 30),
+        "minute": st.integers(0, 59),
+        "sentiment": st.sampled_from(SENTIMENTS),
+        "kind": st.sampled_from(KINDS),
+        "language": st.sampled_from(("de", "en")),
+        "aspects": st.lists(st.sampled_from(ASPECTS), unique=True, max_size=2),
+        "department": st.integers(0, 2),
+        "relevant": st.booleans(),
+        "responded_after": st.none() | st.integers(0, 20_000),
+        "due_after": st.none() | st.integers(60, 10_000),
+    }
+)
+operation = st.one_of(
+    st.tuples(st.just("insert"), st.lists(mention_spec, min_size=1, max_size=6)),
+    st.tuples(
+        st.just("correct"),
+        st.integers(0, 100),
+        st.sampled_from(("sentiment", "kind", "aspects", "relevant", "department")),
+        st.integers(0, 100),
+    ),
+    st.tuples(st.just("respond"), st.integers(0, 100), st.integers(0, 50_000)),
+    st.tuples(st.just("move_hour"), st.integers(0, 100), st.integers(-5, 5)),
+    st.tuples(st.just("delete"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
+    st.tuples(st.just("touch"), st.integers(0, 100)),
+)
+
+
+def build(spec: dict, *, source, author, departments) -> Mention:
+    published = T0 + timedelta(hours=spec["hour"], minutes=spec["minute"])
+    received = published + timedelta(minutes=5)
+    return Mention(
+        source=source,
+        external_id=f"roll-{next(_ids)}",
+        text="About the brand",
+        published_at=published,
+        received_at=received,
+        author=author,
+        sentiment=spec["sentiment"],
+        kind=spec["kind"],
+        language=spec["language"],
+        aspects=spec["aspects"],
+        department=departments[spec["department"]],
+        relevant=spec["relevant"],
+        first_response_at=(
+            None
+            if spec["responded_after"] is None
+            else received + timedelta(seconds=spec["responded_after"])
+        ),
+        first_response_due=(
+            None if spec["due_after"] is None else received + timedelta(seconds=spec["due_after"])
+        ),
+    )
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(operation, min_size=1, max_size=12))
+def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, operations):
+    author, _ = Author.objects.get_or_create(network="test", handle="roller")
+    departments = [None, *Department.objects.order_by("pk")[:2]]
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        for op in operations:
+            existing = list(Mention.objects.order_by("pk"))
+            pick = (lambda n, existing=existing: existing[n % len(existing)]) if existing else None
+            if op[0] == "insert":
+                Mention.objects.bulk_create(
+                    build(spec, source=world.acme.source, author=author, departments=departments)
+                    for spec in op[1]
+                )
+            elif pick is None:
+                continue
+            elif op[0] == "correct":
+                mention = pick(op[1])
+                value = {
+                    "sentiment": SENTIMENTS[op[3] % 3],
+                    "kind": KINDS[op[3] % len(KINDS)],
+                    "aspects": [ASPECTS[op[3] % 3]] if op[3] % 2 else [],
+                    "relevant": bool(op[3] % 2),
+                    "department": departments[1 + op[3] % 2].pk,
+                }[op[2]]
+                Mention.objects.filter(pk=mention.pk).update(
+                    **{("department_id" if op[2] == "department" else op[2]): value}
+                )
+            elif op[0] == "respond":
+                mention = pick(op[1])
+                Mention.objects.filter(pk=mention.pk).update(
+                    first_response_at=mention.received_at + timedelta(seconds=op[2])
+                )
+            elif op[0] == "move_hour":
+                mention = pick(op[1])
+                Mention.objects.filter(pk=mention.pk).update(
+                    published_at=mention.published_at + timedelta(hours=op[2])
+                )
+            elif op[0] == "delete":
+                Mention.objects.filter(pk__in=[pick(n).pk for n in op[1]]).delete()
+            elif op[0] == "touch":
+                # Updates that change nothing counted (status, timestamps) move nothing.
+                Mention.objects.filter(pk=pick(op[1]).pk).update(status="resolved")
+            assert_rollups_match()
+            assert no_negative_counts()
+        transaction.savepoint_rollback(sid)
+
+
+@pytest.mark.django_db
+def test_a_bulk_update_of_many_rows_keeps_the_rollups_exact(world, in_acme):
+    author, _ = Author.objects.get_or_create(network="test", handle="bulk")
+    Mention.objects.bulk_create(
+        Mention(
+            source=world.acme.source,
+            external_id=f"bulk-{i}",
+            text="x",
+            published_at=T0 + timedelta(minutes=7 * i),
+            author=author,
+            sentiment=SENTIMENTS[i % 3],
+            aspects=[ASPECTS[i % 3]],
+        )
+        for i in range(300)
+    )
+    Mention.objects.filter(sentiment="neutral").update(sentiment="negative")
+    Mention.objects.filter(external_id__endswith="7").delete()
+    assert_rollups_match()
+
+
+@pytest.mark.django_db
+def test_ingest_and_a_triage_correction_move_the_figures(world, in_acme):
+    published = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
+    items = [mention_item(published_at=published.isoformat()) for _ in range(5)]
+    with transaction.atomic():
+        outcome = mentions_store(source=world.acme.source, items=items)
+    assert outcome.stored == 5
+    assert_rollups_match()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(mentions) FROM reports_mentionhour WHERE bucket = %s",
+            [published.replace(minute=0)],
+        )
+        assert cursor.fetchone()[0] == 5
+
+    mention = Mention.objects.get(pk=outcome.mention_ids[0])
+    new = "negative" if mention.sentiment != "negative" else "positive"
+    mention_correct(mention=mention, changes={"sentiment": new}, by=world.alice)
+    assert_rollups_match()
+    mention_correct(mention=mention, changes={"relevant": False}, by=world.alice)
+    assert_rollups_match()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(mentions) FROM reports_mentionhour")
+        assert cursor.fetchone()[0] == 4
+
+
+@pytest.mark.django_db
+def test_truncating_mentions_empties_the_rollups(world, in_acme):
+    author, _ = Author.objects.get_or_create(network="test", handle="trunc")
+    Mention.objects.create(
+        source=world.acme.source,
+        external_id="t-1",
+        text="x",
+        published_at=T0,
+        author=author,
+        aspects=["app"],
+    )
+    with connection.cursor() as cursor:
+        # (The test's transaction defers the foreign-key checks; TRUNCATE needs them done.)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE mentions_mention CASCADE")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM reports_mentionhour)"
+            " + (SELECT count(*) FROM reports_aspecthour)"
+            " + (SELECT count(*) FROM reports_dimensionhour)"
+            " + (SELECT count(*) FROM reports_responsehour)"
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
+    author, _ = Author.objects.get_or_create(network="test", handle="rebuild")
+    Mention.objects.bulk_create(
+        Mention(
+            source=world.acme.source,
+            external_id=f"rb-{i}",
+            text="x",
+            published_at=T0 + timedelta(minutes=13 * i),
+            author=author,
+            sentiment=SENTIMENTS[i % 4],
+            aspects=list(ASPECTS[: i % 3]),
+            relevant=i % 5 != 0,
+            first_response_at=T0 + timedelta(minutes=13 * i + 3 * i) if i % 2 else None,
+        )
+        for i in range(60)
+    )
+    kept = (
+        rows(ROLLUP_HOURS),
+        rows(ROLLUP_ASPECTS),
+        rows(ROLLUP_DIMENSIONS),
+        rows(ROLLUP_RESPONSES),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
+        cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
+    rollups_rebuild()
+    rebuilt = (
+        rows(ROLLUP_HOURS),
+        rows(ROLLUP_ASPECTS),
+        rows(ROLLUP_DIMENSIONS),
+        rows(ROLLUP_RESPONSES),
+    )
+    assert rebuilt == kept
+    assert_rollups_match()
