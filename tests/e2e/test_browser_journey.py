@@ -75,7 +75,10 @@ def test_the_agency_journey_from_wizard_to_a_second_client(browser, live_stack, 
         admin.wait_for_url("**/clients/new")
         fill_wizard(admin, name="Journey Rail", slug="journey", brands="Journey Rail")
         admin.get_by_role("button", name="Create client").click()
-        admin.wait_for_selector("text=Journey Rail is ready")
+        try:
+            admin.wait_for_selector("text=Journey Rail is ready")
+        finally:
+            admin.screenshot(path=str(ARTIFACTS / "journey-wizard.png"), full_page=True)
         client = Client.objects.get(slug="journey")
 
         # 2. The first mention is routed there, with a reason.

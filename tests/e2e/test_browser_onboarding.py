@@ -40,7 +40,9 @@ def agency_page(browser, stack, viewport):  # noqa: F811
 
 def fill_wizard(page, *, name: str, slug: str, brands: str) -> None:
     """Keyboard only: type into the focused field, Tab to the next."""
-    page.keyboard.type(name)  # the name field has the focus
+    page.locator("#id_name").wait_for()
+    page.locator("#id_name").focus()  # autofocus does it too, once the page has settled
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(slug)
     page.keyboard.press("Tab")
