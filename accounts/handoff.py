@@ -103,14 +103,14 @@ def handoff_check(*, token: str, client: Client) -> HandoffGrant:
     return _handoff_grant(payload, client=client)
 
 
-def handoff_redeem(*, token: str, client: Client) -> HandoffGrant:
-    """Check a hand-off for `client` and use it up; raises `HandoffRefused` with the reason."""
+def handoff_use(*, token: str, client: Client) -> None:
+    """Use up a hand-off that `handoff_check` accepted: its nonce is taken once, so a second
+    use (a replay, a double click) raises `HandoffRefused("used already")`."""
     payload = _handoff_payload(token=token, client=client)
     nonce = str(payload.get("n", ""))
     # Kept past the token's own expiry, so a replay is refused as used, then as expired.
     if not nonce or not cache.add(f"handoff:{nonce}", 1, settings.LOTSE_HANDOFF_SECONDS * 2):
         raise HandoffRefused("used already")
-    return _handoff_grant(payload, client=client)
 
 
 def login_session_add(*, login_id: str, session_key: str) -> None:

@@ -14,6 +14,16 @@ def client_get_by_slug(*, slug: str) -> Client:
     return Client.objects.get(slug=slug)
 
 
+def client_managed_get(*, slug: str) -> Client | None:
+    """A client the agency manages (onboarded, deactivated or not): never the agency's own
+    row nor the template new clients are copied from."""
+    return (
+        Client.objects.filter(slug=slug)
+        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
+        .first()
+    )
+
+
 def membership_role_for(*, user: User, client: Client) -> str | None:
     """The user's effective role in `client`, or None when they have no access at all.
 

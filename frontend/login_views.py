@@ -40,7 +40,7 @@ from accounts.handoff import (
     HandoffRefused,
     handoff_check,
     handoff_issue,
-    handoff_redeem,
+    handoff_use,
     login_id_new,
     login_session_add,
     login_sessions_end,
@@ -263,7 +263,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
                 "frontend/handoff_confirm.html",
                 {"token": token, "person": grant.user, "here": here},
             )
-        grant = handoff_redeem(token=token, client=tenant)
+        handoff_use(token=token, client=tenant)
     except HandoffRefused as refused:
         return render(
             request, "frontend/handoff_refused.html", {"reason": str(refused)}, status=403

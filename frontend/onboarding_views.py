@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.models import Client, User
-from accounts.selectors import is_agency_admin
+from accounts.selectors import client_managed_get, is_agency_admin
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
@@ -156,11 +156,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 
 def _managed_client(slug: str) -> Client:
-    client = (
-        Client.objects.filter(slug=slug)
-        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
-        .first()
-    )
+    client = client_managed_get(slug=slug)
     if client is None:
         raise Http404("No such client")
     return client

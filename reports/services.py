@@ -219,6 +219,16 @@ def alert_settings_update(*, pr_emails: list[str], by: User) -> AlertSettings:
 # -- rollups ---------------------------------------------------------------------------------
 # The triggers of migration 0002 keep the rollups current; this recounts them from scratch
 # (after a bulk load with the triggers disabled, or to repair), with the same aggregates.
+# Every mention once per dimension it counts under (one row per aspect), for the
+# one-dimension rollups.
+_EACH_DIMENSION = """FROM mentions_mention AS m CROSS JOIN LATERAL (
+    SELECT 'all', '' UNION ALL
+    SELECT 'source', m.source_id::text UNION ALL
+    SELECT 'language', m.language UNION ALL
+    SELECT 'kind', m.kind UNION ALL
+    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+    SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)"""
 _REBUILD = """
 TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour;
 INSERT INTO reports_mentionhour
@@ -246,26 +256,12 @@ SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentim
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
            m.first_response_at - m.received_at)))::bigint), 0)
-FROM mentions_mention AS m CROSS JOIN LATERAL (
-    SELECT 'all', '' UNION ALL
-    SELECT 'source', m.source_id::text UNION ALL
-    SELECT 'language', m.language UNION ALL
-    SELECT 'kind', m.kind UNION ALL
-    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
-    SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)
+{each_dimension}
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
 INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
 SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
        count(*)
-FROM mentions_mention AS m CROSS JOIN LATERAL (
-    SELECT 'all', '' UNION ALL
-    SELECT 'source', m.source_id::text UNION ALL
-    SELECT 'language', m.language UNION ALL
-    SELECT 'kind', m.kind UNION ALL
-    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
-    SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)
+{each_dimension}
 WHERE m.relevant AND m.first_response_at IS NOT NULL
 GROUP BY 1, 2, 3, 4;
 ANALYZE reports_responsehour;
@@ -289,4 +285,8 @@ def rollups_rebuild() -> None:
     against writes meanwhile, so nothing is counted twice or missed)."""
     with connection.cursor() as cursor:
         cursor.execute("LOCK TABLE mentions_mention IN SHARE MODE")
-        cursor.execute(_REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL))
+        cursor.execute(
+            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL).replace(
+                "{each_dimension}", _EACH_DIMENSION
+            )
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from django.conf import settings
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -21,7 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Client, User
 from accounts.permissions import IsAgencyAdmin
-from accounts.selectors import clients_for_user
+from accounts.selectors import client_managed_get, clients_for_user
 from accounts.services import client_domain
 from sources.services.lifecycle import (
     client_deactivate,
@@ -120,11 +119,7 @@ class ClientCreatedSerializer(serializers.Serializer):
 
 
 def _client(slug: str) -> Client:
-    client = (
-        Client.objects.filter(slug=slug)
-        .exclude(schema_name__in=("public", settings.TENANT_BASE_SCHEMA))
-        .first()
-    )
+    client = client_managed_get(slug=slug)
     if client is None:
         raise Http404("No such client")
     return client
