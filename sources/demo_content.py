@@ -26,7 +26,7 @@ GERMAN_SHARE = 0.6
 # A demo client's day: about this many mentions on an average weekday by now (the back
 # history grows towards it, and the live demo stream keeps it, so the spike detector sees
 # the stream as the usual traffic, not as a crisis).
-DEMO_DAILY_VOLUME = 360
+DEMO_DAILY_VOLUME = 300
 
 # Share of a day's mentions in each local hour (sums to 1): quiet nights, a morning and an
 # evening commute peak.

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Q, Sum
 
 from accounts.models import Client
-from mentions.models import Mention, ProblemCluster
+from mentions.models import Mention, ProblemCluster, Response
 from reports.models import Alert, MentionHour
 from sources.demo_content import DEMO_DAILY_VOLUME, demo_hourly_rate
 from sources.services.demo_history import (
@@ -31,6 +31,7 @@ def _write(world: World) -> object:
         source=world.acme.source,
         client_slug="nordbahn",
         time_zone="Europe/Berlin",
+        responders=[(world.rita.pk, "Rita"), (world.alice.pk, "Alice")],
         now=NOW,
         days=DAYS,
         seed=7,
@@ -96,6 +97,10 @@ def _report_rollups_hold_the_history(history: object) -> None:
     relevant = Mention.objects.filter(relevant=True)
     assert totals["mentions"] == relevant.count()
     assert totals["responded"] == relevant.filter(~Q(first_response_at=None)).count()
+    # Each answer has its first response, by one of the responders (workload per person).
+    firsts = Response.objects.filter(is_first=True)
+    assert firsts.count() == Mention.objects.filter(~Q(first_response_at=None)).count()
+    assert set(firsts.values_list("author_name", flat=True)) == {"Rita", "Alice"}
 
 
 def test_demo_history_tells_the_story_once(world: World, in_acme: Client) -> None:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from mentions.models import Mention
+from mentions.models import Channel, Mention, Response, ResponseStatus
 from mentions.pipeline import mentions_store
 from reports.models import Alert, AlertKind
 from sources.demo_content import (
@@ -47,7 +47,7 @@ CARE_SETTLED = 0.80  # the negative share has come down by then
 CRISIS_START = 0.58
 CRISIS_DAYS = 6
 # Volume grows from this share of today's level to all of it.
-GROWTH_FROM = 0.45
+GROWTH_FROM = 0.35
 CRISIS_VOLUME = 2.2
 # The crisis alert's figures are read like the spike detector reads them (reports.spikes):
 # the busiest quarter hour against the weeks before.
@@ -94,11 +94,12 @@ def _is_crisis(day: int, days: int) -> bool:
 def _category_weights(day: int, days: int) -> dict[str, float]:
     phase = _phase(day, days)
     weights = {key: float(value) for key, value in CATEGORY_WEIGHTS.items()}
-    # Before care: complaints and tech trouble pile up; afterwards they fall well below.
-    weights["complaint"] *= 1.9 - 1.15 * phase
-    weights["tech"] *= 1.5 - 0.7 * phase
-    weights["praise"] *= 0.55 + 0.9 * phase
-    weights["idea"] *= 0.8 + 0.6 * phase
+    # Before care: complaints and tech trouble pile up. Once care has settled, the mix is
+    # the live demo stream's (CATEGORY_WEIGHTS), so the stream reads as the usual traffic.
+    weights["complaint"] *= 2.4 - 1.4 * phase
+    weights["tech"] *= 1.7 - 0.7 * phase
+    weights["praise"] *= 0.45 + 0.55 * phase
+    weights["idea"] *= 0.7 + 0.3 * phase
     if _is_crisis(day, days):
         weights["crisis"] *= 14
         weights["complaint"] *= 1.6
@@ -186,7 +187,13 @@ FROM outcome o WHERE m.id = o.id
 """
 
 
-def _store_chunk(*, source: Source, items: list[dict[str, Any]], care: _Care) -> tuple[int, int]:
+def _store_chunk(
+    *,
+    source: Source,
+    items: list[dict[str, Any]],
+    care: _Care,
+    responders: list[tuple[int, str]],
+) -> tuple[int, int]:
     arrived = max(datetime.fromisoformat(item["published_at"]) for item in items)
     with transaction.atomic():
         outcome = mentions_store(source=source, items=items, now=arrived + timedelta(minutes=5))
@@ -204,8 +211,52 @@ def _store_chunk(*, source: Source, items: list[dict[str, Any]], care: _Care) ->
             )
         answered = Mention.objects.filter(
             id__in=outcome.mention_ids, first_response_at__isnull=False
-        ).count()
-    return outcome.stored, answered
+        ).values_list("id", "language", "received_at", "first_response_at")
+        if not responders:
+            return outcome.stored, answered.count()
+        replies = [
+            _first_reply(
+                mention_id=mention_id,
+                language=language,
+                received_at=received_at,
+                answered_at=answered_at,
+                by=responders[mention_id % len(responders)],
+            )
+            for mention_id, language, received_at, answered_at in answered
+            if answered_at is not None
+        ]
+        Response.objects.bulk_create(replies)
+    return outcome.stored, len(replies)
+
+
+_REPLY_TEXTS = {
+    "de": "Danke für deine Nachricht! Wir haben es an das zuständige Team gegeben und melden "
+    "uns per DM.",
+    "en": "Thanks for letting us know! We've passed it to the right team and will follow up by DM.",
+}
+
+
+def _first_reply(
+    *,
+    mention_id: int,
+    language: str,
+    received_at: datetime,
+    answered_at: datetime,
+    by: tuple[int, str],
+) -> Response:
+    """The first response a history mention got: recorded as answered by DM."""
+    return Response(
+        mention_id=mention_id,
+        channel=Channel.DM,
+        text=_REPLY_TEXTS.get(language, _REPLY_TEXTS["en"]),
+        status=ResponseStatus.RECORDED,
+        author_id=by[0],
+        author_name=by[1],
+        created_at=answered_at,
+        sent_at=answered_at,
+        response_seconds=max(0, int((answered_at - received_at).total_seconds())),
+        is_first=True,
+    )
 
 
 def _crisis_alert(*, start: datetime, end: datetime) -> None:
@@ -258,6 +309,7 @@ def demo_history_write(
     source: Source,
     client_slug: str,
     time_zone: str,
+    responders: list[tuple[int, str]],
     now: datetime | None = None,
     days: int = HISTORY_DAYS,
     seed: int = 2026,
@@ -265,7 +317,8 @@ def demo_history_write(
 ) -> HistoryOutcome:
     """Write `days` of back history for one demo client, up to yesterday, in its time zone.
 
-    Must run in the client's schema. `progress(done_days, days)` is called as it goes.
+    `responders` (user id, name) are credited with the answers, in turn. Must run in the
+    client's schema. `progress(done_days, days)` is called as it goes.
     """
     zone = ZoneInfo(time_zone)
     now = now or timezone.now()
@@ -288,7 +341,9 @@ def demo_history_write(
         )
         last = day == days - 1
         if len(pending) >= CHUNK or (last and pending):
-            count, replies = _store_chunk(source=source, items=pending, care=_care(day, days))
+            count, replies = _store_chunk(
+                source=source, items=pending, care=_care(day, days), responders=responders
+            )
             stored += count
             answered += replies
             pending = []

@@ -237,10 +237,16 @@ class Command(BaseCommand):
                 if done == total or done * 10 // total != (done - 1) * 10 // total:
                     self.stdout.write(f"  {done * 100 // total:3d} % ({done} of {total} days)")
 
+            responders = [
+                (user.pk, user.display_name)
+                for local in ("care", "tech")
+                for user in User.objects.filter(email=f"{local}@{client.slug}.localhost")
+            ]
             outcome = demo_history_write(
                 source=source,
                 client_slug=client.slug,
                 time_zone=client.time_zone,
+                responders=responders,
                 days=days,
                 progress=progress,
             )
