@@ -1,4 +1,6 @@
-// The live connection: one websocket per page, reconnecting with backoff.
+// The live connection: one websocket per page, reconnecting with backoff. A handshake that
+// does not complete within HANDSHAKE_MS is given up and tried again (a server whose Redis
+// just came back may never answer the first one).
 (function () {
   "use strict";
   // The unread badge in the top bar, on every page: kept current by the person's own events.
@@ -19,6 +21,7 @@
     badge.textContent = String(count);
     link.setAttribute("aria-label", "Notifications, " + count + " unread");
   }
+  var HANDSHAKE_MS = 5000;
   function connect(handlers) {
     window.LotseLive.connected = true;
     var state = document.getElementById("live-state");
@@ -33,10 +36,23 @@
     }
     function open() {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var socket = new WebSocket(scheme + location.host + "/ws/inbox/");
+      var socket;
+      try {
+        socket = new WebSocket(scheme + location.host + "/ws/inbox/");
+      } catch (refused) {
+        setState("reconnecting…", "off");
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 15000);
+        return;
+      }
       current = socket;
       var pinger = null;
+      var handshake = setTimeout(function () {
+        // close() on a socket still connecting fires onclose, which retries with backoff.
+        if (socket.readyState === WebSocket.CONNECTING) socket.close();
+      }, HANDSHAKE_MS);
       socket.onopen = function () {
+        clearTimeout(handshake);
         setState("live", "on");
         pinger = setInterval(function () {
           if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: "ping"}));
@@ -66,10 +82,12 @@
         else if (!event.mention && handlers.other) handlers.other(event);
       };
       socket.onclose = function (closed) {
+        clearTimeout(handshake);
         if (pinger) clearInterval(pinger);
         if (closed.code === 4403) { setState("no access", "off"); return; }
         setState("reconnecting…", "off");
-        setTimeout(open, delay);
+        // Jitter, so the tabs of a whole office do not all come back in the same second.
+        setTimeout(open, delay * (0.75 + Math.random() * 0.5));
         delay = Math.min(delay * 2, 15000);
       };
     }
