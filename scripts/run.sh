@@ -46,7 +46,7 @@ stop() {
 trap stop INT TERM EXIT
 
 supervise web $BIN/uvicorn config.asgi:application --host 127.0.0.1 --port "${LOTSE_PORT:-8000}" \
-  --log-level warning --timeout-graceful-shutdown 5
+  --log-level warning --timeout-graceful-shutdown 5 --ws config.ws_server:GoingAwayWebSocketProtocol
 supervise worker env LOTSE_DB_CONN_MAX_AGE=60 $BIN/celery -A config worker \
   -Q ingest,triage,notify,reports --concurrency 2 -l WARNING
 supervise beat $BIN/celery -A config beat -l WARNING --schedule var/celerybeat-schedule

@@ -77,6 +77,8 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
             str(port),
             "--log-level",
             "warning",
+            "--ws",
+            "config.ws_server:GoingAwayWebSocketProtocol",
         ],
         cwd=ROOT,
         env=env,
