@@ -71,6 +71,8 @@ class Connector(ABC):
     credential_fields: ClassVar[dict[str, str]] = {}
     # The longest reply the network takes (characters), where replies are supported.
     reply_max_chars: ClassVar[int | None] = None
+    # Whether people add sources of this kind to be polled (push-only kinds are not offered).
+    pollable: ClassVar[bool] = True
 
     def __init__(
         self,
