@@ -54,6 +54,8 @@ MAX_THREADS = 50
 
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 _THREAD_ID = re.compile(r"^[a-z0-9]{1,12}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
+DM_SUBJECT = "Re: your post"
 _FULLNAME = re.compile(r"^t[13]_[a-z0-9]{1,13}$")
 _THREAD_IN_URL = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
 
@@ -290,6 +292,38 @@ class RedditConnector(Connector):
         return PostedReply(
             external_id=name, url=_comment_url(data, str(data.get("subreddit") or ""))
         )
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """A private message to the author (`POST /api/compose`), as the answering account.
+        Reddit answers without the new message's id."""
+        to = author_handle.strip().removeprefix("u/").removeprefix("/u/")
+        if not _USERNAME.match(to) or to.lower() in {"[deleted]", "deleted"} or not text.strip():
+            raise ConnectorError("A direct message needs the author's Reddit username and a text")
+        try:
+            config = self.validate_config(self.config)
+        except ConfigError as exc:
+            raise ConnectorError(f"Invalid Reddit configuration: {exc}") from exc
+        token = self._user_token(config)
+        url = f"{config['base_url']}/api/compose"
+        response = self.http.request(
+            "POST",
+            url,
+            data={"api_type": "json", "to": to, "subject": DM_SUBJECT, "text": text},
+            headers={"Authorization": f"bearer {token}", "User-Agent": self._user_agent()},
+        )
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}")
+        body = _mapping(_mapping(_json(response, url)).get("json"))
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            reasons = "; ".join(
+                str(error[1] if isinstance(error, list) and len(error) > 1 else error)[:300]
+                for error in errors[:3]
+            )
+            raise ConnectorError(f"Reddit refused the message: {reasons}")
+        return PostedReply(external_id="")
 
     def _get(self, config: dict[str, Any], listing: Listing, extra: dict[str, str]) -> Any:
         url = f"{config['base_url']}{listing.path}"

@@ -192,6 +192,40 @@ class XConnector(Connector):
             raise ConnectorError(f"{url} did not say which tweet it created")
         return PostedReply(external_id=new_id, url=f"https://x.com/i/web/status/{new_id}")
 
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """`POST /2/dm_conversations/with/:participant_id/messages` to the tweet's author
+        (their numeric id, kept with the mention). Needs a user token with dm.write; X
+        refuses when the author does not accept messages from the account."""
+        token = str(self.credentials.get("user_access_token") or "").strip()
+        if not token:
+            raise ReplyNotSupported(
+                "Direct messages on X need a user access token (OAuth 2.0, dm.write scope)"
+            )
+        participant = _tweet_id(mention_raw.get("author_id"))
+        if not participant or not str(text).strip():
+            raise ConnectorError("A direct message needs the author's X id and a text")
+        config = self._config()
+        url = f"{config['base_url']}/2/dm_conversations/with/{participant}/messages"
+        response = self.http.request(
+            "POST", url, json={"text": str(text)}, headers={"Authorization": f"Bearer {token}"}
+        )
+        if not 200 <= response.status_code < 300:
+            detail = _problem(response)
+            raise ConnectorError(
+                f"X refused the direct message ({response.status_code}): "
+                f"{detail or 'no reason given'}"
+            )
+        try:
+            body = response.json()
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{url} did not send JSON") from exc
+        event_id = _tweet_id(_dict(_dict(body).get("data")).get("dm_event_id"))
+        if not event_id:
+            raise ConnectorError(f"{url} did not say which message it created")
+        return PostedReply(external_id=event_id)
+
     def _config(self) -> dict[str, Any]:
         try:
             return self.validate_config(self.config)

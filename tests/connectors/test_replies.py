@@ -213,3 +213,64 @@ def test_bluesky_reply_needs_a_sign_in_and_a_post_uri():
 def test_networks_with_replies_say_so(kind):
     assert connector_class(kind).supports_reply()
     assert connector_class(kind).reply_max_chars
+
+
+# -- direct messages -------------------------------------------------------------------
+def test_x_direct_message_goes_to_the_tweets_author():
+    sent_ok, closed = vcr_interactions(OWN_RECORDINGS / "x" / "direct_message.yaml")
+    with ReplayServer() as server:
+        serve_interactions(server, [sent_ok, closed])
+        recorded = json.loads(sent_ok["request_body"])
+        raw = {"author_id": "1437526312061956097"}
+        posted = x_connector(server.url).send_direct_message(
+            author_handle="jana", mention_raw=raw, text=recorded["text"]
+        )
+        with pytest.raises(ConnectorError, match=r"403.*cannot send messages"):
+            x_connector(server.url).send_direct_message(
+                author_handle="jana", mention_raw=raw, text=recorded["text"]
+            )
+        sent = server.requests[0]
+    assert posted.external_id == "1582838223937400836" and posted.url == ""
+    assert sent.path == "/2/dm_conversations/with/1437526312061956097/messages"
+    assert json.loads(sent.body) == recorded
+    assert sent.headers["Authorization"] == "Bearer user-tok"
+
+
+def test_reddit_direct_message_is_a_private_message_to_the_author():
+    interactions = betamax_interactions(OWN_RECORDINGS / "reddit" / "direct_message.json")
+    recorded = parse_qs(interactions[1]["request_body"].decode())
+    with ReplayServer() as server:
+        serve_interactions(server, interactions)
+        connector = reddit_connector(server.url)
+        posted = connector.send_direct_message(
+            author_handle="pendler_jana", mention_raw={}, text=recorded["text"][0]
+        )
+        with pytest.raises(ConnectorError, match="that user doesn't exist"):
+            connector.send_direct_message(
+                author_handle="pendler_jana", mention_raw={}, text=recorded["text"][0]
+            )
+        compose = server.requests[1]
+    assert posted.external_id == ""
+    assert (compose.method, compose.path) == ("POST", "/api/compose")
+    assert parse_qs(compose.body.decode()) == recorded
+
+
+def test_direct_messages_need_what_the_network_needs():
+    assert connector_class("x").supports_direct_message()
+    assert connector_class("reddit").supports_direct_message()
+    assert not connector_class("bluesky").supports_direct_message()
+    assert not connector_class("mastodon").supports_direct_message()
+    with ReplayServer() as server:
+        with pytest.raises(ReplyNotSupported, match=r"dm\.write"):
+            x_connector(server.url, as_user=False).send_direct_message(
+                author_handle="jana", mention_raw={"author_id": "1"}, text="Hallo"
+            )
+        with pytest.raises(ConnectorError, match="author's X id"):
+            x_connector(server.url).send_direct_message(
+                author_handle="jana", mention_raw={}, text="Hallo"
+            )
+        with pytest.raises(ConnectorError, match="Reddit username"):
+            reddit_connector(server.url).send_direct_message(
+                author_handle="[deleted]", mention_raw={}, text="Hallo"
+            )
+        assert server.requests == []
