@@ -160,11 +160,23 @@ def _status_html(base_url: str, status: DemoStatus, *, reply: bool = False) -> s
     return (
         f'<article class="{"reply" if reply else "post"}" aria-label="{label}">'
         f"<strong>{who}</strong> <small>@{escape(status.account)} · "
-        f'<time datetime="{escape(status.created_at)}">{escape(status.created_at[:19])} UTC'
+        f'<time datetime="{escape(status.created_at)}">{escape(_shown_time(status))}'
         f"</time> · "
         f'<a href="{escape(status_url(base_url, status))}">link</a></small>'
         f"<p>{escape(status.text)}</p></article>"
     )
+
+
+def _shown_time(status: DemoStatus) -> str:
+    try:
+        moment = datetime.fromisoformat(status.created_at).astimezone(UTC)
+    except ValueError:
+        return status.created_at
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
 def _page(title: str, body: str) -> bytes:
@@ -185,7 +197,8 @@ def home_page(store: DemoNetworkStore, base_url: str) -> bytes:
     body = (
         "<h1>Demo network</h1><p>The made-up posts of the Lotse demo live here, and the "
         "replies sent from Lotse land here, under the post they answer. "
-        f"{posts:,} posts, {replies:,} replies.</p><h2>Newest replies</h2>"
+        f"{_count(posts, 'post')}, {_count(replies, 'reply').replace('replys', 'replies')}."
+        "</p><h2>Newest replies</h2>"
         + (
             "".join(items)
             or "<p>No replies yet. Answer a demo mention publicly in Lotse; once it is "

@@ -60,7 +60,7 @@ def test_a_reply_lands_under_its_post_once_and_survives_a_restart(network, tmp_p
     assert "RE 4 &lt;fällt&gt; aus" in thread and "<fällt>" not in thread
     assert thread.count("Tut uns leid!") == 1 and "@nordbahn" in thread
     home = httpx.get(network.url + "/").text
-    assert "1 posts, 1 replies" in home and "Tut uns leid!" in home
+    assert "1 post, 1 reply." in home and "Tut uns leid!" in home
     api = httpx.get(f"{network.url}/api/v1/statuses/{first.external_id}").json()
     assert api["in_reply_to_id"] == "demo-1"
 
