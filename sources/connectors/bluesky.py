@@ -50,6 +50,7 @@ PROFILES_PER_REQUEST = 25
 MAX_THREAD_POSTS = 5_000
 SESSION_MARGIN_SECONDS = 300
 POST_COLLECTION = "app.bsky.feed.post"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 
 _AT_URI_RE = re.compile(r"^at://([^/\s]+)/([^/\s]+)/([A-Za-z0-9._:~-]{1,512})$")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
@@ -270,8 +271,40 @@ class BlueskyConnector(Connector):
             url=clean_url(f"https://bsky.app/profile/{new.group(1)}/post/{new.group(3)}"),
         )
 
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """A chat message to the post's author: the conversation with them
+        (`chat.bsky.convo.getConvoForMembers`), then `chat.bsky.convo.sendMessage`, both
+        through the PDS to Bluesky's chat service. The app password must allow direct
+        messages, and the author must accept messages from the account."""
+        did = _text(mention_raw.get("did"))
+        if not did.startswith("did:") or not text.strip():
+            raise ConnectorError("A direct message needs the author's DID and a text")
+        config = self._config()
+        if not self._session(config):
+            raise ReplyNotSupported(
+                "Direct messages on Bluesky need a handle and an app password that allows them"
+            )
+        data = self._xrpc(
+            "chat.bsky.convo.getConvoForMembers", {"members": [did]}, proxy=CHAT_PROXY
+        )
+        convo = data.get("convo") if isinstance(data, Mapping) else None
+        convo_id = _text(convo.get("id")) if isinstance(convo, Mapping) else ""
+        if not convo_id:
+            raise ConnectorError("chat.bsky.convo.getConvoForMembers did not name a conversation")
+        sent = self._xrpc_post(
+            "chat.bsky.convo.sendMessage",
+            lambda _did: {"convoId": convo_id, "message": {"text": text}},
+            proxy=CHAT_PROXY,
+        )
+        message_id = _text(sent.get("id")) if isinstance(sent, Mapping) else ""
+        if not message_id:
+            raise ConnectorError("chat.bsky.convo.sendMessage did not say which message it sent")
+        return PostedReply(external_id=f"{convo_id}/{message_id}"[:300])
+
     # -- network --------------------------------------------------------------------------
-    def _xrpc_post(self, method: str, body: Any) -> Any:
+    def _xrpc_post(self, method: str, body: Any, *, proxy: str = "") -> Any:
         """A procedure at the PDS as the signed-in account; `body(did)` builds the input."""
         config = self._config()
         url = f"{config['pds']}/xrpc/{method}"
@@ -279,7 +312,7 @@ class BlueskyConnector(Connector):
         for renew in (False, True):
             token = self._session(config, renew=renew)
             response = self.http.request(
-                "POST", url, json=body(self._did(config)), headers=_headers(token)
+                "POST", url, json=body(self._did(config)), headers=_headers(token, proxy)
             )
             expired = response.status_code == 401 or (
                 response.status_code == 400 and "ExpiredToken" in _error_detail(response)
@@ -311,14 +344,14 @@ class BlueskyConnector(Connector):
         except ConfigError as exc:
             raise ConnectorError(f"Invalid Bluesky configuration: {exc}") from exc
 
-    def _xrpc(self, method: str, params: dict[str, Any]) -> Any:
+    def _xrpc(self, method: str, params: dict[str, Any], *, proxy: str = "") -> Any:
         config = self._config()
         token = self._session(config)
         url = f"{config['pds'] if token else config['service']}/xrpc/{method}"
-        response = self.http.get(url, params=params, headers=_headers(token))
+        response = self.http.get(url, params=params, headers=_headers(token, proxy))
         if response.status_code == 401 and token:  # expired or revoked: sign in once more
             token = self._session(config, renew=True)
-            response = self.http.get(url, params=params, headers=_headers(token))
+            response = self.http.get(url, params=params, headers=_headers(token, proxy))
         if not 200 <= response.status_code < 300:
             hint = ""
             if response.status_code == 403 and not token and method == SEARCH:
@@ -561,10 +594,12 @@ def _strong_ref(value: Any) -> dict[str, str] | None:
     return {"uri": uri, "cid": cid}
 
 
-def _headers(token: str) -> dict[str, str]:
+def _headers(token: str, proxy: str = "") -> dict[str, str]:
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if proxy:
+        headers["atproto-proxy"] = proxy  # the PDS forwards the call to that service
     return headers
 
 

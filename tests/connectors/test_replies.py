@@ -16,6 +16,7 @@ import pytest
 from sources.connectors.base import ConnectorError, ReplyNotSupported
 from sources.connectors.bluesky import BlueskyConnector
 from sources.connectors.http import SafeHttpClient
+from sources.connectors.mastodon import MastodonConnector
 from sources.connectors.reddit import RedditConnector
 from sources.connectors.registry import connector_class
 from sources.connectors.x import XConnector
@@ -256,10 +257,9 @@ def test_reddit_direct_message_is_a_private_message_to_the_author():
 
 
 def test_direct_messages_need_what_the_network_needs():
-    assert connector_class("x").supports_direct_message()
-    assert connector_class("reddit").supports_direct_message()
-    assert not connector_class("bluesky").supports_direct_message()
-    assert not connector_class("mastodon").supports_direct_message()
+    for kind in ("x", "reddit", "bluesky", "mastodon"):
+        assert connector_class(kind).supports_direct_message()
+    assert not connector_class("rss").supports_direct_message()
     with ReplayServer() as server:
         with pytest.raises(ReplyNotSupported, match=r"dm\.write"):
             x_connector(server.url, as_user=False).send_direct_message(
@@ -274,3 +274,46 @@ def test_direct_messages_need_what_the_network_needs():
                 author_handle="[deleted]", mention_raw={}, text="Hallo"
             )
         assert server.requests == []
+
+
+def test_bluesky_direct_message_goes_through_the_chat_service():
+    interactions = vcr_interactions(OWN_RECORDINGS / "bluesky" / "direct_message.yaml")
+    recorded = json.loads(interactions[2]["request_body"])
+    raw = {"did": "did:plc:4xkdyqk3mhr2rkc5aeqzwjgs"}
+    with ReplayServer() as server:
+        serve_interactions(server, interactions)
+        connector = bluesky_connector(server.url)
+        text = recorded["message"]["text"]
+        posted = connector.send_direct_message(author_handle="p", mention_raw=raw, text=text)
+        with pytest.raises(ConnectorError, match="disabled incoming messages"):
+            connector.send_direct_message(author_handle="p", mention_raw=raw, text=text)
+        lookup, send = server.requests[-4:-2]
+    assert posted.external_id == "3lcxm2qkdjc2a/3lcxm3bzfyc2x"
+    assert (lookup.path, lookup.query) == (
+        "/xrpc/chat.bsky.convo.getConvoForMembers",
+        {"members": raw["did"]},
+    )
+    for request in (lookup, send):
+        assert request.headers["atproto-proxy"] == "did:web:api.bsky.chat#bsky_chat"
+        assert request.headers["Authorization"] == "Bearer <ACCESS_JWT>"
+    assert json.loads(send.body) == recorded
+
+
+@pytest.mark.skipif(not RECORDINGS.exists(), reason="../shared/data/recordings is not here")
+def test_mastodon_direct_message_is_a_direct_status_naming_the_author():
+    with ReplayServer() as server:
+        serve_interactions(server, vcr_interactions(RECORDINGS / "mastodon" / "test_status.yaml"))
+        posted = MastodonConnector(
+            config={"instance": server.url, "hashtags": ["hoot"], "search": False},
+            credentials={"access_token": "tok"},
+            http=SafeHttpClient(allow_private=True),
+        ).send_direct_message(
+            author_handle="pendlerin@social.example", mention_raw={}, text="Schreib uns gern."
+        )
+        [sent] = [request for request in server.requests if request.method == "POST"]
+    assert posted.external_id == "117020583223442465"  # the id the recording answers
+    assert parse_qs(sent.body.decode()) == {
+        "status": ["@pendlerin@social.example Schreib uns gern."],
+        "visibility": ["direct"],
+    }
+    assert sent.headers["Idempotency-Key"]
