@@ -8,7 +8,7 @@ export LOTSE_DEBUG ?= 1
 # The demo and benchmarks serve feeds on loopback; production keeps this off.
 run bench-ingest: export LOTSE_ALLOW_PRIVATE_NETWORKS ?= 1
 
-.PHONY: install services db demo run test test-fast lint format bench clean
+.PHONY: install services db demo run test test-faults test-fast lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@bash scripts/ensure_python.sh $(PYTHON)
@@ -36,6 +36,9 @@ run: demo
 test: install services
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/pytest
+
+test-faults: install services
+	$(BIN)/pytest -m faults
 
 test-fast: install services
 	$(BIN)/pytest -m "not e2e"

@@ -14,9 +14,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
 
+from config.broker import transport_install
 from config.tenancy import client_get_by_schema, use_client, use_public_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A worker must outlive Redis going away under an unacknowledged task (see config.broker).
+transport_install()
 
 app = Celery("lotse")
 app.config_from_object("django.conf:settings", namespace="CELERY")

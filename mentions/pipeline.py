@@ -78,10 +78,13 @@ RETURNING id, external_id
 """
 
 
-def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutcome:
+def mentions_store(
+    *, source: Source, items: list[dict[str, Any]], now: datetime | None = None
+) -> StoreOutcome:
     """Store validated items in bulk: upsert authors, triage, route, insert once per
     (source, external_id) even when workers race, and push the new mentions live on commit.
 
+    `now` is when they arrived (default: now); only generated back history passes it.
     Must run inside a transaction in the client's schema.
     """
     unique: dict[str, dict[str, Any]] = {}
@@ -97,7 +100,7 @@ def mentions_store(*, source: Source, items: list[dict[str, Any]]) -> StoreOutco
     if not ordered:
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
-    now = timezone.now()
+    now = now or timezone.now()
     with connection.cursor() as cursor:
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()

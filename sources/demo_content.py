@@ -23,6 +23,49 @@ DEMO_CLIENTS: dict[str, str] = {
 
 GERMAN_SHARE = 0.6
 
+# A demo client's day: about this many mentions on an average weekday by now (the back
+# history grows towards it, and the live demo stream keeps it, so the spike detector sees
+# the stream as the usual traffic, not as a crisis).
+DEMO_DAILY_VOLUME = 300
+
+# Share of a day's mentions in each local hour (sums to 1): quiet nights, a morning and an
+# evening commute peak.
+_HOUR_SHARES = (
+    4,
+    2,
+    1,
+    1,
+    2,
+    6,
+    18,
+    34,
+    40,
+    34,
+    30,
+    30,
+    30,
+    30,
+    32,
+    36,
+    42,
+    46,
+    40,
+    32,
+    26,
+    20,
+    14,
+    8,
+)
+HOUR_SHARE: tuple[float, ...] = tuple(share / sum(_HOUR_SHARES) for share in _HOUR_SHARES)
+# Weekends are quieter (Monday = 0).
+WEEKDAY_FACTOR: tuple[float, ...] = (1.08, 1.08, 1.08, 1.08, 1.08, 0.85, 0.75)
+
+
+def demo_hourly_rate(local: datetime) -> float:
+    """Expected demo mentions per hour for one client at this local time, today's level."""
+    return DEMO_DAILY_VOLUME * WEEKDAY_FACTOR[local.weekday()] * HOUR_SHARE[local.hour]
+
+
 # How often each category is drawn: complaints dominate real inboxes, crises are rare.
 CATEGORY_WEIGHTS: dict[str, int] = {
     "complaint": 30,
@@ -570,20 +613,33 @@ def _author(rng: random.Random, language: str, category: str) -> dict[str, Any]:
 # --- Mentions ---------------------------------------------------------------------------
 
 
-def _pick_template(rng: random.Random, templates: dict[str, tuple[str, ...]]) -> tuple[str, str]:
+def _pick_template(
+    rng: random.Random,
+    templates: dict[str, tuple[str, ...]],
+    category_weights: dict[str, float] | None = None,
+) -> tuple[str, str]:
     categories = sorted(templates)
-    weights = [CATEGORY_WEIGHTS.get(category, 1) for category in categories]
+    chosen = CATEGORY_WEIGHTS if category_weights is None else category_weights
+    weights = [chosen.get(category, 1) for category in categories]
     category = rng.choices(categories, weights=weights)[0]
     return category, rng.choice(templates[category])
 
 
-def demo_text(*, client_slug: str, language: str, rng: random.Random) -> tuple[str, str]:
-    """A filled-in post for one client and language. Returns (category, text)."""
+def demo_text(
+    *,
+    client_slug: str,
+    language: str,
+    rng: random.Random,
+    category_weights: dict[str, float] | None = None,
+) -> tuple[str, str]:
+    """A filled-in post for one client and language. Returns (category, text).
+
+    `category_weights` replaces CATEGORY_WEIGHTS (the back history shifts the mix)."""
     profile = PROFILES[client_slug]
     templates, fills = (
         (profile.de, profile.fills_de) if language == "de" else (profile.en, profile.fills_en)
     )
-    category, template = _pick_template(rng, templates)
+    category, template = _pick_template(rng, templates, category_weights)
     values = {key: rng.choice(options) for key, options in fills.items()}
     text = template.format(**values)
     emoji = _EMOJI.get(category, ())
@@ -592,7 +648,13 @@ def demo_text(*, client_slug: str, language: str, rng: random.Random) -> tuple[s
     return category, text
 
 
-def demo_mention(*, client_slug: str, rng: random.Random, now: datetime) -> dict[str, Any]:
+def demo_mention(
+    *,
+    client_slug: str,
+    rng: random.Random,
+    now: datetime,
+    category_weights: dict[str, float] | None = None,
+) -> dict[str, Any]:
     """One made-up mention for a demo client, in the documented mention format.
 
     About 60 % are German. `now` becomes `published_at`; the external id is always unique,
@@ -601,7 +663,9 @@ def demo_mention(*, client_slug: str, rng: random.Random, now: datetime) -> dict
     if client_slug not in PROFILES:
         raise ValueError(f"No demo content for {client_slug!r}; choose one of {sorted(PROFILES)}")
     language = "de" if rng.random() < GERMAN_SHARE else "en"
-    category, text = demo_text(client_slug=client_slug, language=language, rng=rng)
+    category, text = demo_text(
+        client_slug=client_slug, language=language, rng=rng, category_weights=category_weights
+    )
     author = _author(rng, language, category)
     post_id = uuid4().hex
     return {

@@ -31,6 +31,7 @@ MAX_BODY_BYTES = 64 * 1024
 PAGE_REPLIES = 50
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 _THREAD_PATH_RE = re.compile(r"^/@([^/]{1,200})/([A-Za-z0-9_-]{1,100})$")
+_POST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _STATUS_PATH_RE = re.compile(r"^/api/v1/statuses/([A-Za-z0-9_-]{1,100})$")
 
 
@@ -90,12 +91,23 @@ class DemoNetworkStore:
         self, *, account: str, text: str, in_reply_to_id: str, idempotency_key: str = ""
     ) -> tuple[DemoStatus, bool]:
         """The reply, and whether it is new (the same key again answers the first one).
-        KeyError when the post answered is unknown."""
+        A post the network never saw (the demo's generated back history) gets a stand-in,
+        so the reply still has a thread. KeyError without a post id."""
+        if not _POST_ID_RE.match(in_reply_to_id):
+            raise KeyError(in_reply_to_id)
         with self._lock:
             if idempotency_key and (account, idempotency_key) in self._by_key:
                 return self._statuses[self._by_key[(account, idempotency_key)]], False
             if in_reply_to_id not in self._statuses:
-                raise KeyError(in_reply_to_id)
+                self._append(
+                    DemoStatus(
+                        id=in_reply_to_id,
+                        account="history",
+                        name="An older post",
+                        text="(from the demo's back history; its text is kept in Lotse)",
+                        created_at=datetime.now(UTC).isoformat(),
+                    )
+                )
             status = DemoStatus(
                 id=uuid4().hex,
                 account=account,

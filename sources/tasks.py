@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 from config.celery import app, tenant_task
 from config.tenancy import client_schemas_serving, current_schema
@@ -18,7 +18,7 @@ from sources.services.polling import (
 @tenant_task(
     name="sources.ingest_batch",
     queue="ingest",
-    autoretry_for=(OperationalError,),
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=5,
 )

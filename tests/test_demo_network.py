@@ -68,9 +68,15 @@ def test_a_reply_lands_under_its_post_once_and_survives_a_restart(network, tmp_p
     assert [reply.text for reply in reloaded.replies_to("demo-1")] == ["Tut uns leid!\n— Kai"]
 
 
+def test_a_reply_to_a_post_from_the_back_history_gets_a_stand_in_thread(network):
+    posted = connector().post_reply(in_reply_to="hist-42", text="Spät, aber: danke!")
+    thread = httpx.get(posted.url).text
+    assert "back history" in thread and "Spät, aber: danke!" in thread
+
+
 def test_replies_the_network_refuses_say_so(network):
     with pytest.raises(ConnectorError, match="demo_stream"):
-        connector().post_reply(in_reply_to="demo-unknown", text="Hallo")
+        connector().post_reply(in_reply_to="no/such post", text="Hallo")
     with pytest.raises(ReplyNotSupported):
         connector(token="").post_reply(in_reply_to="demo-1", text="Hallo")
     with pytest.raises(ConnectorError, match="not take the reply"):

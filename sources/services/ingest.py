@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -171,16 +171,38 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
             batch.items = []
             batch.save(update_fields=["stored", "duplicates", "status", "finished_at", "items"])
     except Exception as exc:
-        # Hand the batch back for a retry (deadlocks and lost connections are worth one), or
-        # give up after a few attempts so one poisoned batch cannot loop forever.
-        failed = Q(attempts__gte=MAX_BATCH_ATTEMPTS)
-        base = IngestBatch.objects.filter(pk=batch_id, status=BatchStatus.PROCESSING)
-        base.filter(failed).update(
-            status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        base.exclude(failed).update(status=BatchStatus.PENDING, started_at=None)
+        _batch_hand_back(batch_id=batch_id, exc=exc)
         raise
     return batch
+
+
+# How long the hand-back keeps trying while the database comes back (a restart takes
+# seconds); after that the stalled-batch sweep takes over.
+HAND_BACK_WAITS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0)
+
+
+def _batch_hand_back(*, batch_id: int, exc: Exception) -> None:
+    """Hand the batch back for a retry (deadlocks and lost connections are worth one), or
+    give up after a few attempts so one poisoned batch cannot loop forever.
+
+    When the failure was the database itself going away, the connection that failed is
+    useless: it is dropped and the hand-back retried on a new one, so the task's own retry
+    finds the batch pending within seconds of the database answering again, instead of
+    `processing` until the stalled-batch sweep."""
+    failed = Q(attempts__gte=MAX_BATCH_ATTEMPTS)
+    for wait in HAND_BACK_WAITS:
+        time.sleep(wait)
+        try:
+            if not connection.is_usable():
+                connection.close()
+            base = IngestBatch.objects.filter(pk=batch_id, status=BatchStatus.PROCESSING)
+            base.filter(failed).update(
+                status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            base.exclude(failed).update(status=BatchStatus.PENDING, started_at=None)
+            return
+        except (OperationalError, InterfaceError):
+            connection.close()
 
 
 def _batch_claimable_q(*, now: datetime, stall: timedelta) -> Q:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Client, Membership, Role, User
@@ -20,7 +22,9 @@ from routing.services import routing_apply_preset
 from routing.services.assignment import staff_upsert
 from routing.services.policy import staff_certify
 from sources.demo_content import DEMO_CLIENTS
+from sources.models import Source
 from sources.services import demo_source_ensure
+from sources.services.demo_history import HISTORY_DAYS, demo_history_write, history_needed
 from sources.services.onboarding import client_create
 
 DEMO_PASSWORD = "lotse-demo"  # noqa: S105 - a published demo password, local use only
@@ -83,7 +87,19 @@ class Command(BaseCommand):
         f"each. Every demo login uses the password {DEMO_PASSWORD!r}."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=HISTORY_DAYS,
+            help=f"days of generated back history per client (default {HISTORY_DAYS}; 0 for "
+            "none). Written once, for clients without history.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        history_days: int = options["history_days"]
+        if history_days < 0:
+            raise CommandError("--history-days must not be negative")
         self.changes = 0
         try:
             agency_ensure()
@@ -95,6 +111,8 @@ class Command(BaseCommand):
                 self._source(client)
                 self._staff(client)
                 self._saved_replies(client)
+                if history_days:
+                    self._history(client, days=history_days)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if not self.changes:
@@ -205,6 +223,37 @@ class Command(BaseCommand):
                 f"Source '{DEMO_SOURCE_NAME}' (id {source.pk}) for {client.name}: pushed by "
                 "demo_stream, answered on the demo network"
             )
+
+    def _history(self, client: Client, *, days: int) -> None:
+        with tenant_context(client):
+            source = Source.objects.get(name=DEMO_SOURCE_NAME)
+            if not history_needed(source=source, now=timezone.now()):
+                return
+            self.stdout.write(f"Writing {days} days of back history for {client.name}…")
+            started = time.monotonic()
+
+            def progress(done: int, total: int) -> None:
+                if done == total or done * 10 // total != (done - 1) * 10 // total:
+                    self.stdout.write(f"  {done * 100 // total:3d} % ({done} of {total} days)")
+
+            responders = [
+                (user.pk, user.display_name)
+                for local in ("care", "tech")
+                for user in User.objects.filter(email=f"{local}@{client.slug}.localhost")
+            ]
+            outcome = demo_history_write(
+                source=source,
+                client_slug=client.slug,
+                time_zone=client.time_zone,
+                responders=responders,
+                days=days,
+                progress=progress,
+            )
+        self._done(
+            f"Wrote {outcome.mentions:,} mentions since {outcome.first_day:%d %b %Y} for "
+            f"{client.name} in {time.monotonic() - started:.0f} s (care set up "
+            f"{outcome.care_start:%d %b %Y}, a crisis week from {outcome.crisis_start:%d %b %Y})"
+        )
 
     def _logins(self) -> None:
         agency_email, agency_role, agency_name = AGENCY_ADMIN

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
@@ -22,7 +23,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Client
 from accounts.services import client_domain
 from mentions.models import Mention
-from sources.demo_content import DEMO_CLIENTS, demo_mention
+from sources.demo_content import DEMO_CLIENTS, demo_hourly_rate, demo_mention
 from sources.demo_network import DemoNetworkServer, DemoNetworkStore
 from sources.models import BatchStatus, IngestBatch, Source, SourceKind
 from sources.services import SIGNATURE_HEADER, signature_compute
@@ -32,6 +33,11 @@ RETRY_SECONDS = 2.0
 # Backlog mentions are spread over this many past minutes, so the inbox does not start
 # with thirty posts of the same second.
 BACKLOG_SPREAD_MINUTES = 240
+# Now and then a push carries two or three mentions.
+MULTI_SHARE = 0.15
+MEAN_PUSH_SIZE = 1 + MULTI_SHARE * 1.5
+# However quiet the hour, say something at least this often.
+LONGEST_WAIT_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +47,17 @@ class Target:
     secret: str
     host: str
     known: int  # mentions stored or waiting in unfinished batches when the command started
+    zone: ZoneInfo
 
 
 class Command(BaseCommand):
     help = (
         "Push made-up mentions to the demo clients' 'Demo stream' sources, signed, over "
         "HTTP, like an integrator would: first a backlog for clients with few mentions, then "
-        "one mention (now and then two or three) every few seconds. Each is first posted on "
-        "the demo network this command serves (settings.LOTSE_DEMO_NETWORK_URL), where "
-        "replies sent from Lotse land. Needs `demo_setup` and a running web server; a Celery "
-        "worker stores what arrives."
+        "one mention (now and then two or three) at the pace of each client's usual "
+        "traffic. Each is first posted on the demo network this command serves "
+        "(settings.LOTSE_DEMO_NETWORK_URL), where replies sent from Lotse land. Needs "
+        "`demo_setup` and a running web server; a Celery worker stores what arrives."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,8 +70,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=float,
-            default=2.0,
-            help="mean seconds between pushes, varied by ±50 %% (default 2.0)",
+            default=None,
+            help="mean seconds between pushes, varied by ±50 %%. Default: each client's "
+            "usual traffic for its local hour and weekday (the level its back history "
+            "ends at, about one mention a minute in the day), so the spike detector does "
+            "not take the demo for a crisis",
         )
         parser.add_argument(
             "--backlog",
@@ -87,10 +97,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        interval: float = options["interval"]
+        interval: float | None = options["interval"]
         backlog: int = min(options["backlog"], settings.LOTSE_MAX_BATCH)
         count: int = options["count"]
-        if interval < 0 or backlog < 0 or count < 0:
+        if (interval is not None and interval < 0) or backlog < 0 or count < 0:
             raise CommandError("--interval, --backlog and --count must not be negative")
         base_url = httpx.URL(options["base_url"])
         if base_url.scheme not in ("http", "https") or not base_url.host:
@@ -134,7 +144,7 @@ class Command(BaseCommand):
         targets: list[Target],
         *,
         backlog: int,
-        interval: float,
+        interval: float | None,
         count: int,
     ) -> None:
         self.stdout.write(
@@ -147,9 +157,9 @@ class Command(BaseCommand):
                     if backlog and target.known < backlog:
                         self._push(http, target, backlog, label="backlog")
                 while not count or self.pushes < count:
-                    time.sleep(interval * self.rng.uniform(0.5, 1.5))
-                    target = self.rng.choice(targets)
-                    size = self.rng.randint(2, 3) if self.rng.random() < 0.15 else 1
+                    wait, target = self._next(targets, interval=interval)
+                    time.sleep(wait)
+                    size = self.rng.randint(2, 3) if self.rng.random() < MULTI_SHARE else 1
                     self._push(http, target, size, label="live")
                     self.pushes += 1
         except KeyboardInterrupt:
@@ -157,6 +167,19 @@ class Command(BaseCommand):
             self.stdout.write(f"Stopped after {self._summary()}.")
             return
         self.stdout.write(self.style.SUCCESS(f"Done: {self._summary()}."))
+
+    def _next(self, targets: list[Target], *, interval: float | None) -> tuple[float, Target]:
+        """How long to wait for the next push, and to whom."""
+        if interval is not None:
+            return interval * self.rng.uniform(0.5, 1.5), self.rng.choice(targets)
+        now = timezone.now()
+        # Pushes per second for each client at its local time: a Poisson stream.
+        rates = [
+            demo_hourly_rate(now.astimezone(target.zone)) / 3600 / MEAN_PUSH_SIZE
+            for target in targets
+        ]
+        wait = min(LONGEST_WAIT_SECONDS, self.rng.expovariate(sum(rates)))
+        return wait, self.rng.choices(targets, weights=rates)[0]
 
     def _summary(self) -> str:
         pushes = "push" if self.pushes == 1 else "pushes"
@@ -192,7 +215,14 @@ class Command(BaseCommand):
                 known = Mention.objects.count() + (waiting or 0)
             host = client_domain(slug) + (f":{port}" if port else "")
             targets.append(
-                Target(slug=slug, source_id=source.pk, secret=source.secret, host=host, known=known)
+                Target(
+                    slug=slug,
+                    source_id=source.pk,
+                    secret=source.secret,
+                    host=host,
+                    known=known,
+                    zone=ZoneInfo(client.time_zone),
+                )
             )
         if not targets:
             raise CommandError("No demo client is ready; run `manage.py demo_setup` first.")

@@ -1,0 +1,71 @@
+"""A batch interrupted by the database going away is handed back within seconds of it
+returning, not left `processing` until the stalled-batch sweep."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import OperationalError, connection
+
+from mentions.models import Mention
+from sources.models import BatchStatus, IngestBatch
+from sources.services import ingest, ingest_batch_process, mentions_submit
+from tests.factories import mention_item
+
+
+def _side_connection() -> psycopg.Connection[Any]:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
+    )
+
+
+def test_a_batch_cut_off_by_a_database_outage_is_pending_again_once_it_answers(
+    live_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = live_db
+    connection.set_tenant(world.acme.client)
+    result = mentions_submit(
+        source=world.acme.source, items=[mention_item(text=f"Zug {n} fällt aus") for n in range(5)]
+    )
+    batch_id = result.batch_ids[0]
+    name = connection.settings_dict["NAME"]
+    real_store = ingest.mentions_store
+    reopen: list[threading.Timer] = []
+
+    def allow(flag: bool) -> None:
+        with _side_connection() as side:
+            side.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(flag).lower()}')
+
+    def store_during_outage(**kwargs: Any) -> Any:
+        # The database goes away under the worker: its connection is cut and, for a
+        # second and a half, nobody can connect.
+        allow(False)
+        with _side_connection() as side:
+            side.execute(
+                "SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid]
+            )
+        timer = threading.Timer(1.5, allow, args=[True])
+        timer.start()
+        reopen.append(timer)
+        return real_store(**kwargs)
+
+    monkeypatch.setattr(ingest, "mentions_store", store_during_outage)
+    try:
+        with pytest.raises(OperationalError):
+            ingest_batch_process(batch_id=batch_id)
+    finally:
+        for timer in reopen:
+            timer.join()
+        allow(True)
+    monkeypatch.setattr(ingest, "mentions_store", real_store)
+
+    batch = IngestBatch.objects.get(pk=batch_id)
+    assert batch.status == BatchStatus.PENDING  # the task's own retry can take it at once
+    ingest_batch_process(batch_id=batch_id)
+    assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.DONE
+    assert Mention.objects.count() == 5
