@@ -255,6 +255,8 @@ class BlueskyConnector(Connector):
             "createdAt": _iso(datetime.now(UTC)),
             "reply": {"root": root or parent, "parent": parent},
         }
+        if facets := link_facets(text):
+            record["facets"] = facets
         langs = value.get("langs") if isinstance(value, Mapping) else None
         if isinstance(langs, list) and langs and _language(langs[0]):
             record["langs"] = [_language(langs[0])]
@@ -584,6 +586,25 @@ def _replies(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 # -- small helpers ----------------------------------------------------------------------
+_LINK_RE = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """Rich-text facets that make the links in a post clickable: Bluesky shows plain text
+    unless a facet marks the link's UTF-8 byte range (`app.bsky.richtext.facet#link`)."""
+    facets = []
+    for match in _LINK_RE.finditer(text):
+        start = len(text[: match.start()].encode())
+        end = start + len(match.group().encode())
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group()}],
+            }
+        )
+    return facets
+
+
 def _strong_ref(value: Any) -> dict[str, str] | None:
     """`com.atproto.repo.strongRef` (uri + cid) of a post view or a reply's root."""
     if not isinstance(value, Mapping):

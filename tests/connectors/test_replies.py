@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sources.connectors.base import ConnectorError, ReplyNotSupported
-from sources.connectors.bluesky import BlueskyConnector
+from sources.connectors.bluesky import BlueskyConnector, link_facets
 from sources.connectors.http import SafeHttpClient
 from sources.connectors.mastodon import MastodonConnector
 from sources.connectors.reddit import RedditConnector
@@ -317,3 +317,14 @@ def test_mastodon_direct_message_is_a_direct_status_naming_the_author():
         "visibility": ["direct"],
     }
     assert sent.headers["Idempotency-Key"]
+
+
+def test_links_in_bluesky_replies_get_byte_ranged_facets():
+    text = "Grüße! Infos: https://nordbahn.example/störung?id=4. Danke"
+    [facet] = link_facets(text)
+    start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+    assert text.encode()[start:end].decode() == "https://nordbahn.example/störung?id=4"
+    assert facet["features"] == [
+        {"$type": "app.bsky.richtext.facet#link", "uri": "https://nordbahn.example/störung?id=4"}
+    ]
+    assert link_facets("Keine Links hier.") == []
