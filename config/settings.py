@@ -276,6 +276,13 @@ LOTSE_ALLOW_PRIVATE_NETWORKS = env_bool("LOTSE_ALLOW_PRIVATE_NETWORKS", False)
 LOTSE_FETCH_MAX_BYTES = env_int("LOTSE_FETCH_MAX_BYTES", 5 * 1024 * 1024)
 LOTSE_FETCH_TIMEOUT_SECONDS = env_int("LOTSE_FETCH_TIMEOUT_SECONDS", 15)
 LOTSE_POLL_MAX_PAGES = env_int("LOTSE_POLL_MAX_PAGES", 5)
+# The demo network (`sources.demo_network`): a Mastodon-compatible server on loopback that
+# `manage.py demo_stream` runs; the demo sources' posts live there and replies land there.
+# Only this address (from the deployment, never from a client) is reached on loopback.
+LOTSE_DEMO_NETWORK_URL = env_str("LOTSE_DEMO_NETWORK_URL", "http://127.0.0.1:8010").rstrip("/")
+LOTSE_DEMO_NETWORK_FILE = Path(
+    env_str("LOTSE_DEMO_NETWORK_FILE", str(BASE_DIR / "var" / "demo-network.jsonl"))
+)
 # Fernet key(s) for source credentials, comma-separated, newest first (rotation). Without
 # one, development derives a key from SECRET_KEY; production must set it.
 LOTSE_CREDENTIALS_KEYS = env_list("LOTSE_CREDENTIALS_KEYS", [])

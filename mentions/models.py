@@ -364,7 +364,7 @@ class SavedReply(models.Model):
 
 class Channel(models.TextChoices):
     PUBLIC = "public", "Public reply on the network"
-    DM = "dm", "Direct message (answered elsewhere)"
+    DM = "dm", "Direct message"
     EMAIL = "email", "E-mail (answered elsewhere)"
     PHONE = "phone", "Phone (answered elsewhere)"
 

@@ -360,9 +360,32 @@ def public_reply_limit(mention: Mention) -> tuple[bool, int | None]:
     return cls.supports_reply(), cls.reply_max_chars
 
 
+def direct_message_supported(mention: Mention) -> bool:
+    """Whether the mention's source can send its author a direct message from Lotse."""
+    try:
+        return connector_class(mention.source.kind).supports_direct_message()
+    except KeyError:
+        return False
+
+
 def response_channels(mention: Mention) -> list[tuple[str, str]]:
     supported, _ = public_reply_limit(mention)
-    return [(value, label) for value, label in Channel.choices if supported or value in ELSEWHERE]
+    dm = direct_message_supported(mention)
+    channels = []
+    for value, label in Channel.choices:
+        if value == Channel.DM:
+            label = "Direct message (sent from Lotse)" if dm else f"{label} (answered elsewhere)"
+        if supported or value in ELSEWHERE:
+            channels.append((value, label))
+    return channels
+
+
+def _sent_from_lotse(mention: Mention, channel: str) -> bool:
+    """Public replies, and direct messages where the network takes them, go out through the
+    source's connector; the other channels record an answer given elsewhere."""
+    return channel == Channel.PUBLIC or (
+        channel == Channel.DM and direct_message_supported(mention)
+    )
 
 
 def response_check(*, mention: Mention, text: str, channel: str, by: User) -> PolicyCheck:
@@ -475,7 +498,7 @@ def response_create(
     if not confirm:
         _check_collision(mention, seen_response_id=seen_response_id, by=by)
     now = timezone.now()
-    if channel in ELSEWHERE:
+    if not _sent_from_lotse(mention, channel):
         status = ResponseStatus.RECORDED
     elif check.approval_reasons:
         status = ResponseStatus.PENDING_APPROVAL
@@ -691,7 +714,7 @@ def response_deliver(*, response_id: int) -> Response | None:
     with transaction.atomic():
         response = (
             Response.objects.select_for_update(of=("self",))
-            .select_related("mention__source")
+            .select_related("mention__source", "mention__author")
             .filter(pk=response_id)
             .first()
         )
@@ -707,7 +730,12 @@ def response_deliver(*, response_id: int) -> Response | None:
     try:
         with SafeHttpClient() as http:
             connector = connector_for_source(source=mention.source, http=http)
-            posted = connector.post_reply(in_reply_to=mention.external_id, text=response.text)
+            if response.channel == Channel.DM:
+                posted = connector.send_direct_message(
+                    author_handle=mention.author.handle, mention_raw=mention.raw, text=response.text
+                )
+            else:
+                posted = connector.post_reply(in_reply_to=mention.external_id, text=response.text)
     except ConnectorError as exc:
         error = str(exc)[:1000] or exc.__class__.__name__
     except KeyError:
@@ -730,7 +758,11 @@ def response_deliver(*, response_id: int) -> Response | None:
                 action="response.sent",
                 target_type="mention",
                 target_id=locked.pk,
-                summary=f"Replied publicly on mention {locked.pk} ({mention.source.name})",
+                summary=(
+                    f"Sent a direct message on mention {locked.pk} ({mention.source.name})"
+                    if response.channel == Channel.DM
+                    else f"Replied publicly on mention {locked.pk} ({mention.source.name})"
+                ),
                 after={
                     "response_id": response.pk,
                     "external_id": response.external_id,

@@ -54,4 +54,5 @@ supervise streams env LOTSE_DB_CONN_MAX_AGE=60 $BIN/python manage.py listen_stre
 supervise demo-stream $BIN/python manage.py demo_stream --base-url "http://127.0.0.1:${LOTSE_PORT:-8000}"
 echo "[run] web, worker, beat, streams and demo stream are running (restarted if they crash)."
 echo "[run] Open http://localhost:${LOTSE_PORT:-8000}/ — Ctrl-C stops everything."
+echo "[run] Replies to demo mentions land on the demo network: ${LOTSE_DEMO_NETWORK_URL:-http://127.0.0.1:8010}/"
 wait

@@ -15,9 +15,12 @@ class SourceKind(models.TextChoices):
     REDDIT = "reddit", "Reddit"
     X = "x", "X (Twitter)"
     REVIEWS = "reviews", "Review portal"
+    DEMO = "demo", "Demo network"
 
 
-PUSH_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.IMPORT})
+PUSH_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.IMPORT, SourceKind.DEMO})
+# Push kinds whose pushes are signed with a secret of their own.
+SIGNED_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.DEMO})
 
 
 class Source(models.Model):

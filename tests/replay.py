@@ -25,6 +25,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RECORDINGS = SHARED_DATA / "recordings"
+# Recordings of our own, written from the networks' documented request and answer shapes (in
+# the same cassette formats), for traffic the shared folder has none of: posting replies.
+OWN_RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
 
 @dataclass
@@ -170,9 +173,13 @@ def _interaction(
     if headers.get("Content-Encoding", headers.get("content-encoding", "")) == "gzip":
         content = gzip.decompress(content)
         headers = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
+    sent = request.get("body")
+    if isinstance(sent, dict):  # betamax keeps {"encoding": ..., "string": ...}
+        sent = sent.get("string", "")
     return {
         "method": request["method"],
         "uri": request["uri"],
+        "request_body": (sent or "").encode() if isinstance(sent, str | None) else sent,
         "status": int(response["status"]["code"]),
         "headers": headers,
         "body": content,

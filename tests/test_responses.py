@@ -718,7 +718,7 @@ def test_first_response_times_for_reports(world, pushed, mastodon):
     response_create(mention=pushed, text="Erledigt", channel="phone", by=world.rita)
     response_create(mention=pushed, text="Nachtrag", channel="email", by=world.alice, confirm=True)
     other = ingest(mastodon, text="Frage zur Bahncard")
-    response_create(mention=other, text="Per DM", channel="dm", by=world.rita)
+    response_create(mention=other, text="Per Mail", channel="email", by=world.rita)
     now = timezone.now()
     [rita] = first_response_times(since=now - timedelta(hours=1), until=now + timedelta(minutes=1))
     assert (rita.author_name, rita.answered) == ("Rita Responder", 2)  # alice's was not first

@@ -71,6 +71,8 @@ class Connector(ABC):
     credential_fields: ClassVar[dict[str, str]] = {}
     # The longest reply the network takes (characters), where replies are supported.
     reply_max_chars: ClassVar[int | None] = None
+    # Whether people add sources of this kind to be polled (push-only kinds are not offered).
+    pollable: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -109,6 +111,17 @@ class Connector(ABC):
     @classmethod
     def supports_reply(cls) -> bool:
         return cls.reply is not Connector.reply or cls.post_reply is not Connector.post_reply
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """Send the mention's author a private message, where the network's API allows it.
+        `mention_raw` is what this connector stored with the mention (ids it may need)."""
+        raise ReplyNotSupported(f"{self.label} does not support direct messages from Lotse")
+
+    @classmethod
+    def supports_direct_message(cls) -> bool:
+        return cls.send_direct_message is not Connector.send_direct_message
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

@@ -29,6 +29,8 @@ from sources.connectors.base import (
     ConnectorError,
     FetchPage,
     FetchWindow,
+    PostedReply,
+    ReplyNotSupported,
     author_counts,
     config_flag,
     engagement_of,
@@ -48,13 +50,15 @@ PROFILES_PER_REQUEST = 25
 MAX_THREAD_POSTS = 5_000
 SESSION_MARGIN_SECONDS = 300
 POST_COLLECTION = "app.bsky.feed.post"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 
 _AT_URI_RE = re.compile(r"^at://([^/\s]+)/([^/\s]+)/([A-Za-z0-9._:~-]{1,512})$")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
-# (pds, identifier, sha256 of the app password) -> (access token, valid until, epoch seconds)
-_sessions: dict[tuple[str, str, str], tuple[str, float]] = {}
+# (pds, identifier, sha256 of the app password) -> (access token, valid until in epoch
+# seconds, the account's DID)
+_sessions: dict[tuple[str, str, str], tuple[str, float, str]] = {}
 _sessions_lock = threading.Lock()
 
 
@@ -64,6 +68,7 @@ class BlueskyConnector(Connector):
     network = "bluesky"
     label = "Bluesky"
     default_interval_seconds = 300
+    reply_max_chars = 300  # Bluesky counts graphemes; a post holds at most 300
     config_fields = {
         "service": f"AppView for reads without sign-in (default {DEFAULT_SERVICE})",
         "query": "Search query (default: the listening queries)",
@@ -73,7 +78,8 @@ class BlueskyConnector(Connector):
         " (optional; `manage.py listen_streams` keeps it open)",
     }
     credential_fields = {
-        "identifier": "Handle or e-mail to sign in with (optional, recommended for search)",
+        "identifier": "Handle or e-mail to sign in with (optional, recommended for search; "
+        "needed for replies)",
         "app_password": "App password (Settings → Privacy and security → App passwords)",
     }
 
@@ -216,21 +222,138 @@ class BlueskyConnector(Connector):
             raise ConnectorError("app.bsky.feed.getPostThread did not send a thread")
         return thread_view_items(thread)
 
+    # -- replying -------------------------------------------------------------------------
+    def reply(self, *, in_reply_to: str, text: str) -> str:
+        return self.post_reply(in_reply_to=in_reply_to, text=text).external_id
+
+    def post_reply(self, *, in_reply_to: str, text: str) -> PostedReply:
+        """A post in the signed-in account's repository (`com.atproto.repo.createRecord`)
+        whose `reply` holds strong references (uri + cid) to the thread's root and to the
+        post answered. Both come from the answered post (`app.bsky.feed.getPosts`, through
+        the PDS): its cid, and its record's own root when it is itself a reply."""
+        uri, text = str(in_reply_to).strip(), str(text)
+        match = _AT_URI_RE.match(uri)
+        if not match or match.group(2) != POST_COLLECTION or not text.strip():
+            raise ConnectorError("A reply needs the at:// URI of a post and a text")
+        config = self._config()
+        if not self._session(config):
+            raise ReplyNotSupported(
+                "Replying on Bluesky needs a handle and an app password to sign in with"
+            )
+        data = self._xrpc("app.bsky.feed.getPosts", {"uris": [uri]})
+        posts = data.get("posts") if isinstance(data, Mapping) else None
+        post = posts[0] if isinstance(posts, list) and posts else None
+        parent = _strong_ref(post)
+        if parent is None or not isinstance(post, Mapping):
+            raise ConnectorError(f"{uri} could not be read to answer it (deleted or blocked?)")
+        value = post.get("record")
+        thread = value.get("reply") if isinstance(value, Mapping) else None
+        root = _strong_ref(thread.get("root")) if isinstance(thread, Mapping) else None
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": text,
+            "createdAt": _iso(datetime.now(UTC)),
+            "reply": {"root": root or parent, "parent": parent},
+        }
+        if facets := link_facets(text):
+            record["facets"] = facets
+        langs = value.get("langs") if isinstance(value, Mapping) else None
+        if isinstance(langs, list) and langs and _language(langs[0]):
+            record["langs"] = [_language(langs[0])]
+        created = self._xrpc_post(
+            "com.atproto.repo.createRecord",
+            lambda did: {"repo": did, "collection": POST_COLLECTION, "record": record},
+        )
+        new_uri = created.get("uri") if isinstance(created, Mapping) else None
+        new = _AT_URI_RE.match(new_uri) if isinstance(new_uri, str) else None
+        if not new or not isinstance(new_uri, str):
+            raise ConnectorError("com.atproto.repo.createRecord did not say which post it made")
+        return PostedReply(
+            external_id=new_uri[:300],
+            url=clean_url(f"https://bsky.app/profile/{new.group(1)}/post/{new.group(3)}"),
+        )
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """A chat message to the post's author: the conversation with them
+        (`chat.bsky.convo.getConvoForMembers`), then `chat.bsky.convo.sendMessage`, both
+        through the PDS to Bluesky's chat service. The app password must allow direct
+        messages, and the author must accept messages from the account."""
+        did = _text(mention_raw.get("did"))
+        if not did.startswith("did:") or not text.strip():
+            raise ConnectorError("A direct message needs the author's DID and a text")
+        config = self._config()
+        if not self._session(config):
+            raise ReplyNotSupported(
+                "Direct messages on Bluesky need a handle and an app password that allows them"
+            )
+        data = self._xrpc(
+            "chat.bsky.convo.getConvoForMembers", {"members": [did]}, proxy=CHAT_PROXY
+        )
+        convo = data.get("convo") if isinstance(data, Mapping) else None
+        convo_id = _text(convo.get("id")) if isinstance(convo, Mapping) else ""
+        if not convo_id:
+            raise ConnectorError("chat.bsky.convo.getConvoForMembers did not name a conversation")
+        sent = self._xrpc_post(
+            "chat.bsky.convo.sendMessage",
+            lambda _did: {"convoId": convo_id, "message": {"text": text}},
+            proxy=CHAT_PROXY,
+        )
+        message_id = _text(sent.get("id")) if isinstance(sent, Mapping) else ""
+        if not message_id:
+            raise ConnectorError("chat.bsky.convo.sendMessage did not say which message it sent")
+        return PostedReply(external_id=f"{convo_id}/{message_id}"[:300])
+
     # -- network --------------------------------------------------------------------------
+    def _xrpc_post(self, method: str, body: Any, *, proxy: str = "") -> Any:
+        """A procedure at the PDS as the signed-in account; `body(did)` builds the input."""
+        config = self._config()
+        url = f"{config['pds']}/xrpc/{method}"
+        response = None
+        for renew in (False, True):
+            token = self._session(config, renew=renew)
+            response = self.http.request(
+                "POST", url, json=body(self._did(config)), headers=_headers(token, proxy)
+            )
+            expired = response.status_code == 401 or (
+                response.status_code == 400 and "ExpiredToken" in _error_detail(response)
+            )
+            if not expired:
+                break
+        assert response is not None
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}{_error_detail(response)}")
+        return _json(response, url)
+
+    def _did(self, config: Mapping[str, Any]) -> str:
+        with _sessions_lock:
+            cached = _sessions.get(self._session_key(config))
+        return cached[2] if cached else ""
+
+    def _session_key(self, config: Mapping[str, Any]) -> tuple[str, str, str]:
+        identifier = str(self.credentials.get("identifier") or "").strip()
+        password = str(self.credentials.get("app_password") or "")
+        return (
+            str(config["pds"]),
+            identifier.lower(),
+            hashlib.sha256(password.encode()).hexdigest(),
+        )
+
     def _config(self) -> dict[str, Any]:
         try:
             return self.validate_config(self.config)
         except ConfigError as exc:
             raise ConnectorError(f"Invalid Bluesky configuration: {exc}") from exc
 
-    def _xrpc(self, method: str, params: dict[str, Any]) -> Any:
+    def _xrpc(self, method: str, params: dict[str, Any], *, proxy: str = "") -> Any:
         config = self._config()
         token = self._session(config)
         url = f"{config['pds'] if token else config['service']}/xrpc/{method}"
-        response = self.http.get(url, params=params, headers=_headers(token))
+        response = self.http.get(url, params=params, headers=_headers(token, proxy))
         if response.status_code == 401 and token:  # expired or revoked: sign in once more
             token = self._session(config, renew=True)
-            response = self.http.get(url, params=params, headers=_headers(token))
+            response = self.http.get(url, params=params, headers=_headers(token, proxy))
         if not 200 <= response.status_code < 300:
             hint = ""
             if response.status_code == 403 and not token and method == SEARCH:
@@ -248,11 +371,7 @@ class BlueskyConnector(Connector):
         password = str(self.credentials.get("app_password") or "")
         if not identifier or not password:
             return ""
-        key = (
-            str(config["pds"]),
-            identifier.lower(),
-            hashlib.sha256(password.encode()).hexdigest(),
-        )
+        key = self._session_key(config)
         with _sessions_lock:
             cached = _sessions.pop(key, None)
             if cached and not renew and cached[1] > time.time():
@@ -271,9 +390,10 @@ class BlueskyConnector(Connector):
         token = data.get("accessJwt") if isinstance(data, Mapping) else None
         if not isinstance(token, str) or not token:
             raise ConnectorError(f"{url} did not send an access token")
+        did = data.get("did") if isinstance(data.get("did"), str) else ""
         expires = _jwt_expiry(token) or time.time() + 1800
         with _sessions_lock:
-            _sessions[key] = (token, expires - SESSION_MARGIN_SECONDS)
+            _sessions[key] = (token, expires - SESSION_MARGIN_SECONDS, did or identifier)
         return token
 
 
@@ -466,10 +586,41 @@ def _replies(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 # -- small helpers ----------------------------------------------------------------------
-def _headers(token: str) -> dict[str, str]:
+_LINK_RE = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """Rich-text facets that make the links in a post clickable: Bluesky shows plain text
+    unless a facet marks the link's UTF-8 byte range (`app.bsky.richtext.facet#link`)."""
+    facets = []
+    for match in _LINK_RE.finditer(text):
+        start = len(text[: match.start()].encode())
+        end = start + len(match.group().encode())
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group()}],
+            }
+        )
+    return facets
+
+
+def _strong_ref(value: Any) -> dict[str, str] | None:
+    """`com.atproto.repo.strongRef` (uri + cid) of a post view or a reply's root."""
+    if not isinstance(value, Mapping):
+        return None
+    uri, cid = _text(value.get("uri")), _text(value.get("cid"))
+    if not _AT_URI_RE.match(uri) or not cid:
+        return None
+    return {"uri": uri, "cid": cid}
+
+
+def _headers(token: str, proxy: str = "") -> dict[str, str]:
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if proxy:
+        headers["atproto-proxy"] = proxy  # the PDS forwards the call to that service
     return headers
 
 

@@ -42,6 +42,7 @@ MAX_TAGS = 50
 # Mastodon hashtags: letters, digits, underscores (Unicode), and the middle dot inside words.
 _TAG_RE = re.compile(r"^[\w\u00b7]{1,100}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+_ACCT_RE = re.compile(r"^[\w.-]{1,100}(@[A-Za-z0-9.-]{1,253})?$")
 _NEXT_LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 
 
@@ -247,6 +248,39 @@ class MastodonConnector(Connector):
             raise ConnectorError(f"{url} did not say which status it created")
         link = data.get("url") if isinstance(data, Mapping) else None
         return PostedReply(external_id=new_id, url=clean_url(link) if isinstance(link, str) else "")
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """A status with `visibility=direct` that mentions the author: only they (and the
+        accounts it names) see it. Needs an access token with write:statuses."""
+        token = self._token()
+        if not token:
+            raise ReplyNotSupported(
+                "Direct messages on Mastodon need an access token (write:statuses)"
+            )
+        acct = author_handle.strip().lstrip("@")
+        if not _ACCT_RE.match(acct) or not text.strip():
+            raise ConnectorError("A direct message needs the author's account and a text")
+        url = self._url("/api/v1/statuses")
+        status = f"@{acct} {text}"
+        key = hashlib.sha256(f"dm\n{acct}\n{text}".encode()).hexdigest()
+        response = self.http.request(
+            "POST",
+            url,
+            data={"status": status, "visibility": "direct"},
+            headers={**self._headers(), "Idempotency-Key": key},
+        )
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}{_error_detail(response)}")
+        try:
+            data = response.json()
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{url} did not send JSON") from exc
+        new_id = _id_or_empty(data.get("id") if isinstance(data, Mapping) else None)
+        if not new_id:
+            raise ConnectorError(f"{url} did not say which status it created")
+        return PostedReply(external_id=new_id)
 
     # -- helpers --------------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:

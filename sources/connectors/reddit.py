@@ -30,7 +30,9 @@ from sources.connectors.base import (
     ConnectorError,
     FetchPage,
     FetchWindow,
+    PostedReply,
     RateLimited,
+    ReplyNotSupported,
     engagement_of,
     known_count,
 )
@@ -52,6 +54,9 @@ MAX_THREADS = 50
 
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 _THREAD_ID = re.compile(r"^[a-z0-9]{1,12}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
+DM_SUBJECT = "Re: your post"
+_FULLNAME = re.compile(r"^t[13]_[a-z0-9]{1,13}$")
 _THREAD_IN_URL = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
 
 
@@ -88,7 +93,10 @@ class RedditConnector(Connector):
         "client_id": "Client id of a Reddit 'script' or 'web' app",
         "client_secret": "Client secret of that app",
         "user_agent": "User-Agent naming your app and contact (Reddit requires one)",
+        "username": "Reddit account that posts replies (a 'script' app's developer; optional)",
+        "password": "That account's password (only used to post replies)",
     }
+    reply_max_chars = 10_000  # Reddit's limit for a comment's text
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -204,6 +212,118 @@ class RedditConnector(Connector):
         self._token = token
         self._token_expires = time.monotonic() + max(lifetime - 60, 30)
         return token
+
+    def _user_token(self, config: dict[str, Any]) -> str:
+        """A token that acts as the configured account (password grant of a script app):
+        Reddit's app-only token reads but cannot comment."""
+        username = self.credentials.get("username", "").strip()
+        password = self.credentials.get("password", "")
+        client_id = self.credentials.get("client_id", "").strip()
+        secret = self.credentials.get("client_secret", "").strip()
+        if not username or not password or not client_id or not secret:
+            raise ReplyNotSupported(
+                "Replying on Reddit needs the app's client id and secret and the username and "
+                "password of the account that answers"
+            )
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        url = f"{config['auth_url']}/api/v1/access_token"
+        response = self.http.request(
+            "POST",
+            url,
+            data={"grant_type": "password", "username": username, "password": password},
+            headers={"Authorization": f"Basic {basic}", "User-Agent": self._user_agent()},
+        )
+        if response.status_code in (401, 403):
+            raise ConnectorError("Reddit refused the app credentials (client id / secret)")
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}")
+        body = _json(response, url)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            reason = body.get("error", "no access_token") if isinstance(body, dict) else "no JSON"
+            raise ConnectorError(f"Reddit did not sign in {username}: {reason}")
+        return token
+
+    def reply(self, *, in_reply_to: str, text: str) -> str:
+        return self.post_reply(in_reply_to=in_reply_to, text=text).external_id
+
+    def post_reply(self, *, in_reply_to: str, text: str) -> PostedReply:
+        """`POST /api/comment` with the post's or comment's fullname as `thing_id`: the
+        answer sits under that post or comment in its thread."""
+        thing_id, text = str(in_reply_to).strip(), str(text)
+        if not _FULLNAME.match(thing_id) or not text.strip():
+            raise ConnectorError("A reply needs the fullname of a post or comment and a text")
+        try:
+            config = self.validate_config(self.config)
+        except ConfigError as exc:
+            raise ConnectorError(f"Invalid Reddit configuration: {exc}") from exc
+        token = self._user_token(config)
+        url = f"{config['base_url']}/api/comment"
+        response = self.http.request(
+            "POST",
+            url,
+            params={"raw_json": "1"},
+            data={"api_type": "json", "thing_id": thing_id, "text": text},
+            headers={"Authorization": f"bearer {token}", "User-Agent": self._user_agent()},
+        )
+        if response.status_code in (401, 403):
+            raise ConnectorError(
+                f"Reddit refused the reply ({response.status_code}): is the account allowed "
+                "to comment there (locked thread, banned, missing 'submit' scope)?"
+            )
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}")
+        body = _mapping(_mapping(_json(response, url)).get("json"))
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            reasons = "; ".join(
+                str(error[1] if isinstance(error, list) and len(error) > 1 else error)[:300]
+                for error in errors[:3]
+            )
+            raise ConnectorError(f"Reddit refused the reply: {reasons}")
+        things = _mapping(body.get("data")).get("things")
+        thing = _mapping(things[0]) if isinstance(things, list) and things else {}
+        data = _mapping(thing.get("data"))
+        name = str(data.get("name") or "")
+        if not name and data.get("id"):
+            name = f"t1_{data['id']}"
+        if not _FULLNAME.match(name):
+            raise ConnectorError(f"{url} did not say which comment it created")
+        return PostedReply(
+            external_id=name, url=_comment_url(data, str(data.get("subreddit") or ""))
+        )
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """A private message to the author (`POST /api/compose`), as the answering account.
+        Reddit answers without the new message's id."""
+        to = author_handle.strip().removeprefix("u/").removeprefix("/u/")
+        if not _USERNAME.match(to) or to.lower() in {"[deleted]", "deleted"} or not text.strip():
+            raise ConnectorError("A direct message needs the author's Reddit username and a text")
+        try:
+            config = self.validate_config(self.config)
+        except ConfigError as exc:
+            raise ConnectorError(f"Invalid Reddit configuration: {exc}") from exc
+        token = self._user_token(config)
+        url = f"{config['base_url']}/api/compose"
+        response = self.http.request(
+            "POST",
+            url,
+            data={"api_type": "json", "to": to, "subject": DM_SUBJECT, "text": text},
+            headers={"Authorization": f"bearer {token}", "User-Agent": self._user_agent()},
+        )
+        if not 200 <= response.status_code < 300:
+            raise ConnectorError(f"{url} answered {response.status_code}")
+        body = _mapping(_mapping(_json(response, url)).get("json"))
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            reasons = "; ".join(
+                str(error[1] if isinstance(error, list) and len(error) > 1 else error)[:300]
+                for error in errors[:3]
+            )
+            raise ConnectorError(f"Reddit refused the message: {reasons}")
+        return PostedReply(external_id="")
 
     def _get(self, config: dict[str, Any], listing: Listing, extra: dict[str, str]) -> Any:
         url = f"{config['base_url']}{listing.path}"

@@ -15,6 +15,7 @@ CONNECTOR_MODULES = (
     "sources.connectors.reddit",
     "sources.connectors.x",
     "sources.connectors.reviews",
+    "sources.connectors.demo",
 )
 
 _REGISTRY: dict[str, type[Connector]] = {}
@@ -39,8 +40,9 @@ def connector_class(kind: str) -> type[Connector]:
 
 
 def connector_kinds() -> list[str]:
+    """The kinds people may add as polled sources."""
     _load()
-    return sorted(_REGISTRY)
+    return sorted(kind for kind, cls in _REGISTRY.items() if cls.pollable)
 
 
 def connector_for_source(

@@ -26,7 +26,9 @@ from sources.connectors.base import (
     ConnectorError,
     FetchPage,
     FetchWindow,
+    PostedReply,
     RateLimited,
+    ReplyNotSupported,
     author_counts,
     engagement_of,
     known_count,
@@ -77,7 +79,12 @@ class XConnector(Connector):
         "mentions_of_user_id": "Numeric id of your account, to read its mentions as well",
         "base_url": "API address (default https://api.twitter.com)",
     }
-    credential_fields = {"bearer_token": "App bearer token (API v2, Basic tier or above)"}
+    credential_fields = {
+        "bearer_token": "App bearer token (API v2, Basic tier or above)",
+        "user_access_token": "OAuth 2.0 user access token with tweet.write, to post replies "
+        "as your account (optional)",
+    }
+    reply_max_chars = 280  # X counts some characters (links, emoji) differently; see reply()
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,6 +154,83 @@ class XConnector(Connector):
         return body
 
     # --- fetching -----------------------------------------------------------------------
+
+    # -- replying -------------------------------------------------------------------------
+    def reply(self, *, in_reply_to: str, text: str) -> str:
+        return self.post_reply(in_reply_to=in_reply_to, text=text).external_id
+
+    def post_reply(self, *, in_reply_to: str, text: str) -> PostedReply:
+        """`POST /2/tweets` with `reply.in_reply_to_tweet_id`: the reply joins the tweet's
+        conversation. Posting needs a user-context token; the app bearer token only reads."""
+        token = str(self.credentials.get("user_access_token") or "").strip()
+        if not token:
+            raise ReplyNotSupported(
+                "Replying on X needs a user access token (OAuth 2.0, tweet.write scope)"
+            )
+        tweet_id, text = str(in_reply_to).strip(), str(text)
+        if not _TWEET_ID.match(tweet_id) or not text.strip():
+            raise ConnectorError("A reply needs the id of the tweet and a text")
+        config = self._config()
+        url = f"{config['base_url']}/2/tweets"
+        response = self.http.request(
+            "POST",
+            url,
+            json={"text": text, "reply": {"in_reply_to_tweet_id": tweet_id}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if not 200 <= response.status_code < 300:
+            detail = _problem(response)
+            raise ConnectorError(
+                f"X refused the reply ({response.status_code}): {detail or 'no reason given'}"
+            )
+        try:
+            body = response.json()
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{url} did not send JSON") from exc
+        new_id = _tweet_id(_dict(_dict(body).get("data")).get("id"))
+        if not new_id:
+            raise ConnectorError(f"{url} did not say which tweet it created")
+        return PostedReply(external_id=new_id, url=f"https://x.com/i/web/status/{new_id}")
+
+    def send_direct_message(
+        self, *, author_handle: str, mention_raw: Mapping[str, Any], text: str
+    ) -> PostedReply:
+        """`POST /2/dm_conversations/with/:participant_id/messages` to the tweet's author
+        (their numeric id, kept with the mention). Needs a user token with dm.write; X
+        refuses when the author does not accept messages from the account."""
+        token = str(self.credentials.get("user_access_token") or "").strip()
+        if not token:
+            raise ReplyNotSupported(
+                "Direct messages on X need a user access token (OAuth 2.0, dm.write scope)"
+            )
+        participant = _tweet_id(mention_raw.get("author_id"))
+        if not participant or not str(text).strip():
+            raise ConnectorError("A direct message needs the author's X id and a text")
+        config = self._config()
+        url = f"{config['base_url']}/2/dm_conversations/with/{participant}/messages"
+        response = self.http.request(
+            "POST", url, json={"text": str(text)}, headers={"Authorization": f"Bearer {token}"}
+        )
+        if not 200 <= response.status_code < 300:
+            detail = _problem(response)
+            raise ConnectorError(
+                f"X refused the direct message ({response.status_code}): "
+                f"{detail or 'no reason given'}"
+            )
+        try:
+            body = response.json()
+        except (ValueError, RecursionError) as exc:
+            raise ConnectorError(f"{url} did not send JSON") from exc
+        event_id = _tweet_id(_dict(_dict(body).get("data")).get("dm_event_id"))
+        if not event_id:
+            raise ConnectorError(f"{url} did not say which message it created")
+        return PostedReply(external_id=event_id)
+
+    def _config(self) -> dict[str, Any]:
+        try:
+            return self.validate_config(self.config)
+        except ConfigError as exc:
+            raise ConnectorError(f"Invalid X configuration: {exc}") from exc
 
     def fetch(self, cursor: Mapping[str, Any], window: FetchWindow | None = None) -> FetchPage:
         config = self.validate_config(self.config)

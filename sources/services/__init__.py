@@ -4,6 +4,7 @@
 from sources.services.ingest import (
     SIGNATURE_HEADER,
     SubmitResult,
+    demo_source_ensure,
     ingest_batch_create,
     ingest_batch_process,
     ingest_batches_requeue_stalled,
@@ -16,6 +17,7 @@ from sources.services.ingest import (
 __all__ = [
     "SIGNATURE_HEADER",
     "SubmitResult",
+    "demo_source_ensure",
     "ingest_batch_create",
     "ingest_batch_process",
     "ingest_batches_requeue_stalled",

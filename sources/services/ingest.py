@@ -19,8 +19,16 @@ from config.celery import task_send
 from config.errors import DomainError
 from config.tenancy import current_schema
 from mentions.pipeline import mentions_store
+from sources.credentials import credentials_encrypt
 from sources.formats import mention_item_validate
-from sources.models import PUSH_KINDS, BatchStatus, IngestBatch, Source, SourceKind
+from sources.models import (
+    PUSH_KINDS,
+    SIGNED_KINDS,
+    BatchStatus,
+    IngestBatch,
+    Source,
+    SourceKind,
+)
 
 SIGNATURE_HEADER = "X-Lotse-Signature"
 
@@ -29,8 +37,27 @@ def source_create(*, kind: str, name: str, network: str = "web") -> Source:
     """A push source (webhook or import). Polled sources: `source_create_polled`."""
     if kind not in PUSH_KINDS:
         raise DomainError(f"{kind!r} is not a push source kind", fields={"kind": ["invalid"]})
-    secret = secrets.token_hex(32) if kind == SourceKind.WEBHOOK else ""
+    secret = secrets.token_hex(32) if kind in SIGNED_KINDS else ""
     return Source.objects.create(kind=kind, name=name, network=network, secret=secret)
+
+
+def demo_source_ensure(*, name: str, account: str) -> tuple[Source, bool]:
+    """The client's demo source (kind `demo`: pushed by `demo_stream`, answered on the demo
+    network as `account`), created or, when an older demo made it a webhook source, turned
+    into one. Its mentions and secret stay. Returns the source and whether it changed."""
+    source = Source.objects.filter(name=name).order_by("id").first()
+    credentials = credentials_encrypt({"access_token": account})
+    if source is None:
+        source = source_create(kind=SourceKind.DEMO, name=name, network=SourceKind.DEMO)
+    elif source.kind == SourceKind.DEMO and source.credentials_encrypted:
+        return source, False
+    elif source.kind not in (SourceKind.WEBHOOK, SourceKind.DEMO):
+        raise DomainError(f"{name!r} is a {source.kind} source, not the demo's")
+    source.kind = source.network = SourceKind.DEMO
+    source.secret = source.secret or secrets.token_hex(32)
+    source.credentials_encrypted = credentials
+    source.save(update_fields=["kind", "network", "secret", "credentials_encrypted"])
+    return source, True
 
 
 # A push that carries X-Lotse-Timestamp signs "<timestamp>.<body>" and is refused when the

@@ -64,6 +64,8 @@ def source_create_polled(
         cls = connector_class(kind)
     except KeyError as exc:
         raise DomainError(f"No connector for {kind!r}", fields={"kind": ["unknown"]}) from exc
+    if not cls.pollable:
+        raise DomainError(f"{cls.label} sources are not polled", fields={"kind": ["not polled"]})
     try:
         cleaned = cls.validate_config(config)
     except ConfigError as exc:

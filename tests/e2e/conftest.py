@@ -28,6 +28,7 @@ MAIL_DIR = ARTIFACTS / "mail"
 class LiveStack:
     port: int
     base_url: str
+    demo_network_port: int = 0  # where the worker delivers the demo sources' replies
 
     def host(self, slug: str) -> str:
         return f"{slug}.localhost:{self.port}"
@@ -54,6 +55,7 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
     ARTIFACTS.mkdir(exist_ok=True)
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     port = _free_port()
+    demo_network_port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
@@ -63,6 +65,7 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
         # Mail the servers send lands in files here (the demo's var/mail/, for tests).
         "LOTSE_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "LOTSE_EMAIL_FILE_PATH": str(MAIL_DIR),
+        "LOTSE_DEMO_NETWORK_URL": f"http://127.0.0.1:{demo_network_port}",
     }
     bin_dir = Path(sys.executable).parent
     web_log = ARTIFACTS / "uvicorn.log"
@@ -138,7 +141,9 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
 
         _wait_for(web_ready, "uvicorn", 30, [web_log])
         _wait_for(lambda: "ready." in worker_log.read_text(), "celery worker", 60, [worker_log])
-        yield LiveStack(port=port, base_url=f"http://127.0.0.1:{port}")
+        yield LiveStack(
+            port=port, base_url=f"http://127.0.0.1:{port}", demo_network_port=demo_network_port
+        )
     finally:
         for process in (web, worker, beat):
             process.terminate()

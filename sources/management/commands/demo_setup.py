@@ -22,14 +22,13 @@ from routing.services import routing_apply_preset
 from routing.services.assignment import staff_upsert
 from routing.services.policy import staff_certify
 from sources.demo_content import DEMO_CLIENTS
-from sources.models import Source, SourceKind
-from sources.services import source_create
+from sources.models import Source
+from sources.services import demo_source_ensure
 from sources.services.demo_history import HISTORY_DAYS, demo_history_write, history_needed
 from sources.services.onboarding import client_create
 
 DEMO_PASSWORD = "lotse-demo"  # noqa: S105 - a published demo password, local use only
 DEMO_SOURCE_NAME = "Demo stream"
-DEMO_SOURCE_NETWORK = "demo"
 PORT = 8000
 
 AGENCY_ADMIN = ("admin@agency.localhost", Role.AGENCY_ADMIN, "Ada Agency")
@@ -218,12 +217,12 @@ class Command(BaseCommand):
 
     def _source(self, client: Client) -> None:
         with tenant_context(client):
-            if Source.objects.filter(name=DEMO_SOURCE_NAME).exists():
-                return
-            source = source_create(
-                kind=SourceKind.WEBHOOK, name=DEMO_SOURCE_NAME, network=DEMO_SOURCE_NETWORK
+            source, changed = demo_source_ensure(name=DEMO_SOURCE_NAME, account=client.slug)
+        if changed:
+            self._done(
+                f"Source '{DEMO_SOURCE_NAME}' (id {source.pk}) for {client.name}: pushed by "
+                "demo_stream, answered on the demo network"
             )
-        self._done(f"Created source '{DEMO_SOURCE_NAME}' (id {source.pk}) for {client.name}")
 
     def _history(self, client: Client, *, days: int) -> None:
         with tenant_context(client):

@@ -1,4 +1,5 @@
-"""Feed the demo clients' "Demo stream" sources with made-up mentions over real HTTP."""
+"""Feed the demo clients' "Demo stream" sources with made-up mentions over real HTTP, and
+run the demo network those mentions come from (where replies sent from Lotse land)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import logging
 import random
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from accounts.models import Client
 from accounts.services import client_domain
 from mentions.models import Mention
 from sources.demo_content import DEMO_CLIENTS, demo_hourly_rate, demo_mention
+from sources.demo_network import DemoNetworkServer, DemoNetworkStore
 from sources.models import BatchStatus, IngestBatch, Source, SourceKind
 from sources.services import SIGNATURE_HEADER, signature_compute
 
@@ -52,8 +55,9 @@ class Command(BaseCommand):
         "Push made-up mentions to the demo clients' 'Demo stream' sources, signed, over "
         "HTTP, like an integrator would: first a backlog for clients with few mentions, then "
         "one mention (now and then two or three) at the pace of each client's usual "
-        "traffic. Needs `demo_setup` and a running web server; a Celery worker stores what "
-        "arrives."
+        "traffic. Each is first posted on the demo network this command serves "
+        "(settings.LOTSE_DEMO_NETWORK_URL), where replies sent from Lotse land. Needs "
+        "`demo_setup` and a running web server; a Celery worker stores what arrives."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -86,6 +90,11 @@ class Command(BaseCommand):
             help="stop after this many pushes after the backlog (default 0: run until Ctrl-C)",
         )
         parser.add_argument("--seed", type=int, default=None, help="seed for repeatable text")
+        parser.add_argument(
+            "--no-network",
+            action="store_true",
+            help="do not serve the demo network (another process serves it)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval: float | None = options["interval"]
@@ -104,7 +113,40 @@ class Command(BaseCommand):
         targets = self._targets(port=port)
         self.pushes = 0
         self.sent = 0
+        self.network_url = str(settings.LOTSE_DEMO_NETWORK_URL)
+        self.store: DemoNetworkStore | None = None
+        with ExitStack() as stack:
+            if not options["no_network"]:
+                self._network_start(stack)
+            self._stream(base_url, targets, backlog=backlog, interval=interval, count=count)
 
+    def _network_start(self, stack: ExitStack) -> None:
+        address = httpx.URL(self.network_url)
+        store = DemoNetworkStore(settings.LOTSE_DEMO_NETWORK_FILE)
+        try:
+            stack.enter_context(
+                DemoNetworkServer(store, host=address.host or "127.0.0.1", port=address.port or 80)
+            )
+        except OSError as exc:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Cannot serve the demo network on {self.network_url} ({exc}); mentions "
+                    "are pushed, but replies to them cannot be delivered by this process."
+                )
+            )
+            return
+        self.store = store
+        self.stdout.write(f"Demo network on {self.network_url}/ (where replies from Lotse land)")
+
+    def _stream(
+        self,
+        base_url: httpx.URL,
+        targets: list[Target],
+        *,
+        backlog: int,
+        interval: float | None,
+        count: int,
+    ) -> None:
         self.stdout.write(
             f"Streaming demo mentions to {base_url} for {', '.join(t.slug for t in targets)}. "
             "Ctrl-C stops."
@@ -153,11 +195,11 @@ class Command(BaseCommand):
                 continue
             with tenant_context(client):
                 source = Source.objects.filter(
-                    name=DEMO_SOURCE_NAME, kind=SourceKind.WEBHOOK
+                    name=DEMO_SOURCE_NAME, kind__in=(SourceKind.DEMO, SourceKind.WEBHOOK)
                 ).first()
                 if source is None or not source.secret:
                     self.stdout.write(
-                        self.style.WARNING(f"{slug}: no webhook source {DEMO_SOURCE_NAME!r}.")
+                        self.style.WARNING(f"{slug}: no demo source {DEMO_SOURCE_NAME!r}.")
                     )
                     continue
                 if not source.enabled:
@@ -189,8 +231,8 @@ class Command(BaseCommand):
     def _push(self, http: httpx.Client, target: Target, size: int, *, label: str) -> None:
         now = timezone.now()
         mentions = [
-            demo_mention(client_slug=target.slug, rng=self.rng, now=self._when(now, label))
-            for _ in range(size)
+            self._posted(demo_mention(client_slug=target.slug, rng=self.rng, now=now_or_then))
+            for now_or_then in (self._when(now, label) for _ in range(size))
         ]
         body = json.dumps({"mentions": mentions}, ensure_ascii=False).encode("utf-8")
         headers = {
@@ -216,6 +258,21 @@ class Command(BaseCommand):
                 time.sleep(RETRY_SECONDS)
         self.sent += size
         self.stdout.write(self._line(target, label, size, response))
+
+    def _posted(self, mention: dict[str, Any]) -> dict[str, Any]:
+        """The mention as a post on the demo network: it lives there, and its link opens it."""
+        if self.store is None:
+            return mention
+        author = mention["author"]
+        self.store.post_add(
+            post_id=mention["external_id"],
+            handle=author["handle"],
+            name=author.get("name") or "",
+            text=mention["text"],
+            at=datetime.fromisoformat(mention["published_at"]),
+        )
+        url = f"{self.network_url}/@{author['handle']}/{mention['external_id']}"
+        return {**mention, "url": url}
 
     def _when(self, now: datetime, label: str) -> datetime:
         if label != "backlog":
