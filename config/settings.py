@@ -75,6 +75,8 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Outermost: an API request that fails answers JSON (503 + Retry-After in an outage).
     "config.outage.ApiErrorShapeMiddleware",
+    # X-RateLimit-* headers for API calls counted by accounts.throttling.
+    "config.ratelimit.RateLimitHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer: scripts and styles only from this site.
@@ -313,6 +315,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsClientMember"],
+    # Per token and minute, reads and pushes apart, limits per client (accounts.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -336,6 +340,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# API rate limits (accounts.throttling); the budgets are per client (Client.api_*_per_minute).
+LOTSE_API_RATE_LIMITS = env_bool("LOTSE_API_RATE_LIMITS", True)
 
 LOGGING = {
     "version": 1,
