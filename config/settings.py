@@ -75,6 +75,8 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Outermost: an API request that fails answers JSON (503 + Retry-After in an outage).
     "config.outage.ApiErrorShapeMiddleware",
+    # /healthz and /readyz, answered before the tenant lookup (config.health).
+    "config.health.HealthMiddleware",
     # X-RateLimit-* headers for API calls counted by accounts.throttling.
     "config.ratelimit.RateLimitHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
@@ -270,6 +272,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 LOTSE_BATCH_STALL_SECONDS = env_int("LOTSE_BATCH_STALL_SECONDS", 120)
+# Heartbeats for /readyz (config.health): beat sends `lotse.heartbeat` to every queue, and
+# whichever worker takes it reports for that queue.
+LOTSE_QUEUES = ("ingest", "triage", "notify", "reports")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"heartbeat-{queue}": {
+            "task": "lotse.heartbeat",
+            "schedule": 20.0,
+            "args": (queue,),
+            "options": {"queue": queue, "expires": 60},
+        }
+        for queue in LOTSE_QUEUES
+    }
+)
 
 # --- Connectors -------------------------------------------------------------
 # User-entered URLs may not reach private or loopback addresses unless this is set (tests
