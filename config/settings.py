@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "config.outage.ApiErrorShapeMiddleware",
     # /healthz and /readyz, answered before the tenant lookup (config.health).
     "config.health.HealthMiddleware",
+    # /metrics (token or allow-list) and request latency by route (config.metrics).
+    "config.metrics.MetricsMiddleware",
     # X-RateLimit-* headers for API calls counted by accounts.throttling.
     "config.ratelimit.RateLimitHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
@@ -359,6 +361,12 @@ SPECTACULAR_SETTINGS = {
 
 # API rate limits (accounts.throttling); the budgets are per client (Client.api_*_per_minute).
 LOTSE_API_RATE_LIMITS = env_bool("LOTSE_API_RATE_LIMITS", True)
+
+# Prometheus metrics at /metrics (config.metrics): a bearer token, or an address in the
+# allow-list (CIDRs). The client's slug becomes a label only when this is switched on.
+LOTSE_METRICS_TOKEN = env_str("LOTSE_METRICS_TOKEN", "")
+LOTSE_METRICS_ALLOW = env_list("LOTSE_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+LOTSE_METRICS_CLIENT_LABEL = env_bool("LOTSE_METRICS_CLIENT_LABEL", False)
 
 LOGGING = {
     "version": 1,
