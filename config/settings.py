@@ -10,6 +10,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from config.env import env_bool, env_file_load, env_int, env_list, env_str
+from config.logs import logging_config, sentry_init, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A development checkout has a `.env` written by `make install` (LOTSE_DEBUG=1 and a
@@ -73,6 +74,8 @@ ROOT_URLCONF = "config.urls_tenant"
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # A request id on every log line and answer, and one log line per request (config.logs).
+    "config.logs.RequestLogMiddleware",
     # Outermost: an API request that fails answers JSON (503 + Retry-After in an outage).
     "config.outage.ApiErrorShapeMiddleware",
     # /healthz and /readyz, answered before the tenant lookup (config.health).
@@ -368,14 +371,22 @@ LOTSE_METRICS_TOKEN = env_str("LOTSE_METRICS_TOKEN", "")
 LOTSE_METRICS_ALLOW = env_list("LOTSE_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
 LOTSE_METRICS_CLIENT_LABEL = env_bool("LOTSE_METRICS_CLIENT_LABEL", False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOTSE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Structured logs (config.logs): JSON lines with request id, client, user and Celery task
+# id, from web and workers; LOTSE_LOG_FORMAT=plain for readable lines (development default).
+LOTSE_LOG_FORMAT = env_str("LOTSE_LOG_FORMAT", "plain" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOTSE_LOG_FORMAT, level=env_str("LOTSE_LOG_LEVEL", "INFO"))
+structlog_configure()
+# Workers log through the same configuration instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Optional error reporting: set a DSN to send errors (web and workers) to Sentry.
+LOTSE_SENTRY_DSN = env_str("LOTSE_SENTRY_DSN", "")
+if LOTSE_SENTRY_DSN:
+    sentry_init(
+        dsn=LOTSE_SENTRY_DSN,
+        environment=env_str("LOTSE_SENTRY_ENVIRONMENT", "production"),
+        send_pii=env_bool("LOTSE_SENTRY_SEND_PII", False),
+        traces_sample_rate=float(env_str("LOTSE_SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # Mail: in development and the demo every message is a file under var/mail/ (one .log file
 # per message, the newest last); in production SMTP from the environment. Tests use
