@@ -40,6 +40,14 @@ class Client(TenantMixin):
     require_2fa: models.BooleanField[bool, bool] = models.BooleanField(
         "require two-factor login", default=False
     )
+    # API rate limits per token and minute (accounts.throttling): pushes (writes) and reads
+    # have separate budgets.
+    api_push_per_minute: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(
+        default=120
+    )
+    api_read_per_minute: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(
+        default=600
+    )
 
     # New schemas are cloned from `settings.TENANT_BASE_SCHEMA` (a migrated template that is
     # itself a Client row, so `migrate_schemas` keeps it current); see accounts.services.
@@ -208,6 +216,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Optional: a token past this moment is refused like a revoked one.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.key_prefix}… ({self.client})"

@@ -6,6 +6,7 @@ import hashlib
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import ROLE_RANK, ApiToken, Client, Membership, Role, User
 
@@ -128,5 +129,6 @@ def api_token_get(*, raw_key: str) -> ApiToken | None:
     return (
         ApiToken.objects.select_related("user", "client")
         .filter(key_hash=api_token_hash(raw_key), revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .first()
     )

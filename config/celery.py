@@ -7,14 +7,19 @@ schema in a `finally`, so a worker process never leaks one client's context into
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
+from celery.signals import beat_init, before_task_publish, worker_ready
+from redis.exceptions import RedisError
 
 from config.broker import transport_install
+from config.shared_redis import redis_shared
 from config.tenancy import client_get_by_schema, use_client, use_public_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -65,3 +70,49 @@ def task_send(name: str, *args: Any) -> None:
     Services queue work by task name: tasks are entry points that call services, so a
     service importing its tasks module would point a dependency upwards."""
     task_lookup(name).delay(*args)
+
+
+# --- Heartbeats (read by /readyz, config.health) -------------------------------------------
+# A worker reports per queue when it starts and whenever it runs the `lotse.heartbeat` task
+# that beat sends to every queue (settings.CELERY_BEAT_SCHEDULE); beat reports whenever it
+# sends a task. Each report is a Unix time in Redis under `lotse:hb:<part>`, shared by all
+# machines.
+HEARTBEAT_PREFIX = "lotse:hb:"
+_in_beat = False
+
+
+def heartbeat_record(part: str) -> None:
+    """Note that `part` (`beat`, `worker:<queue>`) is alive now; never fails the caller."""
+    with contextlib.suppress(RedisError):  # Redis away: /readyz says so on its own
+        redis_shared().set(f"{HEARTBEAT_PREFIX}{part}", f"{time.time():.3f}", ex=3600)
+
+
+def heartbeat_age(part: str) -> float | None:
+    """Seconds since `part` last reported, None if it never did (raises RedisError)."""
+    raw = redis_shared().get(f"{HEARTBEAT_PREFIX}{part}")
+    return None if raw is None else max(0.0, time.time() - float(raw))
+
+
+@app.task(name="lotse.heartbeat", ignore_result=True)
+def heartbeat_task(queue: str) -> None:
+    heartbeat_record(f"worker:{queue}")
+
+
+@worker_ready.connect
+def _worker_started(sender: Any = None, **kwargs: Any) -> None:
+    consumer = getattr(sender, "task_consumer", None)
+    for queue in getattr(consumer, "queues", None) or []:
+        heartbeat_record(f"worker:{queue.name}")
+
+
+@beat_init.connect
+def _beat_started(sender: Any = None, **kwargs: Any) -> None:
+    global _in_beat
+    _in_beat = True
+    heartbeat_record("beat")
+
+
+@before_task_publish.connect
+def _beat_sent(sender: Any = None, **kwargs: Any) -> None:
+    if _in_beat:
+        heartbeat_record("beat")

@@ -10,6 +10,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from config.env import env_bool, env_file_load, env_int, env_list, env_str
+from config.logs import logging_config, sentry_init, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A development checkout has a `.env` written by `make install` (LOTSE_DEBUG=1 and a
@@ -73,8 +74,16 @@ ROOT_URLCONF = "config.urls_tenant"
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # A request id on every log line and answer, and one log line per request (config.logs).
+    "config.logs.RequestLogMiddleware",
     # Outermost: an API request that fails answers JSON (503 + Retry-After in an outage).
     "config.outage.ApiErrorShapeMiddleware",
+    # /healthz and /readyz, answered before the tenant lookup (config.health).
+    "config.health.HealthMiddleware",
+    # /metrics (token or allow-list) and request latency by route (config.metrics).
+    "config.metrics.MetricsMiddleware",
+    # X-RateLimit-* headers for API calls counted by accounts.throttling.
+    "config.ratelimit.RateLimitHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer: scripts and styles only from this site.
@@ -268,6 +277,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 LOTSE_BATCH_STALL_SECONDS = env_int("LOTSE_BATCH_STALL_SECONDS", 120)
+# Heartbeats for /readyz (config.health): beat sends `lotse.heartbeat` to every queue, and
+# whichever worker takes it reports for that queue.
+LOTSE_QUEUES = ("ingest", "triage", "notify", "reports")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"heartbeat-{queue}": {
+            "task": "lotse.heartbeat",
+            "schedule": 20.0,
+            "args": (queue,),
+            "options": {"queue": queue, "expires": 60},
+        }
+        for queue in LOTSE_QUEUES
+    }
+)
 
 # --- Connectors -------------------------------------------------------------
 # User-entered URLs may not reach private or loopback addresses unless this is set (tests
@@ -320,6 +343,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsClientMember"],
+    # Per token and minute, reads and pushes apart, limits per client (accounts.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -344,14 +369,31 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOTSE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# API rate limits (accounts.throttling); the budgets are per client (Client.api_*_per_minute).
+LOTSE_API_RATE_LIMITS = env_bool("LOTSE_API_RATE_LIMITS", True)
+
+# Prometheus metrics at /metrics (config.metrics): a bearer token, or an address in the
+# allow-list (CIDRs). The client's slug becomes a label only when this is switched on.
+LOTSE_METRICS_TOKEN = env_str("LOTSE_METRICS_TOKEN", "")
+LOTSE_METRICS_ALLOW = env_list("LOTSE_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+LOTSE_METRICS_CLIENT_LABEL = env_bool("LOTSE_METRICS_CLIENT_LABEL", False)
+
+# Structured logs (config.logs): JSON lines with request id, client, user and Celery task
+# id, from web and workers; LOTSE_LOG_FORMAT=plain for readable lines (development default).
+LOTSE_LOG_FORMAT = env_str("LOTSE_LOG_FORMAT", "plain" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOTSE_LOG_FORMAT, level=env_str("LOTSE_LOG_LEVEL", "INFO"))
+structlog_configure()
+# Workers log through the same configuration instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Optional error reporting: set a DSN to send errors (web and workers) to Sentry.
+LOTSE_SENTRY_DSN = env_str("LOTSE_SENTRY_DSN", "")
+if LOTSE_SENTRY_DSN:
+    sentry_init(
+        dsn=LOTSE_SENTRY_DSN,
+        environment=env_str("LOTSE_SENTRY_ENVIRONMENT", "production"),
+        send_pii=env_bool("LOTSE_SENTRY_SEND_PII", False),
+        traces_sample_rate=float(env_str("LOTSE_SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # Mail: in development and the demo every message is a file under var/mail/ (one .log file
 # per message, the newest last); in production SMTP from the environment. Tests use

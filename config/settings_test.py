@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("LOTSE_DEBUG", "1")
 os.environ.setdefault("LOTSE_REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("LOTSE_LOG_LEVEL", "WARNING")
+# The suite pushes and reads far faster than any budget; tests/test_rate_limits.py turns
+# the limits on for itself.
+os.environ.setdefault("LOTSE_API_RATE_LIMITS", "0")
 
 from config.settings import *  # noqa: F403
 

@@ -31,6 +31,7 @@ from frontend.staff_views import (
     staff_switch,
     team_save,
 )
+from frontend.token_views import token_revoke, tokens_page
 from frontend.triage_views import mention_triage_correct, triage_page, triage_setup
 from frontend.views import (
     mention_action,
@@ -92,6 +93,8 @@ urlpatterns = [
     path("staff/invitations/<int:pk>/", invitation_action, name="invitation-action"),
     path("staff/people/<int:user_id>/", person_action, name="person-action"),
     path("invitations/<str:token>/", invitation_accept_page, name="invitation-accept"),
+    path("api/tokens/", tokens_page, name="api-tokens"),
+    path("api/tokens/<int:pk>/revoke", token_revoke, name="api-token-revoke"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from accounts.models import Client
 from config.live import ACCESS_CHANGED, department_group, user_group
+from config.metrics import WEBSOCKETS, metric_inc
 from config.tenancy import use_client, use_public_schema
 from frontend.websocket import websocket_identify
 from mentions.events import inbox_group, mention_departments
@@ -41,6 +43,7 @@ def mention_audience(scope: dict[str, Any], mention_id: int) -> set[int] | None:
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
+    counted = False  # in the websocket gauge of /metrics
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,10 +66,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.counted = True
+        await sync_to_async(metric_inc)(WEBSOCKETS, 1)
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.counted:
+            self.counted = False
+            await sync_to_async(metric_inc)(WEBSOCKETS, -1)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "presence":

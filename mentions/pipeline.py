@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
 from mentions.clusters import ClusterInput, clusters_plan
@@ -98,6 +99,7 @@ def mentions_store(
         canonical=canonical,
     )
     if not ordered:
+        _count_on_commit(ingested=len(items), stored=0)
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
     now = now or timezone.now()
@@ -231,11 +233,22 @@ def mentions_store(
             .order_by("id")
         )
         events.mentions_broadcast(event_type=events.MENTION_CREATED, mentions=created)
+    _count_on_commit(ingested=len(items), stored=len(mention_ids))
     return StoreOutcome(
         stored=len(mention_ids),
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
     )
+
+
+def _count_on_commit(*, ingested: int, stored: int) -> None:
+    """Count for /metrics once the mentions are really there (config.metrics)."""
+
+    def record() -> None:
+        metric_inc(MENTIONS_INGESTED, ingested)
+        metric_inc(MENTIONS_STORED, stored)
+
+    transaction.on_commit(record, robust=True)
 
 
 # A learned department overrides the catch-all rule only when the model is this sure.

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
+from config.metrics import SLA_BREACHES, metric_inc
 from mentions.events import MENTION_UPDATED, mentions_broadcast
 from mentions.models import Mention
 from routing.models import Department
@@ -131,6 +132,9 @@ def sla_check(*, now: datetime | None = None) -> SlaCheckOutcome:
             )
         }
         mentions_broadcast(event_type=MENTION_UPDATED, mentions=list(fresh.values()))
+    if outcome.breached:
+        breaches = len(outcome.breached)
+        transaction.on_commit(lambda: metric_inc(SLA_BREACHES, breaches), robust=True)
     return outcome
 
 

@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
+from accounts.throttling import push_rate_check
 from config.errors import DomainError
+from config.tenancy import current_client
 from sources.api.serializers import (
     BatchSerializer,
     PushResultSerializer,
@@ -92,6 +94,7 @@ class MentionPushView(APIView):
                 f"Missing or invalid {SIGNATURE_HEADER} for this source"
                 + (f", or {TIMESTAMP_HEADER} more than 5 minutes off." if stamp else ".")
             )
+        push_rate_check(request=request._request, client=current_client(), source_id=source.pk)
         try:
             payload = json_body_parse(body)
         except BodyError as exc:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.celery import task_send
 from config.errors import DomainError
+from config.metrics import BATCH_LAG, metric_observe
 from config.tenancy import current_schema
 from mentions.pipeline import mentions_store
 from sources.credentials import credentials_encrypt
@@ -170,6 +171,9 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
             batch.finished_at = timezone.now()
             batch.items = []
             batch.save(update_fields=["stored", "duplicates", "status", "finished_at", "items"])
+            received = batch.enqueued_at or batch.created_at
+            lag = (batch.finished_at - received).total_seconds()
+            transaction.on_commit(lambda: metric_observe(BATCH_LAG, max(0.0, lag)), robust=True)
     except Exception as exc:
         _batch_hand_back(batch_id=batch_id, exc=exc)
         raise

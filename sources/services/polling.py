@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.celery import task_send
 from config.errors import DomainError
+from config.metrics import POLL_ERRORS, metric_inc
 from config.tenancy import current_schema
 from mentions.pipeline import mentions_store
 from sources import events
@@ -208,6 +209,8 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
         failure = f"{type(exc).__name__}: {exc}"
         logger.warning("Source %s (%s) failed: %s", source.pk, source.kind, failure)
     _poll_finish(source=source, failure=failure, retry_after=retry_after)
+    if failure:
+        metric_inc(POLL_ERRORS, connector=source.kind)
     outcome.error = failure
     return outcome
 

@@ -1,8 +1,10 @@
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from accounts.models import Client, TokenScope, User
+from accounts.models import ApiToken, Client, TokenScope, User
 from accounts.services import api_token_create
 from config.errors import DomainError
 
@@ -15,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="e-mail address")
         parser.add_argument("--scope", choices=TokenScope.values, default=TokenScope.WRITE)
         parser.add_argument("--name", default="")
+        parser.add_argument(
+            "--expires-days", type=int, default=None, help="refused after this many days"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         client = Client.objects.filter(slug=options["client"]).first()
@@ -24,9 +29,16 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user']!r}")
         try:
-            _, raw_key = api_token_create(
+            token, raw_key = api_token_create(
                 client=client, user=user, scope=options["scope"], name=options["name"]
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        days = options["expires_days"]
+        if days is not None:
+            if days <= 0:
+                raise CommandError("--expires-days must be a positive number")
+            ApiToken.objects.filter(pk=token.pk).update(
+                expires_at=timezone.now() + timedelta(days=days)
+            )
         self.stdout.write(raw_key)
