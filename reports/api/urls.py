@@ -3,6 +3,7 @@ from django.urls import path
 from reports.api.views import (
     ReportCareView,
     ReportExportCsvView,
+    ReportExportPdfView,
     ReportShareOfVoiceView,
     ReportSummaryView,
     ReportTopView,
@@ -16,4 +17,5 @@ urlpatterns = [
     path("reports/top", ReportTopView.as_view(), name="api-report-top"),
     path("reports/share-of-voice", ReportShareOfVoiceView.as_view(), name="api-report-sov"),
     path("reports/export.csv", ReportExportCsvView.as_view(), name="api-report-export-csv"),
+    path("reports/export.pdf", ReportExportPdfView.as_view(), name="api-report-export-pdf"),
 ]

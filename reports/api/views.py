@@ -8,7 +8,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -28,7 +28,9 @@ from reports.api.serializers import (
     VolumeParamsSerializer,
     VolumeSerializer,
 )
+from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
+from reports.pdf import letterhead_for, report_pdf
 
 
 def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> dict[str, Any]:
@@ -270,5 +272,27 @@ class ReportExportCsvView(APIView):
         response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
         response["Content-Disposition"] = (
             f'attachment; filename="mentions-{period.first}-{period.last}.csv"'
+        )
+        return response
+
+
+class ReportExportPdfView(APIView):
+    """The report as a PDF (the reports page's figures and charts, under the agency's and
+    the client's names, with the period and its comparison)."""
+
+    @extend_schema(
+        parameters=[ReportParamsSerializer],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        data = _parse(request, ReportParamsSerializer)
+        period: figures.Period = data["period"]
+        document = report_document(period=period, slice_=data["slice"])
+        pdf = report_pdf(
+            document=document, letterhead=letterhead_for(slice_=data["slice"], zone=period.zone)
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="report-{period.first}-{period.last}.pdf"'
         )
         return response
