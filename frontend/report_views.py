@@ -167,5 +167,6 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "export_query": exported,
         "export_href": "/api/v1/reports/export.csv?" + exported,
         "pdf_href": "/api/v1/reports/export.pdf?" + exported,
+        "table_csv": "/api/v1/reports/table.csv?" + exported,
     }
     return render(request, "frontend/reports.html", context)

@@ -23,6 +23,7 @@ from reports.api.serializers import (
     ReportParamsSerializer,
     ShareOfVoiceSerializer,
     SummarySerializer,
+    TableParamsSerializer,
     TopParamsSerializer,
     TopSerializer,
     VolumeParamsSerializer,
@@ -31,6 +32,7 @@ from reports.api.serializers import (
 from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
 from reports.pdf import letterhead_for, report_pdf
+from reports.tables import report_table
 
 
 def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> dict[str, Any]:
@@ -272,6 +274,30 @@ class ReportExportCsvView(APIView):
         response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
         response["Content-Disposition"] = (
             f'attachment; filename="mentions-{period.first}-{period.last}.csv"'
+        )
+        return response
+
+
+class ReportTableCsvView(APIView):
+    """One table of the report as CSV (`table`: volume, sources, languages, kinds,
+    departments, aspects, share-of-voice, authors, ideas, cases, care-departments,
+    care-teams, care-people), for the same period and filters as the page. Shares are
+    fractions, times seconds."""
+
+    @extend_schema(
+        parameters=[TableParamsSerializer],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        data = _parse(request, TableParamsSerializer)
+        period: figures.Period = data["period"]
+        table = report_table(name=data["table"], period=period, slice_=data["slice"])
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in table.csv_rows()), content_type="text/csv"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{data["table"]}-{period.first}-{period.last}.csv"'
         )
         return response
 
