@@ -4,7 +4,7 @@ seconds, so a spreadsheet can compute with them; cells are formula-safe (`csv_sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,3 +212,14 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
 def report_table(*, name: str, period: figures.Period, slice_: figures.Slice) -> Table:
     """One table of the report (`name` in TABLES)."""
     return _BUILDERS[name](period, slice_)
+
+
+def report_tables_csv(*, period: figures.Period, slice_: figures.Slice) -> Iterator[list[str]]:
+    """Every table of the report in one CSV: each starts with a row naming it and ends with
+    an empty row."""
+    yield [csv_safe(f"Report {period.first} to {period.last} ({period.zone.key})")]
+    yield []
+    for name in TABLES:
+        yield [name]
+        yield from report_table(name=name, period=period, slice_=slice_).csv_rows()
+        yield []
