@@ -10,6 +10,14 @@ from typing import Literal
 
 from mentions.models import Mention, ProblemCluster
 from reports import figures
+from reports.care_figures import (
+    Approvals,
+    Bucket,
+    Escalations,
+    approvals,
+    escalations,
+    first_response_distribution,
+)
 from reports.chart import LineChart, StackedChart, negative_share_chart, stacked_volume_chart
 from reports.formatting import count, duration, pct
 
@@ -116,6 +124,9 @@ class ReportDocument:
     cases: list[ProblemCluster]
     care_departments: list[figures.CareRow]
     care_people: list[figures.CareRow]
+    first_responses: list[Bucket]
+    approvals: Approvals
+    escalations: Escalations
 
     @property
     def zone(self) -> str:
@@ -202,4 +213,7 @@ def report_document(
         cases=figures.top_cases(period=period, slice_=slice_, limit=8),
         care_departments=figures.care_by(period=period, by="department", slice_=slice_),
         care_people=figures.care_by(period=period, by="person", slice_=slice_),
+        first_responses=first_response_distribution(period=period, slice_=slice_),
+        approvals=approvals(period=period, slice_=slice_),
+        escalations=escalations(period=period, slice_=slice_),
     )

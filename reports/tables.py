@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports import figures
+from reports.care_figures import approvals, escalations, first_response_distribution
 from reports.document import report_interval
 from reports.exports import csv_safe
 
@@ -26,6 +27,9 @@ TABLES = (
     "care-departments",
     "care-teams",
     "care-people",
+    "first-responses",
+    "approvals",
+    "escalations",
 )
 
 
@@ -192,6 +196,41 @@ def _care(by: str) -> Callable[[figures.Period, figures.Slice], Table]:
     return build
 
 
+def _first_responses(period: figures.Period, slice_: figures.Slice) -> Table:
+    buckets = first_response_distribution(period=period, slice_=slice_)
+    return Table(
+        "first-responses",
+        ["time_to_first_response", "responses", "share"],
+        [[b.label, b.count, b.share] for b in buckets],
+    )
+
+
+def _approvals(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = approvals(period=period, slice_=slice_)
+    return Table(
+        "approvals",
+        ["needed_approval", "approved", "rejected", "pending", "median_wait_seconds"],
+        [
+            [
+                found.requested,
+                found.approved,
+                found.rejected,
+                found.pending,
+                found.median_wait_seconds,
+            ]
+        ],
+    )
+
+
+def _escalations(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = escalations(period=period, slice_=slice_)
+    return Table(
+        "escalations",
+        ["department", "escalated"],
+        [[name, n] for name, n in found.by_department],
+    )
+
+
 _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "volume": _volume,
     "sources": _breakdown("source"),
@@ -206,6 +245,9 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "care-departments": _care("department"),
     "care-teams": _care("team"),
     "care-people": _care("person"),
+    "first-responses": _first_responses,
+    "approvals": _approvals,
+    "escalations": _escalations,
 }
 
 
