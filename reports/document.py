@@ -20,6 +20,7 @@ from reports.care_figures import (
 )
 from reports.chart import LineChart, StackedChart, negative_share_chart, stacked_volume_chart
 from reports.formatting import count, duration, pct
+from reports.terms import RisingTerms, rising_terms
 
 Fmt = Literal["count", "pct", "time"]
 
@@ -127,6 +128,7 @@ class ReportDocument:
     first_responses: list[Bucket]
     approvals: Approvals
     escalations: Escalations
+    terms: RisingTerms
 
     @property
     def zone(self) -> str:
@@ -216,4 +218,5 @@ def report_document(
         first_responses=first_response_distribution(period=period, slice_=slice_),
         approvals=approvals(period=period, slice_=slice_),
         escalations=escalations(period=period, slice_=slice_),
+        terms=rising_terms(period=period, slice_=slice_),
     )

@@ -12,6 +12,7 @@ from reports import figures
 from reports.care_figures import approvals, escalations, first_response_distribution
 from reports.document import report_interval
 from reports.exports import csv_safe
+from reports.terms import rising_terms
 
 TABLES = (
     "volume",
@@ -30,6 +31,7 @@ TABLES = (
     "first-responses",
     "approvals",
     "escalations",
+    "terms",
 )
 
 
@@ -231,6 +233,15 @@ def _escalations(period: figures.Period, slice_: figures.Slice) -> Table:
     )
 
 
+def _terms(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = rising_terms(period=period, slice_=slice_, limit=100)
+    return Table(
+        "terms",
+        ["term", "hashtag", "mentions", "mentions_before", "growth", "sampled"],
+        [[r.term, r.hashtag, r.now, r.before, r.growth, found.sampled] for r in found.rows],
+    )
+
+
 _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "volume": _volume,
     "sources": _breakdown("source"),
@@ -248,6 +259,7 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "first-responses": _first_responses,
     "approvals": _approvals,
     "escalations": _escalations,
+    "terms": _terms,
 }
 
 

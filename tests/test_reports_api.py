@@ -328,7 +328,7 @@ def test_csv_export_streams_every_column_and_defuses_formulas(berlin):
         ("/api/v1/reports/summary?kind=weird", "kind"),
         ("/api/v1/reports/summary?source=abc", "source"),
         ("/api/v1/reports/care?by=planet", "by"),
-        ("/api/v1/reports/top?what=terms", "what"),
+        ("/api/v1/reports/top?what=secrets", "what"),
         ("/api/v1/reports/top", "what"),
         ("/api/v1/reports/export.csv?language=DROP%20TABLE", "language"),
     ],

@@ -144,6 +144,9 @@ class TopSerializer(serializers.Serializer):
     total = serializers.IntegerField(required=False)
     items = serializers.ListField(child=serializers.DictField())
     by_aspect = serializers.ListField(child=serializers.DictField(), required=False)
+    sampled = serializers.BooleanField(
+        required=False, help_text="terms: counted over the newest 5,000 mentions of each period"
+    )
 
 
 class VoiceRowSerializer(serializers.Serializer):

@@ -33,6 +33,7 @@ from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
 from reports.pdf import letterhead_for, report_pdf
 from reports.tables import report_table
+from reports.terms import rising_terms
 
 
 def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> dict[str, Any]:
@@ -174,6 +175,22 @@ def top_payload(*, what: str, period: figures.Period, slice_: figures.Slice) -> 
                 for mention in found.examples
             ],
             "by_aspect": [_breakdown(row) for row in found.by_aspect],
+        }
+    if what == "terms":
+        terms = rising_terms(period=period, slice_=slice_)
+        return {
+            "what": what,
+            "sampled": terms.sampled,
+            "items": [
+                {
+                    "term": row.term,
+                    "hashtag": row.hashtag,
+                    "mentions": row.now,
+                    "mentions_before": row.before,
+                    "growth": row.growth,
+                }
+                for row in terms.rows
+            ],
         }
     cases = figures.top_cases(period=period, slice_=slice_)
     return {
