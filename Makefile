@@ -31,16 +31,19 @@ demo: db
 	$(BIN)/python manage.py demo_setup
 
 run: demo
+	@bash scripts/ensure_pdf.sh
 	@bash scripts/run.sh
 
 test: install services
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_pdf.sh
 	$(BIN)/pytest
 
 test-faults: install services
 	$(BIN)/pytest -m faults
 
 test-fast: install services
+	@bash scripts/ensure_pdf.sh
 	$(BIN)/pytest -m "not e2e"
 
 lint: install

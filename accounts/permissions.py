@@ -8,7 +8,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, Role, TokenScope, User
-from accounts.security import two_factor_required
+from accounts.security import is_agency_staff, two_factor_required
 from accounts.selectors import is_agency_admin, membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 
@@ -91,5 +91,25 @@ class IsAgencyAdmin(permissions.BasePermission):
             isinstance(auth, ApiToken) and auth.scope != TokenScope.WRITE
         ):
             self.message = "This token is read-only."
+            return False
+        return True
+
+
+class IsAgencyStaff(permissions.BasePermission):
+    """The agency host's read-only views for agency staff (the overview): staff users and
+    agency admins, never on a client's host; sessions need the agency's second factor."""
+
+    message = "Only agency staff may read this, on the agency's own address."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if current_client_or_none() is not None or user is None or not user.is_authenticated:
+            return False
+        if request.method not in permissions.SAFE_METHODS:
+            return False
+        if not isinstance(user, User) or not is_agency_staff(user=user):
+            return False
+        if not isinstance(request.auth, ApiToken) and not _second_factor_ok(request):
+            self.message = "The agency requires two-factor login: set it up at /account/2fa/."
             return False
         return True

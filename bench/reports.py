@@ -14,7 +14,10 @@ Run it against a scratch database (it adds a client `bench` with a million menti
 3. Prints ingest throughput through `mentions.pipeline.mentions_store` (batches of 500,
    triage and routing included) with the rollup triggers on and off, interleaved.
    Target: at most 10 % slower with them on.
-4. Prints the agency overview's time for the clients in the database.
+4. Prints the agency overview's time for at least `--overview-clients` (100) clients: it
+   adds empty clients `overview-NNN` until there are that many (once), then times the
+   overview function and `GET /api/v1/overview/` on the agency host. Target: < 500 ms.
+   `--only overview` runs just this part.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from django.test import Client as WebClient
 from django_tenants.utils import tenant_context
 
 from accounts.models import Client, Role
-from accounts.services import api_token_create, user_create_or_update
+from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
 from mentions.pipeline import mentions_store
 from reports.overview import agency_overview
@@ -279,7 +282,18 @@ def _items(client: Client, rng: random.Random, size: int) -> list[dict]:
     return items
 
 
-def bench_overview(repeat: int) -> None:
+def overview_clients_ensure(count: int) -> None:
+    """Add empty clients until `count` are served (copies of the template schema)."""
+    serving = len(client_schemas_serving())
+    for i in range(serving, count):
+        slug = f"overview-{i:03d}"
+        if not Client.objects.filter(slug=slug).exists():
+            client_create(slug=slug, name=f"Overview {i:03d}")
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+
+
+def bench_overview(repeat: int, *, count: int) -> None:
+    overview_clients_ensure(count)
     clients = list(Client.objects.filter(schema_name__in=client_schemas_serving()))
     samples = []
     for _ in range(repeat):
@@ -288,6 +302,25 @@ def bench_overview(repeat: int) -> None:
         samples.append((time.perf_counter() - started) * 1000)
     p50, p95 = percentiles(samples)
     print(f"\nagency overview, {len(clients)} clients: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    agency_ensure()
+    staff = user_create_or_update(
+        email="bench-agency@agency.test",
+        password="bench bench bench",  # noqa: S106 (a scratch database)
+        name="Bench Agency",
+        client=None,
+        role=Role.AGENCY_ADMIN,
+    )
+    web = WebClient(HTTP_HOST=settings.LOTSE_BASE_DOMAIN)
+    web.force_login(staff)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = web.get("/api/v1/overview/")
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    p50, p95 = percentiles(samples)
+    rows = len(response.json()["clients"])
+    print(f"GET /api/v1/overview/, {rows} clients: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
 
 
 def main() -> None:
@@ -296,10 +329,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=12)
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--overview-clients", type=int, default=100)
+    parser.add_argument("--only", choices=("all", "overview"), default="all")
     args = parser.parse_args()
     name = settings.DATABASES["default"]["NAME"]
     if name in {"lotse"}:
         raise SystemExit("Run it against a scratch database: LOTSE_DB_NAME=lotse_bench_reports")
+    if args.only == "overview":
+        bench_overview(args.repeat, count=args.overview_clients)
+        return
     client = Client.objects.filter(slug="bench").first() or client_create(
         slug="bench", name="Bench Rail"
     )
@@ -317,7 +355,7 @@ def main() -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
     bench_endpoints(client, token, repeat=args.repeat)
     bench_ingest(client, batches=args.batches, size=args.batch_size)
-    bench_overview(args.repeat)
+    bench_overview(args.repeat, count=args.overview_clients)
 
 
 if __name__ == "__main__":

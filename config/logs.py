@@ -101,7 +101,11 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            # WeasyPrint (the PDF report) logs every rendering step at INFO.
+            "weasyprint": {"level": "WARNING"},
+        },
     }
 
 

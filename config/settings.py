@@ -248,6 +248,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOTSE_SLA_CHECK_SECONDS = env_int("LOTSE_SLA_CHECK_SECONDS", 30)
 # Spike and crisis alerts (reports/spikes.py): every minute, per client.
 LOTSE_SPIKE_CHECK_SECONDS = env_int("LOTSE_SPIKE_CHECK_SECONDS", 60)
+# Scheduled report mails: how often beat looks for due schedules.
+LOTSE_REPORT_SCHEDULE_SECONDS = env_int("LOTSE_REPORT_SCHEDULE_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "sla-check": {
         "task": "routing.sla_check_all_clients",
@@ -262,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
     "spike-check": {
         "task": "reports.spike_check_all_clients",
         "schedule": float(LOTSE_SPIKE_CHECK_SECONDS),
+        "options": {"queue": "reports"},
+    },
+    # Scheduled report mails: each client's due schedules (each period is sent once).
+    "report-schedules": {
+        "task": "reports.report_schedules_due_all_clients",
+        "schedule": float(LOTSE_REPORT_SCHEDULE_SECONDS),
         "options": {"queue": "reports"},
     },
     # Each client's triage models learn from the week's corrections, at night.

@@ -13,6 +13,11 @@ from frontend.people_views import (
     invitation_create,
     person_action,
 )
+from frontend.report_schedule_views import (
+    report_schedule_action,
+    report_schedules_page,
+    report_shared_csv,
+)
 from frontend.report_views import reports_page
 from frontend.response_views import (
     approvals_page,
@@ -74,6 +79,9 @@ urlpatterns = [
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
     path("reports/", reports_page, name="reports"),
+    path("reports/schedules/", report_schedules_page, name="report-schedules"),
+    path("reports/schedules/<int:pk>/", report_schedule_action, name="report-schedule-action"),
+    path("reports/shared/<str:token>/report.csv", report_shared_csv, name="report-shared-csv"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),
     path("routing/rules/<int:pk>/", rule_edit, name="rule-edit"),

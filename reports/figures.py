@@ -702,7 +702,7 @@ def _care_labels(by: str, keys: set[int]) -> dict[int, str]:
 
 # --- top lists ------------------------------------------------------------------------------
 
-TOP = ("aspects", "authors", "ideas", "cases")
+TOP = ("aspects", "authors", "ideas", "cases", "terms")
 
 
 def _in_period(mentions: QuerySet[Mention], period: Period) -> QuerySet[Mention]:

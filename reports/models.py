@@ -205,3 +205,79 @@ class ResponseHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"
+
+
+class ReportFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly (the past 7 days)"
+    MONTHLY = "monthly", "Monthly (the past calendar month)"
+
+
+class ReportSchedule(models.Model):
+    """A report mailed on a schedule, in the client's time zone: weekly on `weekday` or
+    monthly on `day_of_month`, at `hour` local time, with the PDF attached. Recipients are
+    addresses, people outside Lotse included."""
+
+    name = models.CharField(max_length=120)
+    frequency = models.CharField(max_length=10, choices=ReportFrequency.choices)
+    weekday = models.PositiveSmallIntegerField(default=0)  # Monday 0 .. Sunday 6 (weekly)
+    day_of_month = models.PositiveSmallIntegerField(default=1)  # 1..28 (monthly)
+    hour = models.PositiveSmallIntegerField(default=8)  # local hour, 0..23
+    recipients = ArrayField(models.EmailField(), default=list)
+    # The report page's filters (slugs and ids as the page takes them).
+    filters = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    # Where the mail's links point (the client's address as its creator used it).
+    base_url = models.CharField(max_length=200, blank=True)
+    created_by_id = models.IntegerField(null=True, blank=True)  # a public-schema user
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6)
+                & models.Q(day_of_month__gte=1, day_of_month__lte=28)
+                & models.Q(hour__lte=23),
+                name="report_schedule_when_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportDelivery(models.Model):
+    """One mail of a schedule for one period. The beat's delivery of a period is unique
+    (the constraint), so a second worker or a rerun never mails it twice; "send now" adds
+    manual deliveries."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    schedule = models.ForeignKey(
+        ReportSchedule, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period_first = models.DateField()
+    period_last = models.DateField()
+    manual = models.BooleanField(default=False)
+    requested_by_id = models.IntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    recipients = ArrayField(models.EmailField(), default=list)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("schedule", "period_first"),
+                condition=models.Q(manual=False),
+                name="report_delivery_once_per_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id}: {self.period_first}..{self.period_last} {self.status}"

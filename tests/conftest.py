@@ -36,6 +36,8 @@ TENANT_TABLES = (
     "routing_staffmember",
     "reports_alert",
     "reports_alertsettings",
+    "reports_reportdelivery",
+    "reports_reportschedule",
     "routing_notification",
     "routing_responsepolicy",
     "mentions_savedreply",

@@ -125,3 +125,38 @@ def test_the_overview_page_runs_one_query_per_client(two_busy_clients, monkeypat
 def test_a_client_admin_sees_only_their_clients_row(two_busy_clients):
     html = web_client(None, two_busy_clients.bob).get("/").content.decode()
     assert "Globex Mobile" in html and "Acme Rail" not in html
+
+
+@pytest.mark.django_db
+def test_the_overview_api_has_the_pages_figures_for_agency_staff(two_busy_clients):
+    world = two_busy_clients
+    response = web_client(None, world.ada).get("/api/v1/overview/")
+    assert response.status_code == 200
+    rows = {row["slug"]: row for row in response.json()["clients"]}
+    page_rows = {
+        row.client.slug: row
+        for row in agency_overview(clients=[world.acme.client, world.globex.client])
+    }
+    acme = rows["acme"]
+    assert acme["week"] == page_rows["acme"].week == 5
+    assert acme["negative_trend"] == pytest.approx(2 / 5)
+    assert acme["first_response_median_seconds"] == pytest.approx(1800)
+    assert len(acme["daily"]) == 7 and acme["host"].startswith("acme.")
+    # Sorted by what needs attention: globex has an open alert.
+    assert response.json()["clients"][0]["slug"] == "globex"
+    assert rows["globex"]["open_alerts"] == 1 and rows["globex"]["overdue"] == 1
+
+
+@pytest.mark.django_db
+def test_the_overview_api_is_for_agency_staff_on_the_agency_host_only(two_busy_clients):
+    world = two_busy_clients
+    assert web_client(None, world.bob).get("/api/v1/overview/").status_code == 403
+    assert web_client(None).get("/api/v1/overview/").status_code in (401, 403)
+    # A client's host has no overview endpoint.
+    assert web_client(world.acme, world.alice).get("/api/v1/overview/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_overview_api_is_in_the_agency_schema(world):
+    schema = web_client(None).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert "/api/v1/overview/" in schema.json()["paths"]

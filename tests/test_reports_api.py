@@ -328,7 +328,7 @@ def test_csv_export_streams_every_column_and_defuses_formulas(berlin):
         ("/api/v1/reports/summary?kind=weird", "kind"),
         ("/api/v1/reports/summary?source=abc", "source"),
         ("/api/v1/reports/care?by=planet", "by"),
-        ("/api/v1/reports/top?what=terms", "what"),
+        ("/api/v1/reports/top?what=secrets", "what"),
         ("/api/v1/reports/top", "what"),
         ("/api/v1/reports/export.csv?language=DROP%20TABLE", "language"),
     ],
@@ -406,7 +406,16 @@ def test_staff_limited_to_departments_see_only_their_departments_figures(world, 
 def test_report_endpoints_are_in_the_openapi_schema(world):
     schema = api_client(world.acme).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
     paths = schema.json()["paths"]
-    for name in ("volume", "summary", "care", "top", "share-of-voice", "export.csv"):
+    for name in (
+        "volume",
+        "summary",
+        "care",
+        "top",
+        "share-of-voice",
+        "export.csv",
+        "export.pdf",
+        "table.csv",
+    ):
         assert f"/api/v1/reports/{name}" in paths
     parameters = {p["name"] for p in paths["/api/v1/reports/volume"]["get"]["parameters"]}
     assert {

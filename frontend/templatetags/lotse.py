@@ -4,9 +4,9 @@ from typing import Any
 
 from django import template
 
-register = template.Library()
+from reports import formatting
 
-NO_FIGURE = "\N{EN DASH}"  # shown where there is no figure to show
+register = template.Library()
 
 
 @register.filter
@@ -35,19 +35,13 @@ def change_token(value: Any) -> str:
 @register.filter
 def pct(value: float | None) -> str:
     """A share (0..1) as a whole percentage; a dash when there is none."""
-    return NO_FIGURE if value is None else f"{value:.0%}"
+    return formatting.pct(value)
 
 
 @register.filter
 def duration(seconds: float | None) -> str:
     """Seconds as minutes, hours or days for people; a dash when there are none."""
-    if seconds is None:
-        return NO_FIGURE
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+    return formatting.duration(seconds)
 
 
 @register.filter

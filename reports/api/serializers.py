@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from mentions.vocabulary import Kind
 from reports.figures import CARE_BY, INTERVALS, MAX_BUCKETS, MAX_DAYS, TOP, bucket_count, period_for
+from reports.tables import TABLES
 from routing.models import Department
 
 DIMENSION_FIELDS = ("source", "language", "department", "aspect", "kind")
@@ -63,6 +64,10 @@ class VolumeParamsSerializer(ReportParamsSerializer):
 
 class CareParamsSerializer(ReportParamsSerializer):
     by = serializers.ChoiceField(choices=CARE_BY, default="department")
+
+
+class TableParamsSerializer(ReportParamsSerializer):
+    table = serializers.ChoiceField(choices=TABLES, help_text="Which table of the report")
 
 
 class TopParamsSerializer(ReportParamsSerializer):
@@ -139,6 +144,9 @@ class TopSerializer(serializers.Serializer):
     total = serializers.IntegerField(required=False)
     items = serializers.ListField(child=serializers.DictField())
     by_aspect = serializers.ListField(child=serializers.DictField(), required=False)
+    sampled = serializers.BooleanField(
+        required=False, help_text="terms: counted over the newest 5,000 mentions of each period"
+    )
 
 
 class VoiceRowSerializer(serializers.Serializer):

@@ -3,8 +3,10 @@ from django.urls import path
 from reports.api.views import (
     ReportCareView,
     ReportExportCsvView,
+    ReportExportPdfView,
     ReportShareOfVoiceView,
     ReportSummaryView,
+    ReportTableCsvView,
     ReportTopView,
     ReportVolumeView,
 )
@@ -16,4 +18,6 @@ urlpatterns = [
     path("reports/top", ReportTopView.as_view(), name="api-report-top"),
     path("reports/share-of-voice", ReportShareOfVoiceView.as_view(), name="api-report-sov"),
     path("reports/export.csv", ReportExportCsvView.as_view(), name="api-report-export-csv"),
+    path("reports/table.csv", ReportTableCsvView.as_view(), name="api-report-table-csv"),
+    path("reports/export.pdf", ReportExportPdfView.as_view(), name="api-report-export-pdf"),
 ]

@@ -8,7 +8,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -23,12 +23,17 @@ from reports.api.serializers import (
     ReportParamsSerializer,
     ShareOfVoiceSerializer,
     SummarySerializer,
+    TableParamsSerializer,
     TopParamsSerializer,
     TopSerializer,
     VolumeParamsSerializer,
     VolumeSerializer,
 )
+from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
+from reports.pdf import letterhead_for, report_pdf
+from reports.tables import report_table
+from reports.terms import rising_terms
 
 
 def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> dict[str, Any]:
@@ -171,6 +176,22 @@ def top_payload(*, what: str, period: figures.Period, slice_: figures.Slice) -> 
             ],
             "by_aspect": [_breakdown(row) for row in found.by_aspect],
         }
+    if what == "terms":
+        terms = rising_terms(period=period, slice_=slice_)
+        return {
+            "what": what,
+            "sampled": terms.sampled,
+            "items": [
+                {
+                    "term": row.term,
+                    "hashtag": row.hashtag,
+                    "mentions": row.now,
+                    "mentions_before": row.before,
+                    "growth": row.growth,
+                }
+                for row in terms.rows
+            ],
+        }
     cases = figures.top_cases(period=period, slice_=slice_)
     return {
         "what": what,
@@ -270,5 +291,51 @@ class ReportExportCsvView(APIView):
         response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
         response["Content-Disposition"] = (
             f'attachment; filename="mentions-{period.first}-{period.last}.csv"'
+        )
+        return response
+
+
+class ReportTableCsvView(APIView):
+    """One table of the report as CSV (`table`: volume, sources, languages, kinds,
+    departments, aspects, share-of-voice, authors, ideas, cases, care-departments,
+    care-teams, care-people), for the same period and filters as the page. Shares are
+    fractions, times seconds."""
+
+    @extend_schema(
+        parameters=[TableParamsSerializer],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        data = _parse(request, TableParamsSerializer)
+        period: figures.Period = data["period"]
+        table = report_table(name=data["table"], period=period, slice_=data["slice"])
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in table.csv_rows()), content_type="text/csv"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{data["table"]}-{period.first}-{period.last}.csv"'
+        )
+        return response
+
+
+class ReportExportPdfView(APIView):
+    """The report as a PDF (the reports page's figures and charts, under the agency's and
+    the client's names, with the period and its comparison)."""
+
+    @extend_schema(
+        parameters=[ReportParamsSerializer],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        data = _parse(request, ReportParamsSerializer)
+        period: figures.Period = data["period"]
+        document = report_document(period=period, slice_=data["slice"])
+        pdf = report_pdf(
+            document=document, letterhead=letterhead_for(slice_=data["slice"], zone=period.zone)
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="report-{period.first}-{period.last}.pdf"'
         )
         return response

@@ -1,0 +1,279 @@
+"""Every table of the report as rows for a CSV file: the same figures as the reports page
+and the PDF, for the same period and filters. Shares are fractions (0..1) and times are
+seconds, so a spreadsheet can compute with them; cells are formula-safe (`csv_safe`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reports import figures
+from reports.care_figures import approvals, escalations, first_response_distribution
+from reports.document import report_interval
+from reports.exports import csv_safe
+from reports.terms import rising_terms
+
+TABLES = (
+    "volume",
+    "sources",
+    "languages",
+    "kinds",
+    "departments",
+    "aspects",
+    "share-of-voice",
+    "authors",
+    "ideas",
+    "cases",
+    "care-departments",
+    "care-teams",
+    "care-people",
+    "first-responses",
+    "approvals",
+    "escalations",
+    "terms",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    header: list[str]
+    rows: list[list[Any]]
+
+    def csv_rows(self) -> list[list[str]]:
+        return [self.header, *([csv_safe(_cell(cell)) for cell in row] for row in self.rows)]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+_SENTIMENT = ["total", "negative", "neutral", "positive", "negative_share"]
+
+
+def _breakdown(dimension: str) -> Callable[[figures.Period, figures.Slice], Table]:
+    def build(period: figures.Period, slice_: figures.Slice) -> Table:
+        rows = figures.breakdown(period=period, dimension=dimension, slice_=slice_, limit=500)
+        return Table(
+            dimension,
+            [dimension, "key", *_SENTIMENT],
+            [
+                [r.label, r.key, r.total, r.negative, r.neutral, r.positive, r.negative_share]
+                for r in rows
+            ],
+        )
+
+    return build
+
+
+def _volume(period: figures.Period, slice_: figures.Slice) -> Table:
+    interval = report_interval(period)
+    series = figures.volume_series(period=period, interval=interval, slice_=slice_)
+    return Table(
+        "volume",
+        [f"{interval}_start ({period.zone.key})", *_SENTIMENT],
+        [
+            [p.start.isoformat(), p.total, p.negative, p.neutral, p.positive, p.negative_share]
+            for p in series
+        ],
+    )
+
+
+def _voice(period: figures.Period, slice_: figures.Slice) -> Table:
+    voice = figures.share_of_voice(period=period, slice_=slice_)
+    both = voice.role_total("brand") + voice.role_total("competitor")
+    return Table(
+        "share-of-voice",
+        ["query", "role", "mentions", "share", "sampled"],
+        [
+            [r.name, r.role, r.mentions, r.mentions / both if both else None, voice.sampled]
+            for r in voice.rows
+        ],
+    )
+
+
+def _authors(period: figures.Period, slice_: figures.Slice) -> Table:
+    authors = figures.top_authors(period=period, slice_=slice_, limit=100)
+    return Table(
+        "authors",
+        ["handle", "name", "network", "segment", "followers", "influence", "mentions", "negative"],
+        [
+            [
+                a.handle,
+                a.name,
+                a.network,
+                a.segment,
+                a.followers,
+                a.influence,
+                a.mentions,
+                a.negative,
+            ]
+            for a in authors
+        ],
+    )
+
+
+def _ideas(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = figures.ideas(period=period, slice_=slice_, limit=500)
+    zone = period.zone
+    return Table(
+        "ideas",
+        ["id", f"published_at ({zone.key})", "author", "aspects", "text", "url"],
+        [
+            [
+                m.pk,
+                m.published_at.astimezone(zone).isoformat(),
+                m.author.handle,
+                " ".join(m.aspects),
+                m.text,
+                m.url,
+            ]
+            for m in found.examples
+        ],
+    )
+
+
+def _cases(period: figures.Period, slice_: figures.Slice) -> Table:
+    zone = period.zone
+    return Table(
+        "cases",
+        ["id", "title", "aspect", "reports", "status", "department", "first_seen", "last_seen"],
+        [
+            [
+                c.pk,
+                c.title,
+                c.aspect,
+                c.member_count,
+                c.status,
+                c.department.name if c.department else "",
+                c.first_seen.astimezone(zone).isoformat(),
+                c.last_seen.astimezone(zone).isoformat(),
+            ]
+            for c in figures.top_cases(period=period, slice_=slice_, limit=500)
+        ],
+    )
+
+
+def _care(by: str) -> Callable[[figures.Period, figures.Slice], Table]:
+    def build(period: figures.Period, slice_: figures.Slice) -> Table:
+        rows = figures.care_by(period=period, by=by, slice_=slice_)
+        return Table(
+            f"care-{by}",
+            [
+                by,
+                "mentions",
+                "responded",
+                "response_rate",
+                "first_response_median_seconds",
+                "first_response_p90_seconds",
+                "first_response_mean_seconds",
+                "sla_answered",
+                "sla_met",
+                "sla_met_share",
+                "open_now",
+                "overdue_now",
+            ],
+            [
+                [
+                    r.label,
+                    r.received,
+                    r.care.responded,
+                    r.response_rate,
+                    r.care.median_seconds,
+                    r.care.p90_seconds,
+                    r.care.mean_seconds,
+                    r.care.sla_answered,
+                    r.care.sla_met,
+                    r.care.sla_met_share,
+                    r.open,
+                    r.overdue,
+                ]
+                for r in rows
+            ],
+        )
+
+    return build
+
+
+def _first_responses(period: figures.Period, slice_: figures.Slice) -> Table:
+    buckets = first_response_distribution(period=period, slice_=slice_)
+    return Table(
+        "first-responses",
+        ["time_to_first_response", "responses", "share"],
+        [[b.label, b.count, b.share] for b in buckets],
+    )
+
+
+def _approvals(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = approvals(period=period, slice_=slice_)
+    return Table(
+        "approvals",
+        ["needed_approval", "approved", "rejected", "pending", "median_wait_seconds"],
+        [
+            [
+                found.requested,
+                found.approved,
+                found.rejected,
+                found.pending,
+                found.median_wait_seconds,
+            ]
+        ],
+    )
+
+
+def _escalations(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = escalations(period=period, slice_=slice_)
+    return Table(
+        "escalations",
+        ["department", "escalated"],
+        [[name, n] for name, n in found.by_department],
+    )
+
+
+def _terms(period: figures.Period, slice_: figures.Slice) -> Table:
+    found = rising_terms(period=period, slice_=slice_, limit=100)
+    return Table(
+        "terms",
+        ["term", "hashtag", "mentions", "mentions_before", "growth", "sampled"],
+        [[r.term, r.hashtag, r.now, r.before, r.growth, found.sampled] for r in found.rows],
+    )
+
+
+_BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
+    "volume": _volume,
+    "sources": _breakdown("source"),
+    "languages": _breakdown("language"),
+    "kinds": _breakdown("kind"),
+    "departments": _breakdown("department"),
+    "aspects": _breakdown("aspect"),
+    "share-of-voice": _voice,
+    "authors": _authors,
+    "ideas": _ideas,
+    "cases": _cases,
+    "care-departments": _care("department"),
+    "care-teams": _care("team"),
+    "care-people": _care("person"),
+    "first-responses": _first_responses,
+    "approvals": _approvals,
+    "escalations": _escalations,
+    "terms": _terms,
+}
+
+
+def report_table(*, name: str, period: figures.Period, slice_: figures.Slice) -> Table:
+    """One table of the report (`name` in TABLES)."""
+    return _BUILDERS[name](period, slice_)
+
+
+def report_tables_csv(*, period: figures.Period, slice_: figures.Slice) -> Iterator[list[str]]:
+    """Every table of the report in one CSV: each starts with a row naming it and ends with
+    an empty row."""
+    yield [csv_safe(f"Report {period.first} to {period.last} ({period.zone.key})")]
+    yield []
+    for name in TABLES:
+        yield [name]
+        yield from report_table(name=name, period=period, slice_=slice_).csv_rows()
+        yield []
