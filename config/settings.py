@@ -48,6 +48,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "frontend",
+    # The agency's library of template training modules (public schema).
+    "routing.training.library",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -56,6 +58,8 @@ TENANT_APPS = [
     "mentions",
     "routing",
     "reports",
+    # Training, certificates and guidelines per client (reply rights come from them).
+    "routing.training",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -260,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentions.triage_learn_all_clients",
         "schedule": crontab(hour=3, minute=30),
         "options": {"queue": "reports"},
+    },
+    # Certificates that expire within 14 days: a notice to the person and the managers.
+    "training-expiry-notices": {
+        "task": "training.expiry_notify_all_clients",
+        "schedule": crontab(minute=15),
+        "options": {"queue": "notify"},
     },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",

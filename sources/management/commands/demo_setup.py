@@ -18,7 +18,7 @@ from mentions.responses import saved_reply_create
 from routing.models import Department, StaffMember, Team
 from routing.services import routing_apply_preset
 from routing.services.assignment import staff_upsert
-from routing.services.policy import staff_certify
+from routing.training.services import staff_certification_set
 from sources.demo_content import DEMO_CLIENTS
 from sources.models import Source, SourceKind
 from sources.services import source_create
@@ -183,7 +183,7 @@ class Command(BaseCommand):
             care = User.objects.filter(email=f"care@{client.slug}.localhost").first()
             admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
             if care is not None and admin is not None:
-                staff_certify(user=care, certified=True, by=admin)
+                staff_certification_set(user=care, certified=True, by=admin)
             self.changes += 1
 
     def _saved_replies(self, client: Client) -> None:
