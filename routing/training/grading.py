@@ -3,9 +3,9 @@ a certificate expires (in the client's time zone). No database access."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-import calendar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
