@@ -46,6 +46,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("routing.api.urls")),
     path("", include("sources.api.people_urls")),
     path("", include("reports.api.urls")),
+    path("", include("routing.training.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -92,6 +93,7 @@ urlpatterns = [
     path("staff/invitations/<int:pk>/", invitation_action, name="invitation-action"),
     path("staff/people/<int:user_id>/", person_action, name="person-action"),
     path("invitations/<str:token>/", invitation_accept_page, name="invitation-accept"),
+    path("training/", include("frontend.training_urls")),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -336,3 +336,23 @@ def acknowledgements_for(*, guideline: Guideline) -> dict[int, datetime]:
             "user_id", "acknowledged_at"
         )
     )
+
+
+def guideline_list() -> QuerySet[Guideline]:
+    return Guideline.objects.order_by("-version")
+
+
+def acknowledgement_list() -> QuerySet[Acknowledgement]:
+    return Acknowledgement.objects.select_related("guideline").order_by("-id")
+
+
+def assignment_list() -> QuerySet[Assignment]:
+    return Assignment.objects.select_related("module", "department").order_by("due_date", "id")
+
+
+def assignment_get(*, assignment_id: int) -> Assignment | None:
+    return assignment_list().filter(pk=assignment_id).first()
+
+
+def level_get(*, level_id: int) -> CertificationLevel | None:
+    return level_list().filter(pk=level_id).first()
