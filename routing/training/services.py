@@ -709,3 +709,55 @@ def quiz_order(*, module: Module, user_id: int, attempt_number: int) -> list[Que
         rng.shuffle(choices)
         question.shuffled_choices = choices  # type: ignore[attr-defined]
     return questions
+
+
+def library_templates_ensure(*, templates: Sequence[Mapping[str, Any]]) -> int:
+    """Store (or refresh) the agency's template modules in the public library; returns how
+    many were new. Questions are checked like a client's."""
+    created = 0
+    for item in templates:
+        _, new = LibraryModule.objects.update_or_create(
+            slug=item["slug"],
+            defaults={
+                "title": item["title"],
+                "summary": item.get("summary", ""),
+                "lesson": item.get("lesson", ""),
+                "pass_mark": item.get("pass_mark", 0.8),
+                "questions": _questions_clean(item.get("questions", [])),
+                "updated_at": timezone.now(),
+            },
+        )
+        created += int(new)
+    return created
+
+
+@transaction.atomic
+def training_starter_apply(
+    *,
+    by: User,
+    levels: Mapping[str, Sequence[str]],
+    guidelines: str,
+    acknowledge_user_ids: Sequence[int] = (),
+    due_in_days: int = 14,
+) -> bool:
+    """Start a client from the library (the demo does this): copy every template, let the
+    levels need the named templates, assign the modules to responders, publish the
+    guidelines and record who has acknowledged them. Does nothing when the client has
+    modules already; returns whether it did something."""
+    if Module.objects.exists():
+        return False
+    copied = {
+        template.slug: module_copy_from_library(slug=template.slug, by=by)
+        for template in LibraryModule.objects.order_by("title")
+    }
+    for level in CertificationLevel.objects.all():
+        wanted = [copied[slug].pk for slug in levels.get(level.name, []) if slug in copied]
+        if wanted:
+            level_update(level=level, module_ids=wanted, by=by)
+    due = timezone.localdate() + timedelta(days=due_in_days)
+    for module in copied.values():
+        assignment_create(module=module, role=Role.RESPONDER, due_date=due, by=by)
+    guideline = guideline_current() or guideline_publish(body=guidelines, by=by)
+    for user_id in acknowledge_user_ids:
+        Acknowledgement.objects.get_or_create(guideline=guideline, user_id=user_id)
+    return True
