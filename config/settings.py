@@ -49,6 +49,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "frontend",
+    # The agency's library of template training modules (public schema).
+    "routing.training.library",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -57,6 +59,8 @@ TENANT_APPS = [
     "mentions",
     "routing",
     "reports",
+    # Training, certificates and guidelines per client (reply rights come from them).
+    "routing.training",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -114,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.client",
+                "frontend.training_context.training_due",
             ],
         },
     },
@@ -277,6 +282,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mentions.triage_learn_all_clients",
         "schedule": crontab(hour=3, minute=30),
         "options": {"queue": "reports"},
+    },
+    # Certificates that expire within 14 days: a notice to the person and the managers.
+    "training-expiry-notices": {
+        "task": "training.expiry_notify_all_clients",
+        "schedule": crontab(minute=15),
+        "options": {"queue": "notify"},
     },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",

@@ -52,6 +52,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("routing.api.urls")),
     path("", include("sources.api.people_urls")),
     path("", include("reports.api.urls")),
+    path("", include("routing.training.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -103,6 +104,7 @@ urlpatterns = [
     path("invitations/<str:token>/", invitation_accept_page, name="invitation-accept"),
     path("api/tokens/", tokens_page, name="api-tokens"),
     path("api/tokens/<int:pk>/revoke", token_revoke, name="api-token-revoke"),
+    path("training/", include("frontend.training_urls")),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -45,7 +45,8 @@ from mentions.selectors import (
 )
 from routing.selectors import staff_by_user_id
 from routing.services.matrix import SEGMENTS
-from routing.services.policy import response_policy_get, response_policy_update, staff_certify
+from routing.services.policy import response_policy_get, response_policy_update
+from routing.training.services import staff_certification_set
 
 
 def _user(request: HttpRequest) -> User:
@@ -230,7 +231,7 @@ def response_policy_page(request: HttpRequest) -> HttpResponse:
                 )
                 if member is None:
                     raise DomainError("No such member of this client.")
-                staff_certify(
+                staff_certification_set(
                     user=member,
                     certified=request.POST.get("certified") == "on",
                     signature=request.POST.get("signature", ""),

@@ -41,6 +41,7 @@ from mentions.services import _mention_lock, _mention_save, mentions_bulk
 from routing.models import Notification, ResponsePolicy
 from routing.services.policy import response_policy_get, staff_member_for
 from routing.services.sla import mention_sla_on_status
+from routing.training.selectors import reply_rights_for
 from sources.connectors.base import ConnectorError
 from sources.connectors.http import SafeHttpClient
 from sources.connectors.registry import connector_class, connector_for_source
@@ -50,6 +51,8 @@ MAX_REASON = 1_000
 VARIABLES = ("{author}", "{agent}", "{brand}")
 ELSEWHERE = (Channel.DM, Channel.EMAIL, Channel.PHONE)
 DASH = "\u2013"  # en dash, as in the signature line of a reply
+TRAINING_URL = "/training/"
+GUIDELINES_URL = "/training/guidelines/"
 
 
 # -- saved replies and variables ---------------------------------------------------------
@@ -271,6 +274,12 @@ class PolicyInput:
     author_segment: str
     routed_approval: bool  # the routing rule said "require approval"
     max_chars: int | None  # the network's limit for public replies
+    # From training: the certification level this reply needs (`certified` says whether the
+    # person holds it), the modules still to take for it, and the current guidelines'
+    # version when the person has not acknowledged it yet (blocks public replies).
+    certificate_level: str = ""
+    modules_to_take: tuple[str, ...] = ()
+    guideline_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -332,9 +341,18 @@ def policy_evaluate(item: PolicyInput, *, policy: ResponsePolicy) -> PolicyCheck
                 True,
             )
         )
+    if public and item.guideline_version is not None:
+        findings.append(
+            Finding(
+                "guidelines",
+                f"Read and acknowledge the social media guidelines (version "
+                f"{item.guideline_version}) before your next public reply: {GUIDELINES_URL}",
+                True,
+            )
+        )
     if public and not item.approver:
         if policy.approval_uncertified and not item.certified:
-            reasons.append("you are not certified to answer publicly yet")
+            reasons.append(_uncertified_reason(item))
         if policy.approval_crisis and item.mention_kind == Kind.CRISIS:
             reasons.append("crisis mention")
         limit_followers = policy.approval_min_followers
@@ -349,6 +367,16 @@ def policy_evaluate(item: PolicyInput, *, policy: ResponsePolicy) -> PolicyCheck
             Finding("approval", "Needs a manager's approval: " + "; ".join(reasons) + ".")
         )
     return PolicyCheck(text=text, findings=findings, approval_reasons=reasons)
+
+
+def _uncertified_reason(item: PolicyInput) -> str:
+    if not item.certificate_level:
+        return "you are not certified to answer publicly yet"
+    reason = f"you need the {item.certificate_level} certificate"
+    if item.modules_to_take:
+        reason += " (take " + ", ".join(f"“{title}”" for title in item.modules_to_take)
+        reason += f" on {TRAINING_URL})"
+    return reason
 
 
 def public_reply_limit(mention: Mention) -> tuple[bool, int | None]:
@@ -402,6 +430,9 @@ def response_check(*, mention: Mention, text: str, channel: str, by: User) -> Po
         raise DomainError(f"At most {MAX_RESPONSE} characters.", fields={"text": ["too long"]})
     role = membership_role_for(user=by, client=current_client())
     staff = staff_member_for(user_id=by.pk)
+    rights = reply_rights_for(
+        user_id=by.pk, mention_kind=mention.kind, author_segment=mention.author.segment
+    )
     return policy_evaluate(
         PolicyInput(
             text=text,
@@ -409,12 +440,15 @@ def response_check(*, mention: Mention, text: str, channel: str, by: User) -> Po
             agent_name=by.name.strip(),
             signature=staff.signature if staff else "",
             approver=role_at_least(role, Role.MANAGER),
-            certified=bool(staff and staff.certified),
+            certified=rights.certified,
             mention_kind=mention.kind,
             author_followers=mention.author.followers,
             author_segment=mention.author.segment,
             routed_approval=mention.requires_approval,
             max_chars=max_chars,
+            certificate_level=rights.level,
+            modules_to_take=tuple(rights.modules_to_take),
+            guideline_version=rights.guideline_version,
         ),
         policy=response_policy_get(),
     )

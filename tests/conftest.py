@@ -42,6 +42,10 @@ TENANT_TABLES = (
     "routing_responsepolicy",
     "mentions_savedreply",
     "sources_listeningquery",
+    # Training (levels stay: every schema has its two defaults from the migration).
+    "training_module",
+    "training_certificate",
+    "training_guideline",
 )
 
 

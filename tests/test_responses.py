@@ -23,7 +23,7 @@ from mentions.responses import (
 )
 from routing.models import Notification, ResponsePolicy
 from routing.services.assignment import staff_upsert
-from routing.services.policy import staff_certify
+from routing.training.services import staff_certification_set
 from sources.services import ingest_batch_process, mentions_submit
 from sources.services.polling import source_create_polled
 from tests.conftest import PASSWORD, api_client, web_client
@@ -262,7 +262,7 @@ def test_approval_flow_through_the_api_and_the_connector(world, toot, server):
     body = created.json()
     assert body["status"] == "pending_approval"
     assert body["text"] == f"Das tut uns leid, {{author}}!\n{DASH} Rita Responder"
-    assert body["approval_reasons"] == ["you are not certified to answer publicly yet"]
+    assert body["approval_reasons"] == ["you need the Responder certificate"]
 
     # Responders cannot approve; the queue shows it to managers.
     assert rita.post(f"/api/v1/responses/{body['id']}/approve").status_code == 403
@@ -322,7 +322,7 @@ def test_rejection_needs_a_reason_and_tells_the_author(world, toot):
 
 
 def test_certified_staff_reply_without_approval_and_failures_can_be_retried(world, toot, server):
-    staff_certify(user=world.rita, certified=True, by=world.alice)
+    staff_certification_set(user=world.rita, certified=True, by=world.alice)
     server.add("POST", "/api/v1/statuses", status=503, body={"error": "Down for maintenance"})
     posted_status(server, "2002")
     response = response_create(
@@ -345,7 +345,7 @@ def test_certified_staff_reply_without_approval_and_failures_can_be_retried(worl
 
 
 def test_crisis_and_influencer_mentions_need_approval_even_for_certified_staff(world, mastodon):
-    staff_certify(user=world.rita, certified=True, by=world.alice)
+    staff_certification_set(user=world.rita, certified=True, by=world.alice)
     star = ingest(
         mastodon, text="Schöne Fahrt heute", author={"handle": "star", "followers": 250_000}
     )
@@ -646,7 +646,7 @@ def test_approval_queue_page(world, toot):
     assert refused.json()["error"]["fields"]["answered_by"] == ["Rita Responder"]
     alice = page(world, world.alice)
     html = alice.get("/responses/approvals/").content.decode()
-    assert "Approve and send anyway" in html and "you are not certified" in html
+    assert "Approve and send anyway" in html and "you need the Responder certificate" in html
     assert 'name="confirm" value="1"' in html
     approve = {"action": "approve", "next": "/responses/approvals/"}
     unconfirmed = alice.post(f"/responses/{first.pk}/action", approve, follow=True)
@@ -731,7 +731,7 @@ def test_a_reply_stuck_sending_is_sent_again_only_after_a_while(world, toot, ser
 
     from django.utils import timezone
 
-    staff_certify(user=world.rita, certified=True, by=world.alice)
+    staff_certification_set(user=world.rita, certified=True, by=world.alice)
     posted_status(server, "3003")
     response = response_create(
         mention=toot, text="Wir prüfen das.", channel="public", by=world.rita

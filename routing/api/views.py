@@ -63,7 +63,7 @@ from routing.services import (
     rules_reorder,
 )
 from routing.services.notifications import notifications_mark_read
-from routing.services.policy import response_policy_get, response_policy_update, staff_certify
+from routing.services.policy import response_policy_get, response_policy_update
 from routing.services.staff import (
     department_create,
     department_update,
@@ -74,6 +74,7 @@ from routing.services.staff import (
     team_delete,
     team_update,
 )
+from routing.training.services import staff_certification_set
 from sources.models import Source
 
 
@@ -477,7 +478,7 @@ class ResponsePolicyView(APIView):
 
 class StaffCertificationView(APIView):
     """Certify a member to answer publicly without approval, and set their signature.
-    Client admins (a training module with quizzes will certify later)."""
+    Client admins; switching it grants or revokes certificates (reply rights)."""
 
     write_role = Role.CLIENT_ADMIN
 
@@ -489,7 +490,7 @@ class StaffCertificationView(APIView):
         incoming = StaffCertificationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         by: User = request.user  # type: ignore[assignment]
-        staff = staff_certify(
+        staff = staff_certification_set(
             user=member,
             certified=incoming.validated_data["certified"],
             signature=incoming.validated_data.get("signature"),

@@ -72,7 +72,7 @@ def test_compose_approve_and_deliver_a_reply(browser, live_stack, live_db):  # n
             text = rita.locator("#response-text")
             assert text.input_value().startswith("Hallo Paula Pendler, das tut uns leid!")
             rita.locator(".finding-signature_added").wait_for(timeout=5_000)
-            rita.locator(".finding-approval", has_text="not certified").wait_for()
+            rita.locator(".finding-approval", has_text="Responder certificate").wait_for()
             # A banned phrase is marked and blocks; removing it clears the finding.
             text.press("End")
             text.type(" Und danke für nichts.")

@@ -79,6 +79,16 @@
       var p = document.createElement("p");
       p.className = "finding finding-" + finding.code + (finding.blocking ? " blocking" : "");
       p.textContent = finding.message;
+      // Training and guidelines are named by their page: offer it as a link.
+      var page = /\/training\/(guidelines\/)?/.exec(finding.message);
+      if (page) {
+        var link = document.createElement("a");
+        link.href = page[0];
+        link.className = "finding-link";
+        link.textContent = page[1] ? "Open the guidelines" : "Open My training";
+        p.appendChild(document.createTextNode(" "));
+        p.appendChild(link);
+      }
       findings.appendChild(p);
     });
     // The text as it will be sent, banned phrases marked.

@@ -20,7 +20,12 @@ from mentions.responses import saved_reply_create
 from routing.models import Department, StaffMember, Team
 from routing.services import routing_apply_preset
 from routing.services.assignment import staff_upsert
-from routing.services.policy import staff_certify
+from routing.training.library.content import LIBRARY, STARTER_GUIDELINES, STARTER_LEVELS
+from routing.training.services import (
+    library_templates_ensure,
+    staff_certification_set,
+    training_starter_apply,
+)
 from sources.demo_content import DEMO_CLIENTS
 from sources.models import Source
 from sources.services import demo_source_ensure
@@ -104,6 +109,8 @@ class Command(BaseCommand):
         try:
             agency_ensure()
             self._user(email=AGENCY_ADMIN[0], role=AGENCY_ADMIN[1], name=AGENCY_ADMIN[2])
+            if library_templates_ensure(templates=LIBRARY):
+                self._done(f"Stored {len(LIBRARY)} template modules in the agency's library")
             for slug, name in DEMO_CLIENTS.items():
                 client = self._client(slug=slug, name=name)
                 for email, role, person in demo_staff(slug):
@@ -111,6 +118,7 @@ class Command(BaseCommand):
                 self._source(client)
                 self._staff(client)
                 self._saved_replies(client)
+                self._training(client)
                 if history_days:
                     self._history(client, days=history_days)
         except DomainError as exc:
@@ -199,8 +207,28 @@ class Command(BaseCommand):
             care = User.objects.filter(email=f"care@{client.slug}.localhost").first()
             admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
             if care is not None and admin is not None:
-                staff_certify(user=care, certified=True, by=admin)
+                staff_certification_set(user=care, certified=True, by=admin)
             self.changes += 1
+
+    def _training(self, client: Client) -> None:
+        """The library's modules, levels that need them, assignments and the guidelines.
+        Everyone but the tech agent has acknowledged the guidelines; the tech agent is the
+        uncertified one who takes the training (the care agent holds certificates)."""
+        admin = User.objects.filter(email=AGENCY_ADMIN[0]).first()
+        if admin is None:
+            return
+        people = User.objects.filter(email__endswith=f"@{client.slug}.localhost").exclude(
+            email=f"tech@{client.slug}.localhost"
+        )
+        with tenant_context(client):
+            done = training_starter_apply(
+                by=admin,
+                levels=STARTER_LEVELS,
+                guidelines=STARTER_GUIDELINES,
+                acknowledge_user_ids=[admin.pk, *people.values_list("pk", flat=True)],
+            )
+        if done:
+            self._done(f"Set up training (library modules, levels, guidelines) for {client.name}")
 
     def _saved_replies(self, client: Client) -> None:
         """A few reply templates per client, so the composer has something to offer."""
