@@ -46,6 +46,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("routing.api.urls")),
     path("", include("sources.api.people_urls")),
     path("", include("reports.api.urls")),
+    path("", include("webhooks.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),

@@ -40,6 +40,9 @@ TENANT_TABLES = (
     "routing_responsepolicy",
     "mentions_savedreply",
     "sources_listeningquery",
+    "webhooks_delivery",
+    "webhooks_event",
+    "webhooks_subscription",
 )
 
 
