@@ -39,6 +39,7 @@ from frontend.views import (
     mentions_bulk_action,
     notifications_page,
 )
+from frontend.webhook_views import webhook_detail, webhooks_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
@@ -93,6 +94,8 @@ urlpatterns = [
     path("staff/invitations/<int:pk>/", invitation_action, name="invitation-action"),
     path("staff/people/<int:user_id>/", person_action, name="person-action"),
     path("invitations/<str:token>/", invitation_accept_page, name="invitation-accept"),
+    path("webhooks/", webhooks_page, name="webhooks"),
+    path("webhooks/<int:pk>/", webhook_detail, name="webhook-detail"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -18,7 +18,7 @@ from mentions.models import Mention, Status
 from mentions.pipeline import mentions_store
 from mentions.services import mention_set_status
 from routing.models import Notification
-from tests.conftest import api_client
+from tests.conftest import api_client, web_client
 from tests.factories import mention_item
 from tests.webhook_receiver import webhook_receiver
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
@@ -307,3 +307,42 @@ def test_a_clients_events_never_reach_another_clients_subscription(world):
     bob = api_client(world.acme)
     bob.force_login(world.bob)
     assert bob.get(f"/api/v1/webhooks/{globex_subscription.pk}/deliveries").status_code == 403
+
+
+def test_the_webhooks_page_creates_shows_the_secret_once_and_lists(world):
+    web = web_client(world.acme, world.alice)
+    empty = web.get("/webhooks/")
+    assert empty.status_code == 200 and b"No webhooks yet" in empty.content
+    made = web.post(
+        "/webhooks/",
+        {"url": "https://crm.example/in", "events": ["mention.created", "case.updated"]},
+    )
+    assert made.status_code == 200 and b"whsec_" in made.content
+    again = web.get("/webhooks/")
+    assert b"https://crm.example/in" in again.content and b"whsec_" not in again.content
+    bad = web.post("/webhooks/", {"url": "https://crm.example/in", "events": []})
+    assert bad.status_code == 400 and b"Choose at least one event type" in bad.content
+    assert web_client(world.acme, world.rita).get("/webhooks/").status_code == 403
+
+
+def test_the_log_page_sends_a_test_event_and_redelivers(world):
+    web = web_client(world.acme, world.alice)
+    with webhook_receiver() as receiver:
+        with tenant_context(world.acme.client):
+            subscription, _ = _subscribe(world, receiver.url)
+        page = f"/webhooks/{subscription.pk}/"
+        assert b"Nothing sent yet" in web.get(page).content
+        assert web.post(page, {"action": "test"}).status_code == 302
+        with tenant_context(world.acme.client):
+            webhook_deliveries_send_due()
+            first = Delivery.objects.get()
+        log = web.get(page)
+        assert b"webhook.test" in log.content and b"Redeliver" in log.content
+        assert web.post(page, {"action": "redeliver", "delivery": first.pk}).status_code == 302
+        with tenant_context(world.acme.client):
+            webhook_deliveries_send_due()
+        rotated = web.post(page, {"action": "rotate"})
+        assert b"New secret" in rotated.content
+    assert [r.headers["X-Lotse-Delivery"] for r in receiver.received] == [
+        str(first.delivery_id)
+    ] * 2
