@@ -276,8 +276,8 @@ def test_a_rolled_back_change_leaves_no_event(world, in_acme):
     mention_set_status(mention=mention, status=Status.RESOLVED, by=world.rita)
     event = Event.objects.order_by("-id").first()
     assert event.type == "mention.updated"
-    assert {"resolved_at", "status"} <= set(event.body["data"]["changed"])
-    assert event.body["data"]["mention"]["status"] == "resolved"
+    assert {"resolved_at", "status"} <= set(json.loads(event.body)["data"]["changed"])
+    assert json.loads(event.body)["data"]["mention"]["status"] == "resolved"
 
 
 def test_no_subscription_no_outbox_rows(world, in_acme):

@@ -58,7 +58,8 @@ class Event(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(max_length=40)
-    body = models.JSONField()
+    # The exact JSON sent (and signed), fixed when the change committed.
+    body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -17,20 +17,21 @@ Payload, version 1 (documented in README and the OpenAPI component `WebhookEvent
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import task_send
 from config.tenancy import current_client, current_schema
-from webhooks.models import Delivery, Event, EventType, Subscription
+from webhooks.models import EventType, Subscription
 
 PAYLOAD_VERSION = 1
 DELIVER_TASK = "webhooks.deliver_due"
@@ -67,28 +68,32 @@ def webhook_subscriptions_changed() -> None:
     transaction.on_commit(lambda: cache.delete(key))
 
 
-def _json_ready(value: Any) -> Any:
-    """Dates, decimals and UUIDs as the JSON encoder writes them (the body is a JSONField)."""
-    encoder = DjangoJSONEncoder()
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return encoder.default(value)
-
-
-def webhook_envelope(*, event_uuid: uuid.UUID, event_type: str, data: Any) -> dict[str, Any]:
+def webhook_envelope(
+    *, event_uuid: uuid.UUID, event_type: str, data: Any, created_at: datetime
+) -> dict[str, Any]:
     client = current_client()
     return {
         "version": PAYLOAD_VERSION,
         "id": str(event_uuid),
         "type": event_type,
-        "created_at": timezone.now().isoformat(),
+        "created_at": created_at.isoformat(),
         "client": {"slug": client.slug, "name": client.name},
-        "data": _json_ready(data),
+        "data": data,
     }
+
+
+_EMIT_SQL = """
+WITH event AS (
+    INSERT INTO webhooks_event (uuid, type, body, created_at)
+    SELECT u, %s, b, %s FROM unnest(%s::uuid[], %s::text[]) AS t(u, b)
+    RETURNING id
+)
+INSERT INTO webhooks_delivery
+    (subscription_id, event_id, delivery_id, attempt, manual, status, due_at, retry_until,
+     response_snippet, error, retried, created_at)
+SELECT s, event.id, gen_random_uuid(), 1, false, 'pending', %s, %s, '', '', false, %s
+FROM event CROSS JOIN unnest(%s::bigint[]) AS s
+"""
 
 
 def webhook_events_emit(
@@ -113,35 +118,29 @@ def webhook_events_emit(
     if not subscriptions:
         return 0
     now = timezone.now()
-    events = []
+    uuids: list[uuid.UUID] = []
+    bodies: list[str] = []
     for data in items:
         event_uuid = uuid.uuid4()
-        events.append(
-            Event(
-                uuid=event_uuid,
-                type=event_type,
-                body=webhook_envelope(event_uuid=event_uuid, event_type=event_type, data=data),
-                created_at=now,
-            )
+        uuids.append(event_uuid)
+        envelope = webhook_envelope(
+            event_uuid=event_uuid, event_type=event_type, data=data, created_at=now
         )
-    if not events:
+        bodies.append(
+            json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+        )
+    if not uuids:
         return 0
-    Event.objects.bulk_create(events, batch_size=1000)
-    deliveries = [
-        Delivery(
-            subscription_id=subscription_id,
-            event_id=event.pk,
-            due_at=now,
-            retry_until=now + RETRY_WINDOW,
-            created_at=now,
+    # One round trip: the events, and each one's pending delivery per subscription.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EMIT_SQL,
+            [event_type, now, uuids, bodies, now, now + RETRY_WINDOW, now, subscriptions],
         )
-        for event in events
-        for subscription_id in subscriptions
-    ]
-    Delivery.objects.bulk_create(deliveries, batch_size=1000)
+        queued = cursor.rowcount
     schema = current_schema()
     transaction.on_commit(lambda: task_send(DELIVER_TASK, schema))
-    return len(deliveries)
+    return queued
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(EventType.values)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import random
 import secrets
@@ -32,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
@@ -416,48 +415,56 @@ def _post(
     )
 
 
-def _record(delivery: Delivery, outcome: _Outcome, *, started: datetime, duration_ms: int) -> None:
-    """Store one attempt's outcome; queue the retry; count and act on the failure streak."""
+def _record(
+    delivery: Delivery,
+    outcome: _Outcome,
+    *,
+    subscription: Subscription,
+    started: datetime,
+    duration_ms: int,
+) -> None:
+    """Store one attempt's outcome; on failure count the streak (disabling at the limit)
+    and queue the retry. A success is one UPDATE (two after failures: the streak resets)."""
+    fields = {
+        "status": outcome.status,
+        "attempted_at": started,
+        "response_status": outcome.response_status,
+        "duration_ms": duration_ms,
+        "response_snippet": outcome.snippet,
+        "error": outcome.error,
+    }
+    if outcome.status == DeliveryStatus.SUCCEEDED:
+        Delivery.objects.filter(pk=delivery.pk).update(**fields, retried=False)
+        if subscription.failure_streak:
+            Subscription.objects.filter(pk=subscription.pk).update(failure_streak=0)
+            subscription.failure_streak = 0
+        return
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=delivery.subscription_id)
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        locked.failure_streak += 1
+        subscription.failure_streak = locked.failure_streak
+        Subscription.objects.filter(pk=locked.pk).update(failure_streak=locked.failure_streak)
         retry_at = None
         if outcome.retry:
             delay = backoff_seconds(attempt=delivery.attempt, retry_after=outcome.retry_after)
             candidate = started + timedelta(seconds=delay)
             if delivery.retry_until is not None and candidate <= delivery.retry_until:
                 retry_at = candidate
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=outcome.status,
-            attempted_at=started,
-            response_status=outcome.response_status,
-            duration_ms=duration_ms,
-            response_snippet=outcome.snippet,
-            error=outcome.error,
-            retried=retry_at is not None,
-        )
-        if outcome.status == DeliveryStatus.SUCCEEDED:
-            if subscription.failure_streak:
-                Subscription.objects.filter(pk=subscription.pk).update(failure_streak=0)
-            return
-        Subscription.objects.filter(pk=subscription.pk).update(
-            failure_streak=F("failure_streak") + 1
-        )
-        subscription.failure_streak += 1
-        if (
-            subscription.is_active
-            and subscription.failure_streak >= settings.LOTSE_WEBHOOK_MAX_FAILURES
-        ):
-            _disable(subscription, now=started)
-            return
+        if locked.is_active and locked.failure_streak >= settings.LOTSE_WEBHOOK_MAX_FAILURES:
+            _disable(locked, now=started)
+            subscription.is_active = False
+            retry_at = None
+        Delivery.objects.filter(pk=delivery.pk).update(**fields, retried=retry_at is not None)
         if retry_at is not None:
             Delivery.objects.create(
-                subscription_id=subscription.pk,
+                subscription_id=locked.pk,
                 event_id=delivery.event_id,
                 delivery_id=delivery.delivery_id,
                 attempt=delivery.attempt + 1,
                 manual=delivery.manual,
                 due_at=retry_at,
                 retry_until=delivery.retry_until,
+                created_at=delivery.created_at,
             )
 
 
@@ -507,13 +514,15 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_
             }
             events = {d.event_id for d in batch}
             bodies = {
-                pk: (kind, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+                pk: (kind, body.encode())
                 for pk, kind, body in Event.objects.filter(pk__in=events).values_list(
                     "pk", "type", "body"
                 )
             }
             for delivery in batch:
                 subscription = subscriptions[delivery.subscription_id]
+                if not subscription.is_active:
+                    continue  # disabled by a failure earlier in this batch: stays pending
                 event_type, body = bodies[delivery.event_id]
                 started = timezone.now() if now is None else moment
                 clock = time.monotonic()
@@ -526,6 +535,12 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_
                     now=started,
                 )
                 duration_ms = int((time.monotonic() - clock) * 1000)
-                _record(delivery, outcome, started=started, duration_ms=duration_ms)
+                _record(
+                    delivery,
+                    outcome,
+                    subscription=subscription,
+                    started=started,
+                    duration_ms=duration_ms,
+                )
                 attempts += 1
     return attempts
