@@ -346,3 +346,15 @@ def test_the_log_page_sends_a_test_event_and_redelivers(world):
     assert [r.headers["X-Lotse-Delivery"] for r in receiver.received] == [
         str(first.delivery_id)
     ] * 2
+
+
+def test_the_event_envelope_is_an_openapi_component_with_the_client_slug(world):
+    schema = api_client(world.acme).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    document = json.loads(schema.content)
+    event = document["components"]["schemas"]["WebhookEvent"]
+    assert {"version", "id", "type", "created_at", "client", "data"} <= set(event["properties"])
+    client = document["components"]["schemas"]["WebhookClient"]
+    assert "slug" in client["properties"]
+    create = document["paths"]["/api/v1/webhooks/"]["post"]
+    assert "event" in create["callbacks"]
