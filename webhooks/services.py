@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -372,15 +372,14 @@ def _post(
     http: SafeHttpClient,
     *,
     subscription: Subscription,
+    signing: list[str],
     delivery: Delivery,
     body: bytes,
     event_type: str,
-    now: datetime,
 ) -> _Outcome:
     timestamp = str(int(time.time()))
     signature = ", ".join(
-        webhook_signature(secret=secret, timestamp=timestamp, body=body)
-        for secret in _signing_secrets(subscription, now=now)
+        webhook_signature(secret=secret, timestamp=timestamp, body=body) for secret in signing
     )
     headers = {
         "Content-Type": "application/json",
@@ -435,9 +434,7 @@ def _record(
     }
     if outcome.status == DeliveryStatus.SUCCEEDED:
         Delivery.objects.filter(pk=delivery.pk).update(**fields, retried=False)
-        if subscription.failure_streak:
-            Subscription.objects.filter(pk=subscription.pk).update(failure_streak=0)
-            subscription.failure_streak = 0
+        _streak_reset(subscription)
         return
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -466,6 +463,32 @@ def _record(
                 retry_until=delivery.retry_until,
                 created_at=delivery.created_at,
             )
+
+
+def _streak_reset(subscription: Subscription) -> None:
+    if subscription.failure_streak:
+        Subscription.objects.filter(pk=subscription.pk).update(failure_streak=0)
+        subscription.failure_streak = 0
+
+
+_SUCCESSES_SQL = """
+UPDATE webhooks_delivery AS d
+SET status = 'succeeded', attempted_at = v.at, response_status = v.code, duration_ms = v.ms,
+    response_snippet = v.snippet, error = '', retried = false
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[], %s::int[], %s::text[])
+    AS v(id, at, code, ms, snippet)
+WHERE d.id = v.id
+"""
+
+
+def _successes_record(rows: list[tuple[int, datetime, int | None, int, str]]) -> None:
+    """A batch's successful attempts in one statement (a crash before it means those are
+    sent again: receivers deduplicate on X-Lotse-Delivery)."""
+    if not rows:
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(_SUCCESSES_SQL, columns)
 
 
 def _disable(subscription: Subscription, *, now: datetime) -> None:
@@ -519,6 +542,11 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_
                     "pk", "type", "body"
                 )
             }
+            signing = {
+                pk: _signing_secrets(subscription, now=moment)
+                for pk, subscription in subscriptions.items()
+            }
+            successes: list[tuple[int, datetime, int | None, int, str]] = []
             for delivery in batch:
                 subscription = subscriptions[delivery.subscription_id]
                 if not subscription.is_active:
@@ -529,12 +557,25 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_
                 outcome = _post(
                     http,
                     subscription=subscription,
+                    signing=signing[subscription.pk],
                     delivery=delivery,
                     body=body,
                     event_type=event_type,
-                    now=started,
                 )
                 duration_ms = int((time.monotonic() - clock) * 1000)
+                attempts += 1
+                if outcome.status == DeliveryStatus.SUCCEEDED:
+                    successes.append(
+                        (
+                            delivery.pk,
+                            started,
+                            outcome.response_status,
+                            duration_ms,
+                            outcome.snippet,
+                        )
+                    )
+                    _streak_reset(subscription)
+                    continue
                 _record(
                     delivery,
                     outcome,
@@ -542,5 +583,5 @@ def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_
                     started=started,
                     duration_ms=duration_ms,
                 )
-                attempts += 1
+            _successes_record(successes)
     return attempts
