@@ -3,7 +3,9 @@
 Runs in one process against a migrated database with the demo clients (`make demo`, or
 `LOTSE_DB_NAME=... manage.py migrate_schemas && manage.py demo_setup`); no worker needed:
 senders are threads calling `webhook_deliveries_send_due`, exactly what each
-`webhooks.deliver_due` task runs (several tasks share the work through SKIP LOCKED).
+`webhooks.deliver_due` task runs (several tasks share the work through SKIP LOCKED). The
+threads share one interpreter lock, so N threads measure the claiming, not N workers'
+speed; the receiver runs in its own process.
 
 1. ingest throughput (`mentions_store`, batches of `--batch`) of `--count` mentions without
    any subscriber, then with one subscribed to mention.created and mention.routed;
@@ -22,10 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,9 +56,44 @@ from mentions.pipeline import mentions_store
 from sources.demo_content import demo_mention
 from sources.formats import mention_item_validate
 from sources.services import source_create
-from tests.webhook_receiver import webhook_receiver
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
 from webhooks.services import webhook_deliveries_send_due, webhook_subscription_create
+
+_RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def loopback_receiver() -> Iterator[str]:
+    """A receiver in its own process (in this one it would compete for the GIL)."""
+    process = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield f"http://127.0.0.1:{process.stdout.readline().strip()}/hook"
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def items_for(client: Client, count: int, rng: random.Random) -> list[dict]:
@@ -151,10 +191,10 @@ def main() -> None:
     ingest(client, source, items_for(client, 200, rng), args.batch)
     plain = ingest(client, source, items_for(client, args.count, rng), args.batch)
     print(f"ingest, no subscriber:   {args.count / plain:8.0f} mentions/s")
-    with webhook_receiver(record=False) as receiver:
+    with loopback_receiver() as url:
         with tenant_context(client):
             subscription = webhook_subscription_create(
-                data={"url": receiver.url, "events": ["mention.created", "mention.routed"]},
+                data={"url": url, "events": ["mention.created", "mention.routed"]},
                 by=admin,
             ).subscription
         subscribed = ingest(client, source, items_for(client, args.count, rng), args.batch)
@@ -191,7 +231,7 @@ def main() -> None:
             first_event = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
         started = time.perf_counter()
         with Senders(client, args.senders):
-            stored = ingest(client, source, burst, 1000)
+            stored = ingest(client, source, burst, args.batch)
             while pending(client):
                 time.sleep(0.02)
         total = time.perf_counter() - started
