@@ -22,6 +22,7 @@ from tests.conftest import api_client, web_client
 from tests.factories import mention_item
 from tests.webhook_receiver import webhook_receiver
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
+from webhooks.outbox import _Kick
 from webhooks.services import (
     webhook_deliveries_send_due,
     webhook_signature_verify,
@@ -358,3 +359,11 @@ def test_the_event_envelope_is_an_openapi_component_with_the_client_slug(world):
     assert "slug" in client["properties"]
     create = document["paths"]["/api/v1/webhooks/"]["post"]
     assert "event" in create["callbacks"]
+
+
+def test_one_transaction_queues_the_sender_once(world, in_acme, django_capture_on_commit_callbacks):
+    _subscribe(world, "https://crm.example/hook", events=["mention.created", "mention.routed"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        _store(world, count=3)
+    assert Delivery.objects.count() >= 3
+    assert sum(isinstance(callback, _Kick) for callback in callbacks) == 1

@@ -138,9 +138,29 @@ def webhook_events_emit(
             [event_type, now, uuids, bodies, now, now + RETRY_WINDOW, now, subscriptions],
         )
         queued = cursor.rowcount
-    schema = current_schema()
-    transaction.on_commit(lambda: task_send(DELIVER_TASK, schema))
+    webhook_delivery_kick()
     return queued
+
+
+class _Kick:
+    """Queue the sender for one schema; registered once per transaction."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+
+    def __call__(self) -> None:
+        task_send(DELIVER_TASK, self.schema)
+
+
+def webhook_delivery_kick() -> None:
+    """Start the sender after commit, once per transaction however many events it wrote (a
+    bulk action on 200 mentions queues one task, not 400). Callbacks of a rolled-back
+    savepoint are dropped by Django, so a later write registers again."""
+    schema = current_schema()
+    pending = getattr(connection, "run_on_commit", [])
+    if any(isinstance(entry[1], _Kick) and entry[1].schema == schema for entry in pending):
+        return
+    transaction.on_commit(_Kick(schema))
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(EventType.values)

@@ -37,17 +37,16 @@ from django.utils import timezone
 from accounts.audit.services import audit_record
 from accounts.models import Role, User
 from accounts.selectors import client_members, membership_role_for, role_at_least
-from config.celery import task_send
 from config.errors import DomainError, NotAllowed
-from config.tenancy import current_client, current_schema
+from config.tenancy import current_client
 from routing.services.notifications import notification_create
 from sources.connectors.base import ConnectorError, RateLimited
 from sources.connectors.http import BlockedAddress, SafeHttpClient, url_check_allowed
 from sources.credentials import credentials_decrypt, credentials_encrypt
 from webhooks.models import TEST_EVENT, Delivery, DeliveryStatus, Event, EventType, Subscription
 from webhooks.outbox import (
-    DELIVER_TASK,
     RETRY_WINDOW,
+    webhook_delivery_kick,
     webhook_events_emit,
     webhook_subscriptions_changed,
 )
@@ -272,11 +271,6 @@ def webhook_subscription_delete(*, subscription: Subscription, by: User) -> None
     webhook_subscriptions_changed()
 
 
-def _kick() -> None:
-    schema = current_schema()
-    transaction.on_commit(lambda: task_send(DELIVER_TASK, schema))
-
-
 @transaction.atomic
 def webhook_test_send(*, subscription: Subscription, by: User) -> Delivery:
     """Queue a `webhook.test` event for this subscription only."""
@@ -321,7 +315,7 @@ def webhook_redeliver(*, delivery: Delivery, by: User) -> Delivery:
         target_id=subscription.pk,
         summary=f"Redelivered {delivery.delivery_id} to webhook {subscription.pk}",
     )
-    _kick()
+    webhook_delivery_kick()
     return again
 
 
