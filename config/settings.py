@@ -61,6 +61,7 @@ TENANT_APPS = [
     "reports",
     # Training, certificates and guidelines per client (reply rights come from them).
     "routing.training",
+    "webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -289,6 +290,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"queue": "notify"},
     },
+    # Outbound webhooks: what is due (retries; new events are also sent right after commit).
+    "webhooks-deliver-due": {
+        "task": "webhooks.deliver_due_all_clients",
+        "schedule": float(env_int("LOTSE_WEBHOOK_SWEEP_SECONDS", 10)),
+        "options": {"queue": "notify"},
+    },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",
         "schedule": 60.0,
@@ -334,6 +341,11 @@ if not LOTSE_CREDENTIALS_KEYS and DEBUG:
 
     _digest = hashlib.sha256(("lotse-credentials:" + SECRET_KEY).encode()).digest()
     LOTSE_CREDENTIALS_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
+
+# --- Outbound webhooks (webhooks/services.py) ---------------------------------------
+LOTSE_WEBHOOK_TIMEOUT_SECONDS = env_int("LOTSE_WEBHOOK_TIMEOUT_SECONDS", 10)
+LOTSE_WEBHOOK_RETRY_BASE_SECONDS = env_int("LOTSE_WEBHOOK_RETRY_BASE_SECONDS", 30)
+LOTSE_WEBHOOK_MAX_FAILURES = env_int("LOTSE_WEBHOOK_MAX_FAILURES", 20)
 
 # --- Channels ---------------------------------------------------------------
 CHANNEL_LAYERS = {

@@ -45,6 +45,7 @@ from frontend.views import (
     mentions_bulk_action,
     notifications_page,
 )
+from frontend.webhook_views import webhook_detail, webhooks_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.urls")),
@@ -53,6 +54,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("sources.api.people_urls")),
     path("", include("reports.api.urls")),
     path("", include("routing.training.api.urls")),
+    path("", include("webhooks.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
@@ -105,6 +107,8 @@ urlpatterns = [
     path("api/tokens/", tokens_page, name="api-tokens"),
     path("api/tokens/<int:pk>/revoke", token_revoke, name="api-token-revoke"),
     path("training/", include("frontend.training_urls")),
+    path("webhooks/", webhooks_page, name="webhooks"),
+    path("webhooks/<int:pk>/", webhook_detail, name="webhook-detail"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -42,6 +42,8 @@ from config.tenancy import current_client
 from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
 from mentions.selectors import cluster_members_for_user
 from mentions.services import MAX_BULK, mentions_bulk
+from webhooks.models import EventType
+from webhooks.outbox import webhook_events_emit
 
 CLUSTER_KINDS = frozenset({Kind.COMPLAINT, Kind.QUESTION, Kind.CRISIS})
 OPEN_CLUSTER_STATUSES = (ClusterStatus.OPEN, ClusterStatus.WAITING)
@@ -647,6 +649,11 @@ def clusters_broadcast(
         events.append({"type": CLUSTER_UPDATED, "cluster": payload})
         departments.append(cluster_departments(cluster))
     live_send_on_commit(client_id=current_client().pk, events=events, departments=departments)
+    # Integrators know a problem cluster as a case.
+    webhook_events_emit(
+        event_type=EventType.CASE_UPDATED,
+        items=[{"case": cluster_payload(cluster)} for cluster in clusters],
+    )
 
 
 # --- care actions on a whole cluster ----------------------------------------------------------

@@ -11,8 +11,10 @@ from typing import Any
 
 from config.live import client_group, live_send_on_commit
 from config.tenancy import current_client
-from mentions.models import Mention, Note, Response
-from mentions.payloads import MentionSerializer
+from mentions.models import Mention, Note, Response, ResponseStatus
+from mentions.payloads import MentionSerializer, mentions_wire
+from webhooks.models import EventType
+from webhooks.outbox import webhook_events_emit, webhook_subscribed
 
 MENTION_CREATED = "mention.created"
 MENTION_UPDATED = "mention.updated"
@@ -111,9 +113,67 @@ def response_payload(response: Response) -> dict[str, Any]:
 
 
 def responses_broadcast(*, mention: Mention, responses: Sequence[Response]) -> None:
-    """Changed responses, to the people who see the mention (its author sees the outcome)."""
+    """Changed responses, to the people who see the mention (its author sees the outcome);
+    sent or recorded ones and those waiting for approval also to the client's webhooks."""
+    responses_webhooks(mention=mention, responses=responses)
     live_send_on_commit(
         client_id=current_client().pk,
         events=[{"type": RESPONSE_UPDATED, "response": response_payload(r)} for r in responses],
         departments=[mention_departments(mention) for _ in responses],
     )
+
+
+# --- Webhooks (the outbox, in the caller's transaction) ---------------------------------------
+
+
+def mentions_created_webhooks(*, mention_ids: Sequence[int]) -> None:
+    """`mention.created` for each new mention and `mention.routed` for those routed to a
+    department; one query for the payloads, none at all when nobody subscribes."""
+    if not mention_ids or not webhook_subscribed(
+        EventType.MENTION_CREATED, EventType.MENTION_ROUTED
+    ):
+        return
+    wires = mentions_wire(mention_ids=mention_ids)
+    webhook_events_emit(event_type=EventType.MENTION_CREATED, items=[{"mention": w} for w in wires])
+    webhook_events_emit(
+        event_type=EventType.MENTION_ROUTED,
+        items=[{"mention": w} for w in wires if w["department"] is not None],
+    )
+
+
+# Columns that say nothing to an integrator on their own.
+_QUIET_FIELDS = {"updated_at", "relevance_score", "routing_rule", "routing_reason"}
+
+
+def mention_changed_webhooks(*, mention: Mention, fields: Sequence[str]) -> None:
+    """`mention.updated` with the changed fields (status, assignee, triage, department...),
+    and `mention.routed` when it moved to another department."""
+    changed = sorted(set(fields) - _QUIET_FIELDS)
+    routed = "department" in changed
+    if not webhook_subscribed(EventType.MENTION_UPDATED, EventType.MENTION_ROUTED):
+        return
+    wire = mentions_wire(mention_ids=[mention.pk])
+    if not wire:
+        return
+    webhook_events_emit(
+        event_type=EventType.MENTION_UPDATED, items=[{"mention": wire[0], "changed": changed}]
+    )
+    if routed:
+        webhook_events_emit(event_type=EventType.MENTION_ROUTED, items=[{"mention": wire[0]}])
+
+
+_RESPONSE_EVENTS = {
+    ResponseStatus.SENT: EventType.RESPONSE_SENT,
+    ResponseStatus.RECORDED: EventType.RESPONSE_SENT,
+    ResponseStatus.PENDING_APPROVAL: EventType.RESPONSE_APPROVAL_REQUESTED,
+}
+
+
+def responses_webhooks(*, mention: Mention, responses: Sequence[Response]) -> None:
+    for response in responses:
+        event_type = _RESPONSE_EVENTS.get(ResponseStatus(response.status))
+        if event_type is not None:
+            webhook_events_emit(
+                event_type=event_type,
+                items=[{"response": response_payload(response), "mention_id": mention.pk}],
+            )

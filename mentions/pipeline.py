@@ -217,6 +217,8 @@ def mentions_store(
                 [len(mention_ids), source.pk],
             )
 
+    # The outbox rows commit with the mentions (none when the client has no subscriber).
+    events.mentions_created_webhooks(mention_ids=mention_ids)
     if len(mention_ids) > events.LIVE_EVENTS_PER_BATCH:
         departments: set[int] = set()
         for department_id, copied_to in Mention.objects.filter(id__in=mention_ids).values_list(

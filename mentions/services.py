@@ -28,6 +28,7 @@ def _mention_save(mention: Mention, fields: list[str]) -> Mention:
     mention.updated_at = timezone.now()
     mention.save(update_fields=[*fields, "updated_at"])
     events.mentions_broadcast(event_type=events.MENTION_UPDATED, mentions=[mention])
+    events.mention_changed_webhooks(mention=mention, fields=fields)
     return mention
 
 

@@ -25,6 +25,7 @@ from reports.models import Alert, AlertKind, AlertSettings
 from reports.selectors import alert_settings_get, spike_stats
 from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
 from routing.services.notifications import notification_create
+from webhooks.outbox import webhook_events_emit
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,10 @@ def _broadcast(event_type: str, alerts: list[Alert]) -> None:
         live_send_on_commit(
             client_id=current_client().pk,
             events=[{"type": event_type, "alert": alert_payload(alert)} for alert in alerts],
+        )
+        # The same events to the client's webhooks, in this transaction (the outbox).
+        webhook_events_emit(
+            event_type=event_type, items=[{"alert": alert_payload(alert)} for alert in alerts]
         )
 
 

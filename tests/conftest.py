@@ -46,6 +46,9 @@ TENANT_TABLES = (
     "training_module",
     "training_certificate",
     "training_guideline",
+    "webhooks_delivery",
+    "webhooks_event",
+    "webhooks_subscription",
 )
 
 

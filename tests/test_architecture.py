@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("config", "accounts", "sources", "mentions", "routing", "reports", "frontend")
+APPS = ("config", "accounts", "sources", "mentions", "routing", "reports", "webhooks", "frontend")
 
 # Function-level imports of project modules that Django requires, with the reason. A new one
 # is almost always a dependency cycle being dodged: move the code instead (docs/architecture.md).

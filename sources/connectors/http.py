@@ -197,10 +197,17 @@ class SafeHttpClient:
         headers: dict[str, str] | None = None,
         json: Any = None,
         data: Any = None,
+        content: bytes | None = None,
     ) -> HttpResponse:
         try:
             with self._client.stream(
-                method, url, params=params, headers=headers, json=json, data=data
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=json,
+                data=data,
+                content=content,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
