@@ -23,6 +23,12 @@ from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Kind, Mention, Segment, Sentiment, Status
+from mentions.saved_views import (
+    saved_view_default_for_user,
+    saved_view_list_for_user,
+    saved_view_query,
+    saved_view_teams_for_user,
+)
 from mentions.search import MAX_SEARCH_LENGTH, SearchError, search_parse
 from mentions.selectors import (
     DEFAULT_SORT,
@@ -128,6 +134,11 @@ def drill_down(
 
 @client_member_required()
 def inbox(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not request.GET:
+        default = saved_view_default_for_user(user=user)  # type: ignore[arg-type]
+        if default is not None:
+            return redirect(f"/?{saved_view_query(default)}&view={default.pk}")
     status = request.GET.get("status", "open")
     if status not in dict(STATUS_FILTERS):
         status = "open"
@@ -207,6 +218,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sorts": list(SORTS.items()),
         "search_error": search_error,
+        "views": [
+            (view, saved_view_query(view))
+            for view in saved_view_list_for_user(user=user)  # type: ignore[arg-type]
+        ],
+        "current_view": form_int(request.GET.get("view")),
+        "share_teams": saved_view_teams_for_user(user=user),  # type: ignore[arg-type]
         "searching": searching,
         # Kept on every link of the page (sidebar, pager) next to the filters.
         "search_query": "&" + urlencode(search_params) if search_params else "",

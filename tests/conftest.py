@@ -39,6 +39,7 @@ TENANT_TABLES = (
     "routing_notification",
     "routing_responsepolicy",
     "mentions_savedreply",
+    "mentions_savedview",
     "sources_listeningquery",
 )
 
