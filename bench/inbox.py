@@ -20,10 +20,13 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import inbox_scale  # creates and migrates the database, sets Django up
+
+SLUG, _seed, _time = inbox_scale.SLUG, inbox_scale._seed, inbox_scale._time
+
 from django.test import Client as WebClient
 from django_tenants.utils import schema_context, tenant_context
 
-from bench.inbox_scale import SLUG, _seed, _time  # sets up Django and the database
 from mentions.models import Mention
 from routing.models import RoutingRule
 

@@ -14,7 +14,7 @@ What goes in (see `mention_search_vector`):
 A BEFORE trigger computes it on INSERT (unless the row brings one, as a bulk copy of a
 stored row does) and when the text, URL or author change. Existing rows are filled in one
 UPDATE with the table's other triggers off (the search column counts in no rollup), then
-ANALYZEd.
+ANALYZEd with a larger statistics target for the column (see below).
 """
 
 from django.db import migrations
@@ -75,6 +75,10 @@ FROM mentions_author AS a WHERE a.id = m.author_id;
 ALTER TABLE mentions_mention ENABLE TRIGGER USER;
 
 CREATE INDEX mention_search ON mentions_mention USING gin (search);
+-- A long list of common lexemes: with the default (100) a rare word was estimated at
+-- thousands of rows, and PostgreSQL walked the whole table newest first instead of
+-- asking the index (3 s instead of 0.1 ms at a million mentions).
+ALTER TABLE mentions_mention ALTER COLUMN search SET STATISTICS 1000;
 ANALYZE mentions_mention;
 """
 )
