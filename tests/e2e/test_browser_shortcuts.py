@@ -32,6 +32,11 @@ def _store(world) -> None:
         mentions_store(source=world.acme.source, items=items)
 
 
+def _ready(page) -> None:
+    """The page has loaded and its shortcuts listen."""
+    page.locator("html[data-shortcuts=ready]").wait_for(state="attached")
+
+
 def _active_id(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
@@ -45,6 +50,7 @@ def test_a_responders_morning_by_keyboard(browser, live_stack, live_db):  # noqa
     log_in(page, live_stack, "acme", world.rita.email)
     page.goto(f"{host}/?status=all")
     page.wait_for_load_state("networkidle")
+    _ready(page)
 
     # ? shows the list of shortcuts; Escape closes it.
     page.keyboard.press("?")
@@ -65,6 +71,7 @@ def test_a_responders_morning_by_keyboard(browser, live_stack, live_db):  # noqa
     page.keyboard.type("Login Fehlermeldung")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=Login*")
+    _ready(page)
     rows = page.locator("#mention-rows tr.mention-row")
     assert rows.count() == 1
     assert "Fehlermeldung" in rows.first.inner_text()
@@ -77,11 +84,13 @@ def test_a_responders_morning_by_keyboard(browser, live_stack, live_db):  # noqa
     page.screenshot(path=str(ARTIFACTS / "morning-search.png"))
     page.keyboard.press("Enter")
     page.wait_for_url("**/mentions/*/")
+    _ready(page)
     mention_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
     # a assigns it to me.
     page.keyboard.press("a")
     page.locator("#detail-assignee", has_text="Rita Responder").wait_for()
+    _ready(page)
 
     # r goes to the reply box; letters typed there (a, e, r, j) do nothing else.
     page.keyboard.press("r")
@@ -92,6 +101,7 @@ def test_a_responders_morning_by_keyboard(browser, live_stack, live_db):  # noqa
     page.keyboard.press("Control+Enter")
     page.wait_for_url(f"**/mentions/{mention_id}/#response-*")
     page.locator(".responses, #responses", has_text="bitte App neu starten").first.wait_for()
+    _ready(page)
 
     # e resolves it.
     page.locator("body").focus()
@@ -114,10 +124,12 @@ def test_the_morning_on_a_phone(browser, live_stack, live_db):  # noqa: F811
     log_in(page, live_stack, "acme", world.rita.email)
     page.goto(f"{host}/?status=all")
     page.wait_for_load_state("networkidle")
+    _ready(page)
     page.keyboard.press("/")
     page.keyboard.type("#nordbahn")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=%23nordbahn*")
+    _ready(page)
     assert page.locator("#mention-rows tr.mention-row").count() == 1
     page.locator("#search").focus()
     page.keyboard.press("Escape")
@@ -125,7 +137,42 @@ def test_the_morning_on_a_phone(browser, live_stack, live_db):  # noqa: F811
     page.screenshot(path=str(ARTIFACTS / "morning-phone-search.png"), full_page=True)
     page.keyboard.press("Enter")
     page.wait_for_url("**/mentions/*/")
+    _ready(page)
     page.keyboard.press("a")
     page.locator("#detail-assignee", has_text="Rita Responder").wait_for()
+    _ready(page)
     page.screenshot(path=str(ARTIFACTS / "morning-phone-mention.png"), full_page=True)
+    context.close()
+
+
+def test_inbox_rows_are_assigned_and_resolved_by_keyboard(browser, live_stack, live_db):  # noqa: F811
+    world = live_db
+    _store(world)
+    host = f"http://{live_stack.host('acme')}"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in(page, live_stack, "acme", world.rita.email)
+    page.goto(f"{host}/?status=all")
+    page.wait_for_load_state("networkidle")
+    _ready(page)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    chosen = page.locator("tr.kb-current")
+    row_id = chosen.get_attribute("id")
+    assert row_id == page.locator("#mention-rows tr.mention-row").nth(1).get_attribute("id")
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    page.wait_for_load_state("networkidle")
+    _ready(page)
+    # The page came back with the same mention chosen, now mine.
+    row = page.locator(f"#{row_id}")
+    row.locator("td.assignee", has_text="Rita Responder").wait_for()
+    _ready(page)
+    assert page.locator("tr.kb-current").get_attribute("id") == row_id
+    page.keyboard.press("e")
+    page.wait_for_load_state("networkidle")
+    _ready(page)
+    page.locator(f"#{row_id} td.status", has_text="Resolved").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "inbox-keyboard-resolved.png"))
     context.close()

@@ -195,6 +195,7 @@
     }
   });
 
+  document.documentElement.dataset.shortcuts = "ready";  // tests wait for this
   if (page === "inbox") {
     restore();
     if (window.location.hash === "#search") search();
