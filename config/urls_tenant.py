@@ -27,6 +27,7 @@ from frontend.response_views import (
     saved_replies_page,
 )
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
+from frontend.saved_views_views import view_action, view_save
 from frontend.sources_views import query_save, source_action, source_new, sources_page
 from frontend.staff_views import (
     department_save,
@@ -68,6 +69,8 @@ urlpatterns = [
     path("mentions/<int:pk>/action", mention_action, name="mention-action"),
     path("mentions/<int:pk>/notes", mention_note, name="mention-note"),
     path("mentions/bulk", mentions_bulk_action, name="mentions-bulk"),
+    path("views/", view_save, name="view-save"),
+    path("views/<int:pk>/", view_action, name="view-action"),
     path("mentions/<int:pk>/respond", mention_respond, name="mention-respond"),
     path("responses/<int:pk>/action", response_action, name="response-action"),
     path("responses/approvals/", approvals_page, name="approvals"),

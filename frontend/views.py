@@ -23,7 +23,16 @@ from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from mentions.models import Kind, Mention, Segment, Sentiment, Status
+from mentions.saved_views import (
+    saved_view_default_for_user,
+    saved_view_list_for_user,
+    saved_view_query,
+    saved_view_teams_for_user,
+)
+from mentions.search import MAX_SEARCH_LENGTH, SearchError, search_parse
 from mentions.selectors import (
+    DEFAULT_SORT,
+    SORTS,
     cluster_list_for_user,
     cluster_previews_for_user,
     mention_get_for_user,
@@ -41,6 +50,7 @@ from routing.services.assignment import visible_department_ids
 from routing.services.notifications import notifications_mark_read
 
 PAGE_SIZE = 50
+MAX_OFFSET = 10_000
 CLUSTER_ROWS = 20
 SLUG = re.compile(r"[a-z0-9-]{0,50}")
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
@@ -124,6 +134,11 @@ def drill_down(
 
 @client_member_required()
 def inbox(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not request.GET:
+        default = saved_view_default_for_user(user=user)  # type: ignore[arg-type]
+        if default is not None:
+            return redirect(f"/?{saved_view_query(default)}&view={default.pk}")
     status = request.GET.get("status", "open")
     if status not in dict(STATUS_FILTERS):
         status = "open"
@@ -133,25 +148,43 @@ def inbox(request: HttpRequest) -> HttpResponse:
     segment = request.GET.get("segment", "")
     if segment not in Segment.values:
         segment = ""
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    q = request.GET.get("q", "")[:MAX_SEARCH_LENGTH]
+    search_error = ""
+    try:
+        search = search_parse(text=q)
+    except SearchError as exc:
+        search, search_error = None, exc.message
     mentions = mention_list_for_user(
         user=request.user,  # type: ignore[arg-type]
         department=department or None,
         segment=segment or None,
         status=status if status not in {"open", "all"} else None,
+        search=search,
+        sort=sort,
     )
+    if search_error:
+        mentions = mentions.none()
     drill, drill_labels, mentions = drill_down(request, mentions)
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
-    before_id = form_int(request.GET.get("before"))
+    # Newest first pages by id (`before`); the other orders by position (`offset`).
+    before_id = form_int(request.GET.get("before")) if sort == DEFAULT_SORT else None
     before = str(before_id) if before_id is not None else ""
     if before_id is not None:
         mentions = mentions.filter(id__lt=before_id)
+    offset = min(form_int(request.GET.get("offset")) or 0, MAX_OFFSET)
+    if sort == DEFAULT_SORT:
+        offset = 0
+    searching = bool(q.strip())
     clusters = []
-    if status in {"open", "all"} and not segment and not drill:
+    if status in {"open", "all"} and not segment and not drill and not searching:
         # Members of an open problem cluster are one case row (on the first page), not one
         # row each. (Filtered by author segment, the reports are listed one by one.)
         mentions = mentions_outside_open_cases(mentions)
-        if not before:
+        if not before and not offset:
             clusters = list(
                 cluster_list_for_user(
                     user=request.user,  # type: ignore[arg-type]
@@ -159,7 +192,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 )[:CLUSTER_ROWS]
             )
     previews = cluster_previews_for_user(user=request.user, clusters=clusters)  # type: ignore[arg-type]
-    page = list(mentions[: PAGE_SIZE + 1])
+    page = list(mentions[offset : offset + PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
     if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
@@ -172,10 +205,28 @@ def inbox(request: HttpRequest) -> HttpResponse:
         departments = departments.filter(pk__in=scoped)
         allowed = set(departments.values_list("slug", flat=True))
         loads = [load for load in loads if load.slug in allowed]
+    more = len(page) > PAGE_SIZE
+    search_params = [(name, value) for name, value in (("q", q), ("sort", sort)) if value]
+    if sort == DEFAULT_SORT:
+        search_params = [(name, value) for name, value in search_params if name != "sort"]
     context = {
         "mentions": page[:PAGE_SIZE],
         "clusters": [(cluster, previews[cluster.pk]) for cluster in clusters],
-        "older": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
+        "older": page[PAGE_SIZE - 1].pk if more and sort == DEFAULT_SORT else None,
+        "next_offset": offset + PAGE_SIZE if more and sort != DEFAULT_SORT else None,
+        "q": q,
+        "sort": sort,
+        "sorts": list(SORTS.items()),
+        "search_error": search_error,
+        "views": [
+            (view, saved_view_query(view))
+            for view in saved_view_list_for_user(user=user)  # type: ignore[arg-type]
+        ],
+        "current_view": form_int(request.GET.get("view")),
+        "share_teams": saved_view_teams_for_user(user=user),  # type: ignore[arg-type]
+        "searching": searching,
+        # Kept on every link of the page (sidebar, pager) next to the filters.
+        "search_query": "&" + urlencode(search_params) if search_params else "",
         "departments": departments,
         "loads": loads,
         "status_filters": STATUS_FILTERS,

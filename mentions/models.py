@@ -435,3 +435,33 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name} on {self.mention_id}: {self.text[:40]}"
+
+
+class SavedView(models.Model):
+    """A person's named inbox view: filters, sort and search (`params`, the inbox's query
+    string as a dict); at most one per person is their default. Shared with a team, the
+    team's members see it in their sidebar too (only its owner changes or deletes it)."""
+
+    # Users live in the public schema; no cross-schema constraint.
+    owner_id = models.BigIntegerField()
+    owner_name = models.CharField(max_length=200)
+    name = models.CharField(max_length=80)
+    params = models.JSONField(default=dict)
+    is_default = models.BooleanField(default=False)
+    team = models.ForeignKey(
+        "routing.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner_id", "name"], name="savedview_owner_name"),
+            models.UniqueConstraint(
+                fields=["owner_id"],
+                condition=models.Q(is_default=True),
+                name="savedview_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

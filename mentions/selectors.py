@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Window
+from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, When, Window
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
@@ -23,6 +24,7 @@ from mentions.models import (
     ResponseStatus,
     SavedReply,
 )
+from mentions.search import Search, mentions_search
 from routing.models import Department
 from routing.services.assignment import visible_department_ids
 
@@ -54,6 +56,31 @@ def _department_id(slug: str) -> int | None:
     return Department.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
+# How the inbox and the API may order mentions; every order ends on the id (stable pages).
+SORTS: dict[str, str] = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "sla": "SLA due first",
+    "priority": "Priority",
+    "influence": "Author influence",
+}
+DEFAULT_SORT = "newest"
+
+
+def _ordering(sort: str) -> list[str | OrderBy]:
+    if sort == "oldest":
+        return ["id"]
+    if sort == "sla":
+        # Waiting for a first answer, soonest due first; answered or without SLA after.
+        due = Case(When(first_response_at__isnull=True, then=F("first_response_due")))
+        return [OrderBy(due, nulls_last=True), "-id"]
+    if sort == "priority":
+        return ["-priority", "-id"]
+    if sort == "influence":
+        return [OrderBy(F("author__influence"), descending=True), "-id"]
+    return ["-id"]
+
+
 def mention_list_for_user(
     *,
     user: User,
@@ -64,14 +91,23 @@ def mention_list_for_user(
     segment: str | None = None,
     assignee: int | None = None,
     since: datetime | None = None,
+    search: Search | None = None,
+    sort: str = DEFAULT_SORT,
 ) -> QuerySet[Mention]:
-    """The current client's mentions the user may see, newest first."""
+    """The current client's mentions the user may see, in `sort` order (newest first),
+    narrowed by `search` (see `mentions.search`) and the filters."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
     role = _require_member(user)
     mentions = _visible(
-        Mention.objects.select_related("author", "department", "assignee").order_by("-id"),
+        Mention.objects.select_related("author", "department", "assignee").order_by(
+            *_ordering(sort)
+        ),
         user=user,
         role=role,
     )
+    if search is not None:
+        mentions = mentions_search(mentions, search=search)
     if status:
         mentions = mentions.filter(status=status)
     if department:

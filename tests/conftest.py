@@ -41,6 +41,7 @@ TENANT_TABLES = (
     "routing_notification",
     "routing_responsepolicy",
     "mentions_savedreply",
+    "mentions_savedview",
     "sources_listeningquery",
     # Training (levels stay: every schema has its two defaults from the migration).
     "training_module",

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.selectors import client_member_get
 from config.errors import DomainError
-from config.pagination import IdCursorPagination
+from config.pagination import IdCursorPagination, OffsetPagination
 from config.tenancy import current_client
 from mentions.api.serializers import (
     BulkOutcomeSerializer,
@@ -29,7 +29,10 @@ from mentions.api.serializers import (
 from mentions.clusters import cluster_act
 from mentions.models import Channel, Mention, Note, ProblemCluster, Segment, Sentiment, Status
 from mentions.responses import cluster_respond
+from mentions.search import MAX_SEARCH_LENGTH, search_parse
 from mentions.selectors import (
+    DEFAULT_SORT,
+    SORTS,
     cluster_get_for_user,
     cluster_list_for_user,
     mention_get_for_user,
@@ -50,6 +53,10 @@ class MentionCursorPagination(IdCursorPagination):
     ordering = "-id"
 
 
+class MentionOldestPagination(IdCursorPagination):
+    ordering = "id"
+
+
 class MentionFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Status.choices)
     department = filters.CharFilter(help_text="Department slug")
@@ -57,6 +64,15 @@ class MentionFilter(filters.FilterSet):
     sentiment = filters.ChoiceFilter(choices=Sentiment.choices)
     segment = filters.ChoiceFilter(choices=Segment.choices, help_text="Author segment")
     since = filters.IsoDateTimeFilter(help_text="Published at or after (ISO 8601)")
+    q = filters.CharFilter(
+        max_length=MAX_SEARCH_LENGTH,
+        help_text="Search text, author and URL: the listening query language "
+        '(`"app" AND login NOT spam lang:de`) or plain words',
+    )
+    sort = filters.ChoiceFilter(
+        choices=list(SORTS.items()),
+        help_text="newest (default), oldest, sla (first answer due first), priority, influence",
+    )
 
     class Meta:
         model = Mention
@@ -64,11 +80,21 @@ class MentionFilter(filters.FilterSet):
 
 
 class MentionListView(generics.ListAPIView):
-    """The client's mentions, newest first, with cursor pagination."""
+    """The client's mentions, newest first, with cursor pagination. `q` searches (the
+    listening query language or plain words; 400 with the position of a syntax error),
+    `sort` orders: newest and oldest page by cursor, the other orders by `offset`."""
 
     serializer_class = MentionSerializer
     pagination_class = MentionCursorPagination
     filterset_class = MentionFilter
+
+    @property
+    def paginator(self) -> Any:
+        if not hasattr(self, "_sorted_paginator"):
+            sort = self.request.query_params.get("sort") or DEFAULT_SORT
+            paginators = {"newest": MentionCursorPagination, "oldest": MentionOldestPagination}
+            self._sorted_paginator = paginators.get(sort, OffsetPagination)()
+        return self._sorted_paginator
 
     def get_queryset(self) -> Any:
         return Mention.objects.none()  # the schema only; `filter_queryset` asks the selector
@@ -88,6 +114,8 @@ class MentionListView(generics.ListAPIView):
             sentiment=data.get("sentiment") or None,
             segment=data.get("segment") or None,
             since=data.get("since"),
+            search=search_parse(text=data.get("q") or ""),
+            sort=data.get("sort") or DEFAULT_SORT,
         )
 
 
