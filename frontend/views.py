@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,8 +22,9 @@ from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
-from mentions.models import Kind, Mention, Segment, Sentiment, Status
+from mentions.models import Kind, Mention, ProblemCluster, Segment, Sentiment, Status
 from mentions.selectors import (
+    case_min_size,
     cluster_list_for_user,
     cluster_previews_for_user,
     mention_get_for_user,
@@ -143,22 +144,29 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if status == "open":
         mentions = mentions.filter(status__in=OPEN_STATUSES)
     before_id = form_int(request.GET.get("before"))
-    before = str(before_id) if before_id is not None else ""
     if before_id is not None:
         mentions = mentions.filter(id__lt=before_id)
-    clusters = []
-    if status in {"open", "all"} and not segment and not drill:
-        # Members of an open problem cluster are one case row (on the first page), not one
-        # row each. (Filtered by author segment, the reports are listed one by one.)
-        mentions = mentions_outside_open_cases(mentions)
-        if not before:
-            clusters = list(
-                cluster_list_for_user(
-                    user=request.user,  # type: ignore[arg-type]
-                    department=department or None,
-                )[:CLUSTER_ROWS]
-            )
-    previews = cluster_previews_for_user(user=request.user, clusters=clusters)  # type: ignore[arg-type]
+    clusters: list[ProblemCluster] = []
+    cases_shown = status in {"open", "all"} and not segment and not drill
+    min_size = case_min_size()
+    cases_total = cases_reports = 0
+    if cases_shown:
+        # Members of an open problem case (of the client's minimum size) are one case in the
+        # strip above the list, not rows each. (Filtered by author segment, the reports
+        # are listed one by one.)
+        mentions = mentions_outside_open_cases(mentions, min_size=min_size)
+        cases = cluster_list_for_user(
+            user=request.user,  # type: ignore[arg-type]
+            department=department or None,
+            min_size=min_size,
+            largest_first=True,
+        )
+        clusters = list(cases[:CLUSTER_ROWS])
+        cases_total, cases_reports = len(clusters), sum(c.member_count for c in clusters)
+        if cases_total == CLUSTER_ROWS:
+            totals = cases.aggregate(n=Count("id"), reports=Sum("member_count"))
+            cases_total, cases_reports = totals["n"], totals["reports"] or 0
+    previews = cluster_previews_for_user(user=request.user, clusters=clusters, per_cluster=3)  # type: ignore[arg-type]
     page = list(mentions[: PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
@@ -175,6 +183,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "mentions": page[:PAGE_SIZE],
         "clusters": [(cluster, previews[cluster.pk]) for cluster in clusters],
+        "cases_shown": cases_shown,
+        "cases_total": cases_total,
+        "cases_reports": cases_reports,
+        "min_case_size": min_size,
         "older": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
         "departments": departments,
         "loads": loads,

@@ -337,6 +337,9 @@ class TriageProfile(models.Model):
 
     industry = models.CharField(max_length=30, blank=True)
     relevance_threshold = models.FloatField(default=0.5)
+    # A problem case is shown as a case (in the inbox's strip, its reports folded into it)
+    # from this many reports on; smaller ones stay single rows.
+    min_case_size = models.PositiveSmallIntegerField(default=3)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
