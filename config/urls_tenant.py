@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
-from frontend.alerts_views import alerts_page
+from frontend.alerts_views import alert_acknowledge_view, alert_thresholds_view, alerts_page
 from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
 from frontend.people_views import (
     invitation_accept_page,
@@ -72,6 +72,8 @@ urlpatterns = [
     path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
+    path("alerts/<int:pk>/acknowledge", alert_acknowledge_view, name="alert-acknowledge"),
+    path("alerts/thresholds", alert_thresholds_view, name="alert-thresholds"),
     path("reports/", reports_page, name="reports"),
     path("routing/", routing_page, name="routing"),
     path("routing/rules/new", rule_edit, name="rule-new"),

@@ -36,7 +36,7 @@ from mentions.services import mention_assign, mention_set_status, mentions_bulk,
 from reports.chart import sparkline
 from reports.figures import period_for
 from reports.overview import agency_overview as reports_overview
-from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
+from reports.selectors import OPEN_STATUSES, alerts_for_banner, department_open_load
 from routing.selectors import department_list, notification_list_for_user
 from routing.services.assignment import visible_department_ids
 from routing.services.notifications import notifications_mark_read
@@ -174,8 +174,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         scoped = visible_department_ids(user_id=int(request.user.pk or 0))
     departments = department_list()
     loads = department_open_load()
-    # Alerts are about the whole client: shown to those who see all of its mentions.
-    open_alerts = alerts_open() if scoped is None else []
+    # The crisis banner is for those who may act on an alert (managers and up), until
+    # one of them acknowledges it.
+    may_act_on_alerts = role_at_least(request.lotse_role, Role.MANAGER)  # type: ignore[attr-defined]
+    open_alerts = alerts_for_banner() if may_act_on_alerts else []
     if scoped is not None:
         departments = departments.filter(pk__in=scoped)
         allowed = set(departments.values_list("slug", flat=True))
@@ -200,6 +202,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "drill_query": "&" + urlencode(drill) if drill else "",
         "open_statuses": list(OPEN_STATUSES),
         "open_alerts": open_alerts,
+        "may_act_on_alerts": may_act_on_alerts,
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }
     return render(request, "frontend/inbox.html", context)

@@ -164,7 +164,8 @@
   var banner = document.getElementById("alert-banner");
   var alertList = document.getElementById("alert-list");
   function alertEvent(event) {
-    if (!banner || !event.alert || (event.type !== "alert.opened" && event.type !== "alert.closed")) return;
+    var kinds = ["alert.opened", "alert.closed", "alert.acknowledged"];
+    if (!banner || !event.alert || kinds.indexOf(event.type) === -1) return;
     var a = event.alert;
     var existing = alertList.querySelector('[data-alert="' + Number(a.id) + '"]');
     if (existing) existing.remove();
@@ -176,6 +177,15 @@
       var time = el("time", "", window.LotseLive.formatTime(a.opened_at));
       time.setAttribute("datetime", a.opened_at);
       li.appendChild(time);
+      var template = document.getElementById("ack-template");
+      if (template) {
+        var ack = template.cloneNode(true);
+        ack.removeAttribute("id");
+        ack.hidden = false;
+        ack.action = "/alerts/" + Number(a.id) + "/acknowledge";
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(ack);
+      }
       alertList.appendChild(li);
     }
     banner.hidden = alertList.children.length === 0;
