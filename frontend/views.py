@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.selectors import clients_for_user, role_at_least
+from accounts.selectors import client_member_get, clients_for_user, role_at_least
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
@@ -22,6 +23,7 @@ from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
+from mentions.assignees import mention_assignees
 from mentions.models import Kind, Mention, ProblemCluster, Segment, Sentiment, Status
 from mentions.selectors import (
     case_min_size,
@@ -218,9 +220,37 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "replies": replies,
         "notes": list(mention.notes.all()),
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
+        **assign_context(request, mention),
         **composer_context(request, mention),
     }
     return render(request, "frontend/mention.html", context)
+
+
+def assign_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
+    """Managers give the mention to a colleague who may see it (load and shift shown)."""
+    if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
+        return {"assignees": None}
+    return {"assignees": mention_assignees(mention=mention)}
+
+
+def _assign_colleague(request: HttpRequest, mention: Mention) -> HttpResponse:
+    user_id = form_int(request.POST.get("assignee"))
+    client = current_client_or_none()
+    colleague = (
+        client_member_get(client=client, user_id=user_id)
+        if user_id is not None and client is not None
+        else None
+    )
+    if colleague is None:
+        messages.error(request, "Choose a colleague from the list.")
+        return redirect("mention-detail", pk=mention.pk)
+    try:
+        mention_assign(mention=mention, assignee=colleague, by=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Assigned to {colleague.display_name}; they have been told.")
+    return redirect("mention-detail", pk=mention.pk)
 
 
 @require_POST
@@ -234,6 +264,7 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
         parent, replies = mention_thread(mention=mention)
         labels = {
             "assign_me": "assign it to me",
+            "assign": "assign it to a colleague",
             "unassign": "unassign me",
             "resolved": "resolve it",
             "waiting": "mark it waiting",
@@ -254,6 +285,8 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
             },
             status=409,
         )
+    if action == "assign":
+        return _assign_colleague(request, mention)
     try:
         if action == "assign_me":
             mention_assign(mention=mention, assignee=request.user, by=request.user)  # type: ignore[arg-type]
