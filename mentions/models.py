@@ -398,6 +398,8 @@ class Response(models.Model):
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="responses")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     text = models.TextField()
+    # The author's own text when an approver edited it before approving (blank otherwise).
+    original_text = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=ResponseStatus.choices)
     # Users live in the public schema: ids and names frozen at the time.
     author_id = models.BigIntegerField()
