@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
-from frontend.alerts_views import alerts_page
+from frontend.alerts_views import alert_acknowledge_view, alert_thresholds_view, alerts_page
 from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
 from frontend.people_views import (
     invitation_accept_page,
@@ -84,6 +84,8 @@ urlpatterns = [
     path("triage/setup", triage_setup, name="triage-setup"),
     path("notifications/", notifications_page, name="notifications"),
     path("alerts/", alerts_page, name="alerts"),
+    path("alerts/<int:pk>/acknowledge", alert_acknowledge_view, name="alert-acknowledge"),
+    path("alerts/thresholds", alert_thresholds_view, name="alert-thresholds"),
     path("reports/", reports_page, name="reports"),
     path("reports/schedules/", report_schedules_page, name="report-schedules"),
     path("reports/schedules/<int:pk>/", report_schedule_action, name="report-schedule-action"),

@@ -3,7 +3,9 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest
 
-from accounts.selectors import clients_for_user, is_agency_admin
+from accounts.models import Role
+from accounts.selectors import clients_for_user, is_agency_admin, membership_role_for, role_at_least
+from mentions.selectors import approval_queue_for_user
 from routing.models import Notification
 
 
@@ -11,6 +13,7 @@ def client(request: HttpRequest) -> dict[str, Any]:
     tenant = getattr(request, "tenant", None) or getattr(connection, "tenant", None)
     is_client = tenant is not None and tenant.schema_name != "public"
     unread = 0
+    pending_approvals = 0
     switch_clients: list[Any] = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -18,6 +21,11 @@ def client(request: HttpRequest) -> dict[str, Any]:
         switch_clients = list(clients_for_user(user=user).only("name", "slug"))
         if is_client:
             unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+            # Approvers see on every page how many replies wait for them.
+            if tenant is not None and role_at_least(
+                membership_role_for(user=user, client=tenant), Role.MANAGER
+            ):
+                pending_approvals = approval_queue_for_user(user=user).count()
     # On the agency host: whether to offer agency tools (the "New client" button).
     agency_admin = (
         tenant is not None
@@ -29,6 +37,7 @@ def client(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_client": tenant if is_client else None,
         "unread_notifications": unread,
+        "pending_approvals": pending_approvals,
         "switch_clients": switch_clients,
         "is_agency_admin": agency_admin,
     }

@@ -21,3 +21,15 @@ def form_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def form_float(value: str | None) -> float | None:
+    """A decimal number typed in a form ("4", "2.5", "2,5"), finite and short, or None."""
+    value = (value or "").strip().replace(",", ".")
+    if not value or len(value) > 20 or not value.isascii():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None

@@ -144,10 +144,18 @@ def response_action(request: HttpRequest, pk: int) -> HttpResponse:
     back = _back(request, f"/mentions/{response.mention_id}/#response-{response.pk}")
     try:
         if action == "approve":
-            response_approve(
-                response=response, by=_user(request), confirm=request.POST.get("confirm") == "1"
+            approved = response_approve(
+                response=response,
+                by=_user(request),
+                confirm=request.POST.get("confirm") == "1",
+                text=request.POST.get("text"),
             )
-            messages.success(request, "Approved: the reply is being sent.")
+            messages.success(
+                request,
+                "Approved with your changes: the reply is being sent."
+                if approved.original_text
+                else "Approved: the reply is being sent.",
+            )
         elif action == "reject":
             response_reject(
                 response=response, by=_user(request), reason=request.POST.get("reason", "")

@@ -23,7 +23,12 @@ from mentions.services import mention_correct
 from mentions.tasks import triage_learn_task
 from mentions.triage.learn import LEARNED_FIELDS, MIN_LABELS
 from mentions.triage.presets import ASPECT_PRESETS
-from mentions.triage.services import aspect_save, triage_industry_apply, triage_profile_get
+from mentions.triage.services import (
+    aspect_save,
+    triage_case_size_set,
+    triage_industry_apply,
+    triage_profile_get,
+)
 
 
 @require_POST
@@ -100,6 +105,12 @@ def triage_setup(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
             messages.success(request, f"Aspect “{saved.name}” saved.")
+        elif action == "case_size":
+            size = form_int(request.POST.get("min_case_size", ""))
+            profile = triage_case_size_set(size=size if size is not None else 0, by=request.user)
+            messages.success(
+                request, f"Problem cases are shown from {profile.min_case_size} reports on."
+            )
         elif action == "learn":
             client = current_client()
             transaction.on_commit(lambda: triage_learn_task.delay(client.schema_name))

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.selectors import clients_for_user, role_at_least
+from accounts.selectors import client_member_get, clients_for_user, role_at_least
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
@@ -22,7 +23,8 @@ from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
-from mentions.models import Kind, Mention, Segment, Sentiment, Status
+from mentions.assignees import mention_assignees
+from mentions.models import Kind, Mention, ProblemCluster, Segment, Sentiment, Status
 from mentions.saved_views import (
     saved_view_default_for_user,
     saved_view_list_for_user,
@@ -33,6 +35,7 @@ from mentions.search import MAX_SEARCH_LENGTH, SearchError, search_parse
 from mentions.selectors import (
     DEFAULT_SORT,
     SORTS,
+    case_min_size,
     cluster_list_for_user,
     cluster_previews_for_user,
     mention_get_for_user,
@@ -44,7 +47,7 @@ from mentions.services import mention_assign, mention_set_status, mentions_bulk,
 from reports.chart import sparkline
 from reports.figures import period_for
 from reports.overview import agency_overview as reports_overview
-from reports.selectors import OPEN_STATUSES, alerts_open, department_open_load
+from reports.selectors import OPEN_STATUSES, alerts_for_banner, department_open_load
 from routing.selectors import department_list, notification_list_for_user
 from routing.services.assignment import visible_department_ids
 from routing.services.notifications import notifications_mark_read
@@ -172,26 +175,33 @@ def inbox(request: HttpRequest) -> HttpResponse:
         mentions = mentions.filter(status__in=OPEN_STATUSES)
     # Newest first pages by id (`before`); the other orders by position (`offset`).
     before_id = form_int(request.GET.get("before")) if sort == DEFAULT_SORT else None
-    before = str(before_id) if before_id is not None else ""
     if before_id is not None:
         mentions = mentions.filter(id__lt=before_id)
     offset = min(form_int(request.GET.get("offset")) or 0, MAX_OFFSET)
     if sort == DEFAULT_SORT:
         offset = 0
     searching = bool(q.strip())
-    clusters = []
-    if status in {"open", "all"} and not segment and not drill and not searching:
-        # Members of an open problem cluster are one case row (on the first page), not one
-        # row each. (Filtered by author segment, the reports are listed one by one.)
-        mentions = mentions_outside_open_cases(mentions)
-        if not before and not offset:
-            clusters = list(
-                cluster_list_for_user(
-                    user=request.user,  # type: ignore[arg-type]
-                    department=department or None,
-                )[:CLUSTER_ROWS]
-            )
-    previews = cluster_previews_for_user(user=request.user, clusters=clusters)  # type: ignore[arg-type]
+    clusters: list[ProblemCluster] = []
+    cases_shown = status in {"open", "all"} and not segment and not drill and not searching
+    min_size = case_min_size()
+    cases_total = cases_reports = 0
+    if cases_shown:
+        # Members of an open problem case (of the client's minimum size) are one case in the
+        # strip above the list, not rows each. (Filtered by author segment, the reports
+        # are listed one by one.)
+        mentions = mentions_outside_open_cases(mentions, min_size=min_size)
+        cases = cluster_list_for_user(
+            user=request.user,  # type: ignore[arg-type]
+            department=department or None,
+            min_size=min_size,
+            largest_first=True,
+        )
+        clusters = list(cases[:CLUSTER_ROWS])
+        cases_total, cases_reports = len(clusters), sum(c.member_count for c in clusters)
+        if cases_total == CLUSTER_ROWS:
+            totals = cases.aggregate(n=Count("id"), reports=Sum("member_count"))
+            cases_total, cases_reports = totals["n"], totals["reports"] or 0
+    previews = cluster_previews_for_user(user=request.user, clusters=clusters, per_cluster=3)  # type: ignore[arg-type]
     page = list(mentions[offset : offset + PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
@@ -199,8 +209,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         scoped = visible_department_ids(user_id=int(request.user.pk or 0))
     departments = department_list()
     loads = department_open_load()
-    # Alerts are about the whole client: shown to those who see all of its mentions.
-    open_alerts = alerts_open() if scoped is None else []
+    # The crisis banner is for those who may act on an alert (managers and up), until
+    # one of them acknowledges it.
+    may_act_on_alerts = role_at_least(request.lotse_role, Role.MANAGER)  # type: ignore[attr-defined]
+    open_alerts = alerts_for_banner() if may_act_on_alerts else []
     if scoped is not None:
         departments = departments.filter(pk__in=scoped)
         allowed = set(departments.values_list("slug", flat=True))
@@ -212,6 +224,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "mentions": page[:PAGE_SIZE],
         "clusters": [(cluster, previews[cluster.pk]) for cluster in clusters],
+        "cases_shown": cases_shown,
+        "cases_total": cases_total,
+        "cases_reports": cases_reports,
+        "min_case_size": min_size,
         "older": page[PAGE_SIZE - 1].pk if more and sort == DEFAULT_SORT else None,
         "next_offset": offset + PAGE_SIZE if more and sort != DEFAULT_SORT else None,
         "q": q,
@@ -239,6 +255,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "drill_query": "&" + urlencode(drill) if drill else "",
         "open_statuses": list(OPEN_STATUSES),
         "open_alerts": open_alerts,
+        "may_act_on_alerts": may_act_on_alerts,
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
     }
     return render(request, "frontend/inbox.html", context)
@@ -254,9 +271,37 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "replies": replies,
         "notes": list(mention.notes.all()),
         "can_act": role_at_least(request.lotse_role, Role.RESPONDER),  # type: ignore[attr-defined]
+        **assign_context(request, mention),
         **composer_context(request, mention),
     }
     return render(request, "frontend/mention.html", context)
+
+
+def assign_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
+    """Managers give the mention to a colleague who may see it (load and shift shown)."""
+    if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
+        return {"assignees": None}
+    return {"assignees": mention_assignees(mention=mention)}
+
+
+def _assign_colleague(request: HttpRequest, mention: Mention) -> HttpResponse:
+    user_id = form_int(request.POST.get("assignee"))
+    client = current_client_or_none()
+    colleague = (
+        client_member_get(client=client, user_id=user_id)
+        if user_id is not None and client is not None
+        else None
+    )
+    if colleague is None:
+        messages.error(request, "Choose a colleague from the list.")
+        return redirect("mention-detail", pk=mention.pk)
+    try:
+        mention_assign(mention=mention, assignee=colleague, by=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Assigned to {colleague.display_name}; they have been told.")
+    return redirect("mention-detail", pk=mention.pk)
 
 
 @require_POST
@@ -270,6 +315,7 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
         parent, replies = mention_thread(mention=mention)
         labels = {
             "assign_me": "assign it to me",
+            "assign": "assign it to a colleague",
             "unassign": "unassign me",
             "resolved": "resolve it",
             "waiting": "mark it waiting",
@@ -290,6 +336,8 @@ def mention_action(request: HttpRequest, pk: int) -> HttpResponse:
             },
             status=409,
         )
+    if action == "assign":
+        return _assign_colleague(request, mention)
     try:
         if action == "assign_me":
             mention_assign(mention=mention, assignee=request.user, by=request.user)  # type: ignore[arg-type]

@@ -42,6 +42,8 @@ from config.tenancy import current_client
 from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
 from mentions.selectors import cluster_members_for_user
 from mentions.services import MAX_BULK, mentions_bulk
+from mentions.triage.stopwords import ALL as ALL_STOPWORDS
+from mentions.triage.stopwords import stopwords_for
 from webhooks.models import EventType
 from webhooks.outbox import webhook_events_emit
 
@@ -60,23 +62,20 @@ CLUSTER_UPDATED = "cluster.updated"
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@\uff20]\w+|&\w+;")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W\d_]+)?", re.UNICODE)
-_STOP = frozenset(
-    """a about after again all also am an and any anyone are as at be been before being but
-    by can could did do does doing done each even every for from get gets getting got had
-    has have having he her here hi hello hey him his how i if in into is it its it's i'm
-    i've i'd i'll just know let like me more most my myself now of off on once one only or
-    other our out over please pls plz same so some still such than thank thanks that the
-    their them then there these they this those through thx to too tried try trying u up us
-    very via was we were what when where which while who why will with would yes yet you
-    your you're ur im ive id ill ok okay really already since today yesterday anything
-    something someone everything again keep keeps kept see seem seems way want need make
-    time times day days guys because though work works working until first go goes both
-    back another other
-    der die das und ist ich mit ein eine einen zu auf für von den dem im wie was warum wann
-    schon noch mal mein meine euer eure ihr sie wir uns aber bei bin bitte hallo heute seit
-    immer wieder es er hat habe haben sind war auch nur so dass oder wenn man
-    het een van en niet voor op te de dit dat zijn waarom heb ook wel al""".split()
+# Filler words besides each language's stop words: common in complaints, about nothing.
+_EXTRA_STOP = frozenset(
+    """anyone anything something someone everything seem seems make want need time times
+    day days guys because though work works working until first go goes both back another
+    other schon noch mal immer wieder seit heute""".split()
 )
+_STOP = ALL_STOPWORDS | _EXTRA_STOP
+
+
+def stop_words(*, languages: Iterable[str]) -> frozenset[str]:
+    """What is left out of a case's terms for a client with these languages."""
+    return stopwords_for(languages=languages) | _EXTRA_STOP
+
+
 # Words that say "it does not work": folded into one term, so "can't log in" and "login
 # fails" share it. It never counts as one of the shared content terms.
 FAIL = "⚠fail"
@@ -121,30 +120,32 @@ def _stem(word: str) -> str:
     return _CANON.get(word, word)
 
 
-def text_terms(text: str) -> dict[str, str]:
-    """The normalised terms of a text, each with the first word it came from."""
+def text_terms(text: str, *, stop: frozenset[str] = _STOP) -> dict[str, str]:
+    """The normalised terms of a text in the order they first appear, each with the first
+    word it came from (as written). Stop words (`stop`) and numbers are left out."""
     terms: dict[str, str] = {}
-    for raw in _WORD.findall(_NOISE.sub(" ", text[:2000]).lower()):
+    for written in _WORD.findall(_NOISE.sub(" ", text[:2000])):
+        raw = written.lower()
         word = raw.replace("\u2019", "'")
         if word in _FAIL_WORDS:
             terms.setdefault(FAIL, _SURFACE[FAIL])
             continue
-        if word in _STOP or len(word) < 2 or word.isdigit():
+        if word in stop or len(word) < 2 or word.isdigit():
             continue
         stem = _stem(word.replace("'", ""))
         if stem in _FAIL_WORDS:
             terms.setdefault(FAIL, _SURFACE[FAIL])
-        elif stem not in _STOP:
-            terms.setdefault(stem, _SURFACE.get(stem, word))
+        elif stem not in stop:
+            terms.setdefault(stem, _SURFACE.get(stem, written.replace("\u2019", "'")))
         if len(terms) >= 40:
             break
     return terms
 
 
 @lru_cache(maxsize=50_000)
-def _stored_terms(mention_id: int, text: str) -> dict[str, str]:
+def _stored_terms(mention_id: int, text: str, stop: frozenset[str]) -> dict[str, str]:
     """Terms of a stored, still unclustered report: it is a candidate batch after batch."""
-    return text_terms(text)
+    return text_terms(text, stop=stop)
 
 
 def similarity(a: Iterable[str], b: Iterable[str]) -> float:
@@ -223,7 +224,7 @@ class _Cluster:
         """The terms most members share: what a new report is compared with."""
         if self._core is None:
             need = max(2, -(-3 * self.size // 10))
-            core = frozenset(t for t, (count, _) in self.terms.items() if count >= need)
+            core = frozenset(t for t, entry in self.terms.items() if entry[0] >= need)
             if not core:
                 ranked = sorted(self.terms.items(), key=lambda kv: -kv[1][0])
                 core = frozenset(t for t, _ in ranked[:5])
@@ -232,9 +233,12 @@ class _Cluster:
 
     def add(self, terms: dict[str, str], keys: list[int], published_at: datetime) -> list[int]:
         """Count the report in; returns the keys the cluster newly found itself by."""
-        for term, surface in terms.items():
-            entry = self.terms.setdefault(term, [0, surface])
+        for place, (term, surface) in enumerate(terms.items()):
+            entry = self.terms.setdefault(term, [0, surface, 0])
+            if len(entry) < 3:
+                entry.append(0)  # stored before positions were kept
             entry[0] += 1
+            entry[2] += place
         if len(self.terms) > MAX_CLUSTER_TERMS:
             ranked = sorted(self.terms.items(), key=lambda kv: -kv[1][0])
             self.terms = dict(ranked[:MAX_CLUSTER_TERMS])
@@ -251,16 +255,27 @@ class _Cluster:
         self._core = None
         return added
 
-    def title(self) -> str:
-        return cluster_title(self.terms)
+    def title(self, *, stop: frozenset[str] = _STOP) -> str:
+        return cluster_title(self.terms, stop=stop)
 
 
-def cluster_title(terms: dict[str, list[Any]]) -> str:
-    """The three terms most members use (the failure term last), as words people wrote."""
-    ranked = sorted(terms.items(), key=lambda kv: (-kv[1][0], kv[0] == FAIL))
-    top = [term for term, _ in ranked[:3]]
-    top.sort(key=lambda term: term == FAIL)
-    return " · ".join(str(terms[term][1]) for term in top)[:200] or "same problem"
+def cluster_title(terms: dict[str, list[Any]], *, stop: frozenset[str] = _STOP) -> str:
+    """The three content terms most members use, as people wrote them, in the order they
+    usually come in the text ("Anschluss · Uelzen · verpasst"); the failure term last.
+
+    Each entry is [count, surface, sum of positions]: a term's position is its place among
+    the content terms of a report, so the average puts the title's words in reading order.
+    Stop words (of the client's languages) never make a title, even in stored terms."""
+
+    def place(term: str) -> float:
+        entry = terms[term]
+        return float(entry[2]) / max(1, int(entry[0])) if len(entry) > 2 else 0.0
+
+    usable = [t for t in terms if t == FAIL or str(terms[t][1]).lower() not in stop]
+    ranked = sorted(usable, key=lambda t: (-int(terms[t][0]), t == FAIL, place(t)))
+    top = ranked[:3]
+    top.sort(key=lambda t: (t == FAIL, place(t)))
+    return " · ".join(str(terms[t][1]) for t in top)[:200] or "same problem"
 
 
 @dataclass(eq=False)
@@ -281,6 +296,8 @@ class ClusterPlan:
     """Which cluster each new mention joins; `settle` writes it after the insert."""
 
     source_id: int
+    # The client's stop words (its languages'): left out of terms and titles.
+    stop: frozenset[str] = _STOP
     sizes: dict[str, int] = field(default_factory=dict)
     member_of: dict[str, _Cluster] = field(default_factory=dict)
     keys: dict[str, list[int]] = field(default_factory=dict)
@@ -321,12 +338,14 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
 
     Must run inside the storing transaction, in the client's schema.
     """
-    plan = ClusterPlan(source_id=source_id)
+    plan = ClusterPlan(
+        source_id=source_id, stop=stop_words(languages=current_client().languages or ())
+    )
     prepared = []
     for item in items:
         if item.kind not in CLUSTER_KINDS or not item.relevant:
             continue
-        terms = text_terms(item.text)
+        terms = text_terms(item.text, stop=plan.stop)
         if len(terms.keys() - {FAIL}) < MIN_SHARED:
             continue  # too little said to be matched with anything
         item_aspects = frozenset(a.lower()[:60] for a in item.aspects)
@@ -385,7 +404,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             ],
         )
         for mention_id, text, published_at, keys, aspects in cursor.fetchall():
-            surfaces = _stored_terms(mention_id, text)
+            surfaces = _stored_terms(mention_id, text, plan.stop)
             candidate = _Candidate(
                 terms=frozenset(surfaces),
                 surfaces=surfaces,
@@ -454,7 +473,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             [
                 ProblemCluster(
                     aspect=cluster.aspect,
-                    title=cluster.title(),
+                    title=cluster.title(stop=plan.stop),
                     terms=cluster.terms,
                     keys=cluster.keys,
                     first_seen=cluster.first_seen,
@@ -566,7 +585,7 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
                 [
                     [c.id for c in existing],
                     [json.dumps(c.terms, ensure_ascii=False) for c in existing],
-                    [c.title() for c in existing],
+                    [c.title(stop=plan.stop) for c in existing],
                     [_int_array(c.keys) if c.keys_changed else None for c in existing],
                 ],
             )

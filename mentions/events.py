@@ -92,6 +92,7 @@ def response_payload(response: Response) -> dict[str, Any]:
         "status": response.status,
         "status_label": response.get_status_display(),
         "text": response.text,
+        "original_text": response.original_text,
         "author": {"id": response.author_id, "name": response.author_name},
         "approval_reasons": list(response.approval_reasons),
         "decided_by": (

@@ -337,6 +337,9 @@ class TriageProfile(models.Model):
 
     industry = models.CharField(max_length=30, blank=True)
     relevance_threshold = models.FloatField(default=0.5)
+    # A problem case is shown as a case (in the inbox's strip, its reports folded into it)
+    # from this many reports on; smaller ones stay single rows.
+    min_case_size = models.PositiveSmallIntegerField(default=3)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -395,6 +398,8 @@ class Response(models.Model):
     mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="responses")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     text = models.TextField()
+    # The author's own text when an approver edited it before approving (blank otherwise).
+    original_text = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=ResponseStatus.choices)
     # Users live in the public schema: ids and names frozen at the time.
     author_id = models.BigIntegerField()

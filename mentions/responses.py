@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.audit.services import audit_record
 from accounts.models import Client, Role, User
-from accounts.selectors import membership_role_for, role_at_least
+from accounts.selectors import client_members, membership_role_for, role_at_least
 from config.celery import task_send
 from config.errors import Conflict, DomainError, NotAllowed
 from config.tenancy import current_client, current_schema
@@ -39,6 +39,7 @@ from mentions.models import (
 from mentions.selectors import cluster_members_for_user
 from mentions.services import _mention_lock, _mention_save, mentions_bulk
 from routing.models import Notification, ResponsePolicy
+from routing.services.notifications import notification_create
 from routing.services.policy import response_policy_get, staff_member_for
 from routing.services.sla import mention_sla_on_status
 from routing.training.selectors import reply_rights_for
@@ -516,9 +517,11 @@ def response_create(
     by: User,
     seen_response_id: int | None = None,
     confirm: bool = False,
+    notify_approvers: bool = True,
 ) -> Response:
     """Check and store a reply. Public replies go to the approval queue when the policy
-    says so, else to the network through a worker; other channels are recorded as answered."""
+    says so (approvers are told, unless the caller tells them itself), else to the network
+    through a worker; other channels are recorded as answered."""
     _require_role(by, Role.RESPONDER, "respond")
     if len(text) > MAX_RESPONSE * 2:
         raise DomainError(f"At most {MAX_RESPONSE} characters.", fields={"text": ["too long"]})
@@ -572,8 +575,27 @@ def response_create(
         _answered(response, mention=mention, at=now)
     elif status == ResponseStatus.QUEUED:
         _enqueue(response)
+    elif notify_approvers:
+        approvers_notify(
+            text=f"{by.display_name}'s reply on mention {mention.pk} waits for your approval",
+            link=f"/responses/approvals/#approval-{response.pk}",
+            by=by,
+        )
     events.responses_broadcast(mention=mention, responses=[response])
     return response
+
+
+def approvers_notify(*, text: str, link: str, by: User) -> int:
+    """Tell everyone who may approve replies here (managers and up, the writer left out)
+    that a reply waits: an in-app notice, live on their badge. Returns how many."""
+    approvers = [
+        person
+        for person in client_members(client=current_client(), min_role=Role.MANAGER)
+        if person.pk != by.pk
+    ]
+    for person in approvers:
+        notification_create(user_id=int(person.pk), text=text, link=link)
+    return len(approvers)
 
 
 def _enqueue(response: Response) -> None:
@@ -611,9 +633,13 @@ def _response_lock(response: Response) -> Response:
 
 
 @transaction.atomic
-def response_approve(*, response: Response, by: User, confirm: bool = False) -> Response:
-    """A manager approves a reply waiting for approval: it is sent. When the mention was
-    answered since the reply was written, 409 unless `confirm`."""
+def response_approve(
+    *, response: Response, by: User, confirm: bool = False, text: str | None = None
+) -> Response:
+    """A manager approves a reply waiting for approval: it is sent. With `text`, the
+    approver's edit is sent instead; the author's text is kept (`original_text`) and both
+    are audited. When the mention was answered since the reply was written, 409 unless
+    `confirm`."""
     _require_role(by, Role.MANAGER, "approve replies")
     response = _response_lock(response)
     if response.status != ResponseStatus.PENDING_APPROVAL:
@@ -621,6 +647,10 @@ def response_approve(*, response: Response, by: User, confirm: bool = False) -> 
             f"This reply is no longer waiting for approval (it is {response.get_status_display()}"
             f"{', by ' + response.decided_by_name if response.decided_by_name else ''}).",
         )
+    edited = False
+    if text is not None and text.strip() != response.text.strip():
+        _response_edit(response, text=text.strip(), by=by)
+        edited = True
     # The policy may have changed while the reply waited: a phrase banned since still blocks.
     banned = [
         phrase
@@ -639,25 +669,63 @@ def response_approve(*, response: Response, by: User, confirm: bool = False) -> 
     response.decided_by_id = by.pk
     response.decided_by_name = by.display_name
     response.decided_at = timezone.now()
-    response.save(update_fields=["status", "decided_by_id", "decided_by_name", "decided_at"])
+    response.save(
+        update_fields=[
+            "status",
+            "decided_by_id",
+            "decided_by_name",
+            "decided_at",
+            "text",
+            "original_text",
+        ]
+    )
     audit_record(
         actor=by,
         action="response.approved",
         target_type="mention",
         target_id=response.mention_id,
-        summary=f"Approved {response.author_name}'s reply on mention {response.mention_id}",
+        summary=f"Approved {response.author_name}'s reply on mention {response.mention_id}"
+        + (" with changes" if edited else ""),
         before={"response_id": response.pk, "status": ResponseStatus.PENDING_APPROVAL},
-        after={"response_id": response.pk, "status": response.status},
+        after={"response_id": response.pk, "status": response.status, "edited": edited},
     )
     if response.author_id != by.pk:
         _notify(
             response.author_id,
-            f"{by.display_name} approved your reply on mention {response.mention_id}",
+            f"{by.display_name} {'edited and approved' if edited else 'approved'} your reply "
+            f"on mention {response.mention_id}",
             response.mention_id,
         )
     _enqueue(response)
     events.responses_broadcast(mention=response.mention, responses=[response])
     return response
+
+
+def _response_edit(response: Response, *, text: str, by: User) -> None:
+    """The approver's wording replaces the author's (kept once, as first written); audited
+    with both texts. The caller saves and checks the policy on the new text."""
+    if not text:
+        raise DomainError("The reply cannot be empty.", fields={"text": ["required"]})
+    if len(text) > MAX_RESPONSE * 2:
+        raise DomainError(f"At most {MAX_RESPONSE} characters.", fields={"text": ["too long"]})
+    before = response.text
+    if not response.original_text:
+        response.original_text = before
+    response.text = text
+    audit_record(
+        actor=by,
+        action="response.edited",
+        target_type="mention",
+        target_id=response.mention_id,
+        summary=f"{by.display_name} edited {response.author_name}'s reply on mention "
+        f"{response.mention_id} before approving it",
+        before={"response_id": response.pk, "text": before[:4000]},
+        after={
+            "response_id": response.pk,
+            "text": text[:4000],
+            "original_text": response.original_text[:4000],
+        },
+    )
 
 
 @transaction.atomic
@@ -872,7 +940,12 @@ def cluster_respond(
         try:
             with transaction.atomic():
                 response = response_create(
-                    mention=mention, text=personal, channel=channel, by=by, confirm=True
+                    mention=mention,
+                    text=personal,
+                    channel=channel,
+                    by=by,
+                    confirm=True,
+                    notify_approvers=False,
                 )
         except DomainError as error:
             outcome.skipped.append((mention.pk, error.message))
@@ -881,6 +954,14 @@ def cluster_respond(
             outcome.pending_approval.append(mention.pk)
         else:
             outcome.answered.append(mention.pk)
+    if outcome.pending_approval:
+        count = len(outcome.pending_approval)
+        approvers_notify(
+            text=f"{by.display_name}'s {count} repl{'y' if count == 1 else 'ies'} to problem "
+            f"case {cluster.pk} wait for your approval",
+            link="/responses/approvals/",
+            by=by,
+        )
     if resolve and outcome.answered:
         outcome.resolved = mentions_bulk(
             mention_ids=outcome.answered, action="resolved", by=by

@@ -23,6 +23,7 @@ from mentions.models import (
     Response,
     ResponseStatus,
     SavedReply,
+    TriageProfile,
 )
 from mentions.search import Search, mentions_search
 from routing.models import Department
@@ -289,13 +290,31 @@ def _visible_clusters(*, user: User) -> QuerySet[ProblemCluster]:
     return clusters.filter(pk__in=members.values("cluster_id"))
 
 
+DEFAULT_MIN_CASE_SIZE = 3
+
+
+def case_min_size() -> int:
+    """From how many reports the current client shows a problem cluster as a case."""
+    size = TriageProfile.objects.values_list("min_case_size", flat=True).first()
+    return int(size) if size else DEFAULT_MIN_CASE_SIZE
+
+
 def cluster_list_for_user(
-    *, user: User, open_only: bool = True, department: str | None = None
+    *,
+    user: User,
+    open_only: bool = True,
+    department: str | None = None,
+    min_size: int | None = None,
+    largest_first: bool = False,
 ) -> QuerySet[ProblemCluster]:
-    """The current client's problem clusters the user may see, latest report first."""
-    clusters = _visible_clusters(user=user).order_by("-last_seen", "-id")
+    """The current client's problem clusters the user may see, latest report first (or the
+    most reports first), those with at least `min_size` reports when it is given."""
+    order = ("-member_count", "-last_seen", "-id") if largest_first else ("-last_seen", "-id")
+    clusters = _visible_clusters(user=user).order_by(*order)
     if open_only:
         clusters = clusters.filter(status__in=OPEN_CLUSTER_STATUSES)
+    if min_size is not None:
+        clusters = clusters.filter(member_count__gte=min_size)
     if department:
         department_id = _department_id(department)
         clusters = (
@@ -352,12 +371,17 @@ def mentions_open_load(*, user_ids: set[int]) -> dict[int, int]:
     )
 
 
-def mentions_outside_open_cases(mentions: QuerySet[Mention]) -> QuerySet[Mention]:
-    """Leave out the members of open problem cases (the inbox shows each case as one row).
+def mentions_outside_open_cases(
+    mentions: QuerySet[Mention], *, min_size: int = 2
+) -> QuerySet[Mention]:
+    """Leave out the members of open problem cases of at least `min_size` reports (the
+    inbox shows each such case once, in its case strip).
 
     An anti-join on the few open cases keeps the newest-first index scan: a join on the
     case's status made PostgreSQL sort every mention of the client for one page."""
-    open_cases = ProblemCluster.objects.filter(status__in=OPEN_CLUSTER_STATUSES).values("pk")
+    open_cases = ProblemCluster.objects.filter(
+        status__in=OPEN_CLUSTER_STATUSES, member_count__gte=min_size
+    ).values("pk")
     return mentions.exclude(cluster_id__in=open_cases)
 
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from accounts.audit.services import audit_record
 from accounts.models import Role, User
 from accounts.selectors import client_members, membership_role_for, role_at_least
-from config.errors import DomainError
+from config.errors import DomainError, NotAllowed
 from config.tenancy import current_client
 from mentions import events
+from mentions.assignees import mention_may_take
 from mentions.models import Aspect, Kind, LabelField, Mention, Note, Sentiment, Status
 from mentions.selectors import OPEN_LOAD_STATUSES, mention_list_for_user, mentions_open_load
 from mentions.triage.learn import label_record
@@ -53,6 +54,18 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
                 f"{assignee.display_name} cannot take mentions in this client.",
                 fields={"assignee": ["not a responder of this client"]},
             )
+        if assignee.pk != by.pk:
+            # Giving a colleague a mention is a manager's call; and only to someone who
+            # may see it (staff limited to departments see only theirs).
+            if not role_at_least(
+                membership_role_for(user=by, client=current_client()), Role.MANAGER
+            ):
+                raise NotAllowed("Only managers assign mentions to colleagues.")
+            if not mention_may_take(mention=mention, user=assignee):
+                raise DomainError(
+                    f"{assignee.display_name} cannot see this mention (other departments).",
+                    fields={"assignee": ["cannot see this mention"]},
+                )
     before = {"assignee_id": mention.assignee_id, "status": mention.status}
     mention.assignee = assignee
     fields = ["assignee"]
@@ -84,6 +97,12 @@ def mention_assign(*, mention: Mention, assignee: User | None, by: User) -> Ment
         before=before,
         after={"assignee_id": mention.assignee_id, "status": mention.status},
     )
+    if assignee is not None and assignee.pk != by.pk and before["assignee_id"] != assignee.pk:
+        notification_create(
+            user_id=int(assignee.pk),
+            text=f"{by.display_name} assigned you mention {mention.pk}: {mention.text[:120]}",
+            link=f"/mentions/{mention.pk}/",
+        )
     return _mention_save(mention, fields)
 
 

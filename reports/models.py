@@ -33,6 +33,11 @@ class Alert(models.Model):
     last_checked_at = models.DateTimeField(default=timezone.now)
     calm_since = models.DateTimeField(null=True, blank=True)
     emailed_to = ArrayField(models.EmailField(), default=list, blank=True)
+    # A manager has seen it and is on it: the inbox banner goes for everyone (the alert
+    # itself stays open until the numbers calm down).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by_id = models.BigIntegerField(null=True, blank=True)
+    acknowledged_by_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ("-opened_at", "-id")
@@ -65,9 +70,18 @@ class Alert(models.Model):
 
 
 class AlertSettings(models.Model):
-    """The client's alert settings (one row): who is e-mailed when an alert opens."""
+    """The client's alert settings (one row): who is e-mailed when an alert opens, and the
+    thresholds (see reports/spikes.py; managers edit them)."""
 
     pr_emails = ArrayField(models.EmailField(), default=list, blank=True)
+    # Days of data before any spike is compared with a baseline.
+    baseline_days = models.PositiveSmallIntegerField(default=7)
+    # Volume: spreads above the usual for this hour; both kinds: mentions in the window.
+    open_z = models.FloatField(default=4.0)
+    min_volume = models.PositiveIntegerField(default=10)
+    # Negative share: at least this share, and this much above the usual one.
+    share_open_min = models.FloatField(default=0.40)
+    share_open_lift = models.FloatField(default=0.20)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

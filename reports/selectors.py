@@ -7,22 +7,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
+from accounts.models import Role, User
+from accounts.selectors import role_at_least
 from mentions.models import Mention, Status
 from reports.models import Alert, AlertSettings
 from reports.spikes import (
+    BASELINE_DAYS,
     BASELINE_WEEKS,
     MIN_HISTORY_MINUTES,
     MIN_HISTORY_WEEKS,
     WINDOW_MINUTES,
     Baseline,
     Counts,
+    Thresholds,
     baseline_recent,
     baseline_weekly,
 )
 from routing.models import Department
+from routing.services.assignment import visible_department_ids
 
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.WAITING, Status.ESCALATED)
 
@@ -104,8 +110,9 @@ class SpikeStats:
 BUCKET_MINUTES = 60
 
 
-def spike_stats(*, now: datetime) -> SpikeStats:
-    """The last window and the client's baseline for it (see reports/spikes.py)."""
+def spike_stats(*, now: datetime, baseline_days: int = BASELINE_DAYS) -> SpikeStats:
+    """The last window and the client's baseline for it (see reports/spikes.py): none
+    until the client has `baseline_days` of data."""
     # A minute of slack at the end: clocks differ, and "now" is a post's publication time.
     window = (now - timedelta(minutes=WINDOW_MINUTES), now + timedelta(minutes=1))
     first = history_start()
@@ -118,9 +125,11 @@ def spike_stats(*, now: datetime) -> SpikeStats:
     weeks = [bucket for bucket in weeks if first is not None and first < bucket[1]]
     day = (window[0] - timedelta(days=1), window[0])
     counts = mention_counts([window, day, *weeks])
+    if first is None or now - first < timedelta(days=baseline_days):
+        return SpikeStats(window=counts[0], baseline=None)
     if len(weeks) >= MIN_HISTORY_WEEKS:
         baseline = baseline_weekly(counts[2:], bucket_minutes=BUCKET_MINUTES)
-    elif first is not None and now - first >= timedelta(minutes=MIN_HISTORY_MINUTES):
+    elif now - first >= timedelta(minutes=MIN_HISTORY_MINUTES):
         # A new client: the time it has had before the window, at most a day.
         start = max(day[0], first)
         minutes = max((day[1] - start).total_seconds() / 60, 0.0)
@@ -169,6 +178,43 @@ def volume_series(*, now: datetime, hours: int = 48) -> list[SeriesPoint]:
 
 def alerts_open() -> list[Alert]:
     return list(Alert.objects.filter(closed_at__isnull=True).order_by("opened_at"))
+
+
+def alerts_visible_to(*, user: User, role: str | None) -> bool:
+    """Alerts are about all of the client's mentions: managers and up read them, and staff
+    not limited to departments (the people the client's live group reaches)."""
+    if role is None:
+        return False
+    if role_at_least(role, Role.MANAGER):
+        return True
+    return visible_department_ids(user_id=int(user.pk or 0)) is None
+
+
+def alerts_for_banner() -> list[Alert]:
+    """Open alerts nobody has acknowledged yet: what the inbox banner shows."""
+    return [alert for alert in alerts_open() if alert.acknowledged_at is None]
+
+
+def alert_list(*, open_only: bool = False) -> QuerySet[Alert]:
+    """The client's alerts, newest first (the API pages through them)."""
+    alerts = Alert.objects.order_by("-opened_at", "-id")
+    return alerts.filter(closed_at__isnull=True) if open_only else alerts
+
+
+def alert_get(*, alert_id: int) -> Alert:
+    alert = Alert.objects.filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404("No such alert")
+    return alert
+
+
+def alert_thresholds(settings: AlertSettings) -> Thresholds:
+    return Thresholds(
+        open_z=settings.open_z,
+        min_volume=settings.min_volume,
+        share_open_min=settings.share_open_min,
+        share_open_lift=settings.share_open_lift,
+    )
 
 
 def alert_history(*, limit: int = 100) -> list[Alert]:

@@ -22,7 +22,7 @@ from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.tenancy import current_client
 from reports.models import Alert, AlertKind, AlertSettings
-from reports.selectors import alert_settings_get, spike_stats
+from reports.selectors import alert_settings_get, alert_thresholds, spike_stats
 from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
 from routing.services.notifications import notification_create
 from webhooks.outbox import webhook_events_emit
@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 ALERT_OPENED = "alert.opened"
 ALERT_CLOSED = "alert.closed"
+ALERT_ACKNOWLEDGED = "alert.acknowledged"
 MAX_PR_CONTACTS = 20
 
 
@@ -47,7 +48,9 @@ def spike_check(*, now: datetime | None = None) -> SpikeOutcome:
     Idempotent and safe to run twice at once: the open alerts are locked, and the one-open-
     alert-per-kind constraint refuses a second opening."""
     now = now or timezone.now()
-    stats = spike_stats(now=now)
+    settings = alert_settings_get()
+    thresholds = alert_thresholds(settings)
+    stats = spike_stats(now=now, baseline_days=settings.baseline_days)
     outcome = SpikeOutcome()
     open_alerts = {
         alert.kind: alert
@@ -64,6 +67,7 @@ def spike_check(*, now: datetime | None = None) -> SpikeOutcome:
             is_open=alert is not None,
             calm_since=alert.calm_since if alert else None,
             now=now,
+            thresholds=thresholds,
         )
         if decided.action == "open":
             opened = _alert_open(kind=kind, window=stats.window, baseline=stats.baseline, now=now)
@@ -165,6 +169,8 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "negative": alert.negative,
         "baseline_volume": round(alert.baseline_volume, 2),
         "baseline_share": round(alert.baseline_share, 4),
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by_name or None,
     }
 
 
@@ -179,6 +185,85 @@ def _broadcast(event_type: str, alerts: list[Alert]) -> None:
         webhook_events_emit(
             event_type=event_type, items=[{"alert": alert_payload(alert)} for alert in alerts]
         )
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: User) -> Alert:
+    """A manager is on it: the banner goes for everyone (audited, pushed live). The alert
+    stays open until the numbers calm down; acknowledging twice changes nothing."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is not None:
+        return alert
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by_id = by.pk
+    alert.acknowledged_by_name = by.display_name[:200]
+    alert.save(update_fields=["acknowledged_at", "acknowledged_by_id", "acknowledged_by_name"])
+    audit_record(
+        actor=by,
+        action="alert.acknowledged",
+        target_type="alert",
+        target_id=alert.pk,
+        summary=f"{alert.get_kind_display()} alert {alert.pk} acknowledged: {alert.summary}",
+        after={"acknowledged_at": alert.acknowledged_at.isoformat()},
+    )
+    _broadcast(ALERT_ACKNOWLEDGED, [alert])
+    return alert
+
+
+# What managers may set, with the range each must lie in.
+THRESHOLD_LIMITS: dict[str, tuple[float, float]] = {
+    "baseline_days": (1, 60),
+    "open_z": (1.0, 20.0),
+    "min_volume": (1, 10_000),
+    "share_open_min": (0.05, 1.0),
+    "share_open_lift": (0.01, 1.0),
+}
+
+
+@transaction.atomic
+def alert_thresholds_update(*, values: dict[str, float], by: User) -> AlertSettings:
+    """Change when alerts open (managers; the caller checks the role). Every value is
+    checked first; nothing changes unless all are valid. Audited with before and after."""
+    unknown = sorted(set(values) - THRESHOLD_LIMITS.keys())
+    problems: dict[str, list[str]] = {name: ["not a threshold"] for name in unknown}
+    cleaned: dict[str, float] = {}
+    for name, value in values.items():
+        if name not in THRESHOLD_LIMITS:
+            continue
+        low, high = THRESHOLD_LIMITS[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
+        ):
+            problems[name] = [f"between {low:g} and {high:g}"]
+        elif name in ("baseline_days", "min_volume") and int(value) != value:
+            problems[name] = ["a whole number"]
+        else:
+            cleaned[name] = value
+    if problems:
+        raise DomainError("Some thresholds are out of range.", fields=problems)
+    settings = AlertSettings.objects.select_for_update().order_by("pk").first() or AlertSettings()
+    before = {name: getattr(settings, name) for name in THRESHOLD_LIMITS}
+    for name, value in cleaned.items():
+        setattr(settings, name, int(value) if name in ("baseline_days", "min_volume") else value)
+    settings.updated_at = timezone.now()
+    settings.save()
+    after = {name: getattr(settings, name) for name in THRESHOLD_LIMITS}
+    if before != after:
+        changed = ", ".join(
+            f"{k} {before[k]:g} → {after[k]:g}" for k in after if before[k] != after[k]
+        )
+        audit_record(
+            actor=by,
+            action="alerts.thresholds",
+            target_type="alert_settings",
+            target_id=settings.pk,
+            summary=f"Alert thresholds: {changed}",
+            before=before,
+            after=after,
+        )
+    return settings
 
 
 @transaction.atomic

@@ -9,15 +9,20 @@ backfill of old posts is not a spike) are compared with the client's own baselin
   spread 1.4826 x their median absolute deviation, but never less than the Poisson spread
   sqrt(median) (a client with 2 mentions an hour has no "steady" baseline). The negative
   share baseline pools those weeks' mentions.
-- Cold start: a client with less than MIN_HISTORY_WEEKS of history is compared with its
-  last 24 hours instead (time of day unaware), and with DEFAULT_NEGATIVE_SHARE until it has
-  MIN_SHARE_BASELINE mentions. In its first MIN_HISTORY_MINUTES nothing is compared at
-  all: connecting the first sources is not a crisis.
-- Opening: volume when the window has at least MIN_VOLUME mentions and lies OPEN_Z spreads
-  above the baseline; negative share when at least MIN_VOLUME mentions, of which at least
-  SHARE_OPEN_MIN are negative and SHARE_OPEN_LIFT more than the baseline share.
+- No baseline, no alert: until the client has BASELINE_DAYS of data (its oldest mention
+  published that long ago; the client's `AlertSettings.baseline_days`) nothing is compared
+  at all. Connecting the first sources, a demo's first minutes, a backlog arriving at once:
+  none of it is a crisis.
+- Cold start: a client with a baseline but less than MIN_HISTORY_WEEKS of history is
+  compared with its last 24 hours instead (time of day unaware), and with
+  DEFAULT_NEGATIVE_SHARE until it has MIN_SHARE_BASELINE mentions.
+- Opening (`Thresholds`, which managers edit per client): volume when the window has at
+  least MIN_VOLUME mentions and lies OPEN_Z spreads above the baseline; negative share
+  when at least MIN_VOLUME mentions, of which at least SHARE_OPEN_MIN are negative and
+  SHARE_OPEN_LIFT more than the baseline share.
 - Hysteresis: an open alert stays open while the window is above the lower threshold
-  (KEEP_Z spreads, SHARE_KEEP_LIFT); it closes only after CALM_MINUTES in a row below it.
+  (half the opening one: KEEP_Z spreads, SHARE_KEEP_LIFT); it closes only after
+  CALM_MINUTES in a row below it.
   Only one alert of each kind is open at a time (a database constraint too), so an
   oscillating series gives one long alert, not a storm.
 """
@@ -33,6 +38,7 @@ WINDOW_MINUTES = 15
 BASELINE_WEEKS = 6
 MIN_HISTORY_WEEKS = 2
 MIN_HISTORY_MINUTES = 60
+BASELINE_DAYS = 7
 MIN_VOLUME = 10
 OPEN_Z = 4.0
 KEEP_Z = 2.0
@@ -46,6 +52,27 @@ CALM_MINUTES = 30
 VOLUME = "volume"
 NEGATIVE_SHARE = "negative_share"
 KINDS = (VOLUME, NEGATIVE_SHARE)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an alert opens; it stays open above half of it (hysteresis)."""
+
+    open_z: float = OPEN_Z
+    min_volume: int = MIN_VOLUME
+    share_open_min: float = SHARE_OPEN_MIN
+    share_open_lift: float = SHARE_OPEN_LIFT
+
+    @property
+    def keep_z(self) -> float:
+        return self.open_z / 2
+
+    @property
+    def share_keep_lift(self) -> float:
+        return self.share_open_lift / 2
+
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -104,16 +131,23 @@ def level(kind: str, window: Counts, baseline: Baseline) -> float:
     return window.share - baseline.share
 
 
-def is_elevated(kind: str, window: Counts, baseline: Baseline, *, opening: bool) -> bool:
+def is_elevated(
+    kind: str,
+    window: Counts,
+    baseline: Baseline,
+    *,
+    opening: bool,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> bool:
     """Above the opening threshold (`opening`) or above the lower keep-open one."""
-    if window.total < MIN_VOLUME and opening:
+    if window.total < thresholds.min_volume and opening:
         return False
     value = level(kind, window, baseline)
     if kind == VOLUME:
-        return value >= (OPEN_Z if opening else KEEP_Z)
+        return value >= (thresholds.open_z if opening else thresholds.keep_z)
     if opening:
-        return window.share >= SHARE_OPEN_MIN and value >= SHARE_OPEN_LIFT
-    return window.total > 0 and value >= SHARE_KEEP_LIFT
+        return window.share >= thresholds.share_open_min and value >= thresholds.share_open_lift
+    return window.total > 0 and value >= thresholds.share_keep_lift
 
 
 @dataclass(frozen=True)
@@ -130,13 +164,14 @@ def verdict(
     is_open: bool,
     calm_since: datetime | None,
     now: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Verdict:
     """What to do with this kind's alert now (the hysteresis lives here)."""
     if not is_open:
-        if is_elevated(kind, window, baseline, opening=True):
+        if is_elevated(kind, window, baseline, opening=True, thresholds=thresholds):
             return Verdict("open")
         return Verdict("none")
-    if is_elevated(kind, window, baseline, opening=False):
+    if is_elevated(kind, window, baseline, opening=False, thresholds=thresholds):
         return Verdict("keep")
     since = calm_since or now
     if now - since >= timedelta(minutes=CALM_MINUTES):

@@ -41,10 +41,10 @@ def case(world, in_acme):
 
 def test_inbox_shows_the_cluster_as_one_case_row(world, case):
     page = web_client(world.acme, world.rita).get("/").content.decode()
-    assert page.count('class="cluster-row') == 1
-    assert '<span class="cluster-count">3</span> people report:' in page
+    assert page.count('class="case status-') == 1
+    assert '<span class="cluster-count">3</span> reports:' in page
     assert case.title in page and "login" in case.title
-    assert "Open case" in page
+    assert f'href="/clusters/{case.pk}/"' in page
     # The members are inside the case row (expandable), not rows of their own.
     assert page.count('class="mention-row') == 1
     assert "Just a normal comment about trains" in page
@@ -54,7 +54,7 @@ def test_inbox_shows_the_cluster_as_one_case_row(world, case):
 
 def test_specific_status_views_list_members_one_by_one(world, case):
     page = web_client(world.acme, world.rita).get("/?status=new").content.decode()
-    assert 'class="cluster-row' not in page
+    assert 'class="case status-' not in page
     assert page.count('class="mention-row') == 4
 
 
@@ -81,7 +81,7 @@ def test_resolving_the_case_resolves_every_report_and_is_audited(world, case):
     assert AuditEntry.objects.filter(action="mention.status").count() == 3
     connection.set_schema_to_public()
     # A resolved case leaves the open inbox.
-    assert 'class="cluster-row' not in web.get("/").content.decode()
+    assert 'class="case status-' not in web.get("/").content.decode()
 
 
 def test_assign_and_wait_apply_to_all_members(world, case):
@@ -128,7 +128,7 @@ def test_api_lists_and_acts_on_clusters(world, case):
 
 def test_another_client_never_sees_or_touches_the_case(world, case):
     bob = web_client(world.globex, world.bob)
-    assert 'class="cluster-row' not in bob.get("/").content.decode()
+    assert 'class="case status-' not in bob.get("/").content.decode()
     assert bob.get(f"/clusters/{case.pk}/").status_code == 404
     assert bob.post(f"/clusters/{case.pk}/action", {"action": "resolved"}).status_code == 404
     globex_api = api_client(world.globex, world.globex.token)
@@ -154,7 +154,7 @@ def test_staff_of_other_departments_do_not_see_the_case(world, case):
     connection.set_schema_to_public()
     assert "hr" not in departments
     web = web_client(world.acme, world.rita)
-    assert 'class="cluster-row' not in web.get("/").content.decode()
+    assert 'class="case status-' not in web.get("/").content.decode()
     assert web.get(f"/clusters/{case.pk}/").status_code == 404
     api = api_client(world.acme, world.acme.token)  # rita's token
     assert api.get("/api/v1/clusters/").json()["results"] == []

@@ -307,6 +307,8 @@ def test_the_opened_alert_is_pushed_to_its_clients_sockets_only(live_db):
         "negative",
         "baseline_volume",
         "baseline_share",
+        "acknowledged_at",
+        "acknowledged_by",
     }
     assert (event["alert"]["kind"], event["alert"]["volume"]) == ("volume", 30)
     assert nothing_for_globex

@@ -31,6 +31,7 @@ class ResponseSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "text",
+            "original_text",
             "author",
             "approval_reasons",
             "decided_by",
@@ -88,6 +89,12 @@ class CheckResultSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        required=False,
+        max_length=20_000,
+        help_text="The approver's edit, sent instead of the author's text (both are audited; "
+        "the author's stays as original_text). Leave out to send the reply as written.",
+    )
     confirm = serializers.BooleanField(
         default=False,
         help_text="Approve even though the mention was answered since the reply was written "

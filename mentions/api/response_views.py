@@ -145,7 +145,10 @@ class ResponseApproveView(APIView):
         incoming = ApproveSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         approved = response_approve(
-            response=response, by=_user(request), confirm=incoming.validated_data["confirm"]
+            response=response,
+            by=_user(request),
+            confirm=incoming.validated_data["confirm"],
+            text=incoming.validated_data.get("text"),
         )
         return ApiResponse(ResponseSerializer(approved).data)
 

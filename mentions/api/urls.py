@@ -1,5 +1,6 @@
 from django.urls import path
 
+from mentions.api.assignees import MentionAssigneesView
 from mentions.api.response_views import (
     MentionResponseCheckView,
     MentionResponsesView,
@@ -35,6 +36,9 @@ urlpatterns = [
     path("responses/<int:pk>/retry", ResponseRetryView.as_view(), name="api-response-retry"),
     path("saved-replies/", SavedReplyListView.as_view(), name="api-saved-reply-list"),
     path("saved-replies/<int:pk>/", SavedReplyDetailView.as_view(), name="api-saved-reply"),
+    path(
+        "mentions/<int:pk>/assignees", MentionAssigneesView.as_view(), name="api-mention-assignees"
+    ),
     path("mentions/<int:pk>/notes", MentionNotesView.as_view(), name="api-mention-notes"),
     path("mentions/bulk", MentionBulkView.as_view(), name="api-mentions-bulk"),
     path("clusters/", ClusterListView.as_view(), name="api-cluster-list"),

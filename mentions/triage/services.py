@@ -53,6 +53,35 @@ def triage_industry_apply(*, industry: str, by: Any) -> list[Aspect]:
     return created
 
 
+MIN_CASE_SIZE_RANGE = (2, 50)
+
+
+@transaction.atomic
+def triage_case_size_set(*, size: int, by: Any) -> TriageProfile:
+    """From how many reports a problem case is shown as one case in the inbox (audited)."""
+    low, high = MIN_CASE_SIZE_RANGE
+    if not low <= size <= high:
+        raise DomainError(
+            f"A case needs between {low} and {high} reports.",
+            fields={"min_case_size": [f"between {low} and {high}"]},
+        )
+    profile = triage_profile_get()
+    before = profile.min_case_size
+    profile.min_case_size = size
+    profile.updated_at = timezone.now()
+    profile.save(update_fields=["min_case_size", "updated_at"])
+    audit_record(
+        actor=by,
+        action="triage.case_size_set",
+        target_type="triage",
+        target_id=None,
+        summary=f"Problem cases are shown from {size} reports on (was {before})",
+        before={"min_case_size": before},
+        after={"min_case_size": size},
+    )
+    return profile
+
+
 def _clean_list(values: list[str], *, limit: int, length: int) -> list[str]:
     cleaned = []
     for value in values:

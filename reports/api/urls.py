@@ -1,5 +1,11 @@
 from django.urls import path
 
+from reports.api.alerts import (
+    AlertAcknowledgeView,
+    AlertDetailView,
+    AlertListView,
+    AlertThresholdsView,
+)
 from reports.api.views import (
     ReportCareView,
     ReportExportCsvView,
@@ -12,6 +18,12 @@ from reports.api.views import (
 )
 
 urlpatterns = [
+    path("alerts/", AlertListView.as_view(), name="api-alert-list"),
+    path("alerts/thresholds", AlertThresholdsView.as_view(), name="api-alert-thresholds"),
+    path("alerts/<int:pk>/", AlertDetailView.as_view(), name="api-alert-detail"),
+    path(
+        "alerts/<int:pk>/acknowledge", AlertAcknowledgeView.as_view(), name="api-alert-acknowledge"
+    ),
     path("reports/volume", ReportVolumeView.as_view(), name="api-report-volume"),
     path("reports/summary", ReportSummaryView.as_view(), name="api-report-summary"),
     path("reports/care", ReportCareView.as_view(), name="api-report-care"),

@@ -175,3 +175,37 @@ def visible_department_ids(*, user_id: int) -> set[int] | None:
         return None
     ids = set(member.departments.values_list("pk", flat=True))
     return ids or None
+
+
+@dataclass(frozen=True)
+class StaffState:
+    """What choosing a person by hand needs to know: where they work, whether they are on
+    shift now, and how much they take."""
+
+    departments: frozenset[int] | None  # None: every department
+    on_shift: bool
+    max_open: int
+
+
+def staff_states(*, user_ids: set[int], now: datetime | None = None) -> dict[int, StaffState]:
+    """For those of `user_ids` with a staff entry (two queries); others have none."""
+    if not user_ids:
+        return {}
+    now = now or timezone.now()
+    zone = client_timezone()
+    members = StaffMember.objects.filter(user_id__in=user_ids).prefetch_related("departments")
+    states = {}
+    for member in members:
+        departments = frozenset(d.pk for d in member.departments.all())
+        states[member.user_id] = StaffState(
+            departments=departments or None,
+            on_shift=staff_on_shift(
+                on_shift=member.on_shift,
+                shifts=member.shifts,
+                timezone=member.timezone,
+                client_timezone=zone,
+                at=now,
+            ),
+            max_open=member.max_open,
+        )
+    return states

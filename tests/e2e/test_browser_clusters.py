@@ -1,6 +1,6 @@
-"""In a real headless Chromium: reports of one problem fold into one live case row whose
-count grows as more people report it; the case page resolves every report at once; another
-client's inbox never sees any of it."""
+"""In a real headless Chromium: reports of one problem fold into one live case in the strip
+above the list, whose count grows as more people report it; the case page resolves every
+report at once; another client's inbox never sees any of it."""
 
 from __future__ import annotations
 
@@ -38,31 +38,35 @@ def test_problem_cluster_is_one_live_case(browser, live_stack, live_db):  # noqa
 
     push(live_stack, world.acme, REPORTS[:1], "first")
     rita.locator("tr.mention-row", has_text="login failed again").wait_for(timeout=10_000)
-    assert rita.locator("tr.cluster-row").count() == 0  # one report is no cluster
+    assert rita.locator("li.case").count() == 0  # one report is no case
+    assert rita.locator("#cases-strip").is_hidden()
 
     push(live_stack, world.acme, REPORTS[1:3], "second")
-    case = rita.locator("tr.cluster-row")
-    case.locator(".cluster-count", has_text="3").wait_for(timeout=10_000)
-    # The first report's own row folds into the case.
+    case = rita.locator("#case-list li.case")
+    case.locator(".cluster-count", has_text="3").wait_for(state="attached", timeout=10_000)
+    # The first report's own row folds into the case; the strip shows the counts and the
+    # largest case as a chip without expanding.
     rita.locator("tr.mention-row").first.wait_for(state="detached", timeout=5_000)
-    assert "people report" in case.inner_text() and "login" in case.inner_text()
+    assert rita.locator("#cases-total").inner_text() == "1"
+    assert rita.locator("#cases-reports").inner_text() == "3"
+    assert "login" in rita.locator("#case-chips a").first.inner_text()
 
     push(live_stack, world.acme, REPORTS[3:], "third")
-    case.locator(".cluster-count", has_text="5").wait_for(timeout=10_000)
+    case.locator(".cluster-count", has_text="5").wait_for(state="attached", timeout=10_000)
     assert rita.locator("tr.mention-row").count() == 0
     rita.screenshot(path=str(ARTIFACTS / "cluster-inbox-live.png"))
 
     # After a reload the case expands (keyboard) to its reports.
     rita.reload()
     rita.locator("#live-state.on").wait_for(timeout=10_000)
-    summary = rita.locator("tr.cluster-row summary")
+    summary = rita.locator("#cases-details summary")
     summary.focus()
     rita.keyboard.press("Enter")
-    rita.locator(".cluster-members li", has_text="Can't log into the app").wait_for()
-    assert rita.locator(".cluster-members li").count() == 5
+    rita.locator("li.case .case-link").wait_for()
+    assert rita.locator(".cluster-members li").count() == 3  # the newest reports
     rita.screenshot(path=str(ARTIFACTS / "cluster-inbox-expanded.png"))
 
-    rita.locator("tr.cluster-row a.cluster-open").click()
+    rita.locator("li.case a.cluster-open").click()
     rita.wait_for_url("**/clusters/*/")
     assert rita.locator("table.mentions tr.mention-row").count() == 5
     rita.get_by_role("button", name="Resolve all").click()
@@ -71,6 +75,6 @@ def test_problem_cluster_is_one_live_case(browser, live_stack, live_db):  # noqa
     rita.screenshot(path=str(ARTIFACTS / "cluster-resolved.png"))
 
     rita.goto(f"http://{live_stack.host('acme')}/")
-    assert rita.locator("tr.cluster-row").count() == 0
-    assert bob.locator("tr.cluster-row").count() == 0
+    assert rita.locator("li.case").count() == 0
+    assert bob.locator("li.case").count() == 0
     assert bob.locator("tr.mention-row").count() == 0

@@ -30,7 +30,7 @@ def test_beat_opens_an_alert_on_a_negative_burst_and_the_inbox_shows_it(
     started = time.time() - 1
     now = timezone.now()
     with tenant_context(world.acme.client):
-        # A little history (a client's first hour is never alerted on).
+        # A little history: a client is alerted only once it has a baseline (7 days).
         author = Author.objects.create(network="test", handle="regular")
         Mention.objects.bulk_create(
             Mention(
@@ -38,7 +38,7 @@ def test_beat_opens_an_alert_on_a_negative_burst_and_the_inbox_shows_it(
                 external_id=f"history-{i}",
                 text="Guter Service heute",
                 sentiment="positive",
-                published_at=now - timedelta(hours=3, minutes=i),
+                published_at=now - timedelta(days=8, minutes=i),
                 author=author,
             )
             for i in range(4)
@@ -101,3 +101,13 @@ def test_beat_opens_an_alert_on_a_negative_burst_and_the_inbox_shows_it(
     )
     assert log.count("Subject: [Lotse] Acme Rail: Negative share alert") == 1
     assert "To: pr@acme.test" in log
+
+    # A manager acknowledges both alerts from the banner: it is gone, for everyone.
+    alice.goto(f"http://{live_stack.host('acme')}/")
+    for _ in range(2):
+        alice.locator("#alert-list li button", has_text="Acknowledge").first.click()
+        alice.locator(".message.success", has_text="acknowledged").wait_for(timeout=5_000)
+    assert alice.locator("#alert-banner").is_hidden()
+    alice.screenshot(path=str(ARTIFACTS / "inbox-alert-acknowledged.png"))
+    with tenant_context(world.acme.client):
+        assert not Alert.objects.filter(acknowledged_at__isnull=True).exists()

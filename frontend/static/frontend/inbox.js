@@ -3,7 +3,6 @@
 (function () {
   "use strict";
   var rows = document.getElementById("mention-rows");
-  var clusterRows = document.getElementById("cluster-rows");
   var empty = document.getElementById("empty-state");
   // The page's filter, from the script tag's data attributes (no inline script: CSP).
   var own = document.currentScript.dataset;
@@ -53,6 +52,7 @@
     tr.dataset.id = m.id;
     tr.dataset.status = m.status;
     tr.dataset.department = m.department ? m.department.slug : "";
+    if (m.cluster_id) tr.dataset.cluster = m.cluster_id;
     var td;
     if (filter.canAct) {
       td = el("td", "pick");
@@ -102,93 +102,12 @@
     return tr;
   }
   function refreshEmpty() {
-    empty.hidden = rows.children.length > 0 || clusterRows.children.length > 0;
+    var cases = document.getElementById("case-list");
+    empty.hidden = rows.children.length > 0 || (cases !== null && cases.children.length > 0);
   }
-  // Problem clusters: in the open and all views, the members of an open cluster are one case
-  // row whose count follows live; their own rows fold into it.
+  // Problem cases (the strip above the list, cases.js): in the open and all views, the
+  // members of a case shown there fold into it.
   var collapse = filter.status === "open" || filter.status === "all";
-  function leave(node) {
-    if (!node) return;
-    node.classList.add("leaving");
-    setTimeout(function () { node.remove(); refreshEmpty(); }, 600);
-  }
-  function clusterMatches(c) {
-    if (!collapse) return false;
-    if (c.status !== "open" && c.status !== "waiting") return false;
-    return !filter.department || (c.department && c.department.slug === filter.department);
-  }
-  function renderCluster(c) {
-    var tr = el("tr", "cluster-row status-" + c.status);
-    tr.id = "cluster-" + c.id;
-    tr.dataset.clusterId = c.id;
-    var td = el("td");
-    td.colSpan = filter.canAct ? 8 : 7;
-    var details = el("details");
-    var summary = el("summary");
-    summary.appendChild(el("span", "badge cluster-badge", "Problem"));
-    summary.appendChild(document.createTextNode(" "));
-    var strong = el("strong");
-    strong.appendChild(el("span", "cluster-count", String(c.count)));
-    strong.appendChild(document.createTextNode(" people report:"));
-    summary.appendChild(strong);
-    summary.appendChild(document.createTextNode(" "));
-    var title = el("span", "cluster-title", c.title);
-    title.dir = "auto";
-    summary.appendChild(title);
-    summary.appendChild(document.createTextNode(" · since "));
-    var since = el("time", "cluster-since", window.LotseLive.formatTime(c.first_seen));
-    since.setAttribute("datetime", c.first_seen);
-    summary.appendChild(since);
-    var latest = el("span", "muted", " · latest ");
-    var latestTime = el("time", "cluster-latest", window.LotseLive.formatTime(c.last_seen));
-    latestTime.setAttribute("datetime", c.last_seen);
-    latest.appendChild(latestTime);
-    summary.appendChild(latest);
-    summary.appendChild(document.createTextNode(" "));
-    summary.appendChild(el("span", "cluster-dept badge", c.department ? c.department.name : "no department"));
-    summary.appendChild(document.createTextNode(" "));
-    var open = el("a", "cluster-open", "Open case →");
-    open.href = "/clusters/" + c.id + "/";
-    summary.appendChild(open);
-    details.appendChild(summary);
-    var list = el("ul", "cluster-members");
-    var item = el("li");
-    var all = el("a", "", "All " + c.count + " reports →");
-    all.href = "/clusters/" + c.id + "/";
-    item.appendChild(all);
-    list.appendChild(item);
-    details.appendChild(list);
-    td.appendChild(details);
-    tr.appendChild(td);
-    return tr;
-  }
-  function applyCluster(event) {
-    if (event.type !== "cluster.updated" || !event.cluster) return;
-    var c = event.cluster;
-    var existing = document.getElementById("cluster-" + c.id);
-    if (!clusterMatches(c)) {
-      leave(existing);
-      return;
-    }
-    (c.joined_ids || []).forEach(function (id) { leave(document.getElementById("mention-" + id)); });
-    if (existing) {
-      existing.querySelector(".cluster-count").textContent = String(c.count);
-      existing.querySelector(".cluster-title").textContent = c.title;
-      var latest = existing.querySelector(".cluster-latest");
-      latest.setAttribute("datetime", c.last_seen);
-      latest.textContent = window.LotseLive.formatTime(c.last_seen);
-      existing.querySelector(".cluster-dept").textContent = c.department ? c.department.name : "no department";
-      existing.classList.remove("arrived");
-      void existing.offsetWidth;  // restart the highlight
-      existing.classList.add("arrived");
-      clusterRows.insertBefore(existing, clusterRows.firstChild);
-    } else {
-      var row = renderCluster(c);
-      clusterRows.insertBefore(row, clusterRows.firstChild);
-      row.classList.add("arrived");
-    }
-    refreshEmpty();
-  }
   function apply(event) {
     var m = event.mention;
     var existing = document.getElementById("mention-" + m.id);
@@ -233,13 +152,7 @@
         if (!page) return;
         page.results.slice().reverse().forEach(function (m) { apply({type: "mention.updated", mention: m}); });
       });
-    if (!collapse) return;
-    fetch("/api/v1/clusters/", {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (page) {
-        if (!page) return;
-        page.results.slice().reverse().forEach(function (c) { applyCluster({type: "cluster.updated", cluster: c}); });
-      });
+    if (collapse && window.LotseCases) window.LotseCases.resync();
   }
   var pickAll = document.getElementById("pick-all");
   if (pickAll) {
@@ -251,7 +164,8 @@
   var banner = document.getElementById("alert-banner");
   var alertList = document.getElementById("alert-list");
   function alertEvent(event) {
-    if (!banner || !event.alert || (event.type !== "alert.opened" && event.type !== "alert.closed")) return;
+    var kinds = ["alert.opened", "alert.closed", "alert.acknowledged"];
+    if (!banner || !event.alert || kinds.indexOf(event.type) === -1) return;
     var a = event.alert;
     var existing = alertList.querySelector('[data-alert="' + Number(a.id) + '"]');
     if (existing) existing.remove();
@@ -263,6 +177,15 @@
       var time = el("time", "", window.LotseLive.formatTime(a.opened_at));
       time.setAttribute("datetime", a.opened_at);
       li.appendChild(time);
+      var template = document.getElementById("ack-template");
+      if (template) {
+        var ack = template.cloneNode(true);
+        ack.removeAttribute("id");
+        ack.hidden = false;
+        ack.action = "/alerts/" + Number(a.id) + "/acknowledge";
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(ack);
+      }
       alertList.appendChild(li);
     }
     banner.hidden = alertList.children.length === 0;
@@ -270,6 +193,9 @@
   window.LotseLive.connect({
     event: apply,
     resync: resync,
-    other: function (event) { alertEvent(event); applyCluster(event); },
+    other: function (event) {
+      alertEvent(event);
+      if (collapse && window.LotseCases) window.LotseCases.apply(event);
+    },
   });
 })();

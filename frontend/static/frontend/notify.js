@@ -17,6 +17,26 @@
     };
     document.head.appendChild(script);
   }
+  // A reply waiting for approval: the approver's "Approvals" badge counts it at once.
+  function bumpApprovals(event) {
+    var n = event.notification;
+    if (event.type !== "notification.created" || !n || !n.link) return;
+    if (n.link.indexOf("/responses/approvals/") !== 0) return;
+    var link = document.querySelector(".approvals-link");
+    if (!link) return;
+    var badge = link.querySelector(".count.pending");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "count pending";
+      badge.textContent = "0";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    var count = (Number(badge.textContent) || 0) + 1;
+    badge.textContent = String(count);
+    link.setAttribute("aria-label", "Approvals, " + count + " waiting");
+  }
+  document.addEventListener("lotse:notification", function (e) { bumpApprovals(e.detail); });
   document.addEventListener("lotse:notification", function (e) {
     var event = e.detail;
     var list = document.querySelector("ul.notifications");
