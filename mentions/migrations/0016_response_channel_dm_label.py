@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mentions', '0013_report_indexes'),
+        ('mentions', '0015_saved_views'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mentions', '0014_triage_min_case_size'),
+        ('mentions', '0017_triage_min_case_size'),
     ]
 
     operations = [
