@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -59,7 +60,7 @@ def test_pdf_csv_and_a_scheduled_mail(browser, live_stack, live_db):  # noqa: F8
     page.get_by_role("button", name="Send now").click()
     page.get_by_text("is being sent now").wait_for()
     deadline = time.monotonic() + 60
-    sent = []
+    sent: list[Path] = []
     while time.monotonic() < deadline and not sent:
         sent = [
             path
