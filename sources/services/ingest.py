@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from sources.models import (
 )
 
 SIGNATURE_HEADER = "X-Lotse-Signature"
+
+logger = logging.getLogger(__name__)
 
 
 def source_create(*, kind: str, name: str, network: str = "web") -> Source:
@@ -216,16 +219,39 @@ def _batch_claimable_q(*, now: datetime, stall: timedelta) -> Q:
 
 
 def ingest_batches_requeue_stalled() -> int:
-    """Queue again the batches whose message was lost or whose worker died; each at most
-    once per stall period, so a backlog is not flooded with duplicate messages."""
+    """Queue again the batches whose message was lost or whose worker died.
+
+    - A *lost* batch is pending and was queued more than the stall period ago (the broker
+      lost its message): queued again at most once per stall period, so a backlog is not
+      flooded with duplicate messages.
+    - An *orphan* is `processing` but nobody holds its row any more: the worker keeps the
+      row locked for the whole store, so a free row means its transaction ended without
+      finishing (a worker killed with `kill -9`, or its database connection cut). It is
+      handed back and queued within seconds (`LOTSE_BATCH_ORPHAN_SECONDS`), not after the
+      stall period. Rows a live worker holds are skipped, never waited for.
+    """
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
+    grace = timedelta(seconds=settings.LOTSE_BATCH_ORPHAN_SECONDS)
     now = timezone.now()
-    stalled = list(
-        IngestBatch.objects.filter(_batch_claimable_q(now=now, stall=stall))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
-        .values_list("pk", flat=True)[:500]
-    )
-    IngestBatch.objects.filter(pk__in=stalled).update(enqueued_at=now)
-    for batch_id in stalled:
-        _enqueue(current_schema(), batch_id)
-    return len(stalled)
+    with transaction.atomic():
+        lost = list(
+            IngestBatch.objects.filter(status=BatchStatus.PENDING)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
+            .values_list("pk", flat=True)[:500]
+        )
+        orphans = list(
+            IngestBatch.objects.filter(status=BatchStatus.PROCESSING, started_at__lt=now - grace)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500]
+        )
+        IngestBatch.objects.filter(pk__in=orphans).update(
+            status=BatchStatus.PENDING, started_at=None
+        )
+        IngestBatch.objects.filter(pk__in=lost + orphans).update(enqueued_at=now)
+    schema_name = current_schema()
+    for batch_id in lost + orphans:
+        _enqueue(schema_name, batch_id)
+    if orphans:
+        logger.warning("ingest: handed back %d orphaned batches", len(orphans))
+    return len(lost) + len(orphans)
