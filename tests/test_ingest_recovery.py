@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from mentions.models import Mention
 from sources.models import BatchStatus, IngestBatch
@@ -118,3 +119,27 @@ def test_a_batch_whose_worker_was_killed_is_handed_back_by_the_next_sweep(
     ingest_batch_process(batch_id=batch_id)
     assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.DONE
     assert Mention.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_the_broker_could_not_take_is_queued_by_the_first_sweep_after_it_returns(
+    world: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    connection.set_tenant(world.acme.client)
+    sent: list[tuple[Any, ...]] = []
+
+    def broker_down(name: str, *args: Any) -> None:
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(ingest, "task_send", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = mentions_submit(
+            source=world.acme.source, items=[mention_item(text="Zug fällt aus")]
+        )
+    [batch_id] = result.batch_ids  # accepted: the pusher got its 202
+    batch = IngestBatch.objects.get(pk=batch_id)
+    assert (batch.status, batch.enqueued_at) == (BatchStatus.PENDING, None)
+
+    monkeypatch.setattr(ingest, "task_send", lambda name, *args: sent.append((name, *args)))
+    assert ingest_batches_requeue_stalled() == 1  # at once, not a stall period later
+    assert sent == [("sources.ingest_batch", world.acme.client.schema_name, batch_id)]

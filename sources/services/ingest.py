@@ -140,7 +140,13 @@ def ingest_batch_create(*, source: Source, items: list[dict[str, Any]]) -> Inges
 
 
 def _enqueue(schema_name: str, batch_id: int) -> None:
-    task_send("sources.ingest_batch", schema_name, batch_id)
+    try:
+        task_send("sources.ingest_batch", schema_name, batch_id)
+    except Exception:
+        # The broker is away: the batch is safe in PostgreSQL. Marked as never queued, the
+        # first sweep after the broker returns queues it (not a stall period later).
+        IngestBatch.objects.filter(pk=batch_id).update(enqueued_at=None)
+        raise
 
 
 def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
@@ -250,8 +256,14 @@ def ingest_batches_requeue_stalled() -> int:
         )
         IngestBatch.objects.filter(pk__in=lost + orphans).update(enqueued_at=now)
     schema_name = current_schema()
-    for batch_id in lost + orphans:
-        _enqueue(schema_name, batch_id)
+    queue = lost + orphans
+    for index, batch_id in enumerate(queue):
+        try:
+            _enqueue(schema_name, batch_id)
+        except Exception:
+            # The broker went away mid-way: the rest are queued by the first sweep after.
+            IngestBatch.objects.filter(pk__in=queue[index:]).update(enqueued_at=None)
+            raise
     if orphans:
         logger.warning("ingest: handed back %d orphaned batches", len(orphans))
     return len(lost) + len(orphans)
