@@ -14,7 +14,18 @@
         row.dataset.status = job.status;
       } else if (event.type === "source.tested") {
         var target = document.getElementById("test-" + event.source.id);
-        if (target) target.textContent = (event.source.ok ? "✔ " : "✖ ") + event.source.message;
+        if (!target) return;
+        target.textContent = (event.source.ok ? "✔ " : "✖ ") + event.source.message;
+        if (event.source.detail) {
+          var details = document.createElement("details");
+          var summary = document.createElement("summary");
+          summary.textContent = "Details";
+          var raw = document.createElement("code");
+          raw.textContent = event.source.detail;
+          details.appendChild(summary);
+          details.appendChild(raw);
+          target.appendChild(details);
+        }
       }
     }
   });
