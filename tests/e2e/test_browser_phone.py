@@ -102,6 +102,7 @@ def test_inbox_mention_with_composer_and_sources_fit_a_phone(browser, live_stack
         "inbox": "/?status=all",
         "mention": f"/mentions/{mention_id}/",
         "sources": "/sources/",
+        "source-edit": f"/sources/{dead.pk}/edit",
     }
     too_wide: list[str] = []
     for label, viewport in SIZES.items():
@@ -131,3 +132,25 @@ def test_inbox_mention_with_composer_and_sources_fit_a_phone(browser, live_stack
             page.screenshot(path=str(ARTIFACTS / f"fit-{name}-{label}.png"), full_page=True)
         context.close()
     assert not too_wide, too_wide
+
+    # At phone width, a client admin renames the dead feed, then deletes it.
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_stack, "acme", world.alice.email)
+    page.goto(host + "/sources/")
+    page.get_by_role("link", name=f"Edit Feed {LONG_WORD}").click()
+    page.get_by_label("Name").fill("Pendlerblog")
+    page.get_by_label("Poll every (seconds)").fill("600")
+    page.get_by_role("button", name="Save").click()
+    page.locator(".message.success", has_text="Saved Pendlerblog.").wait_for()
+    assert page.locator(f"#source-{dead.pk} strong").inner_text() == "Pendlerblog"
+    page.get_by_role("link", name="Edit Pendlerblog").click()
+    page.get_by_role("button", name="Delete Pendlerblog").click()
+    page.locator(".message.success", has_text="its mentions are kept").wait_for()
+    assert page.locator(f"#source-{dead.pk}").count() == 0
+    assert _wide(page) <= 0
+    page.screenshot(path=str(ARTIFACTS / "source-deleted-phone.png"), full_page=True)
+    context.close()
+    with tenant_context(world.acme.client):
+        gone = Source.all_objects.get(pk=dead.pk)
+        assert gone.deleted_at is not None and gone.poll_interval_seconds == 600
