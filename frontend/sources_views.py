@@ -201,9 +201,11 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a source's name, settings, interval and switch; delete it (kept for its
     mentions) from the same page."""
     source = _source(pk)
-    cls = connector_class(source.kind)
-    polled = cls.pollable and source.kind not in PUSH_KINDS
-    config_spec = cls.config_fields if polled else {}
+    # Pushed sources (webhook, import, demo) have a name and a switch, no settings.
+    polled = source.kind not in PUSH_KINDS
+    cls = connector_class(source.kind) if polled else None
+    config_spec = cls.config_fields if cls else {}
+    credential_spec = cls.credential_fields if cls else {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         changes: dict[str, Any] = {
@@ -223,8 +225,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changes=changes,
                 by=request.user,
                 credentials={
-                    name: request.POST.get(f"credential_{name}", "")
-                    for name in (cls.credential_fields if polled else {})
+                    name: request.POST.get(f"credential_{name}", "") for name in credential_spec
                 },
             )
         except DomainError as exc:
@@ -251,11 +252,11 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         }
     context = {
         "source": source,
-        "label": cls.label,
+        "label": source.get_kind_display(),
         "polled": polled,
         "form": form,
         "config_fields": _config_fields(config_spec, values=values, checked=checked, errors=errors),
-        "credential_fields": _credential_fields(cls.credential_fields) if polled else [],
+        "credential_fields": _credential_fields(credential_spec),
         "errors": [
             message
             for key in ("__all__", "name", "poll_interval_seconds", "enabled", "apply_queries")

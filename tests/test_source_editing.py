@@ -196,4 +196,26 @@ def test_responders_and_read_tokens_may_not_change_sources(world, in_acme):
     responder = api_client(world.acme, world.acme.token)
     assert responder.patch(url, {"name": "x"}, format="json").status_code == 403
     assert responder.delete(url).status_code == 403
-    assert responder.get(url).status_code == 200
+    assert responder.get(url).status_code == 403  # as the sources page: managers and up
+    assert responder.get("/api/v1/sources/").status_code == 200
+
+
+def test_a_pushed_source_is_renamed_and_switched_off_on_the_page(world, in_acme):
+    push_source = world.acme.source
+    connection.set_schema_to_public()
+    web = web_client(world.acme, world.alice)
+    form = web.get(f"/sources/{push_source.pk}/edit").content.decode()
+    assert "Webhook push" in form and "Poll every" not in form and "config_" not in form
+    saved = web.post(f"/sources/{push_source.pk}/edit", {"name": "CRM bridge"})
+    assert saved.status_code == 302
+    connection.set_tenant(world.acme.client)
+    push_source.refresh_from_db()
+    assert (push_source.name, push_source.enabled) == ("CRM bridge", False)
+
+
+def test_a_disabled_pushed_source_offers_no_connection_test_or_backfill(world, in_acme):
+    Source.objects.filter(pk=world.acme.source.pk).update(enabled=False)
+    connection.set_schema_to_public()
+    page = web_client(world.acme, world.alice).get("/sources/").content.decode()
+    row = page.split(f'id="source-{world.acme.source.pk}"')[1].split("</tr>")[0]
+    assert 'value="enable"' in row and "Test connection" not in row and "Backfill" not in row

@@ -189,3 +189,16 @@ def test_a_dead_feed_shows_a_sentence_and_the_raw_error_in_details(world, in_acm
     assert "The server 127.0.0.1 refused the connection." in page
     assert '<details class="error-detail"><summary>Details</summary>' in page
     assert "Connection refused" in page
+
+
+@pytest.mark.django_db
+def test_an_error_stored_before_it_was_explained_is_explained_on_the_page(world, in_acme):
+    source = source_create_polled(kind="rss", name="Old feed", config={"url": URL})
+    Source.objects.filter(pk=source.pk).update(
+        last_error=f"{URL} failed: [Errno -2] Name or service not known",
+        consecutive_failures=1,
+    )
+    connection.set_schema_to_public()
+    page = web_client(world.acme, world.alice).get("/sources/").content.decode()
+    assert '<span class="source-error">The address feed.example does not exist.</span>' in page
+    assert "<code>https://feed.example/rss failed: [Errno -2] Name or service not known" in page

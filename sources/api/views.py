@@ -49,6 +49,7 @@ class SourceDetailView(APIView):
     """One source: read it (members), change or delete it (client admins). Deleting is soft:
     the source stops and leaves every list; its mentions stay."""
 
+    read_role = Role.MANAGER  # as the sources page: settings and raw errors
     write_role = Role.CLIENT_ADMIN
 
     def _source(self, pk: int) -> Source:
