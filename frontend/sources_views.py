@@ -286,6 +286,9 @@ def source_action(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Deleted {source.name}; its mentions are kept.")
     elif action == "test":
         source_test_request(source=source)
+        if request.headers.get("X-Requested-With") == "fetch":
+            # The page stays open; the result arrives live (sources.js).
+            return HttpResponse(status=202)
         messages.info(request, f"Testing {source.name}…")
     elif action == "backfill":
         try:

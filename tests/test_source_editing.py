@@ -219,3 +219,19 @@ def test_a_disabled_pushed_source_offers_no_connection_test_or_backfill(world, i
     page = web_client(world.acme, world.alice).get("/sources/").content.decode()
     row = page.split(f'id="source-{world.acme.source.pk}"')[1].split("</tr>")[0]
     assert 'value="enable"' in row and "Test connection" not in row and "Backfill" not in row
+
+
+def test_a_connection_test_asked_by_the_page_script_is_queued_without_a_reload(
+    world, in_acme, django_capture_on_commit_callbacks
+):
+    source = _feed()
+    connection.set_schema_to_public()
+    web = web_client(world.acme, world.alice)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = web.post(
+            f"/sources/{source.pk}/action",
+            {"action": "test"},
+            headers={"X-Requested-With": "fetch"},
+        )
+    assert response.status_code == 202 and len(queued) == 1
+    assert "Testing" not in web.get("/sources/").content.decode()  # no message left behind

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -58,6 +59,13 @@ def _wide(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
+def _closed_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 _CLIPPED_CARDS = """
 [...document.querySelectorAll('main .card')]
   .filter(card => card.scrollWidth > card.clientWidth + 1)
@@ -96,6 +104,11 @@ def test_inbox_mention_with_composer_and_sources_fit_a_phone(browser, live_stack
             last_error="The address www.example-bahn.de does not exist.",
             last_error_detail=f"{LONG_URL} failed: [Errno -2] Name or service not known",
         )
+        closed_port = _closed_port()
+        closed = source_create_polled(
+            kind="rss", name="Closed port", config={"url": f"http://127.0.0.1:{closed_port}/feed"}
+        )
+        Source.objects.filter(pk=closed.pk).update(next_poll_at=timezone.now() + timedelta(days=1))
         mention_id = Mention.objects.get().pk
     host = f"http://{live_stack.host('acme')}"
     pages = {
@@ -138,6 +151,15 @@ def test_inbox_mention_with_composer_and_sources_fit_a_phone(browser, live_stack
     page = context.new_page()
     log_in(page, live_stack, "acme", world.alice.email)
     page.goto(host + "/sources/")
+    # A connection test runs on the worker; its answer arrives in plain language.
+    page.locator("#live-state.on").wait_for(timeout=10_000)
+    page.locator(f"#source-{closed.pk}").get_by_role("button", name="Test connection").click()
+    result = page.locator(f"#test-{closed.pk}")
+    result.filter(has_text="refused the connection").wait_for(timeout=20_000)
+    assert result.inner_text().startswith("✖ The server 127.0.0.1 refused the connection.")
+    result.locator("summary", has_text="Details").click()
+    assert "Connection refused" in result.locator("code").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "source-test-phone.png"), full_page=True)
     page.get_by_role("link", name=f"Edit Feed {LONG_WORD}").click()
     page.get_by_label("Name").fill("Pendlerblog")
     page.get_by_label("Poll every (seconds)").fill("600")
