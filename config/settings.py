@@ -8,6 +8,8 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
 
 from config.env import env_bool, env_file_load, env_int, env_list, env_str
 from config.logs import logging_config, sentry_init, structlog_configure
@@ -362,6 +364,11 @@ CHANNEL_LAYERS = {
                     "address": env_str("LOTSE_CHANNELS_REDIS_URL", REDIS_URL),
                     "socket_timeout": 30,
                     "socket_connect_timeout": 5,
+                    # After Redis restarts, the pool's connections are dead; redis-py's
+                    # asyncio connections retry nothing by default, so the first group_add
+                    # of a websocket handshake failed with "Connection closed by server"
+                    # (HTTP 500). Retried on a fresh connection, it succeeds.
+                    "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.1), 3),
                 }
             ],
             "capacity": 1000,

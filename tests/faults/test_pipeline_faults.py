@@ -10,6 +10,7 @@ the service returns.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -30,6 +31,7 @@ import httpx
 import psycopg
 import psycopg.sql
 import pytest
+import websockets
 
 from sources.services import signature_compute
 from tests.faults.conftest import OwnPostgres, OwnRedis, free_port
@@ -61,6 +63,7 @@ class Stack:
     web_port: int
     source_id: int = 0
     secret: str = ""
+    token: str = ""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def manage(self, *args: str) -> str:
@@ -291,7 +294,7 @@ def stack() -> Iterator[Stack]:
             "--password",
             "faults-password-4711",
         )
-        token = result.manage(
+        token = result.token = result.manage(
             "create_api_token", "--client", SLUG, "--user", "admin@faults.test"
         ).split()[-1]
         for name in ("web", "worker", "beat"):
@@ -405,3 +408,37 @@ def test_postgres_stopped_for_15_seconds_during_pushes(stack: Stack) -> None:
     for refused in pusher.unavailable:
         assert refused.headers["Retry-After"]
         assert refused.json()["error"]["code"] == "unavailable"
+
+
+async def _handshake_then_event(stack: Stack, external_id: str) -> float:
+    """Opens the inbox websocket (5 s to complete the handshake, as live.js allows), pushes
+    one mention and waits for its event; returns the seconds from push to event."""
+    async with websockets.connect(
+        f"ws://{stack.host}/ws/inbox/",
+        host="127.0.0.1",
+        port=stack.web_port,
+        additional_headers={"Authorization": f"Token {stack.token}"},
+        open_timeout=5,
+        max_size=None,
+    ) as socket:
+        pusher = Pusher(stack=stack, prefix=external_id, batches=1, size=1)
+        started = time.monotonic()
+        await asyncio.to_thread(pusher.run)
+        while True:
+            event = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+            mention = event.get("mention") or {}
+            if str(mention.get("external_id", "")).startswith(external_id):
+                return time.monotonic() - started
+
+
+def test_the_first_websocket_after_a_redis_restart_opens_and_gets_events(stack: Stack) -> None:
+    asyncio.run(_handshake_then_event(stack, "ws-before"))
+    stack.redis.stop()
+    time.sleep(5)
+    stack.redis.start()
+    try:
+        took = asyncio.run(_handshake_then_event(stack, "ws-after"))
+    except (TimeoutError, websockets.InvalidStatus) as exc:
+        raise AssertionError(f"no websocket after the restart\n{stack.log('web')[-4000:]}") from exc
+    print(f"\n[faults] first websocket after a Redis restart: event {took:.1f} s after the push")
+    assert stack.alive("web")
