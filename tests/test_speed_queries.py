@@ -1,0 +1,45 @@
+"""The inbox's hot queries keep the shape that lets PostgreSQL use an index at 1,000,000
+mentions (bench/inbox_scale.py times them; these tests hold the shape, not a time)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from mentions.models import Mention, Status
+from mentions.pipeline import mentions_store
+from reports.selectors import department_open_load
+from routing.models import Department
+from tests.factories import mention_item
+
+pytestmark = pytest.mark.django_db
+
+
+def _store(world, count: int) -> list[Mention]:
+    outcome = mentions_store(source=world.acme.source, items=[mention_item() for _ in range(count)])
+    return list(Mention.objects.filter(pk__in=outcome.mention_ids).order_by("id"))
+
+
+def test_the_sidebar_counts_only_open_rows_with_the_status_in_the_where_clause(world, in_acme):
+    care, _ = Department.objects.get_or_create(slug="care", defaults={"name": "Care"})
+    mentions = _store(world, 5)
+    Mention.objects.filter(pk__in=[m.pk for m in mentions]).update(department=care)
+    Mention.objects.filter(pk=mentions[0].pk).update(status=Status.RESOLVED)
+    Mention.objects.filter(pk=mentions[1].pk).update(status=Status.ASSIGNED)
+    Mention.objects.filter(pk__in=[m.pk for m in mentions[2:]]).update(status=Status.NEW)
+
+    with CaptureQueriesContext(connection) as queries:
+        loads = {load.slug: load for load in department_open_load()}
+
+    assert (loads["care"].open, loads["care"].new) == (4, 3)
+    assert len(queries) == 1
+    sql = queries[0]["sql"]
+    # COUNT(...) FILTER (WHERE status ...) over a join reads every mention of the client;
+    # the status belongs in the WHERE clause of each count, where an index can serve it.
+    assert "FILTER" not in sql.upper()
+    conditions = re.findall(r"WHERE (.*?) GROUP BY", sql)
+    assert len(conditions) == 2, sql
+    assert all('"status"' in condition for condition in conditions), sql
