@@ -13,6 +13,7 @@ from mentions.models import Mention, Status
 from mentions.pipeline import mentions_store
 from reports.selectors import department_open_load
 from routing.models import Department
+from tests.conftest import api_client, web_client
 from tests.factories import mention_item
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +44,38 @@ def test_the_sidebar_counts_only_open_rows_with_the_status_in_the_where_clause(w
     conditions = re.findall(r"WHERE (.*?) GROUP BY", sql)
     assert len(conditions) == 2, sql
     assert all('"status"' in condition for condition in conditions), sql
+
+
+def _mention_queries(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "mentions_mention"' in q["sql"]]
+
+
+def test_a_department_filter_looks_the_id_up_first_and_filters_on_department_id(world, in_acme):
+    care, _ = Department.objects.get_or_create(slug="care", defaults={"name": "Care"})
+    mentions = _store(world, 3)
+    Mention.objects.filter(pk=mentions[0].pk).update(department=care)
+    connection.set_schema_to_public()
+    pages = {
+        "API": (api_client(world.acme, world.acme.token), "/api/v1/mentions/?department=care"),
+        "HTML inbox": (web_client(world.acme, world.alice), "/?department=care&status=all"),
+    }
+    for name, (client, url) in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, name
+        listed = [sql for sql in _mention_queries(queries) if "LIMIT" in sql]
+        assert listed, name
+        for sql in listed:
+            # A join on the slug made PostgreSQL walk the whole table for a rare department.
+            assert '"routing_department"."slug" =' not in sql, (name, sql)
+            assert f'"mentions_mention"."department_id" = {care.pk}' in sql, (name, sql)
+
+
+def test_mentions_have_an_index_on_department_newest_first(world, in_acme):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = 'mentions_mention'"
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert any("(department_id, id DESC)" in d for d in definitions), definitions
