@@ -8,10 +8,11 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mentions.models import Mention, Status
 from mentions.pipeline import mentions_store
-from reports.selectors import department_open_load
+from reports.selectors import department_open_load, volume_series
 from routing.models import Department
 from tests.conftest import api_client, web_client
 from tests.factories import mention_item
@@ -79,3 +80,28 @@ def test_mentions_have_an_index_on_department_newest_first(world, in_acme):
         )
         definitions = [row[0] for row in cursor.fetchall()]
     assert any("(department_id, id DESC)" in d for d in definitions), definitions
+
+
+def test_the_alerts_chart_counts_every_hour_in_one_statement_with_jit_off(world, in_acme):
+    _store(world, 3)
+    seen: list[tuple[str, str]] = []
+
+    def jit_setting(execute, sql, params, many, context):
+        if "unnest" in sql:
+            # Straight on the driver's connection: what PostgreSQL runs this statement with.
+            with connection.connection.cursor() as raw:
+                raw.execute("SHOW jit")
+                seen.append((sql, raw.fetchone()[0]))
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(jit_setting):
+        points = volume_series(now=timezone.now(), hours=48)
+
+    assert len(points) == 48
+    # 48 hours and their past weeks in one statement, over-estimated by the planner, whose
+    # JIT compilation took 150 of its 200 ms: off for that statement's transaction only.
+    assert len(seen) == 1
+    assert seen[0][1] == "off"
+    assert len(queries) <= 5  # history start, savepoint, SET LOCAL, the counts, release
