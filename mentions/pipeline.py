@@ -9,7 +9,8 @@
 6. assign within teams (`routing.services.assignment`, with open loads counted here);
 7. SLA due times (`routing.services.sla`);
 8. insert once per (source, external_id), settle clusters, count authors' stored mentions;
-9. push the new mentions live after commit (`mentions.events`).
+9. push the new mentions live after commit (`mentions.events`), with the cases they joined,
+   in one trip to the channel layer (`config.live.live_batch`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.live import live_batch
 from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
@@ -79,6 +81,7 @@ RETURNING id, external_id
 """
 
 
+@live_batch()
 def mentions_store(
     *, source: Source, items: list[dict[str, Any]], now: datetime | None = None
 ) -> StoreOutcome:
