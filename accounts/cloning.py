@@ -9,13 +9,14 @@ later migrations drop and alter them by name.
 
 What it copies: sequences of their own, tables (columns, defaults, identity, generated
 columns, CHECK and NOT NULL constraints, storage, comments) with `CREATE TABLE … (LIKE …)`,
-then primary key, unique and exclusion constraints, the other indexes, functions, foreign
-keys and triggers as the catalog prints them, then the template's rows (`django_migrations`,
-content types, the matrix version) and every sequence's position. A template holding
-anything else (views, enum types, row security, rules) is cloned by django-tenants instead.
-That fallback is not exact: pg-clone-schema adds a second, differently named copy of each
-unique constraint (seen with routing's matrix-version sequence, before this module copied
-sequences itself), which is one more reason to keep the fast path covering our schema.
+columns' statistics targets, then primary key, unique and exclusion constraints, the other
+indexes, functions, foreign keys and triggers as the catalog prints them, then the
+template's rows (`django_migrations`, content types, the matrix version) and every
+sequence's position. A template holding anything else (views, enum types, row security,
+rules) is cloned by django-tenants instead. That fallback is not exact: pg-clone-schema adds
+a second, differently named copy of each unique constraint (seen with routing's
+matrix-version sequence, before this module copied sequences itself), which is one more
+reason to keep the fast path covering our schema.
 A partial index's predicate is parsed again, as with any dump and restore: PostgreSQL may
 print its casts differently afterwards, with the same meaning.
 """
@@ -139,6 +140,20 @@ def _statements(cursor: CursorWrapper, *, ns: int, source: str, target: str) -> 
         f"ALTER TABLE {tgt}.{_q(table)} ADD CONSTRAINT {_q(name)} "
         + definition.replace(f"REFERENCES {src}.", f"REFERENCES {tgt}.")
         for table, name, definition in foreign
+    ]
+    # LIKE leaves columns at the default statistics target: a column the template raised
+    # (mentions' `search`, 1000: rare words are planned as rare) must keep it.
+    targets = _rows(
+        cursor,
+        "SELECT c.relname, a.attname, a.attstattarget FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = %(ns)s "
+        "AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.attstattarget >= 0 ORDER BY c.relname, a.attname",
+        p,
+    )
+    statements += [
+        f"ALTER TABLE {tgt}.{_q(table)} ALTER COLUMN {_q(column)} SET STATISTICS {int(target)}"
+        for table, column, target in targets
     ]
     triggers = _rows(
         cursor,

@@ -2,7 +2,8 @@
 
 Recipients are always one client's group (`client_group`): which client is a security
 decision the caller makes by naming it. Events are sent after the current transaction
-commits, chunked so one channel-layer message stays well under a megabyte.
+commits, chunked so one channel-layer message stays well under a megabyte. Inside
+`live_batch()` (storing a batch of mentions), everything sent goes in one trip after commit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -95,7 +98,7 @@ def live_send_on_commit(
         for department_id in sorted(department_ids):
             by_group.setdefault(department_group(client_id, department_id), []).append(event)
 
-    transaction.on_commit(lambda: _send(by_group))
+    _send_on_commit(by_group)
 
 
 def live_send_to_user_on_commit(
@@ -105,8 +108,57 @@ def live_send_to_user_on_commit(
     if not events:
         return
     plain = json.loads(json.dumps(events, cls=DjangoJSONEncoder))
-    group = user_group(client_id, user_id)
-    transaction.on_commit(lambda: _send({group: plain}))
+    _send_on_commit({user_group(client_id, user_id): plain})
+
+
+class _Batch:
+    """What a `live_batch()` block sent, per group in the order sent, once committed."""
+
+    def __init__(self) -> None:
+        self.by_group: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, by_group: dict[str, list[dict[str, Any]]]) -> None:
+        for group, events in by_group.items():
+            self.by_group.setdefault(group, []).extend(events)
+
+    def send(self) -> None:
+        if self.by_group:
+            _send(self.by_group)
+
+
+_current_batch: ContextVar[_Batch | None] = ContextVar("lotse_live_batch", default=None)
+
+
+@contextmanager
+def live_batch() -> Iterator[None]:
+    """Send everything the block sends (mentions, cases, notifications) in one trip to the
+    channel layer after commit, instead of one trip per call; each group still receives its
+    events in the order they were sent.
+
+    Each call inside still registers its own on-commit hook (which only adds its events to
+    the batch), so a savepoint rolled back inside the block drops its events as before; the
+    hook that sends is registered last, on leaving the block, so it runs after them. Nested
+    blocks belong to the outermost one."""
+    if _current_batch.get() is not None:
+        yield
+        return
+    batch = _Batch()
+    token = _current_batch.set(batch)
+    try:
+        yield
+    finally:
+        _current_batch.reset(token)
+        # Registered even when the block raised: in a transaction that rolls back it is
+        # dropped with the others; without one, the events already committed still go.
+        transaction.on_commit(batch.send)
+
+
+def _send_on_commit(by_group: dict[str, list[dict[str, Any]]]) -> None:
+    batch = _current_batch.get()
+    if batch is None:
+        transaction.on_commit(lambda: _send(by_group))
+    else:
+        transaction.on_commit(lambda: batch.add(by_group))
 
 
 def _size(event: dict[str, Any]) -> int:

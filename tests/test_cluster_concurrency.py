@@ -97,7 +97,9 @@ def test_cluster_counts_are_pushed_live_to_the_owning_client_only(live_db):
         await sync_to_async(store)(WORDINGS[:1], 0)
         first = await events()
         await sync_to_async(store)(WORDINGS[1:3], 5)
-        formed, created = await events(), await events()
+        # One message per stored batch: the case the reports formed, then the new rows.
+        batch = await events()
+        formed, created = batch[:1], batch[1:]
         await sync_to_async(store)(WORDINGS[3:], 10)
         grown = await events()
         # Globex's group got nothing but the marker sent to it now.
@@ -115,6 +117,7 @@ def test_cluster_counts_are_pushed_live_to_the_owning_client_only(live_db):
     # The first report joins too: inboxes fold its row into the case.
     assert first[0]["mention"]["id"] in pushed["joined_ids"]
     assert len(pushed["joined_ids"]) == 3
+    assert [e["type"] for e in created] == ["mention.created"] * 2
     assert {e["mention"]["cluster_id"] for e in created} == {pushed["id"]}
     assert grown[0]["cluster"]["count"] == 4
     assert leaked == {"type": "marker"}

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from mentions.models import Channel, Mention, Response, ResponseStatus
-from mentions.pipeline import mentions_store
+from mentions.pipeline import mentions_statistics_refresh, mentions_store
 from reports.models import Alert, AlertKind
 from sources.demo_content import (
     CATEGORY_WEIGHTS,
@@ -361,8 +361,8 @@ def demo_history_write(
             "interval '1 day' WHERE status <> 'resolved' AND last_seen < %s",
             [datetime.combine(today, time(0), tzinfo=zone)],
         )
-        # The planner needs statistics after a bulk load (autovacuum may be off).
-        cursor.execute("ANALYZE mentions_mention")
+    # The planner needs statistics after a bulk load (autovacuum may be off).
+    mentions_statistics_refresh(stored=stored)
     return HistoryOutcome(
         mentions=stored,
         answered=answered,

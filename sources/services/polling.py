@@ -22,7 +22,7 @@ from config.celery import task_send
 from config.errors import DomainError
 from config.metrics import POLL_ERRORS, metric_inc
 from config.tenancy import current_schema
-from mentions.pipeline import mentions_store
+from mentions.pipeline import mentions_statistics_refresh, mentions_store
 from sources import events
 from sources.connectors import (
     ConfigError,
@@ -365,6 +365,9 @@ def backfill_run(*, job_id: int) -> BackfillJob | None:
         job.save(update_fields=["status", "error", "finished_at"])
         with transaction.atomic():
             events.backfill_progress(job=job)
+    else:
+        # A backfill is a bulk load: the planner needs statistics for the grown table.
+        mentions_statistics_refresh(stored=job.stored)
     return job
 
 

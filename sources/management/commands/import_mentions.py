@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
 from accounts.models import Client
+from mentions.pipeline import mentions_statistics_refresh
 from sources.formats import BodyError, json_body_parse
 from sources.models import BatchStatus, IngestBatch, Source
 from sources.services import mentions_submit
@@ -62,6 +63,8 @@ class Command(BaseCommand):
             stored, duplicates, finished = (0, 0, True)
             if batch_ids and not options["no_wait"]:
                 stored, duplicates, finished = self._wait(batch_ids, options["idle_timeout"])
+                # A bulk load: the planner needs statistics for the grown table.
+                mentions_statistics_refresh(stored=stored)
         self._summary(accepted, rejected, stored, duplicates, finished, options["no_wait"])
 
     def _submit(self, path: Path, source: Source) -> tuple[list[int], int, list[tuple[int, str]]]:
