@@ -36,13 +36,9 @@ def sees_whole_client(user: User, role: str | None) -> bool:
     return alerts_visible_to(user=user, role=role)
 
 
-@client_member_required()
+@client_member_required(allow=sees_whole_client, needs=Role.MANAGER)
 def alerts_page(request: HttpRequest) -> HttpResponse:
     role = request.lotse_role  # type: ignore[attr-defined]
-    if not sees_whole_client(request.user, role):  # type: ignore[arg-type]
-        return render(
-            request, "frontend/forbidden.html", {"needs": Role.MANAGER, "role": role}, status=403
-        )
     can_edit = role_at_least(role, Role.CLIENT_ADMIN)
     if request.method == "POST":
         if not can_edit:

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from config.tenancy import current_client_or_none
+from frontend.navigation import name_may_open
 from reports import formatting
 
 register = template.Library()
@@ -51,3 +53,15 @@ def index(items: Any, position: int) -> Any:
         return items[position]
     except (IndexError, TypeError, KeyError):
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def may_open(context: Any, name: str) -> bool:
+    """`{% may_open "audit" as can_audit %}`: whether the page called `name` lets the reader
+    in (the page's own rule, `frontend.navigation`); a link they may not follow is left out."""
+    request = context.get("request")
+    client = current_client_or_none()
+    user = getattr(request, "user", None)
+    if user is None or client is None or not user.is_authenticated:
+        return False
+    return name_may_open(user=user, client=client, name=name)
