@@ -69,7 +69,11 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "share_open_min_percent": round(settings.share_open_min * 100),
         "share_open_lift_percent": round(settings.share_open_lift * 100),
-        "chart": volume_chart(volume_series(now=now), alerts, now=now),
+        # The hours in the reader's zone (the middleware activated it), named on the page.
+        "chart": volume_chart(
+            volume_series(now=now), alerts, now=now, zone=timezone.get_current_timezone()
+        ),
+        "chart_zone": f"{timezone.localtime(now):%Z}, {timezone.get_current_timezone_name()}",
         "settings": settings,
         "pr_emails_text": "\n".join(settings.pr_emails),
         "can_edit": can_edit,
