@@ -92,6 +92,6 @@ def time_html(
         '<time datetime="{}" title="{}"{}>{}</time>',
         at.astimezone(UTC).isoformat(),
         full_text(at=at),
-        mark_safe(" data-relative") if relative else "",  # noqa: S308 (a constant)
+        mark_safe(" data-relative") if relative else "",
         text or absolute_text(at=at),
     )
