@@ -21,6 +21,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 6, 13, 0, tzinfo=UTC)
 # Long enough ago that rows show it as a date, not "… ago".
 OLD = datetime(2026, 1, 10, 13, 5, tzinfo=UTC)
+EVENING = datetime(2026, 12, 5, 21, tzinfo=UTC)
 
 
 def test_the_profile_zone_wins_then_the_clients_then_utc():
@@ -56,9 +57,7 @@ def test_sla_clocks_read_due_in_or_overdue():
 def test_volume_chart_hours_are_read_in_the_readers_zone():
     # 23:00 UTC on 5 December is midnight in Berlin: a tick there, labelled in Berlin time.
     points = [
-        SeriesPoint(
-            start=datetime(2026, 12, 5, 21, tzinfo=UTC) + timedelta(hours=h), volume=1, baseline=None
-        )
+        SeriesPoint(start=EVENING + timedelta(hours=h), volume=1, baseline=None)
         for h in range(3)  # 21:00 to 23:00 UTC: no midnight in UTC
     ]
     berlin = volume_chart(points, [], now=NOW, zone=BERLIN)
@@ -92,7 +91,6 @@ def mentions(world):
 
 @pytest.mark.django_db
 def test_without_a_profile_zone_times_are_in_the_clients_zone_and_say_so(world, mentions):
-    old, recent = mentions
     assert world.acme.client.time_zone == "Europe/Berlin"
     assert not User.objects.get(pk=world.vera.pk).timezone
     page = web_client(world.acme, world.vera).get("/").content.decode()
