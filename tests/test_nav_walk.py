@@ -4,6 +4,7 @@ collect the links of those pages too; none of them answers 403."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -160,6 +161,13 @@ def test_the_agency_overview_links_only_to_pages_that_open(world, people, role):
     assert statuses["/"] == 200
     refused = sorted(path for path, status in statuses.items() if status == 403)
     assert refused == [], f"{role} is offered pages that refuse them: {refused}"
+
+
+def test_the_overview_sends_only_agency_admins_straight_to_a_clients_alerts(world, people):
+    ada = web_client(None, people["agency admin"]).get("/").content.decode()
+    assert re.search(r'href="http://acme\.localhost:\d+/alerts/">1 open', ada)
+    hanna = web_client(None, people["department-limited responder"]).get("/").content.decode()
+    assert 'href="/switch/acme/">1 open' in hanna and "/alerts/" not in hanna
 
 
 def nav_of(web) -> list[str]:
