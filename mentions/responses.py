@@ -648,9 +648,6 @@ def response_approve(
             f"{', by ' + response.decided_by_name if response.decided_by_name else ''}).",
         )
     edited = False
-    if text is not None:
-        # Browsers send a textarea's line breaks as CRLF: not an edit in itself.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text is not None and text.strip() != response.text.strip():
         _response_edit(response, text=text.strip(), by=by)
         edited = True

@@ -123,18 +123,6 @@ def test_approving_unchanged_text_is_no_edit(world, waiting, mia):
     assert not AuditEntry.objects.filter(action="response.edited").exists()
 
 
-def test_a_browsers_crlf_line_breaks_are_no_edit(world, waiting, mia):
-    assert "\n" in waiting.text  # the signature line
-    api = public_api(world, mia)
-    done = api.post(
-        f"/api/v1/responses/{waiting.pk}/approve",
-        {"text": waiting.text.replace("\n", "\r\n")},
-        format="json",
-    )
-    assert done.status_code == 200 and done.json()["original_text"] == ""
-    assert done.json()["text"] == waiting.text
-
-
 def test_an_edit_must_keep_to_the_policy(world, waiting, mia):
     connection.set_tenant(world.acme.client)
     response_policy_update(changes={"banned_phrases": ["Pech gehabt"]}, by=world.alice)
