@@ -300,11 +300,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stalled-ingest-batches": {
         "task": "sources.requeue_stalled_batches_all_clients",
-        "schedule": 60.0,
+        "schedule": float(env_int("LOTSE_BATCH_SWEEP_SECONDS", 10)),
         "options": {"queue": "ingest"},
     },
 }
 LOTSE_BATCH_STALL_SECONDS = env_int("LOTSE_BATCH_STALL_SECONDS", 120)
+# A `processing` batch whose row nobody holds any more (its worker was killed) is handed
+# back after this many seconds; the sweep above runs every LOTSE_BATCH_SWEEP_SECONDS.
+LOTSE_BATCH_ORPHAN_SECONDS = env_int("LOTSE_BATCH_ORPHAN_SECONDS", 10)
 # Heartbeats for /readyz (config.health): beat sends `lotse.heartbeat` to every queue, and
 # whichever worker takes it reports for that queue.
 LOTSE_QUEUES = ("ingest", "triage", "notify", "reports")

@@ -28,7 +28,13 @@ from frontend.response_views import (
 )
 from frontend.routing_views import audit_page, preset_apply, routing_page, rule_edit
 from frontend.saved_views_views import view_action, view_save
-from frontend.sources_views import query_save, source_action, source_new, sources_page
+from frontend.sources_views import (
+    query_save,
+    source_action,
+    source_edit,
+    source_new,
+    sources_page,
+)
 from frontend.staff_views import (
     department_save,
     staff_add,
@@ -98,6 +104,7 @@ urlpatterns = [
     path("sources/", sources_page, name="sources"),
     path("sources/new", source_new, name="source-new"),
     path("sources/<int:pk>/action", source_action, name="source-action"),
+    path("sources/<int:pk>/edit", source_edit, name="source-edit"),
     path("sources/queries", query_save, name="query-save"),
     path("staff/", staff_page, name="staff"),
     path("staff/add", staff_add, name="staff-add"),

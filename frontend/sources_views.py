@@ -17,7 +17,7 @@ from accounts.selectors import role_at_least
 from config.errors import DomainError
 from frontend.access import client_member_required
 from sources.connectors import connector_class, connector_kinds
-from sources.models import ListeningQuery, QueryRole, Source
+from sources.models import PUSH_KINDS, ListeningQuery, QueryRole, Source
 from sources.query import QueryDocument, QuerySyntaxError, parse, positive_terms, to_native
 from sources.selectors import (
     backfills_recent,
@@ -25,10 +25,10 @@ from sources.selectors import (
     mentions_recent_for_preview,
     source_health_list,
 )
+from sources.services.editing import source_delete, source_update
 from sources.services.polling import (
     backfill_start,
     source_create_polled,
-    source_set_enabled,
     source_test_request,
 )
 from sources.services.queries import listening_query_save
@@ -146,27 +146,124 @@ def source_new(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "label": cls.label,
         "kinds": [(k, connector_class(k).label) for k in connector_kinds()],
-        "config_fields": [
-            {
-                "name": name,
-                "label": name.replace("_", " ").capitalize(),
-                "help": help_text,
-                "value": values.get(f"config_{name}", ""),
-                "errors": errors.get(name, []),
-                "checkbox": name in BOOL_FIELDS,
-                "checked": values.get(f"config_{name}") == "on" if values else True,
-            }
-            for name, help_text in cls.config_fields.items()
-        ],
-        "credential_fields": [
-            (name, name.replace("_", " ").capitalize(), help_text)
-            for name, help_text in cls.credential_fields.items()
-        ],
+        "config_fields": _config_fields(
+            cls.config_fields,
+            values={name: values.get(f"config_{name}", "") for name in cls.config_fields},
+            checked={
+                name: values.get(f"config_{name}") == "on" if values else True
+                for name in cls.config_fields
+            },
+            errors=errors,
+        ),
+        "credential_fields": _credential_fields(cls.credential_fields),
         "interval": values.get("poll_interval", cls.default_interval_seconds),
         "name": values.get("name", ""),
         "errors": errors.get("__all__", []) + errors.get("poll_interval", []),
     }
     return render(request, "frontend/source_new.html", context, status=400 if errors else 200)
+
+
+def _config_fields(
+    fields: dict[str, str],
+    *,
+    values: dict[str, Any],
+    checked: dict[str, bool],
+    errors: dict[str, list[str]],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "label": name.replace("_", " ").capitalize(),
+            "help": help_text,
+            "value": values.get(name, ""),
+            "errors": errors.get(name, []) + errors.get(f"config.{name}", []),
+            "checkbox": name in BOOL_FIELDS,
+            "checked": checked.get(name, False),
+        }
+        for name, help_text in fields.items()
+    ]
+
+
+def _credential_fields(fields: dict[str, str]) -> list[tuple[str, str, str]]:
+    return [(name, name.replace("_", " ").capitalize(), help) for name, help in fields.items()]
+
+
+def _config_value_shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(part) for part in value)
+    if isinstance(value, bool):
+        return "on" if value else ""
+    return "" if value is None else str(value)
+
+
+@client_member_required(Role.CLIENT_ADMIN)
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a source's name, settings, interval and switch; delete it (kept for its
+    mentions) from the same page."""
+    source = _source(pk)
+    # Pushed sources (webhook, import, demo) have a name and a switch, no settings.
+    polled = source.kind not in PUSH_KINDS
+    cls = connector_class(source.kind) if polled else None
+    config_spec = cls.config_fields if cls else {}
+    credential_spec = cls.credential_fields if cls else {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        changes: dict[str, Any] = {
+            "name": request.POST.get("name", ""),
+            "enabled": request.POST.get("enabled") == "on",
+        }
+        if polled:
+            changes["config"] = _config_from_post(config_spec, request.POST)
+            changes["apply_queries"] = request.POST.get("apply_queries") == "on"
+            raw_interval = request.POST.get("poll_interval", "").strip()
+            changes["poll_interval_seconds"] = (
+                int(raw_interval) if raw_interval.isdigit() else raw_interval
+            )
+        try:
+            source = source_update(
+                source=source,
+                changes=changes,
+                by=request.user,
+                credentials={
+                    name: request.POST.get(f"credential_{name}", "") for name in credential_spec
+                },
+            )
+        except DomainError as exc:
+            errors = exc.fields or {"__all__": [exc.message]}
+        else:
+            messages.success(request, f"Saved {source.name}.")
+            return redirect("sources")
+        values = {name: request.POST.get(f"config_{name}", "") for name in config_spec}
+        checked = {name: request.POST.get(f"config_{name}") == "on" for name in config_spec}
+        form = {
+            "name": request.POST.get("name", ""),
+            "interval": request.POST.get("poll_interval", ""),
+            "enabled": request.POST.get("enabled") == "on",
+            "apply_queries": request.POST.get("apply_queries") == "on",
+        }
+    else:
+        values = {name: _config_value_shown(source.config.get(name)) for name in config_spec}
+        checked = {name: bool(source.config.get(name)) for name in config_spec}
+        form = {
+            "name": source.name,
+            "interval": source.poll_interval_seconds,
+            "enabled": source.enabled,
+            "apply_queries": source.apply_queries,
+        }
+    context = {
+        "source": source,
+        "label": source.get_kind_display(),
+        "polled": polled,
+        "form": form,
+        "config_fields": _config_fields(config_spec, values=values, checked=checked, errors=errors),
+        "credential_fields": _credential_fields(credential_spec),
+        "errors": [
+            message
+            for key in ("__all__", "name", "poll_interval_seconds", "enabled", "apply_queries")
+            for message in errors.get(key, [])
+        ],
+    }
+    return render(request, "frontend/source_edit.html", context, status=400 if errors else 200)
 
 
 def _source(pk: int) -> Source:
@@ -182,10 +279,16 @@ def source_action(request: HttpRequest, pk: int) -> HttpResponse:
     source = _source(pk)
     action = request.POST.get("action", "")
     if action in {"enable", "disable"}:
-        source_set_enabled(source=source, enabled=action == "enable")
+        source_update(source=source, changes={"enabled": action == "enable"}, by=request.user)
         messages.success(request, f"{source.name} {action}d.")
+    elif action == "delete":
+        source_delete(source=source, by=request.user)
+        messages.success(request, f"Deleted {source.name}; its mentions are kept.")
     elif action == "test":
         source_test_request(source=source)
+        if request.headers.get("X-Requested-With") == "fetch":
+            # The page stays open; the result arrives live (sources.js).
+            return HttpResponse(status=202)
         messages.info(request, f"Testing {source.name}…")
     elif action == "backfill":
         try:

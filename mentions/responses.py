@@ -648,8 +648,11 @@ def response_approve(
             f"{', by ' + response.decided_by_name if response.decided_by_name else ''}).",
         )
     edited = False
-    if text is not None and text.strip() != response.text.strip():
-        _response_edit(response, text=text.strip(), by=by)
+    if text is not None:
+        # Browsers submit a textarea's line breaks as CRLF; the reply was stored with LF.
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if text is not None and text != response.text.strip():
+        _response_edit(response, text=text, by=by)
         edited = True
     # The policy may have changed while the reply waited: a phrase banned since still blocks.
     banned = [

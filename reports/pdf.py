@@ -41,7 +41,7 @@ def filters_in_words(slice_: Slice) -> str:
     """The slice's filters as a reader would say them ("" for none)."""
     words = []
     if slice_.source_id is not None:
-        name = Source.objects.filter(pk=slice_.source_id).values_list("name", flat=True).first()
+        name = Source.all_objects.filter(pk=slice_.source_id).values_list("name", flat=True).first()
         words.append(f"source {name or slice_.source_id}")
     if slice_.language:
         words.append(f"language {slice_.language}")

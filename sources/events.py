@@ -40,6 +40,7 @@ def source_tested(*, source: Source) -> None:
                     "id": source.pk,
                     "ok": source.last_test_ok,
                     "message": source.last_test_message,
+                    "detail": source.last_test_detail,
                 },
             }
         ],

@@ -23,6 +23,14 @@ PUSH_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.IMPORT, SourceKind.DEMO})
 SIGNED_KINDS = frozenset({SourceKind.WEBHOOK, SourceKind.DEMO})
 
 
+class SourceManager(models.Manager["Source"]):
+    """Sources in use: a deleted source is kept (its mentions still name it) but is gone from
+    every list, poll and push. `Source.all_objects` sees deleted ones too."""
+
+    def get_queryset(self) -> models.QuerySet[Source]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Source(models.Model):
     kind = models.CharField(max_length=20, choices=SourceKind.choices)
     name = models.CharField(max_length=200)
@@ -33,6 +41,8 @@ class Source(models.Model):
     secret = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Soft delete: set when a client admin deletes the source; its mentions stay.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     # Polled sources: connector settings, encrypted credentials, where polling stands.
     config = models.JSONField(default=dict, blank=True)
@@ -49,7 +59,9 @@ class Source(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # In plain language ("The address feed.example does not exist"); the raw error beside it.
     last_error = models.TextField(blank=True)
+    last_error_detail = models.TextField(blank=True)
     last_item_errors = models.JSONField(default=list, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     backoff_until = models.DateTimeField(null=True, blank=True)
@@ -58,10 +70,17 @@ class Source(models.Model):
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True, blank=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    last_test_detail = models.TextField(blank=True)
+
+    all_objects = models.Manager()
+    objects = SourceManager()
 
     class Meta:
         ordering = ("name", "id")
         indexes = [models.Index(fields=["enabled", "next_poll_at"], name="source_due")]
+        # Lists, polls and pushes see sources in use; related lookups (a mention's source)
+        # use the plain base manager and still find a deleted one.
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from mentions.models import Mention
 from sources.models import PUSH_KINDS, BackfillJob, ListeningQuery, Source
+from sources.services.problems import source_problem_explain
 
 
 @dataclass
@@ -18,6 +19,23 @@ class SourceHealth:
     items_last_hour: int
     state: str  # "ok", "failing", "backing off", "disabled", "never polled", "push"
     backoff_until: datetime | None
+    polled: bool = True  # False for pushed kinds (webhook, import, demo), even when disabled
+    error: str = ""  # the last error in plain language
+    error_detail: str = ""  # the same, raw (shown in a details line when it differs)
+
+
+def _error_shown(source: Source) -> tuple[str, str]:
+    """An error stored before errors were explained has no detail: explain it now."""
+    if not source.last_error or source.last_error_detail:
+        return source.last_error, source.last_error_detail
+    problem = source_problem_explain(
+        error=source.last_error,
+        url=str(source.config.get("url") or source.config.get("instance") or ""),
+        kind=source.kind,
+    )
+    if problem.kind == "unknown":
+        return source.last_error, ""
+    return problem.message, problem.detail
 
 
 def source_list() -> QuerySet[Source]:
@@ -47,12 +65,16 @@ def source_health_list() -> list[SourceHealth]:
             state = "never polled"
         else:
             state = "ok"
+        error, error_detail = _error_shown(source)
         rows.append(
             SourceHealth(
                 source=source,
                 items_last_hour=per_source.get(source.pk, 0),
                 state=state,
                 backoff_until=source.backoff_until if state == "backing off" else None,
+                polled=source.kind not in PUSH_KINDS,
+                error=error,
+                error_detail=error_detail if error_detail != error else "",
             )
         )
     return rows

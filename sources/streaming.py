@@ -71,6 +71,7 @@ from sources.connectors.mastodon import MastodonConnector, status_item
 from sources.credentials import credentials_decrypt
 from sources.models import Source, SourceKind
 from sources.services.polling import PageOutcome, _page_store
+from sources.services.problems import source_problem_explain
 from sources.services.queries import ActiveQueries, listening_queries_active
 
 logger = logging.getLogger(__name__)
@@ -707,8 +708,17 @@ class StreamListener:
 
     def _failure_record(self, error: str) -> None:
         with tenant_context(self.client):
+            source = Source.objects.filter(pk=self.source_id).first()
+            problem = source_problem_explain(
+                error=error,
+                url=str(source.config.get("instance") or "") if source else "",
+                kind=source.kind if source else "",
+            )
+            # A message the translation does not know (a listener's own) is kept as it is.
+            message = error if problem.kind == "unknown" else problem.message
             Source.objects.filter(pk=self.source_id).update(
-                last_error=error[:2000],
+                last_error=message[:2000],
+                last_error_detail=error[:2000],
                 last_error_at=timezone.now(),
                 consecutive_failures=F("consecutive_failures") + 1,
             )

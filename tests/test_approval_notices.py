@@ -123,6 +123,23 @@ def test_approving_unchanged_text_is_no_edit(world, waiting, mia):
     assert not AuditEntry.objects.filter(action="response.edited").exists()
 
 
+def test_a_browsers_crlf_line_breaks_are_no_edit(world, toot, mia):  # noqa: F811
+    multi = response_create(
+        mention=toot,
+        text=f"Das tut uns leid.\n{DASH} Rita Responder",
+        channel="public",
+        by=world.rita,
+    )
+    page(world, mia).post(
+        f"/responses/{multi.pk}/action",
+        {"action": "approve", "text": multi.text.replace("\n", "\r\n"), "next": "/"},
+    )
+    connection.set_tenant(world.acme.client)
+    stored = Response.objects.get(pk=multi.pk)
+    assert (stored.status, stored.text, stored.original_text) == ("queued", multi.text, "")
+    assert not AuditEntry.objects.filter(action="response.edited").exists()
+
+
 def test_an_edit_must_keep_to_the_policy(world, waiting, mia):
     connection.set_tenant(world.acme.client)
     response_policy_update(changes={"banned_phrases": ["Pech gehabt"]}, by=world.alice)

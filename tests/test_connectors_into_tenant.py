@@ -249,7 +249,11 @@ def test_rss_a_broken_feed_fails_the_poll_and_keeps_cursor_and_mentions(in_acme,
     broken, source = poll(source)
     assert "is not a readable feed" in broken.error
     assert source.consecutive_failures == 1
-    assert source.last_error == broken.error and source.last_error_at is not None
+    assert source.last_error_detail == broken.error and source.last_error_at is not None
+    assert (
+        source.last_error == broken.problem.message
+        and "not an RSS or Atom feed" in source.last_error
+    )
     assert source.last_success_at == succeeded_at
     wait = (source.backoff_until - timezone.now()).total_seconds()
     assert source.poll_interval_seconds - 10 <= wait <= source.poll_interval_seconds
@@ -835,7 +839,7 @@ def test_a_rate_limit_backs_off_as_long_as_the_network_asks(in_acme, server, kin
     assert outcome.error.startswith("Rate limited by "), outcome.error
     assert any(r.path == path for r in server.requests)
     assert source.consecutive_failures == 1
-    assert source.last_error == outcome.error and source.last_success_at is None
+    assert source.last_error_detail == outcome.error and source.last_success_at is None
     assert 590 <= (source.backoff_until - timezone.now()).total_seconds() <= 600
     assert source.next_poll_at >= source.backoff_until
     assert source.pk not in source_ids_due()

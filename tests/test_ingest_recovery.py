@@ -4,16 +4,25 @@ returning, not left `processing` until the stalled-batch sweep."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import psycopg
+import psycopg.sql
 import pytest
 from django.conf import settings
 from django.db import OperationalError, connection
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from mentions.models import Mention
 from sources.models import BatchStatus, IngestBatch
-from sources.services import ingest, ingest_batch_process, mentions_submit
+from sources.services import (
+    ingest,
+    ingest_batch_process,
+    ingest_batches_requeue_stalled,
+    mentions_submit,
+)
 from tests.factories import mention_item
 
 
@@ -69,3 +78,68 @@ def test_a_batch_cut_off_by_a_database_outage_is_pending_again_once_it_answers(
     ingest_batch_process(batch_id=batch_id)
     assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.DONE
     assert Mention.objects.count() == 5
+
+
+def test_a_batch_whose_worker_was_killed_is_handed_back_by_the_next_sweep(
+    live_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = live_db
+    connection.set_tenant(world.acme.client)
+    result = mentions_submit(
+        source=world.acme.source, items=[mention_item(text=f"Zug {n} fällt aus") for n in range(3)]
+    )
+    [batch_id] = result.batch_ids
+    queued: list[int] = []
+    monkeypatch.setattr(ingest, "_enqueue", lambda schema_name, batch_id: queued.append(batch_id))
+    # A worker claimed it 30 s ago (past the orphan grace, far short of the stall period)…
+    claimed = timezone.now() - timedelta(seconds=30)
+    IngestBatch.objects.filter(pk=batch_id).update(
+        status=BatchStatus.PROCESSING, started_at=claimed, enqueued_at=claimed
+    )
+    db = settings.DATABASES["default"]
+    worker = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=connection.settings_dict["NAME"]
+    )
+    # …and is still storing it: it holds the row, so the sweep leaves it alone.
+    worker.execute(
+        psycopg.sql.SQL("SELECT id FROM {}.sources_ingestbatch WHERE id = %s FOR UPDATE").format(
+            psycopg.sql.Identifier(world.acme.client.schema_name)
+        ),
+        [batch_id],
+    )
+    assert ingest_batches_requeue_stalled() == 0
+    assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.PROCESSING
+    # kill -9: its transaction ends with its connection, the row is free.
+    worker.close()
+    assert ingest_batches_requeue_stalled() == 1
+    assert queued == [batch_id]
+    assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.PENDING
+    # Handed back once: the next sweep does not queue it again.
+    assert ingest_batches_requeue_stalled() == 0
+    ingest_batch_process(batch_id=batch_id)
+    assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.DONE
+    assert Mention.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_the_broker_could_not_take_is_queued_by_the_first_sweep_after_it_returns(
+    world: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    connection.set_tenant(world.acme.client)
+    sent: list[tuple[Any, ...]] = []
+
+    def broker_down(name: str, *args: Any) -> None:
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(ingest, "task_send", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = mentions_submit(
+            source=world.acme.source, items=[mention_item(text="Zug fällt aus")]
+        )
+    [batch_id] = result.batch_ids  # accepted: the pusher got its 202
+    batch = IngestBatch.objects.get(pk=batch_id)
+    assert (batch.status, batch.enqueued_at) == (BatchStatus.PENDING, None)
+
+    monkeypatch.setattr(ingest, "task_send", lambda name, *args: sent.append((name, *args)))
+    assert ingest_batches_requeue_stalled() == 1  # at once, not a stall period later
+    assert sent == [("sources.ingest_batch", world.acme.client.schema_name, batch_id)]

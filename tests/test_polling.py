@@ -197,9 +197,13 @@ def test_invalid_settings_are_refused_with_field_errors(in_acme):
 def test_test_connection_reports_without_storing(in_acme, server):
     server.add("GET", "/feed", body=feed(*ENTRIES))
     server.add("GET", "/down", status=503)
-    assert source_test_connection(source=rss_source(server)) == (True, "Connected: 3 new items.")
-    ok, message = source_test_connection(source=rss_source(server, "/down", name="down"))
-    assert not ok and "503" in message
+    assert source_test_connection(source=rss_source(server)) == (
+        True,
+        "Connected: 3 new items.",
+        "",
+    )
+    ok, message, detail = source_test_connection(source=rss_source(server, "/down", name="down"))
+    assert not ok and "503 Service Unavailable" in message and "answered 503" in detail
     assert Mention.objects.count() == 0
 
 

@@ -350,7 +350,8 @@ def test_loopback_stream_addresses_are_refused(acme_live, server, settings):
         assert "private or local address" in listener.stats.last_error
         with tenant_context(world.acme.client):
             source.refresh_from_db()
-            assert "private or local address" in source.last_error
+            assert "private or local network" in source.last_error
+            assert "private or local address" in source.last_error_detail
             assert source.consecutive_failures >= 1
             assert source.last_error_at is not None
     assert server.requests == []  # nothing ever reached the loopback server

@@ -18,11 +18,14 @@ from sources.api.serializers import (
     PushResultSerializer,
     SourceCreatedSerializer,
     SourceCreateSerializer,
+    SourceDetailSerializer,
     SourceSerializer,
+    SourceUpdateSerializer,
 )
 from sources.formats import BodyError, MentionBatchInSerializer, json_body_parse
 from sources.models import IngestBatch, Source
 from sources.services import SIGNATURE_HEADER, mentions_submit, signature_is_valid, source_create
+from sources.services.editing import source_delete, source_update
 from sources.services.ingest import TIMESTAMP_HEADER
 
 
@@ -40,6 +43,49 @@ class SourceListCreateView(generics.ListAPIView):
         incoming.is_valid(raise_exception=True)
         source = source_create(**incoming.validated_data)
         return Response(SourceCreatedSerializer(source).data, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailView(APIView):
+    """One source: read it (members), change or delete it (client admins). Deleting is soft:
+    the source stops and leaves every list; its mentions stay."""
+
+    read_role = Role.MANAGER  # as the sources page: settings and raw errors
+    write_role = Role.CLIENT_ADMIN
+
+    def _source(self, pk: int) -> Source:
+        source = Source.objects.filter(pk=pk).first()
+        if source is None:
+            raise Http404("No such source")
+        return source
+
+    @extend_schema(responses={200: SourceDetailSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SourceDetailSerializer(self._source(pk)).data)
+
+    @extend_schema(request=SourceUpdateSerializer, responses={200: SourceDetailSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        source = self._source(pk)
+        if not isinstance(request.data, dict):
+            raise DomainError("Send a JSON object.", fields={"non_field_errors": ["not an object"]})
+        unknown = sorted(set(request.data) - set(SourceUpdateSerializer().fields))
+        if unknown:
+            raise DomainError(
+                "The request has invalid fields.",
+                fields={str(key)[:50]: ["not editable"] for key in unknown[:20]},
+            )
+        incoming = SourceUpdateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        changes = dict(incoming.validated_data)
+        credentials = changes.pop("credentials", None)
+        source = source_update(
+            source=source, changes=changes, by=request.user, credentials=credentials
+        )
+        return Response(SourceDetailSerializer(source).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        source_delete(source=self._source(pk), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MentionPushView(APIView):

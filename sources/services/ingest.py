@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from sources.models import (
 )
 
 SIGNATURE_HEADER = "X-Lotse-Signature"
+
+logger = logging.getLogger(__name__)
 
 
 def source_create(*, kind: str, name: str, network: str = "web") -> Source:
@@ -137,7 +140,13 @@ def ingest_batch_create(*, source: Source, items: list[dict[str, Any]]) -> Inges
 
 
 def _enqueue(schema_name: str, batch_id: int) -> None:
-    task_send("sources.ingest_batch", schema_name, batch_id)
+    try:
+        task_send("sources.ingest_batch", schema_name, batch_id)
+    except Exception:
+        # The broker is away: the batch is safe in PostgreSQL. Marked as never queued, the
+        # first sweep after the broker returns queues it (not a stall period later).
+        IngestBatch.objects.filter(pk=batch_id).update(enqueued_at=None)
+        raise
 
 
 def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
@@ -216,16 +225,45 @@ def _batch_claimable_q(*, now: datetime, stall: timedelta) -> Q:
 
 
 def ingest_batches_requeue_stalled() -> int:
-    """Queue again the batches whose message was lost or whose worker died; each at most
-    once per stall period, so a backlog is not flooded with duplicate messages."""
+    """Queue again the batches whose message was lost or whose worker died.
+
+    - A *lost* batch is pending and was queued more than the stall period ago (the broker
+      lost its message): queued again at most once per stall period, so a backlog is not
+      flooded with duplicate messages.
+    - An *orphan* is `processing` but nobody holds its row any more: the worker keeps the
+      row locked for the whole store, so a free row means its transaction ended without
+      finishing (a worker killed with `kill -9`, or its database connection cut). It is
+      handed back and queued within seconds (`LOTSE_BATCH_ORPHAN_SECONDS`), not after the
+      stall period. Rows a live worker holds are skipped, never waited for.
+    """
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
+    grace = timedelta(seconds=settings.LOTSE_BATCH_ORPHAN_SECONDS)
     now = timezone.now()
-    stalled = list(
-        IngestBatch.objects.filter(_batch_claimable_q(now=now, stall=stall))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
-        .values_list("pk", flat=True)[:500]
-    )
-    IngestBatch.objects.filter(pk__in=stalled).update(enqueued_at=now)
-    for batch_id in stalled:
-        _enqueue(current_schema(), batch_id)
-    return len(stalled)
+    with transaction.atomic():
+        lost = list(
+            IngestBatch.objects.filter(status=BatchStatus.PENDING)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
+            .values_list("pk", flat=True)[:500]
+        )
+        orphans = list(
+            IngestBatch.objects.filter(status=BatchStatus.PROCESSING, started_at__lt=now - grace)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500]
+        )
+        IngestBatch.objects.filter(pk__in=orphans).update(
+            status=BatchStatus.PENDING, started_at=None
+        )
+        IngestBatch.objects.filter(pk__in=lost + orphans).update(enqueued_at=now)
+    schema_name = current_schema()
+    queue = lost + orphans
+    for index, batch_id in enumerate(queue):
+        try:
+            _enqueue(schema_name, batch_id)
+        except Exception:
+            # The broker went away mid-way: the rest are queued by the first sweep after.
+            IngestBatch.objects.filter(pk__in=queue[index:]).update(enqueued_at=None)
+            raise
+    if orphans:
+        logger.warning("ingest: handed back %d orphaned batches", len(orphans))
+    return len(lost) + len(orphans)

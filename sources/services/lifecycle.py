@@ -59,7 +59,8 @@ def client_export(*, client: Client, out: IO[bytes]) -> dict[str, int]:
         for model in _tenant_models():
             table = model._meta.db_table
             columns = _columns(model)
-            rows = model._default_manager.order_by("pk").values(*columns)
+            # The base manager: soft-deleted rows (a deleted source) are exported too.
+            rows = model._base_manager.order_by("pk").values(*columns)
             count = 0
             with archive.open(f"{table}.jsonl", "w") as handle:
                 for row in rows.iterator(chunk_size=2000):

@@ -39,6 +39,7 @@ from sources.connectors.text import parse_iso
 from sources.credentials import credentials_encrypt
 from sources.formats import json_make_storable, mention_item_validate
 from sources.models import PUSH_KINDS, BackfillJob, JobStatus, Source
+from sources.services.problems import SourceProblem, source_problem_explain
 from sources.services.queries import (
     ActiveQueries,
     item_query_document,
@@ -163,7 +164,8 @@ class PollOutcome:
     pages: int = 0
     fetched: int = 0
     stored: int = 0
-    error: str = ""
+    error: str = ""  # the raw error
+    problem: SourceProblem | None = None  # the same in plain language
 
 
 def source_poll(*, source_id: int) -> PollOutcome | None:
@@ -181,6 +183,7 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
     outcome = PollOutcome()
     queries = listening_queries_active()
     failure: str = ""
+    failed: Exception | None = None
     retry_after: float | None = None
     try:
         with SafeHttpClient() as http:
@@ -202,17 +205,26 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
                 if not page.has_more:
                     break
     except RateLimited as exc:
-        failure, retry_after = str(exc), exc.retry_after
+        failure, retry_after, failed = str(exc), exc.retry_after, exc
     except ConnectorError as exc:
-        failure = str(exc)
+        failure, failed = str(exc), exc
     except (ConfigError, KeyError, ValueError) as exc:
-        failure = f"{type(exc).__name__}: {exc}"
+        failure, failed = f"{type(exc).__name__}: {exc}", exc
         logger.warning("Source %s (%s) failed: %s", source.pk, source.kind, failure)
-    _poll_finish(source=source, failure=failure, retry_after=retry_after)
+    problem = None if failed is None else _problem(source=source, error=failed)
+    _poll_finish(source=source, problem=problem, retry_after=retry_after)
     if failure:
         metric_inc(POLL_ERRORS, connector=source.kind)
-    outcome.error = failure
+    outcome.error, outcome.problem = failure, problem
     return outcome
+
+
+def _problem(*, source: Source, error: BaseException) -> SourceProblem:
+    return source_problem_explain(
+        error=error,
+        url=str(source.config.get("url") or source.config.get("instance") or ""),
+        kind=source.kind,
+    )
 
 
 # Cursor keys owned by a stream listener (sources.streaming); a poll must not reset them.
@@ -237,11 +249,13 @@ def _cursor_keeping_stream_position(cursor: dict[str, Any]) -> Any:
     return expression
 
 
-def _poll_finish(*, source: Source, failure: str, retry_after: float | None) -> None:
+def _poll_finish(
+    *, source: Source, problem: SourceProblem | None, retry_after: float | None
+) -> None:
     now = timezone.now()
     fields: dict[str, Any] = {"poll_lease_until": None, "last_polled_at": now}
     interval = timedelta(seconds=source.poll_interval_seconds)
-    if not failure:
+    if problem is None:
         fields |= {
             "last_success_at": now,
             "consecutive_failures": 0,
@@ -258,7 +272,8 @@ def _poll_finish(*, source: Source, failure: str, retry_after: float | None) -> 
             )
         fields |= {
             "last_error_at": now,
-            "last_error": failure[:2000],
+            "last_error": problem.message[:2000],
+            "last_error_detail": problem.detail[:2000],
             "consecutive_failures": failures,
             "backoff_until": now + wait,
             "next_poll_at": now + max(wait, interval),
@@ -266,15 +281,16 @@ def _poll_finish(*, source: Source, failure: str, retry_after: float | None) -> 
     Source.objects.filter(pk=source.pk).update(**fields)
 
 
-def source_test_connection(*, source: Source) -> tuple[bool, str]:
-    """Fetch one page without storing anything; say what came back."""
+def source_test_connection(*, source: Source) -> tuple[bool, str, str]:
+    """Fetch one page without storing anything; say what came back (ok, message, raw error)."""
     try:
         with SafeHttpClient() as http:
             page = source_connector(source=source, http=http).fetch(dict(source.cursor))
     except (ConnectorError, ConfigError, KeyError, ValueError) as exc:
-        return False, str(exc)
+        problem = _problem(source=source, error=exc)
+        return False, problem.message, problem.detail
     problems = f", {len(page.errors)} unreadable" if page.errors else ""
-    return True, f"Connected: {len(page.items)} new items{problems}."
+    return True, f"Connected: {len(page.items)} new items{problems}.", ""
 
 
 # --- backfill -------------------------------------------------------------------------
@@ -352,21 +368,6 @@ def backfill_run(*, job_id: int) -> BackfillJob | None:
     return job
 
 
-def source_set_enabled(*, source: Source, enabled: bool) -> Source:
-    source.enabled = enabled
-    fields = ["enabled"]
-    if enabled:
-        # Re-enabling is a fresh start: poll soon, forget the old backoff.
-        source.next_poll_at, source.backoff_until, source.consecutive_failures = (
-            timezone.now(),
-            None,
-            0,
-        )
-        fields += ["next_poll_at", "backoff_until", "consecutive_failures"]
-    source.save(update_fields=fields)
-    return source
-
-
 def source_test_request(*, source: Source) -> None:
     """Ask a worker to test the connection; the result lands on the source and is pushed."""
     schema_name = current_schema()
@@ -378,13 +379,16 @@ def source_test_request(*, source: Source) -> None:
 def source_test_record(*, source_id: int) -> Source:
 
     source = Source.objects.get(pk=source_id)
-    ok, message = source_test_connection(source=source)
+    ok, message, detail = source_test_connection(source=source)
     source.last_test_at, source.last_test_ok, source.last_test_message = (
         timezone.now(),
         ok,
         message[:500],
     )
-    source.save(update_fields=["last_test_at", "last_test_ok", "last_test_message"])
+    source.last_test_detail = detail[:2000]
+    source.save(
+        update_fields=["last_test_at", "last_test_ok", "last_test_message", "last_test_detail"]
+    )
     with transaction.atomic():
         events.source_tested(source=source)
     return source

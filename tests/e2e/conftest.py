@@ -139,7 +139,7 @@ def live_stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSt
             except httpx.HTTPError:
                 return False
 
-        _wait_for(web_ready, "uvicorn", 30, [web_log])
+        _wait_for(web_ready, "uvicorn", 120, [web_log])  # a loaded machine
         _wait_for(lambda: "ready." in worker_log.read_text(), "celery worker", 60, [worker_log])
         yield LiveStack(
             port=port, base_url=f"http://127.0.0.1:{port}", demo_network_port=demo_network_port

@@ -80,7 +80,7 @@ def test_beat_opens_an_alert_on_a_negative_burst_and_the_inbox_shows_it(
     assert bob.locator("#alert-banner").is_hidden()
 
     # The influencer stands out in the inbox and is found by the segment filter.
-    alice.get_by_label("Author").select_option("mass_connector")
+    alice.locator("select[name=segment]").select_option("mass_connector")
     alice.wait_for_url("**segment=mass_connector**")
     rows = alice.locator("tr.mention-row")
     assert rows.count() == 1 and "Mass connector" in rows.first.inner_text()
