@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from frontend.login_views import (
     EmailLoginView,
@@ -20,6 +22,8 @@ from frontend.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon.
+    path("favicon.ico", RedirectView.as_view(url=static("frontend/favicon.svg")), name="favicon"),
     path("login/", EmailLoginView.as_view(), name="login"),
     path("login/code/", login_code, name="login-code"),
     path("logout/", logout_everywhere, name="logout"),

@@ -1,8 +1,13 @@
-"""Page access: the one decorator every client page goes through."""
+"""Page access: the one decorator every client page goes through.
+
+The decorator records what it asks of a person on the view (`PageAccess`), so the
+navigation (`frontend.navigation`) offers a page only to those the page itself lets in:
+the rule lives here, once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -12,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounts.models import Client, Role
+from accounts.models import Client, Role, User
 from accounts.security import two_factor_required
 from accounts.selectors import membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
@@ -29,9 +34,45 @@ def two_factor_gate(request: HttpRequest, client: Client | None) -> HttpResponse
     return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")
 
 
+Allow = Callable[[User, str | None], bool]
+
+
+@dataclass(frozen=True)
+class PageAccess:
+    """Who may open a page: at least `min_role` in the client, and, where a page asks more
+    (alerts: the whole client in view), whoever `allow(user, role)` lets in."""
+
+    min_role: str
+    allow: Allow | None = None
+    needs: str = ""  # the role named on the refusal when `allow` says no
+
+    def permits(self, *, user: User, role: str | None) -> bool:
+        if not role_at_least(role, self.min_role):
+            return False
+        return self.allow is None or self.allow(user, role)
+
+
+ACCESS_ATTRIBUTE = "lotse_access"
+
+
+def page_access(view: Callable[..., Any]) -> PageAccess | None:
+    """What a view asks of a person (None: a page every member may open)."""
+    return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def may_open(*, user: User, role: str | None, view: Callable[..., Any]) -> bool:
+    """Whether the page of `view` lets this person (with `role` in the current client) in."""
+    access = page_access(view)
+    if access is None:
+        return role is not None
+    return access.permits(user=user, role=role)
+
+
 def client_member_required(
-    min_role: str = Role.VIEWER,
+    min_role: str = Role.VIEWER, *, allow: Allow | None = None, needs: str = ""
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    access = PageAccess(min_role=min_role, allow=allow, needs=needs or min_role)
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -41,11 +82,14 @@ def client_member_required(
             role = None
             if client is not None:
                 role = membership_role_for(user=request.user, client=client)
-            if not role_at_least(role, min_role):
+            if not access.permits(user=request.user, role=role):
                 return render(
                     request,
                     "frontend/forbidden.html",
-                    {"needs": min_role, "role": role},
+                    {
+                        "needs": min_role if not role_at_least(role, min_role) else access.needs,
+                        "role": role,
+                    },
                     status=403,
                 )
             gate = two_factor_gate(request, client)
@@ -54,6 +98,7 @@ def client_member_required(
             request.lotse_role = role  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
+        setattr(wrapped, ACCESS_ATTRIBUTE, access)
         return wrapped
 
     return decorator

@@ -36,13 +36,9 @@ def sees_whole_client(user: User, role: str | None) -> bool:
     return alerts_visible_to(user=user, role=role)
 
 
-@client_member_required()
+@client_member_required(allow=sees_whole_client, needs=Role.MANAGER)
 def alerts_page(request: HttpRequest) -> HttpResponse:
     role = request.lotse_role  # type: ignore[attr-defined]
-    if not sees_whole_client(request.user, role):  # type: ignore[arg-type]
-        return render(
-            request, "frontend/forbidden.html", {"needs": Role.MANAGER, "role": role}, status=403
-        )
     can_edit = role_at_least(role, Role.CLIENT_ADMIN)
     if request.method == "POST":
         if not can_edit:
@@ -73,7 +69,11 @@ def alerts_page(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "share_open_min_percent": round(settings.share_open_min * 100),
         "share_open_lift_percent": round(settings.share_open_lift * 100),
-        "chart": volume_chart(volume_series(now=now), alerts, now=now),
+        # The hours in the reader's zone (the middleware activated it), named on the page.
+        "chart": volume_chart(
+            volume_series(now=now), alerts, now=now, zone=timezone.get_current_timezone()
+        ),
+        "chart_zone": f"{timezone.localtime(now):%Z}, {timezone.get_current_timezone_name()}",
         "settings": settings,
         "pr_emails_text": "\n".join(settings.pr_emails),
         "can_edit": can_edit,

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from accounts.models import Role
 from accounts.selectors import clients_for_user, is_agency_admin, membership_role_for, role_at_least
+from frontend.navigation import nav_entries
 from mentions.selectors import approval_queue_for_user
 from routing.models import Notification
 
@@ -15,11 +16,14 @@ def client(request: HttpRequest) -> dict[str, Any]:
     unread = 0
     pending_approvals = 0
     switch_clients: list[Any] = []
+    nav: list[Any] = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         # The header's client switcher: only the clients this person belongs to.
         switch_clients = list(clients_for_user(user=user).only("name", "slug"))
         if is_client:
+            # The header: only the pages this person may open (`frontend.navigation`).
+            nav = nav_entries(user=user, client=tenant)
             unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
             # Approvers see on every page how many replies wait for them.
             if tenant is not None and role_at_least(
@@ -39,5 +43,6 @@ def client(request: HttpRequest) -> dict[str, Any]:
         "unread_notifications": unread,
         "pending_approvals": pending_approvals,
         "switch_clients": switch_clients,
+        "nav": nav,
         "is_agency_admin": agency_admin,
     }

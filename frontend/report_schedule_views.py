@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import role_at_least
 from config.errors import DomainError
 from frontend.access import client_member_required
@@ -66,13 +66,18 @@ def _input(request: HttpRequest) -> ScheduleInput:
     )
 
 
-@client_member_required()
+def sees_schedules(user: User, role: str | None) -> bool:
+    """Schedules mail the whole client's figures: not for staff limited to departments
+    (client admins, who set them up, always)."""
+    if role_at_least(role, Role.CLIENT_ADMIN):
+        return True
+    return figures.report_scope_for_user(user=user) is None
+
+
+@client_member_required(allow=sees_schedules, needs=Role.CLIENT_ADMIN)
 def report_schedules_page(request: HttpRequest) -> HttpResponse:
     role = request.lotse_role  # type: ignore[attr-defined]
     can_edit = role_at_least(role, Role.CLIENT_ADMIN)
-    if figures.report_scope_for_user(user=request.user) is not None and not can_edit:  # type: ignore[arg-type]
-        # Schedules mail the whole client's figures: not for staff limited to departments.
-        return _forbidden(request)
     problems: dict[str, list[str]] = {}
     form = request.POST if request.method == "POST" else None
     if request.method == "POST":

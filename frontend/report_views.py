@@ -1,6 +1,6 @@
 """The reports page: what listening heard and what care achieved, for a period in the
-client's time zone, compared with the period before; every chart and table drills down to
-the inbox filtered to that slice."""
+reader's time zone (days and chart buckets; `frontend.times`), compared with the period
+before; every chart and table drills down to the inbox filtered to that slice."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from frontend.access import client_member_required
 from frontend.params import form_date, form_int
+from frontend.times import active_zone
 from mentions.models import Aspect, Kind
 from reports import figures
 from reports.document import BarRow, report_document
@@ -34,11 +35,12 @@ def _period(request: HttpRequest) -> tuple[str, figures.Period, str]:
         elif (last - first).days >= figures.MAX_DAYS:
             error = f"At most {figures.MAX_DAYS} days at once."
         else:
-            return preset, figures.period_for(first=first, last=last), ""
+            return preset, figures.period_for(first=first, last=last, zone=active_zone()), ""
         preset = "30"
     if preset not in dict(PRESETS):
         preset = "30"
-    return preset, figures.period_for(first=None, last=None, days=int(preset)), error
+    period = figures.period_for(first=None, last=None, days=int(preset), zone=active_zone())
+    return preset, period, error
 
 
 class Drill:

@@ -23,6 +23,7 @@ from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
+from frontend.times import active_zone
 from mentions.assignees import mention_assignees
 from mentions.models import Kind, Mention, ProblemCluster, Segment, Sentiment, Status
 from mentions.saved_views import (
@@ -92,8 +93,9 @@ def drill_down(
     request: HttpRequest, mentions: QuerySet[Mention]
 ) -> tuple[list[tuple[str, str]], list[str], QuerySet[Mention]]:
     """The slice a report links to (`sentiment`, `language`, `kind`, `aspect`, `source`,
-    and days `from`..`to` in the client's time zone): the parameters kept, their labels,
-    and the mentions narrowed to it. Unknown values are ignored."""
+    and days `from`..`to` in the reader's time zone, as the reports page links them): the
+    parameters kept, their labels, and the mentions narrowed to it. Unknown values are
+    ignored."""
     get = request.GET
     kept: list[tuple[str, str]] = []
     labels: list[str] = []
@@ -124,7 +126,7 @@ def drill_down(
         labels.append(f"source #{source}")
     first, last = form_date(get.get("from")), form_date(get.get("to"))
     if first is not None and last is not None and first <= last:
-        period = period_for(first=first, last=last)
+        period = period_for(first=first, last=last, zone=active_zone())
         mentions = mentions.filter(published_at__gte=period.start, published_at__lt=period.end)
         kept += [("from", first.isoformat()), ("to", last.isoformat())]
         labels.append(

@@ -4,7 +4,7 @@ the template draws it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from reports.figures import VolumePoint
 from reports.models import Alert
@@ -37,8 +37,14 @@ class VolumeChart:
 
 
 def volume_chart(
-    points: list[SeriesPoint], alerts: list[Alert], *, now: datetime, width: int = 720
+    points: list[SeriesPoint],
+    alerts: list[Alert],
+    *,
+    now: datetime,
+    zone: tzinfo = UTC,
+    width: int = 720,
 ) -> VolumeChart:
+    """Hourly volume against baseline; the hour ticks are read in `zone` (the reader's)."""
     height = 160
     if not points:
         return VolumeChart(width, height, 0, "", "", [], [], True)
@@ -67,7 +73,8 @@ def volume_chart(
         bands.append(
             Band(left, max(x(end) - left, 2.0), f"{alert.get_kind_display()} {alert.summary}")
         )
-    ticks = [Tick(x(p.start), f"{p.start:%a %H:%M}") for p in points if p.start.hour % 12 == 0]
+    local = [(p.start, p.start.astimezone(zone)) for p in points]
+    ticks = [Tick(x(at), f"{seen:%a %H:%M}") for at, seen in local if seen.hour % 12 == 0]
     return VolumeChart(
         width,
         height,

@@ -82,10 +82,12 @@ def report_zone() -> ZoneInfo:
     return ZoneInfo(client_timezone())
 
 
-def period_for(*, first: date | None, last: date | None, days: int = 30) -> Period:
-    """The period the reader asked for; by default the last `days` days up to today, in the
-    client's time zone."""
-    zone = report_zone()
+def period_for(
+    *, first: date | None, last: date | None, days: int = 30, zone: ZoneInfo | None = None
+) -> Period:
+    """The period the reader asked for; by default the last `days` days up to today, in
+    `zone` (pages pass the reader's), else the client's time zone."""
+    zone = zone or report_zone()
     if last is None:
         last = datetime.now(zone).date()
     if first is None:

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.safestring import SafeString
 
+from config.tenancy import current_client_or_none
+from frontend.navigation import name_may_open
+from frontend.times import sla_text, time_html
 from reports import formatting
 
 register = template.Library()
@@ -51,3 +57,32 @@ def index(items: Any, position: int) -> Any:
         return items[position]
     except (IndexError, TypeError, KeyError):
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def may_open(context: Any, name: str) -> bool:
+    """`{% may_open "audit" as can_audit %}`: whether the page called `name` lets the reader
+    in (the page's own rule, `frontend.navigation`); a link they may not follow is left out."""
+    request = context.get("request")
+    client = current_client_or_none()
+    user = getattr(request, "user", None)
+    if user is None or client is None or not user.is_authenticated:
+        return False
+    return name_may_open(user=user, client=client, name=name)
+
+
+@register.simple_tag
+def when(value: datetime | None, relative: bool = False) -> SafeString:
+    """`{% when m.published_at %}`: a `<time>` in the reader's zone with the zone named
+    ("06 Dec 14:05 CET"); `{% when due relative=True %}` says "in 8 min" / "12 min ago"
+    when near, the full time in its title (`frontend.times`)."""
+    return time_html(at=value, relative=relative)
+
+
+@register.simple_tag
+def sla_left(due: datetime | None, paused: Any = None) -> str:
+    """`{% sla_left m.first_response_due m.sla_paused_at %}`: "due in 8 min", "overdue
+    5 min" or "paused", as the page first shows it (live.js then keeps it current)."""
+    if due is None:
+        return ""
+    return sla_text(due=due, paused=bool(paused), now=timezone.now())

@@ -68,7 +68,9 @@
     td = el("td", "when");
     var time = el("time", "", window.LotseLive.formatTime(m.published_at));
     time.setAttribute("datetime", m.published_at);
+    time.setAttribute("data-relative", "");
     td.appendChild(time);
+    window.LotseLive.localizeTimes(td);
     tr.appendChild(td);
     td = el("td", "author", "@" + m.author.handle);
     td.appendChild(document.createElement("br"));

@@ -98,15 +98,44 @@
       }
     };
   }
-  // One time format everywhere, in the reader's own time zone.
-  var formatter = new Intl.DateTimeFormat(undefined, {
-    day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  // One time format everywhere, in the reader's time zone (their profile's, else the
+  // client's: <body data-zone>, the same zone the server wrote), with the zone named.
+  var zone = (document.body && document.body.dataset.zone) || undefined;
+  function makeFormat(options) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign({timeZone: zone}, options));
+    } catch (error) {  // a zone this browser does not know: its own, still labelled
+      return new Intl.DateTimeFormat("en-GB", options);
+    }
+  }
+  var formatter = makeFormat({
+    day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZoneName: "short"
   });
-  function formatTime(iso) { return formatter.format(new Date(iso)); }
+  var fullFormatter = makeFormat({
+    weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit",
+    minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
+  });
+  function formatTime(iso) { return formatter.format(new Date(iso)).replace(",", ""); }
+  function fullTime(iso) {
+    return fullFormatter.format(new Date(iso)) + (zone ? " (" + zone + ")" : "");
+  }
+  // "12 min ago", "in 8 min" within a week (as frontend/times.py writes it); "" beyond.
+  function relativeTime(iso) {
+    var seconds = (new Date(iso) - Date.now()) / 1000;
+    if (Math.abs(seconds) > 7 * 86400) return "";
+    var minutes = Math.round(Math.abs(seconds) / 60);
+    if (minutes < 1) return "just now";
+    var span = minutes < 90 ? minutes + " min"
+      : minutes < 48 * 60 ? Math.round(minutes / 60) + " h" : Math.round(minutes / 1440) + " d";
+    return seconds > 0 ? "in " + span : span + " ago";
+  }
   function localizeTimes(root) {
     (root || document).querySelectorAll("time[datetime]").forEach(function (node) {
-      node.textContent = formatTime(node.getAttribute("datetime"));
-      node.title = new Date(node.getAttribute("datetime")).toString();
+      var iso = node.getAttribute("datetime");
+      var relative = node.hasAttribute("data-relative") ? relativeTime(iso) : "";
+      node.textContent = relative || formatTime(iso);
+      node.title = fullTime(iso);
     });
   }
   // SLA timers: "due in 23 min" / "overdue 5 min", refreshed every 20 seconds.
@@ -131,8 +160,12 @@
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes();
     refreshTimers();
-    setInterval(refreshTimers, 20000);
+    setInterval(function () {
+      refreshTimers();
+      localizeTimes(document.querySelector("main"));
+    }, 20000);
   });
   window.LotseLive = {connect: connect, formatTime: formatTime, localizeTimes: localizeTimes,
+                      relativeTime: relativeTime,
                       refreshTimers: refreshTimers, setUnread: setUnread, connected: false};
 })();

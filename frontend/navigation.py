@@ -1,0 +1,72 @@
+"""Navigation by role: the header offers a page only to people the page lets in.
+
+Whether a page lets someone in is the page's own rule, recorded by its access decorator
+(`frontend.access.PageAccess`); this module only asks it, so navigation and pages cannot
+disagree. Templates ask the same question for links inside pages (`{% may_open %}`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+
+from accounts.models import Client, User
+from accounts.selectors import membership_role_for
+from frontend.access import may_open
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str  # what the template hangs a badge on ("approvals", "training", ...)
+    label: str
+    href: str
+
+
+# The header's pages on a client's host, in order: (key, label, URL name).
+HEADER: tuple[tuple[str, str, str], ...] = (
+    ("inbox", "Inbox", "home"),
+    ("notifications", "Notifications", "notifications"),
+    ("alerts", "Alerts", "alerts"),
+    ("reports", "Reports", "reports"),
+    ("training", "Training", "training"),
+    ("approvals", "Approvals", "approvals"),
+    ("routing", "Routing", "routing"),
+    ("staff", "Staff", "staff"),
+    ("triage", "Triage", "triage"),
+    ("sources", "Sources", "sources"),
+    ("webhooks", "Webhooks", "webhooks"),
+    ("api", "API", "api-docs"),
+)
+
+
+def url_may_open(*, user: User, client: Client, href: str) -> bool:
+    """Whether the page at `href` (a path on this client's host) lets `user` in."""
+    try:
+        view = resolve(href.split("?", 1)[0]).func
+    except Resolver404:
+        return False
+    role = membership_role_for(user=user, client=client)
+    return may_open(user=user, role=role, view=view)
+
+
+def name_may_open(*, user: User, client: Client, name: str) -> bool:
+    """Whether the page called `name` in the URL configuration lets `user` in."""
+    try:
+        href = reverse(name)
+    except NoReverseMatch:
+        return False
+    return url_may_open(user=user, client=client, href=href)
+
+
+def nav_entries(*, user: User, client: Client | None) -> list[NavEntry]:
+    """The header's links for this person in this client: only pages that let them in."""
+    if client is None or not user.is_authenticated:
+        return []
+    if membership_role_for(user=user, client=client) is None:
+        return []
+    entries = []
+    for key, label, name in HEADER:
+        href = reverse(name)
+        if url_may_open(user=user, client=client, href=href):
+            entries.append(NavEntry(key=key, label=label, href=href))
+    return entries
