@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports import figures
-from reports.care_figures import approvals, escalations, first_response_distribution
+from reports.care_figures import (
+    Durations,
+    approvals,
+    care_clocks,
+    escalations,
+    first_response_distribution,
+)
 from reports.document import report_interval
 from reports.exports import csv_safe
 from reports.terms import rising_terms
@@ -28,6 +34,7 @@ TABLES = (
     "care-departments",
     "care-teams",
     "care-people",
+    "care-times",
     "first-responses",
     "approvals",
     "escalations",
@@ -198,6 +205,41 @@ def _care(by: str) -> Callable[[figures.Period, figures.Slice], Table]:
     return build
 
 
+def _care_times(period: figures.Period, slice_: figures.Slice) -> Table:
+    """First response and resolution, in calendar and in business hours."""
+    found = care_clocks(period=period, slice_=slice_)
+
+    def row(measure: str, clock: str, times: Durations) -> list[Any]:
+        return [
+            measure,
+            clock,
+            times.count,
+            times.median_seconds,
+            times.p90_seconds,
+            times.mean_seconds,
+            found.sampled,
+        ]
+
+    return Table(
+        "care-times",
+        [
+            "measure",
+            "clock",
+            "mentions",
+            "median_seconds",
+            "p90_seconds",
+            "mean_seconds",
+            "sampled",
+        ],
+        [
+            row("first_response", "calendar", found.first_response),
+            row("first_response", "business", found.first_response_business),
+            row("resolution", "calendar", found.resolution),
+            row("resolution", "business", found.resolution_business),
+        ],
+    )
+
+
 def _first_responses(period: figures.Period, slice_: figures.Slice) -> Table:
     buckets = first_response_distribution(period=period, slice_=slice_)
     return Table(
@@ -256,6 +298,7 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "care-departments": _care("department"),
     "care-teams": _care("team"),
     "care-people": _care("person"),
+    "care-times": _care_times,
     "first-responses": _first_responses,
     "approvals": _approvals,
     "escalations": _escalations,
