@@ -21,6 +21,7 @@ from reports.care_figures import (
     first_response_distribution,
 )
 from reports.chart import LineChart, StackedChart, negative_share_chart, stacked_volume_chart
+from reports.crisis import Crisis, crisis
 from reports.formatting import count, duration, pct
 from reports.terms import RisingTerms, rising_terms
 
@@ -132,6 +133,7 @@ class ReportDocument:
     approvals: Approvals
     escalations: Escalations
     terms: RisingTerms
+    crisis: Crisis
 
     @property
     def zone(self) -> str:
@@ -223,4 +225,5 @@ def report_document(
         approvals=approvals(period=period, slice_=slice_),
         escalations=escalations(period=period, slice_=slice_),
         terms=rising_terms(period=period, slice_=slice_),
+        crisis=crisis(period=period, slice_=slice_),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reports import figures
@@ -16,6 +17,7 @@ from reports.care_figures import (
     escalations,
     first_response_distribution,
 )
+from reports.crisis import crisis
 from reports.document import report_interval
 from reports.exports import csv_safe
 from reports.terms import rising_terms
@@ -39,6 +41,7 @@ TABLES = (
     "approvals",
     "escalations",
     "terms",
+    "alerts",
 )
 
 
@@ -284,6 +287,57 @@ def _terms(period: figures.Period, slice_: figures.Slice) -> Table:
     )
 
 
+def _alerts(period: figures.Period, slice_: figures.Slice) -> Table:
+    """The period's alerts and the slice's figures in the hours around each."""
+    zone = period.zone
+
+    def at(value: datetime | None) -> str:
+        return value.astimezone(zone).isoformat() if value else ""
+
+    return Table(
+        "alerts",
+        [
+            "id",
+            "kind",
+            f"opened_at ({zone.key})",
+            "acknowledged_at",
+            "closed_at",
+            "peak_volume",
+            "peak_negative_share",
+            "around_from",
+            "around_to",
+            "mentions_around",
+            "negative_around",
+            "negative_share_around",
+            "mentions_day_before",
+            "negative_share_day_before",
+            "top_aspects",
+            "top_cases",
+        ],
+        [
+            [
+                w.alert.pk,
+                w.alert.kind,
+                at(w.alert.opened_at),
+                at(w.alert.acknowledged_at),
+                at(w.alert.closed_at),
+                w.alert.peak_volume if w.client_wide else None,
+                w.alert.peak_share if w.client_wide else None,
+                at(w.start),
+                at(w.end),
+                w.total,
+                w.negative,
+                w.negative_share,
+                w.before_total,
+                w.before_negative_share,
+                " ".join(f"{aspect}:{n}" for aspect, n in w.aspects),
+                " | ".join(case.title for case in w.cases),
+            ]
+            for w in crisis(period=period, slice_=slice_).alerts
+        ],
+    )
+
+
 _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "volume": _volume,
     "sources": _breakdown("source"),
@@ -303,6 +357,7 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "approvals": _approvals,
     "escalations": _escalations,
     "terms": _terms,
+    "alerts": _alerts,
 }
 
 
