@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from mentions.models import Author, Mention
-from reports.care_figures import care_clocks, durations_of
+from reports.care_figures import care_clocks, durations_of, sample_hours
 from reports.figures import Period, Slice
 from routing.models import Department, SlaPolicy, StaffMember
 from tests.conftest import api_client, web_client
@@ -96,11 +96,24 @@ def test_without_opening_hours_there_are_no_business_figures(office_week):
 
 
 @pytest.mark.django_db
-def test_many_answers_are_measured_on_an_even_sample(office_week, monkeypatch):
+def test_many_answers_are_measured_on_every_kth_hour(office_week, monkeypatch):
     monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 1)
+    # Three expected: every 5th hour (3 and 4 share a factor with 168). From Monday 00:00
+    # Berlin (23:00 UTC Sunday) the sample hours include 09:00 UTC Monday = 10:00 Berlin.
+    hours = sample_hours(period=week(), expected=3)
+    assert hours[1] - hours[0] == timedelta(hours=5)
     found = care_clocks(period=week(), slice_=Slice(), expected=3)
     assert found.sampled
-    assert found.first_response.count <= 2  # every third id
+    assert found.first_response.count == 1  # only Monday 10:00 falls into a sampled hour
+    assert found.first_response_business.median_seconds == 1800
+
+
+def test_the_sample_walks_through_every_hour_of_the_week():
+    big = Period(date(2026, 1, 5), date(2026, 12, 27), BERLIN)
+    hours = sample_hours(period=big, expected=100_000)
+    assert hours is not None
+    assert {(h.weekday(), h.hour) for h in hours} == {(d, h) for d in range(7) for h in range(24)}
+    assert sample_hours(period=big, expected=10) is None
 
 
 def test_durations_interpolate_like_percentile_cont():
