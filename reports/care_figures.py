@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from reports.business_time import BusinessClock
-from reports.figures import Period, Slice
+from reports.figures import Period, Slice, care_times
 from routing.models import SlaPolicy
 from routing.sla import BusinessCalendar, CalendarError
 
@@ -129,8 +129,9 @@ def escalations(*, period: Period, slice_: Slice) -> Escalations:
 
 # --- first response and resolution in calendar and in business hours ------------------------
 
-# Above this many answered mentions, those of every k-th hour of the period are measured.
-BUSINESS_SAMPLE = 20_000
+# Above this many answered mentions, those of every k-th hour of the period are measured
+# (at 1,000,000 mentions, 12 months: median, p90 and mean within 3 % of all 569,389).
+BUSINESS_SAMPLE = 10_000
 
 
 @dataclass(frozen=True)
@@ -226,33 +227,52 @@ def care_clocks(*, period: Period, slice_: Slice, expected: int | None = None) -
     figures count: relevant, published in the period), in calendar and business time.
 
     One query over the answered or resolved mentions of the slice, measured in Python with
-    one `BusinessClock` per SLA policy. `expected` (how many were answered, if known) lets
-    it read only every k-th hour of the period when there are more than BUSINESS_SAMPLE
-    (index range scans: the cost stays that of BUSINESS_SAMPLE mentions)."""
+    one `BusinessClock` per SLA policy. `expected` (how many were answered; counted when
+    not given) lets it read only every k-th hour of the period when there are more than
+    BUSINESS_SAMPLE (index range scans: the cost stays that of BUSINESS_SAMPLE mentions)."""
+    if expected is None:
+        expected = care_times(period=period, slice_=slice_).responded
     where, params = slice_.mention_where()
-    hours = sample_hours(period=period, expected=expected or 0)
-    select = """SELECT m.received_at, m.first_response_at, m.resolved_at, m.sla_policy_id"""
+    hours = sample_hours(period=period, expected=expected)
+    # POSIX seconds: floats decode far faster than timestamps.
+    columns = ", ".join(
+        [
+            *(
+                f"extract(epoch FROM m.{name})::float8"
+                for name in ("received_at", "first_response_at", "resolved_at")
+            ),
+            "m.sla_policy_id",
+        ]
+    )
     done = "(m.first_response_at IS NOT NULL OR m.resolved_at IS NOT NULL)"
     if hours is None:
-        rows = _rows(
-            f"""{select} FROM mentions_mention m
-                WHERE {done} AND m.published_at >= %s AND m.published_at < %s AND {where}""",
-            [period.start, period.end, *params],
-        )
+        sql = f"""SELECT {columns} FROM mentions_mention m
+                  WHERE {done} AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+        sql_params = [period.start, period.end, *params]
     else:
-        rows = _rows(
-            f"""{select} FROM unnest(%s::timestamptz[]) AS h(lo)
-                JOIN mentions_mention m ON m.published_at >= h.lo
-                    AND m.published_at < h.lo + interval '1 hour'
-                WHERE {done} AND m.published_at >= %s AND m.published_at < %s AND {where}""",
-            [hours, period.start, period.end, *params],
-        )
+        # One index range scan per sampled hour (OFFSET 0 keeps PostgreSQL from turning
+        # it into a join over the whole period).
+        sql = f"""SELECT s.* FROM unnest(%s::timestamptz[]) AS h(lo) CROSS JOIN LATERAL (
+                      SELECT {columns} FROM mentions_mention m
+                      WHERE m.published_at >= h.lo AND m.published_at < h.lo + interval '1 hour'
+                        AND m.published_at >= %s AND m.published_at < %s
+                        AND {done} AND {where} OFFSET 0) AS s"""
+        sql_params = [hours, period.start, period.end, *params]
+    # JIT compiling took 200-400 ms of a 50 ms read at 1,000,000 mentions: off for it.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, sql_params)
+        rows = list(cursor.fetchall())
     policies = list(SlaPolicy.objects.all())
     clocks: dict[int, BusinessClock] = {}
     default = None
     if rows and policies:
         instants = [at for row in rows for at in row[:3] if at is not None]
-        clocks, default = _clocks(policies, min(instants), max(instants))
+        clocks, default = _clocks(
+            policies,
+            datetime.fromtimestamp(min(instants), tz=UTC),
+            datetime.fromtimestamp(max(instants), tz=UTC),
+        )
     first: list[float] = []
     first_business: list[float] = []
     resolution: list[float] = []
@@ -265,9 +285,9 @@ def care_clocks(*, period: Period, slice_: Slice, expected: int | None = None) -
         ):
             if done is None:
                 continue
-            calendar_times.append(max(0.0, (done - received).total_seconds()))
+            calendar_times.append(max(0.0, done - received))
             if clock is not None:
-                business_times.append(clock.seconds_between(received, done))
+                business_times.append(clock.seconds_between_epochs(received, done))
     return CareClocks(
         first_response=durations_of(first),
         first_response_business=durations_of(first_business),
