@@ -77,7 +77,7 @@ class AlertWindow:
 @dataclass(frozen=True)
 class Crisis:
     alerts: list[AlertWindow]
-    total: int  # alerts of the period (only the first MAX_ALERTS are in `alerts`)
+    total: int  # alerts of the period (only the newest MAX_ALERTS are in `alerts`)
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -87,11 +87,13 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def period_alerts(*, period: Period) -> tuple[list[Alert], int]:
-    """Alerts open at some time in the period, oldest first (at most MAX_ALERTS)."""
+    """Alerts open at some time in the period, oldest first (the newest MAX_ALERTS), and
+    how many there were."""
     alerts = Alert.objects.filter(opened_at__lt=period.end).filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=period.start)
     )
-    return list(alerts.order_by("opened_at", "id")[:MAX_ALERTS]), alerts.count()
+    newest = list(alerts.order_by("-opened_at", "-id")[:MAX_ALERTS])
+    return newest[::-1], alerts.count()
 
 
 def crisis(*, period: Period, slice_: Slice, now: datetime | None = None) -> Crisis:

@@ -188,3 +188,17 @@ def test_the_alerts_table_downloads_and_the_pdf_lists_them(storm, tmp_path):
     crisis_part = text[text.index("Crisis") :]
     assert "Volume spike" in crisis_part and "11:00" in crisis_part
     assert "punctuality 5" in crisis_part and "60% (0%)" in crisis_part
+
+
+@pytest.mark.django_db
+def test_a_stormy_period_shows_its_newest_alerts_and_how_many_there_were(storm, monkeypatch):
+    world, found, _, _ = storm
+    monkeypatch.setattr("reports.crisis.MAX_ALERTS", 2)
+    later = alert(opened=OPENED + timedelta(days=1), closed=OPENED + timedelta(days=1, hours=2))
+    latest = alert(opened=OPENED + timedelta(days=2), closed=None, kind="negative_share")
+    result = crisis(period=week(), slice_=Slice(), now=OPENED + timedelta(days=2, hours=1))
+    assert result.total == 3
+    assert [w.alert for w in result.alerts] == [later, latest]
+    html = web_client(world.acme, world.alice).get(f"/reports/?{WEEK}").content.decode()
+    assert "The newest 2 of 3 alerts." in html and "still open" in html
+    assert found.pk not in {w.alert.pk for w in result.alerts}
