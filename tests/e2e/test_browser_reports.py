@@ -131,6 +131,9 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
     crisis = page.locator("section.crisis")
     assert "Negative share" in crisis.text_content() and "Alice Admin" in crisis.text_content()
     crisis.screenshot(path=str(ARTIFACTS / "reports-crisis-desktop.png"))
+    clocks = page.locator("table.care-clocks")
+    assert "First response, business hours" in clocks.text_content()
+    clocks.screenshot(path=str(ARTIFACTS / "reports-care-clocks-desktop.png"))
 
     # Choose the 7-day preset by keyboard-reachable controls.
     page.get_by_label("7 days").check()
