@@ -4,7 +4,7 @@ before; every chart and table drills down to the inbox filtered to that slice.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from frontend.params import form_date, form_int
 from frontend.times import active_zone
 from mentions.models import Aspect, Kind
 from reports import figures
+from reports.crisis import AlertWindow
 from reports.document import BarRow, report_document
 from reports.terms import TERMS_SAMPLE
 from routing.models import Department
@@ -64,6 +65,14 @@ class Drill:
         }
         params.update({key: value for key, value in (extra or {}).items() if value})
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def window_days(window: AlertWindow, period: figures.Period) -> tuple[date, date]:
+    """The client's days an alert's hours fall on: the inbox filters by whole days."""
+    return (
+        window.start.astimezone(period.zone).date(),
+        (window.end - timedelta(microseconds=1)).astimezone(period.zone).date(),
+    )
 
 
 @client_member_required()
@@ -172,5 +181,20 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "pdf_href": "/api/v1/reports/export.pdf?" + exported,
         "table_csv": "/api/v1/reports/table.csv?" + exported,
         "terms_sample": TERMS_SAMPLE,
+        "crisis": [
+            {
+                "window": window,
+                "href": drill.link(first=first, last=last),
+                "neg_href": drill.link({"sentiment": "negative"}, first=first, last=last),
+                "case_hrefs": [(case, f"/clusters/{case.pk}/") for case in window.cases],
+                "aspect_hrefs": [
+                    (aspect, n, drill.link({"aspect": aspect}, first=first, last=last))
+                    for aspect, n in window.aspects
+                ],
+            }
+            for window in doc.crisis.alerts
+            for first, last in [window_days(window, period)]
+        ],
+        "crisis_total": doc.crisis.total,
     }
     return render(request, "frontend/reports.html", context)

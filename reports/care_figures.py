@@ -1,15 +1,21 @@
 """More care figures of a period, read from the mentions and responses themselves (they
 are small next to the rollups' work): how first responses spread over time buckets,
-replies that needed approval and how long they waited, and SLA escalations."""
+replies that needed approval and how long they waited, SLA escalations, and first response
+and resolution times in calendar and in business hours."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
-from reports.figures import Period, Slice
+from reports.business_time import BusinessClock
+from reports.figures import Period, Slice, care_times
+from routing.models import SlaPolicy
+from routing.sla import BusinessCalendar, CalendarError
 
 # (label, from seconds, to seconds or None): calendar time from arrival to first response.
 FIRST_RESPONSE_BUCKETS = (
@@ -118,4 +124,175 @@ def escalations(*, period: Period, slice_: Slice) -> Escalations:
         total=sum(int(r[1]) for r in rows),
         still_open=sum(int(r[2]) for r in rows),
         by_department=[(str(r[0]), int(r[1])) for r in rows],
+    )
+
+
+# --- first response and resolution in calendar and in business hours ------------------------
+
+# Above this many answered mentions, those of every k-th hour of the period are measured
+# (at 1,000,000 mentions, 12 months: median, p90 and mean within 3 % of all 569,389).
+BUSINESS_SAMPLE = 10_000
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long some mentions waited: how many, the median, the 90th percentile, the mean."""
+
+    count: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+    mean_seconds: float | None = None
+
+
+def durations_of(values: list[float]) -> Durations:
+    """Count, median, p90 (interpolated like PostgreSQL's percentile_cont) and mean."""
+    if not values:
+        return Durations()
+    ordered = sorted(values)
+
+    def quantile(q: float) -> float:
+        position = q * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return Durations(
+        count=len(ordered),
+        median_seconds=quantile(0.5),
+        p90_seconds=quantile(0.9),
+        mean_seconds=sum(ordered) / len(ordered),
+    )
+
+
+@dataclass(frozen=True)
+class CareClocks:
+    """First response and resolution of the period's mentions, from arrival, counted in
+    calendar time and in the client's business hours (the mention's SLA policy's opening
+    hours, else the default policy's)."""
+
+    first_response: Durations
+    first_response_business: Durations
+    resolution: Durations
+    resolution_business: Durations
+    has_business_hours: bool  # False: no SLA policy, so no business figures
+    sampled: bool  # True: measured on an even sample of the mentions
+
+
+def _clocks(
+    policies: list[SlaPolicy], start: datetime, end: datetime
+) -> tuple[dict[int, BusinessClock], BusinessClock | None]:
+    built = {}
+    default = None
+    for policy in policies:
+        try:
+            calendar = BusinessCalendar.build(
+                timezone=policy.timezone, hours=policy.hours, holidays=policy.holidays
+            )
+        except CalendarError:
+            continue  # saved before validation: its mentions fall back to the default
+        clock = BusinessClock.for_range(
+            start=start,
+            end=end,
+            hours=calendar.hours,
+            zone=calendar.zone,
+            holidays=calendar.holidays,
+        )
+        built[policy.pk] = clock
+        if policy.is_default:
+            default = clock
+    return built, default
+
+
+def sample_hours(*, period: Period, expected: int) -> list[datetime] | None:
+    """Every k-th UTC hour of the period when `expected` answers are more than
+    BUSINESS_SAMPLE (None: measure them all). k shares no factor with the 168 hours of a
+    week, so the sample walks through every hour of the day and weekday evenly (business
+    time depends on when a mention arrived)."""
+    if expected <= BUSINESS_SAMPLE:
+        return None
+    step = -(-expected // BUSINESS_SAMPLE)
+    while math.gcd(step, 168) != 1:
+        step += 1
+    first = period.start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = []
+    at = first
+    while at < period.end:
+        hours.append(at)
+        at += timedelta(hours=step)
+    return hours
+
+
+def care_clocks(*, period: Period, slice_: Slice, expected: int | None = None) -> CareClocks:
+    """First-response and resolution times of the period's mentions (those the calendar
+    figures count: relevant, published in the period), in calendar and business time.
+
+    One query over the answered or resolved mentions of the slice, measured in Python with
+    one `BusinessClock` per SLA policy. `expected` (how many were answered; counted when
+    not given) lets it read only every k-th hour of the period when there are more than
+    BUSINESS_SAMPLE (index range scans: the cost stays that of BUSINESS_SAMPLE mentions)."""
+    if expected is None:
+        expected = care_times(period=period, slice_=slice_).responded
+    where, params = slice_.mention_where()
+    hours = sample_hours(period=period, expected=expected)
+    # POSIX seconds: floats decode far faster than timestamps.
+    columns = ", ".join(
+        [
+            *(
+                f"extract(epoch FROM m.{name})::float8"
+                for name in ("received_at", "first_response_at", "resolved_at")
+            ),
+            "m.sla_policy_id",
+        ]
+    )
+    done = "(m.first_response_at IS NOT NULL OR m.resolved_at IS NOT NULL)"
+    if hours is None:
+        sql = f"""SELECT {columns} FROM mentions_mention m
+                  WHERE {done} AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+        sql_params = [period.start, period.end, *params]
+    else:
+        # One index range scan per sampled hour (OFFSET 0 keeps PostgreSQL from turning
+        # it into a join over the whole period).
+        sql = f"""SELECT s.* FROM unnest(%s::timestamptz[]) AS h(lo) CROSS JOIN LATERAL (
+                      SELECT {columns} FROM mentions_mention m
+                      WHERE m.published_at >= h.lo AND m.published_at < h.lo + interval '1 hour'
+                        AND m.published_at >= %s AND m.published_at < %s
+                        AND {done} AND {where} OFFSET 0) AS s"""
+        sql_params = [hours, period.start, period.end, *params]
+    # JIT compiling took 200-400 ms of a 50 ms read at 1,000,000 mentions: off for it.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, sql_params)
+        rows = list(cursor.fetchall())
+    policies = list(SlaPolicy.objects.all())
+    clocks: dict[int, BusinessClock] = {}
+    default = None
+    if rows and policies:
+        instants = [at for row in rows for at in row[:3] if at is not None]
+        clocks, default = _clocks(
+            policies,
+            datetime.fromtimestamp(min(instants), tz=UTC),
+            datetime.fromtimestamp(max(instants), tz=UTC),
+        )
+    first: list[float] = []
+    first_business: list[float] = []
+    resolution: list[float] = []
+    resolution_business: list[float] = []
+    for received, answered, resolved, policy_id in rows:
+        clock = clocks.get(policy_id, default) if policy_id is not None else default
+        for done, calendar_times, business_times in (
+            (answered, first, first_business),
+            (resolved, resolution, resolution_business),
+        ):
+            if done is None:
+                continue
+            calendar_times.append(max(0.0, done - received))
+            if clock is not None:
+                business_times.append(clock.seconds_between_epochs(received, done))
+    return CareClocks(
+        first_response=durations_of(first),
+        first_response_business=durations_of(first_business),
+        resolution=durations_of(resolution),
+        resolution_business=durations_of(resolution_business),
+        has_business_hours=default is not None or bool(clocks),
+        sampled=hours is not None,
     )

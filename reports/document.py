@@ -13,12 +13,15 @@ from reports import figures
 from reports.care_figures import (
     Approvals,
     Bucket,
+    CareClocks,
     Escalations,
     approvals,
+    care_clocks,
     escalations,
     first_response_distribution,
 )
 from reports.chart import LineChart, StackedChart, negative_share_chart, stacked_volume_chart
+from reports.crisis import Crisis, crisis
 from reports.formatting import count, duration, pct
 from reports.terms import RisingTerms, rising_terms
 
@@ -126,9 +129,11 @@ class ReportDocument:
     care_departments: list[figures.CareRow]
     care_people: list[figures.CareRow]
     first_responses: list[Bucket]
+    clocks: CareClocks
     approvals: Approvals
     escalations: Escalations
     terms: RisingTerms
+    crisis: Crisis
 
     @property
     def zone(self) -> str:
@@ -216,7 +221,9 @@ def report_document(
         care_departments=figures.care_by(period=period, by="department", slice_=slice_),
         care_people=figures.care_by(period=period, by="person", slice_=slice_),
         first_responses=first_response_distribution(period=period, slice_=slice_),
+        clocks=care_clocks(period=period, slice_=slice_, expected=now.care.responded),
         approvals=approvals(period=period, slice_=slice_),
         escalations=escalations(period=period, slice_=slice_),
         terms=rising_terms(period=period, slice_=slice_),
+        crisis=crisis(period=period, slice_=slice_),
     )

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reports import figures
-from reports.care_figures import approvals, escalations, first_response_distribution
+from reports.care_figures import (
+    Durations,
+    approvals,
+    care_clocks,
+    escalations,
+    first_response_distribution,
+)
+from reports.crisis import crisis
 from reports.document import report_interval
 from reports.exports import csv_safe
 from reports.terms import rising_terms
@@ -28,10 +36,12 @@ TABLES = (
     "care-departments",
     "care-teams",
     "care-people",
+    "care-times",
     "first-responses",
     "approvals",
     "escalations",
     "terms",
+    "alerts",
 )
 
 
@@ -198,6 +208,41 @@ def _care(by: str) -> Callable[[figures.Period, figures.Slice], Table]:
     return build
 
 
+def _care_times(period: figures.Period, slice_: figures.Slice) -> Table:
+    """First response and resolution, in calendar and in business hours."""
+    found = care_clocks(period=period, slice_=slice_)
+
+    def row(measure: str, clock: str, times: Durations) -> list[Any]:
+        return [
+            measure,
+            clock,
+            times.count,
+            times.median_seconds,
+            times.p90_seconds,
+            times.mean_seconds,
+            found.sampled,
+        ]
+
+    return Table(
+        "care-times",
+        [
+            "measure",
+            "clock",
+            "mentions",
+            "median_seconds",
+            "p90_seconds",
+            "mean_seconds",
+            "sampled",
+        ],
+        [
+            row("first_response", "calendar", found.first_response),
+            row("first_response", "business", found.first_response_business),
+            row("resolution", "calendar", found.resolution),
+            row("resolution", "business", found.resolution_business),
+        ],
+    )
+
+
 def _first_responses(period: figures.Period, slice_: figures.Slice) -> Table:
     buckets = first_response_distribution(period=period, slice_=slice_)
     return Table(
@@ -242,6 +287,57 @@ def _terms(period: figures.Period, slice_: figures.Slice) -> Table:
     )
 
 
+def _alerts(period: figures.Period, slice_: figures.Slice) -> Table:
+    """The period's alerts and the slice's figures in the hours around each."""
+    zone = period.zone
+
+    def at(value: datetime | None) -> str:
+        return value.astimezone(zone).isoformat() if value else ""
+
+    return Table(
+        "alerts",
+        [
+            "id",
+            "kind",
+            f"opened_at ({zone.key})",
+            "acknowledged_at",
+            "closed_at",
+            "peak_volume",
+            "peak_negative_share",
+            "around_from",
+            "around_to",
+            "mentions_around",
+            "negative_around",
+            "negative_share_around",
+            "mentions_day_before",
+            "negative_share_day_before",
+            "top_aspects",
+            "top_cases",
+        ],
+        [
+            [
+                w.alert.pk,
+                w.alert.kind,
+                at(w.alert.opened_at),
+                at(w.alert.acknowledged_at),
+                at(w.alert.closed_at),
+                w.alert.peak_volume if w.client_wide else None,
+                w.alert.peak_share if w.client_wide else None,
+                at(w.start),
+                at(w.end),
+                w.total,
+                w.negative,
+                w.negative_share,
+                w.before_total,
+                w.before_negative_share,
+                " ".join(f"{aspect}:{n}" for aspect, n in w.aspects),
+                " | ".join(case.title for case in w.cases),
+            ]
+            for w in crisis(period=period, slice_=slice_).alerts
+        ],
+    )
+
+
 _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "volume": _volume,
     "sources": _breakdown("source"),
@@ -256,10 +352,12 @@ _BUILDERS: dict[str, Callable[[figures.Period, figures.Slice], Table]] = {
     "care-departments": _care("department"),
     "care-teams": _care("team"),
     "care-people": _care("person"),
+    "care-times": _care_times,
     "first-responses": _first_responses,
     "approvals": _approvals,
     "escalations": _escalations,
     "terms": _terms,
+    "alerts": _alerts,
 }
 
 

@@ -107,6 +107,21 @@ class FiguresSerializer(serializers.Serializer):
     first_response_median_seconds = serializers.FloatField(allow_null=True)
     first_response_p90_seconds = serializers.FloatField(allow_null=True)
     first_response_mean_seconds = serializers.FloatField(allow_null=True)
+    first_response_median_business_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "Median first response of the period's mentions counted in the client's business "
+            "hours (the mention's SLA policy's opening hours in its time zone, else the "
+            "default policy's): only open time between arrival and first response counts. "
+            "Null when nothing was answered or no SLA policy has opening hours."
+        ),
+    )
+    first_response_p90_business_seconds = serializers.FloatField(
+        allow_null=True, help_text="90th percentile of the same, in business seconds."
+    )
+    first_response_mean_business_seconds = serializers.FloatField(
+        allow_null=True, help_text="Mean of the same, in business seconds."
+    )
     sla_met_share = serializers.FloatField(allow_null=True)
 
 

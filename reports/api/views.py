@@ -29,6 +29,7 @@ from reports.api.serializers import (
     VolumeParamsSerializer,
     VolumeSerializer,
 )
+from reports.care_figures import CareClocks, care_clocks
 from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
 from reports.pdf import letterhead_for, report_pdf
@@ -53,8 +54,9 @@ def _parse(request: Request, serializer_class: type[ReportParamsSerializer]) -> 
     return data
 
 
-def _figures(summary: figures.Summary) -> dict[str, Any]:
+def _figures(summary: figures.Summary, clocks: CareClocks) -> dict[str, Any]:
     care = summary.care
+    business = clocks.first_response_business
     return {
         "total": summary.total,
         "negative": summary.negative,
@@ -67,14 +69,23 @@ def _figures(summary: figures.Summary) -> dict[str, Any]:
         "first_response_median_seconds": care.median_seconds,
         "first_response_p90_seconds": care.p90_seconds,
         "first_response_mean_seconds": care.mean_seconds,
+        "first_response_median_business_seconds": business.median_seconds,
+        "first_response_p90_business_seconds": business.p90_seconds,
+        "first_response_mean_business_seconds": business.mean_seconds,
         "sla_met_share": care.sla_met_share,
     }
 
 
+def _period_figures(*, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
+    found = figures.summary(period=period, slice_=slice_)
+    clocks = care_clocks(period=period, slice_=slice_, expected=found.care.responded)
+    return _figures(found, clocks)
+
+
 def summary_payload(*, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
     """The period's figures, the previous period's, and the differences."""
-    now = _figures(figures.summary(period=period, slice_=slice_))
-    before = _figures(figures.summary(period=period.previous(), slice_=slice_))
+    now = _period_figures(period=period, slice_=slice_)
+    before = _period_figures(period=period.previous(), slice_=slice_)
     deltas = {
         key: (now[key] - before[key] if now[key] is not None and before[key] is not None else None)
         for key in now

@@ -83,6 +83,22 @@ def _seed_month(world) -> None:
             last_seen=now,
             member_count=7,
         )
+        opened = now - timedelta(days=10, hours=2)
+        Alert.objects.create(  # a crisis ten days ago, over and acknowledged
+            kind="negative_share",
+            opened_at=opened,
+            closed_at=opened + timedelta(hours=5),
+            acknowledged_at=opened + timedelta(minutes=25),
+            acknowledged_by_name="Alice Admin",
+            window_minutes=60,
+            volume=12,
+            negative=9,
+            baseline_volume=3,
+            baseline_share=0.2,
+            basis="test",
+            peak_volume=14,
+            peak_share=0.8,
+        )
     with tenant_context(world.globex.client):
         Alert.objects.create(
             kind="volume",
@@ -112,6 +128,12 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
     assert page.get_by_text("Aspects by sentiment").is_visible()
     assert page.get_by_text("App crashes at checkout").is_visible()
     page.screenshot(path=str(ARTIFACTS / "reports-desktop.png"), full_page=True)
+    crisis = page.locator("section.crisis")
+    assert "Negative share" in crisis.text_content() and "Alice Admin" in crisis.text_content()
+    crisis.screenshot(path=str(ARTIFACTS / "reports-crisis-desktop.png"))
+    clocks = page.locator("table.care-clocks")
+    assert "First response, business hours" in clocks.text_content()
+    clocks.screenshot(path=str(ARTIFACTS / "reports-care-clocks-desktop.png"))
 
     # Choose the 7-day preset by keyboard-reachable controls.
     page.get_by_label("7 days").check()
@@ -128,9 +150,16 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
     texts = page.locator("#mention-rows tr").all_text_contents()
     assert texts and all("crashes" in text for text in texts)
 
+    # The mentions around the alert open the inbox on the alert's days.
+    page.goto(f"{acme}/reports/")
+    page.locator("section.crisis td.num a").first.click()
+    page.wait_for_url("**/?status=all&from=**")
+    page.get_by_text("From a report").wait_for()
+
     phone = _login(browser, acme, world.alice.email, "/reports/", PHONE)
     phone.get_by_role("heading", name="Reports").wait_for()
     phone.screenshot(path=str(ARTIFACTS / "reports-phone.png"), full_page=True)
+    phone.locator("section.crisis").screenshot(path=str(ARTIFACTS / "reports-crisis-phone.png"))
     wide = phone.evaluate(
         """() => [...document.querySelectorAll('main *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
