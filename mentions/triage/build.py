@@ -33,6 +33,13 @@ def english_model(
     return TextModel(features=features, heads=heads, meta=dict(meta or {}))
 
 
+# Cue words nudge the German sentiment scores on short posts (engine._nudge). Chosen by
+# 4-fold cross-validation inside the development 80 % over weights 0.5-2 and question
+# bonuses 0-1: 0.747 micro-F1 against 0.743 without the nudge and 0.700 for the old hard
+# override (a cue word replaced the model's "neutral").
+GERMAN_LEXICON_NUDGE: dict[str, float] = {"weight": 1.0, "question": 1.0, "max_chars": 280}
+
+
 def german_model(
     texts: Sequence[str],
     sentiment_labels: Sequence[str],
@@ -44,7 +51,10 @@ def german_model(
     features = Features.fit(texts)
     X = features.transform(texts)
     heads = {
-        "sentiment": train_head(X, sentiment_labels, balanced=False, lr_c=10.0),
+        # Balanced class weights: cross-validation inside the development data chose them
+        # over plain weights (0.743 vs 0.735 micro-F1; negatives read as neutral 288 vs 366).
+        "sentiment": train_head(X, sentiment_labels),
         "relevance": train_head(X, relevance_labels),
     }
+    heads["sentiment"].meta["lexicon_nudge"] = dict(GERMAN_LEXICON_NUDGE)
     return TextModel(features=features, heads=heads, meta=dict(meta or {}))
