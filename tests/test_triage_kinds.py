@@ -7,6 +7,7 @@ import pytest
 
 from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.lexicon import is_news, is_sarcastic, says_unaffected
+from mentions.triage.shipped import shipped_model
 from mentions.triage.text import normalize
 
 TRANSPORT = ClientTriage(industry="transport")
@@ -84,3 +85,18 @@ def test_cue_checks_read_normalised_text():
     assert not is_sarcastic(normalize("Danke für die schnelle Hilfe"))
     assert says_unaffected(normalize("Die S-Bahn ist nicht betroffen"))
     assert not is_news(normalize("Zug fällt aus, teilte die Bahn mit"))  # too short to tell
+
+
+def test_short_posts_that_are_clearly_english_by_their_filler_words_are_english():
+    results = triage_texts(["worst airline ever", "Der Zug ist schon wieder zu spät"])
+    assert [r.language for r in results] == ["en", "de"]
+    assert results[0].sentiment == "negative"
+
+
+def test_cue_words_nudge_german_sentiment_on_short_posts_only():
+    short = "Zug fällt schon wieder aus, Frechheit!"
+    assert triage_texts([short])[0].sentiment == "negative"
+    model = shipped_model("de")
+    assert model is not None
+    head = model.heads["sentiment"]
+    assert head.meta["lexicon_nudge"]["max_chars"] == 280
