@@ -7,7 +7,8 @@ Prints, pooled over k folds of the 80 % (stratified, shuffled, seed 42):
 - German sentiment (GermEval 2017): plain vs balanced class weights, and how cue words
   enter (none, the old hard override of "neutral", a soft nudge of the scores on short posts
   with weights 0.5-2 and a bonus for neutral on questions without cue words);
-- the English complaint head's decision threshold (0.3-0.6) and the complaint kind.
+- the English complaint head alone and folded with a plain logistic regression, by
+  decision threshold.
 The settings in `mentions/triage/build.py` are the best rows here.
 """
 
@@ -36,12 +37,13 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from mentions.triage import datasets, lexicon
-from mentions.triage.build import english_model
+from mentions.triage.build import fold_member
 from mentions.triage.linear import Features, train_head
 from mentions.triage.text import normalize
 
 SEED = 42
 LABELS = ["negative", "neutral", "positive"]
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 
 
 def _folds(strata: list[str], n: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -99,22 +101,31 @@ def german(folds: int) -> None:
 
 
 def complaints(folds: int) -> None:
+    """The complaint head as `english_model` trains it, alone and folded with a plain LR."""
     airline, _ = datasets.split_set(datasets.airline())
     dev, _ = datasets.split_set(datasets.complaints())
-    probability = np.zeros(len(dev.texts))
+    negative = ["yes" if s == "negative" else "no" for s in airline.labels["sentiment"]]
+    probability: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(dev.texts)))
     for train, test in _folds(dev.strata, folds):
         part = dev.subset(train.tolist())
-        model = english_model(
-            (airline.texts, airline.labels["sentiment"]),
-            (part.texts, part.labels["complaint"]),
-        )
-        X = model.features.transform(dev.subset(test.tolist()).texts)
-        probability[test] = model.heads["complaint"].probabilities(X)[:, 1]
+        features = Features.fit([*airline.texts, *part.texts])
+        X_train = features.transform([*part.texts, *airline.texts])
+        labels = [*part.labels["complaint"], *negative]
+        X_test = features.transform(dev.subset(test.tolist()).texts)
+        head = train_head(X_train, labels)
+        probability["ensemble head alone"][test] = head.probabilities(X_test)[:, 1]
+        for c in (1.0, 10.0):
+            folded = fold_member(head, X_train[: len(part.texts)], part.labels["complaint"], c=c)
+            probability[f"head folded with LR C={c:g}"][test] = folded.probabilities(X_test)[:, 1]
     gold = dev.labels["complaint"]
     print(f"English complaint head, {folds}-fold CV inside the 80 %: F1 by threshold")
-    for threshold in (0.3, 0.4, 0.5, 0.6):
-        predicted = ["yes" if p >= threshold else "no" for p in probability]
-        print(f"  threshold {threshold:.1f} {f1_score(gold, predicted, pos_label='yes'):.3f}")
+    print(f"  {'':<30}" + "".join(f"{t:>7.2f}" for t in THRESHOLDS))
+    for name, values in probability.items():
+        scores = [
+            f1_score(gold, ["yes" if p >= t else "no" for p in values], pos_label="yes")
+            for t in THRESHOLDS
+        ]
+        print(f"  {name:<30}" + "".join(f"{score:>7.3f}" for score in scores), flush=True)
 
 
 def main() -> None:
