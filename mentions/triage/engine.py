@@ -226,9 +226,11 @@ def _kind(text: str, score: _Scores, *, relevant: bool, spam: bool) -> str:
         return "other"
     if score.sentiment == POSITIVE:
         return "praise"
-    # With a complaint model, negative but below its threshold is not a complaint: a
-    # complaint is a customer's report of a problem, not any negative post.
-    if score.sentiment == NEGATIVE and not score.complaint_head:
+    # With a complaint model, negative but below its threshold is not a complaint unless it
+    # reports a failure ("my payment failed"): a complaint is a customer's report of a
+    # problem, not any negative post (CV inside the 80 %: 0.759 without the full fallback,
+    # 0.672 with it, 0.759 with this one).
+    if score.sentiment == NEGATIVE and (not score.complaint_head or lexicon.reports_problem(text)):
         return "complaint"
     return "other"
 

@@ -97,6 +97,15 @@ _PERSONAL = _cues(
     "ich mich mir mein meine meinen meinem meiner du dich dir dein deine euch",
     "i i'm i've me my mine you your you're",
 )
+# A customer reporting that something of theirs failed: with negative sentiment this is a
+# complaint even when the complaint model is unsure ("my card payment failed twice").
+PROBLEM = _cues(
+    "failed fails failing not-working doesn't-work does-not-work didn't-work won't-work "
+    "broken error crashed crashes crashing still-waiting never-arrived never-received "
+    "charged-twice double-charged",
+    "funktioniert-nicht geht-nicht kaputt fehler fehlermeldung abgestürzt stürzt-ab "
+    "ausgefallen fällt-aus verspätet verpasst",
+)
 NEWS_MIN_CHARS = 160
 NEWS_ARTICLE_CHARS = 400
 
@@ -131,6 +140,10 @@ def is_idea(text: str) -> bool:
 
 def is_sarcastic(text: str) -> bool:
     return bool(SARCASM.search(text))
+
+
+def reports_problem(text: str) -> bool:
+    return bool(PROBLEM.search(text))
 
 
 def says_unaffected(text: str) -> bool:
