@@ -24,7 +24,8 @@ The protocol (issue 14):
   micro-F1 (reasons learned as aspects, "Can't Tell" left out); language accuracy;
   whole-triage throughput (tweets/s, one core, shipped models).
 
-`--quick` prints the held-out figures only (no CV; about a minute). Needs ../shared/data
+`--quick` prints the held-out figures only (no CV; two to three minutes; the full run
+about ten on a busy two-core machine). Needs ../shared/data
 (or LOTSE_SHARED_DATA); exits with a message without it.
 """
 
