@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,9 @@ class _Scores:
     polarity: float = 0.0
     method: str = "lexicon"
     complaint: float = 0.0
+    # From the model's complaint head (English); without one, complaint comes from sentiment.
+    complaint_head: bool = False
+    complaint_threshold: float = 0.5
     relevance: float | None = None
     learned: dict[str, tuple[str, float]] = field(default_factory=dict)
     learned_aspects: set[str] = field(default_factory=set)
@@ -103,19 +106,57 @@ def _sentiment_from(probabilities: np.ndarray, labels: list[str]) -> tuple[str, 
     return best, polarity
 
 
-def _apply_shipped(prepared: Sequence[str], languages: list[str], scores: list[_Scores]) -> None:
+def _softmax(raw: np.ndarray) -> np.ndarray:
+    raw = raw - raw.max(axis=1, keepdims=True)
+    exp = np.exp(raw)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _nudge(
+    raw: np.ndarray, labels: list[str], normalized: Sequence[str], nudge: dict[str, float]
+) -> None:
+    """Cue words move a model's scores on short posts (German: the model learned from
+    mostly long, neutral news). Weights were chosen by cross-validation inside the
+    development data (build.py), where a hard override by cue words lost 0.04."""
+    negative, neutral, positive = (labels.index(x) for x in (NEGATIVE, NEUTRAL, POSITIVE))
+    weight, question = float(nudge["weight"]), float(nudge["question"])
+    for row, text in enumerate(normalized):
+        if len(text) > nudge["max_chars"]:
+            continue
+        polarity = lexicon.lexicon_sentiment(text)
+        if polarity < 0:
+            raw[row, negative] -= weight * polarity
+        elif polarity > 0:
+            raw[row, positive] += weight * polarity
+        elif lexicon.is_question(text):
+            raw[row, neutral] += question
+
+
+def _apply_shipped(
+    prepared: Sequence[str],
+    normalized: Sequence[str],
+    languages: list[str],
+    scores: list[_Scores],
+    models: Mapping[str, TextModel | None] | None = None,
+) -> None:
     by_language: dict[str, list[int]] = defaultdict(list)
     for i, language in enumerate(languages):
         by_language[language].append(i)
     for language, indices in by_language.items():
-        model = shipped_model(language)
+        model = models.get(language) if models is not None else shipped_model(language)
         if model is None:
             continue
         X = model.features.transform_prepared([prepared[i] for i in indices])
         sentiment = model.heads["sentiment"]
-        probabilities = sentiment.probabilities(X)
+        raw = sentiment.scores(X)
+        nudge = sentiment.meta.get("lexicon_nudge")
+        if nudge:
+            _nudge(raw, sentiment.labels, [normalized[i] for i in indices], nudge)
+        probabilities = _softmax(raw)
         complaint = model.heads.get("complaint")
         complaint_p = complaint.probabilities(X)[:, 1] if complaint else None
+        # A threshold chosen by cross-validation inside the training data (build.py).
+        threshold = float(complaint.meta.get("threshold", 0.5)) if complaint else 0.5
         relevance = model.heads.get("relevance")
         relevance_p = relevance.probabilities(X)[:, 1] if relevance else None
         for row, i in enumerate(indices):
@@ -124,6 +165,8 @@ def _apply_shipped(prepared: Sequence[str], languages: list[str], scores: list[_
             scores[i].method = f"model:{language}"
             if complaint_p is not None:
                 scores[i].complaint = float(complaint_p[row])
+                scores[i].complaint_head = True
+                scores[i].complaint_threshold = threshold
             else:
                 scores[i].complaint = float(probabilities[row][sentiment.labels.index(NEGATIVE)])
             if relevance_p is not None:
@@ -160,7 +203,9 @@ def _apply_learned(
 
 
 def _kind(text: str, score: _Scores, *, relevant: bool, spam: bool) -> str:
-    if lexicon.is_crisis(text) and score.sentiment != POSITIVE:
+    # "Autobahn gesperrt … Nordbahn nicht betroffen" is news for the client, not a crisis.
+    unaffected = lexicon.says_unaffected(text)
+    if lexicon.is_crisis(text) and score.sentiment != POSITIVE and not unaffected:
         return "crisis"
     if spam or not relevant:
         return "spam"
@@ -169,15 +214,23 @@ def _kind(text: str, score: _Scores, *, relevant: bool, spam: bool) -> str:
         return learned[0]
     if lexicon.is_job(text):
         return "job"
-    if score.complaint >= 0.5:
+    # A press report is about the client, not a customer's complaint or praise.
+    reported = unaffected or lexicon.is_news(text)
+    if not reported and score.complaint >= score.complaint_threshold:
         return "complaint"
     if lexicon.is_question(text):
         return "question"
     if lexicon.is_idea(text):
         return "idea"
+    if reported:
+        return "other"
     if score.sentiment == POSITIVE:
         return "praise"
-    if score.sentiment == NEGATIVE:
+    # With a complaint model, negative but below its threshold is not a complaint unless it
+    # reports a failure ("my payment failed"): a complaint is a customer's report of a
+    # problem, not any negative post (CV inside the 80 %: 0.759 without the full fallback,
+    # 0.672 with it, 0.759 with this one).
+    if score.sentiment == NEGATIVE and (not score.complaint_head or lexicon.reports_problem(text)):
         return "complaint"
     return "other"
 
@@ -197,32 +250,32 @@ def triage_texts(
     *,
     languages: Sequence[str] | None = None,
     client: ClientTriage | None = None,
+    models: Mapping[str, TextModel | None] | None = None,
 ) -> list[TriageResult]:
-    """Triage a batch; `languages` are hints from the source ("" = detect)."""
+    """Triage a batch; `languages` are hints from the source ("" = detect).
+
+    `models` replaces the shipped models by language (the benchmark passes models trained
+    on the development part only, so the held-out part stays unseen).
+    """
     client = client or ClientTriage()
     detected = detect_languages(texts, languages)
     scores = [_Scores() for _ in texts]
     normalized = [normalize(text) for text in texts]
     prepared = [mark_negation(text) for text in normalized]
-    _apply_shipped(prepared, detected, scores)
+    _apply_shipped(prepared, normalized, detected, scores, models)
     for i, score in enumerate(scores):
         if score.method == "lexicon":
             polarity = lexicon.lexicon_sentiment(normalized[i])
             score.polarity = polarity
             score.sentiment = NEGATIVE if polarity < 0 else POSITIVE if polarity > 0 else NEUTRAL
             score.complaint = 0.6 if polarity < 0 else 0.0
-        elif score.sentiment == NEUTRAL:
-            # The German model learned from mostly neutral news; a clear cue word in a short
-            # post ("Frechheit", "danke") outweighs its leaning to neutral.
-            polarity = lexicon.lexicon_sentiment(normalized[i])
-            if abs(polarity) >= 0.5:
-                score.sentiment = NEGATIVE if polarity < 0 else POSITIVE
-                score.polarity = (score.polarity + polarity) / 2
-                score.method += "+lexicon"
-                if polarity < 0:
-                    score.complaint = max(score.complaint, 0.5)
+        # No cue words over a model's "neutral": cross-validation inside the development
+        # data found that override cost 0.02 (English) to 0.04 (German); see MODEL_CARD.md.
     if client.learned:
         _apply_learned(prepared, client.learned, scores)
+    # Praise said in scorn ("Danke für nichts", "great, another delay") is negative,
+    # whatever the words around it suggest to a model.
+    sarcastic = [lexicon.is_sarcastic(text) for text in normalized]
 
     results = []
     for i, (text, score) in enumerate(zip(normalized, scores, strict=True)):
@@ -230,6 +283,11 @@ def triage_texts(
         if learned_sentiment is not None:
             score.sentiment, score.polarity = learned_sentiment
             score.method = "client"
+        if sarcastic[i] and score.sentiment != NEGATIVE:
+            score.sentiment = NEGATIVE
+            score.polarity = min(score.polarity, -0.5)
+            score.method += "+sarcasm"
+            score.complaint = max(score.complaint, score.complaint_threshold)
         spam = lexicon.is_spam(text)
         relevance = _relevance(score, client, detected[i], spam=spam)
         relevant = relevance >= client.relevance_threshold

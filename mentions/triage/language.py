@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from mentions.triage.stopwords import BY_LANGUAGE, ENGLISH
 from mentions.triage.text import for_language_detection
 
 LANGUAGES = ("de", "en", "fr", "es", "it", "nl", "pl", "tr")
@@ -31,6 +32,22 @@ def _detector():  # type: ignore[no-untyped-def]
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# Short posts are where the detector errs ("worst airline ever" → German); their filler
+# words decide instead when they are clearly English.
+SHORT_WORDS = 15
+_ANY_LANGUAGE = frozenset({"rt", "via"})
+
+
+def _clearly_english(text: str, detected: str) -> bool:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _ANY_LANGUAGE]
+    if not words or len(words) > SHORT_WORDS:
+        return False
+    english = sum(word in ENGLISH for word in words)
+    if english * 4 < len(words):  # at least a quarter filler words
+        return False
+    own = BY_LANGUAGE.get(detected)
+    return english > sum(word in own for word in words) if own is not None else english >= 2
 
 
 def _enough_letters(text: str) -> bool:
@@ -48,6 +65,9 @@ def detect_languages(texts: Sequence[str], hints: Sequence[str] | None = None) -
     judged = [(i, text) for i, text in zip(todo, cleaned, strict=True) if _enough_letters(text)]
     if judged:
         detected = _detector().detect_languages_in_parallel_of([text for _, text in judged])
-        for (i, _), language in zip(judged, detected, strict=True):
-            results[i] = language.iso_code_639_1.name.lower() if language is not None else ""
+        for (i, text), language in zip(judged, detected, strict=True):
+            code = language.iso_code_639_1.name.lower() if language is not None else ""
+            if code not in ("en", "") and _clearly_english(text, code):
+                code = "en"
+            results[i] = code
     return results

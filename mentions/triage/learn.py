@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from mentions.models import Aspect, Mention, TriageLabel, TriageModel
 from mentions.triage.client import client_triage_load
 from mentions.triage.engine import ClientTriage, learned_department, triage_texts
-from mentions.triage.linear import Features, TextModel, train_head
+from mentions.triage.linear import Features, LinearHead, TextModel, train_head
 from routing.models import Department
 from sources.formats import text_make_storable
 
@@ -209,6 +209,11 @@ def _current_predictions(
     return [list(r.aspects) for r in results]
 
 
+def learned_head_train(X: Any, targets: Sequence[str]) -> LinearHead:
+    """The recipe of every learned field and aspect (`bench/triage_eval.py` runs it too)."""
+    return train_head(X, targets)
+
+
 def _aspect_matrix(values: Sequence[Sequence[str]], names: Sequence[str]) -> np.ndarray:
     return np.array([[name in v for name in names] for v in values], dtype=int)
 
@@ -281,7 +286,7 @@ def _learn_field(
         index, test_size=0.2, random_state=SEED, stratify=[targets[i] for i in index]
     )
     X = features.transform(texts)
-    head = train_head(X[train], [targets[i] for i in train])
+    head = learned_head_train(X[train], [targets[i] for i in train])
     gold = [targets[i] for i in test]
     new_score = f1_score(gold, head.predict(X[test]), average="macro")
     before = _current_predictions(
@@ -293,7 +298,7 @@ def _learn_field(
         outcome.reason = "not better than current triage on held-out labels"
         return outcome, None
     outcome.status = "kept"
-    final = train_head(X[index], [targets[i] for i in index])
+    final = learned_head_train(X[index], [targets[i] for i in index])
     return outcome, TextModel(features, {name: final})
 
 
@@ -316,7 +321,7 @@ def _learn_aspects(
         target = ["yes" if aspect in values[i] else "no" for i in train]
         if len(set(target)) < 2:
             continue
-        head = train_head(X[train], target)
+        head = learned_head_train(X[train], target)
         predicted[:, column] = np.array(head.predict(X[test])) == "yes"
         heads[aspect] = head
     new_score = f1_score(gold, predicted, average="micro", zero_division=0)
@@ -332,6 +337,7 @@ def _learn_aspects(
         return outcome, None
     outcome.status = "kept"
     final = {
-        aspect: train_head(X, ["yes" if aspect in v else "no" for v in values]) for aspect in heads
+        aspect: learned_head_train(X, ["yes" if aspect in v else "no" for v in values])
+        for aspect in heads
     }
     return outcome, TextModel(features, final)

@@ -62,6 +62,54 @@ IDEA = _cues(
     "sugestia pomysł",
     "öneri fikir",
 )
+# Praise words said in scorn ("Danke für nichts", "great, another delay"): a negative cue
+# that also cancels the praise word inside it.
+SARCASM = re.compile(
+    r"(?<!\w)(?:"
+    r"danke für nichts|danke auch|vielen dank auch|na danke|na toll|na super|na prima|"
+    r"ganz toll|echt toll(?:,| gemacht)|super gemacht|toll gemacht|klasse gemacht|"
+    r"(?:super|toll|klasse|prima|großartig|herrlich)[,!.]* (?:schon wieder|wieder mal|"
+    r"mal wieder|wieder einmal|noch eine?r?n?|der nächste|die nächste)|"
+    r"thanks for nothing|thank you for nothing|thanks a lot for nothing|"
+    r"(?:great|brilliant|perfect|wonderful|fantastic|awesome|lovely|nice)[,!.]* "
+    r"(?:another|again|yet another|just what i needed)|just great|just brilliant|"
+    r"yeah right|love (?:it|how|that) when|love being|love waiting|"
+    r"thanks for (?:the|another) (?:delay|wait|cancell?ation)"
+    r")(?!\w)"
+)
+# A report that the client is not affected ("Autobahn gesperrt … Nordbahn nicht betroffen")
+# is no crisis and no complaint.
+UNAFFECTED = _cues(
+    "nicht-betroffen nicht-beeinträchtigt keine-auswirkungen nicht-beeinträchtigt "
+    "not-affected unaffected no-impact no-disruption not-impacted",
+)
+# How the press reports: sources, agencies and reported speech. With no first or second
+# person ("ich", "you") and some length, a post is read as a press report ("news").
+_REPORTING = _cues(
+    "teilte-mit teilten-mit mitgeteilt mitteilte mitteilten sagte-ein-sprecher "
+    "sagte-eine-sprecherin ein-sprecher eine-sprecherin sprecher sprecherin "
+    "nach-angaben laut-polizei laut-einem-bericht berichtet berichtete berichten "
+    "pressemitteilung dpa afp epd agenturen",
+    "said-on according-to the-company-said a-spokesperson spokesperson spokesman "
+    "spokeswoman press-release reported reports-say reuters",
+)
+_PERSONAL = _cues(
+    "ich mich mir mein meine meinen meinem meiner du dich dir dein deine euch",
+    "i i'm i've me my mine you your you're",
+)
+# A customer reporting that something of theirs failed: with negative sentiment this is a
+# complaint even when the complaint model is unsure ("my card payment failed twice").
+PROBLEM = _cues(
+    "failed fails failing not-working doesn't-work does-not-work didn't-work won't-work "
+    "broken error crashed crashes crashing still-waiting never-arrived never-received "
+    "charged-twice double-charged",
+    "funktioniert-nicht geht-nicht kaputt fehler fehlermeldung abgestürzt stürzt-ab "
+    "ausgefallen fällt-aus verspätet verpasst",
+)
+NEWS_MIN_CHARS = 160
+NEWS_ARTICLE_CHARS = 400
+
+
 _QUESTION_START = _cues(
     "how what when where why which who can could is are do does did will would should "
     "wie was wann wo warum wieso weshalb welche welcher welches wer kann könnt können ist "
@@ -90,6 +138,31 @@ def is_idea(text: str) -> bool:
     return bool(IDEA.search(text))
 
 
+def is_sarcastic(text: str) -> bool:
+    return bool(SARCASM.search(text))
+
+
+def reports_problem(text: str) -> bool:
+    return bool(PROBLEM.search(text))
+
+
+def says_unaffected(text: str) -> bool:
+    return bool(UNAFFECTED.search(text))
+
+
+def is_news(text: str) -> bool:
+    """A press report: the way the press words it (sources, reported speech) at article
+    length, or a shorter report with no first or second person ("ich", "you")."""
+    if len(text) < NEWS_MIN_CHARS:
+        return False
+    reporting = bool(_REPORTING.search(text))
+    if len(text) >= NEWS_ARTICLE_CHARS and reporting:
+        return True
+    if "?" in text or _PERSONAL.search(text):
+        return False
+    return reporting or len(text) >= NEWS_ARTICLE_CHARS
+
+
 _LEADING_HANDLES = re.compile(r"^(?:@user\s*)+")
 
 
@@ -112,7 +185,8 @@ _POSITIVE = _cues(
 )
 _NEGATIVE = _cues(
     "bad worst terrible awful broken delayed cancelled rude useless scam horrible",
-    "schlecht schlimm furchtbar kaputt verspätung ausgefallen unfreundlich frechheit katastrophe "
+    "schlecht schlimm furchtbar kaputt verspätung verspätet verpasst ausgefallen unfreundlich "
+    "frechheit katastrophe "
     "falsch nervt nervig ärgerlich mies ätzend unmöglich enttäuscht enttäuschend abzocke "
     "schon-wieder unzumutbar",
     "mauvais nul horrible retard annulé cassé arnaque honte",
@@ -127,7 +201,11 @@ _NEGATIVE_EMOJI = frozenset("😠😡🤬😤😢😭😞😩😫👎💩🙄�
 
 
 def lexicon_sentiment(text: str) -> float:
-    """A score in [-1, 1] from cue words and emoji (of normalised text)."""
-    score = len(_POSITIVE.findall(text)) - len(_NEGATIVE.findall(text))
+    """A score in [-1, 1] from cue words and emoji (of normalised text); praise said in
+    scorn ("danke für nichts") counts as a strong negative cue."""
+    sarcastic = len(SARCASM.findall(text))
+    if sarcastic:
+        text = SARCASM.sub(" ", text)
+    score = len(_POSITIVE.findall(text)) - len(_NEGATIVE.findall(text)) - 2 * sarcastic
     score += sum(ch in _POSITIVE_EMOJI for ch in text) - sum(ch in _NEGATIVE_EMOJI for ch in text)
     return max(-1.0, min(1.0, score / 2))
