@@ -26,6 +26,24 @@ from sources.models import Source
 from sources.services import signature_compute, source_create
 from sources.services.onboarding import client_create
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unit tests first, then the end-to-end tests, then the fault tests.
+
+    The end-to-end stack (a web server, a worker and beat on the test database) lives for the
+    rest of the session once started; run before unit tests, its beat's periodic tasks would
+    read the tables that unit tests truncate, and the two can deadlock."""
+
+    def stage(item: pytest.Item) -> int:
+        if item.get_closest_marker("faults"):
+            return 2
+        if item.get_closest_marker("e2e"):
+            return 1
+        return 0
+
+    items.sort(key=stage)  # stable: each stage keeps its own order
+
+
 PASSWORD = "correct horse battery"
 TENANT_TABLES = (
     "mentions_mention",

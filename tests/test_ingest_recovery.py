@@ -143,3 +143,23 @@ def test_a_batch_the_broker_could_not_take_is_queued_by_the_first_sweep_after_it
     monkeypatch.setattr(ingest, "task_send", lambda name, *args: sent.append((name, *args)))
     assert ingest_batches_requeue_stalled() == 1  # at once, not a stall period later
     assert sent == [("sources.ingest_batch", world.acme.client.schema_name, batch_id)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("waiting", "queued_again"), [(0, True), (5, False)])
+def test_a_pending_batch_whose_message_a_dead_worker_took_is_queued_again_when_nothing_waits(
+    world: Any, monkeypatch: pytest.MonkeyPatch, waiting: int, queued_again: bool
+) -> None:
+    connection.set_tenant(world.acme.client)
+    sent: list[int] = []
+    monkeypatch.setattr(ingest, "_enqueue", lambda schema_name, batch_id: sent.append(batch_id))
+    result = mentions_submit(source=world.acme.source, items=[mention_item(text="Zug fällt aus")])
+    [batch_id] = result.batch_ids
+    # Queued 30 s ago; a worker reserved the message and was killed before starting it.
+    IngestBatch.objects.filter(pk=batch_id).update(
+        enqueued_at=timezone.now() - timedelta(seconds=30)
+    )
+    monkeypatch.setattr(ingest, "queue_waiting", lambda queue: waiting)
+    ingest_batches_requeue_stalled()
+    # An empty queue means the message is gone; a backlog means it may be waiting its turn.
+    assert sent == ([batch_id] if queued_again else [])

@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.celery import task_send
+from config.celery import queue_waiting, task_send
 from config.errors import DomainError
 from config.metrics import BATCH_LAG, metric_observe
 from config.tenancy import current_schema
@@ -228,8 +228,9 @@ def ingest_batches_requeue_stalled() -> int:
     """Queue again the batches whose message was lost or whose worker died.
 
     - A *lost* batch is pending and was queued more than the stall period ago (the broker
-      lost its message): queued again at most once per stall period, so a backlog is not
-      flooded with duplicate messages.
+      lost its message), or more than `LOTSE_BATCH_ORPHAN_SECONDS` ago while the ingest
+      queue is empty (the worker that had reserved its message died): queued again at most
+      once per period, so a backlog is not flooded with duplicate messages.
     - An *orphan* is `processing` but nobody holds its row any more: the worker keeps the
       row locked for the whole store, so a free row means its transaction ended without
       finishing (a worker killed with `kill -9`, or its database connection cut). It is
@@ -239,10 +240,14 @@ def ingest_batches_requeue_stalled() -> int:
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     grace = timedelta(seconds=settings.LOTSE_BATCH_ORPHAN_SECONDS)
     now = timezone.now()
+    # With nothing waiting in the ingest queue, a batch queued more than the grace period
+    # ago has lost its message: a worker took it and died before starting it (kill -9 of a
+    # worker that had reserved it). With a backlog, it may just be waiting its turn.
+    lost_after = grace if queue_waiting("ingest") == 0 else stall
     with transaction.atomic():
         lost = list(
             IngestBatch.objects.filter(status=BatchStatus.PENDING)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stall))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - lost_after))
             .values_list("pk", flat=True)[:500]
         )
         orphans = list(
