@@ -14,14 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-import redis
 from celery import Celery
 from celery.signals import beat_init, before_task_publish, worker_ready
-from django.conf import settings
 from redis.exceptions import RedisError
 
 from config.broker import transport_install
-from config.shared_redis import redis_shared
+from config.shared_redis import redis_broker, redis_shared
 from config.tenancy import client_get_by_schema, use_client, use_public_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -74,20 +72,10 @@ def task_send(name: str, *args: Any) -> None:
     task_lookup(name).delay(*args)
 
 
-@functools.cache
-def _broker_redis() -> redis.Redis | None:
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    if url == settings.REDIS_URL:
-        return redis_shared()
-    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-
-
 def queue_waiting(queue: str) -> int | None:
     """How many messages wait in `queue` (the Redis broker keeps a list per queue); None when
     that cannot be known (another broker, or Redis does not answer)."""
-    broker = _broker_redis()
+    broker = redis_broker()
     if broker is None:
         return None
     try:

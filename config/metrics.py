@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +46,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from redis.exceptions import RedisError
 
-from config.shared_redis import redis_shared
+from config.shared_redis import redis_broker, redis_shared
 
 logger = logging.getLogger(__name__)
 
@@ -285,25 +284,15 @@ class RedisCollector:
     def _queue_depth(self) -> GaugeMetricFamily:
         """Messages waiting in each Celery queue (the Redis broker keeps a list per queue)."""
         family = GaugeMetricFamily(QUEUE_DEPTH, "Tasks waiting in each queue", labels=["queue"])
-        broker_url = settings.CELERY_BROKER_URL
-        if not broker_url.startswith(("redis://", "rediss://")):
+        broker = redis_broker()
+        if broker is None:
             return family
-        broker = redis_shared() if broker_url == settings.REDIS_URL else _broker_redis(broker_url)
         pipe = broker.pipeline(transaction=False)
         for queue in settings.LOTSE_QUEUES:
             pipe.llen(queue)
         for queue, depth in zip(settings.LOTSE_QUEUES, pipe.execute(), strict=True):
             family.add_metric([queue], float(depth))
         return family
-
-
-_broker_clients: dict[str, redis.Redis] = {}
-
-
-def _broker_redis(url: str) -> redis.Redis:
-    if url not in _broker_clients:
-        _broker_clients[url] = redis.Redis.from_url(url, socket_timeout=1.0)
-    return _broker_clients[url]
 
 
 def metrics_text() -> bytes:

@@ -20,3 +20,14 @@ def redis_shared() -> redis.Redis:
         socket_connect_timeout=1.0,
         health_check_interval=30,
     )
+
+
+@cache
+def redis_broker() -> redis.Redis | None:
+    """The Celery broker's Redis (queue lengths), None when the broker is not Redis."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    if url == settings.REDIS_URL:
+        return redis_shared()
+    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
 
 from reports.business_time import BusinessClock
-from reports.figures import Period, Slice, care_times
+from reports.figures import Period, Slice, care_times, rows_fetch
 from routing.models import SlaPolicy
 from routing.sla import BusinessCalendar, CalendarError
 
@@ -25,12 +24,6 @@ FIRST_RESPONSE_BUCKETS = (
     ("8\N{EN DASH}24 h", 8 * 3600, 24 * 3600),
     ("24 h+", 24 * 3600, None),
 )
-
-
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 @dataclass(frozen=True)
@@ -47,7 +40,7 @@ def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket
         f"count(*) FILTER (WHERE s.secs >= {lo}" + (f" AND s.secs < {hi})" if hi else ")")
         for _, lo, hi in FIRST_RESPONSE_BUCKETS
     )
-    (row,) = _rows(
+    (row,) = rows_fetch(
         f"""SELECT {cases} FROM (
                 SELECT GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at))
                        AS secs
@@ -80,7 +73,7 @@ class Approvals:
 def approvals(*, period: Period, slice_: Slice) -> Approvals:
     """Replies written in the period that needed approval, and how long they waited."""
     where, params = slice_.mention_where()
-    (row,) = _rows(
+    (row,) = rows_fetch(
         f"""SELECT count(*),
                    count(*) FILTER (WHERE r.decided_at IS NOT NULL AND r.status <> 'rejected'),
                    count(*) FILTER (WHERE r.status = 'rejected'),
@@ -112,7 +105,7 @@ class Escalations:
 
 def escalations(*, period: Period, slice_: Slice) -> Escalations:
     where, params = slice_.mention_where()
-    rows = _rows(
+    rows = rows_fetch(
         f"""SELECT COALESCE(d.name, 'No department'), count(*),
                    count(*) FILTER (WHERE m.status = ANY(%s))
             FROM mentions_mention m LEFT JOIN routing_department d ON d.id = m.department_id

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from mentions.models import ProblemCluster
-from reports.figures import Period, Slice, rollup_plan
+from reports.figures import Period, Slice, clusters_in_slice, rollup_plan, rows_fetch
 from reports.models import Alert
 
 AROUND = timedelta(hours=3)  # shown before the alert opened and after it closed
@@ -80,12 +78,6 @@ class Crisis:
     total: int  # alerts of the period (only the newest MAX_ALERTS are in `alerts`)
 
 
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def period_alerts(*, period: Period) -> tuple[list[Alert], int]:
     """Alerts open at some time in the period, oldest first (the newest MAX_ALERTS), and
     how many there were."""
@@ -110,7 +102,7 @@ def crisis(*, period: Period, slice_: Slice, now: datetime | None = None) -> Cri
     lows = [lo for lo, _ in windows] + [lo - BEFORE for lo, _ in windows]
     highs = [hi for _, hi in windows] + [lo for lo, _ in windows]
     plan = rollup_plan(slice_)
-    counts = _rows(
+    counts = rows_fetch(
         f"""SELECT b.n, c.total, c.negative
             FROM unnest(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS b(lo, hi, n)
             CROSS JOIN LATERAL (
@@ -123,7 +115,7 @@ def crisis(*, period: Period, slice_: Slice, now: datetime | None = None) -> Cri
     )
     where, params = slice_.rollup_where(with_aspect=True)
     aspects: dict[int, list[tuple[str, int]]] = {}
-    for n, aspect, mentions in _rows(
+    for n, aspect, mentions in rows_fetch(
         f"""SELECT b.n, a.aspect, a.mentions
             FROM unnest(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS b(lo, hi, n)
             CROSS JOIN LATERAL (
@@ -161,13 +153,7 @@ def _cases(windows: list[tuple[datetime, datetime]], slice_: Slice) -> list[Prob
     overlaps = Q()
     for lo, hi in windows:
         overlaps |= Q(first_seen__lt=hi, last_seen__gte=lo)
-    clusters = ProblemCluster.objects.filter(overlaps)
-    if slice_.departments is not None:
-        clusters = clusters.filter(department_ids__overlap=sorted(slice_.departments))
-    if slice_.department_id is not None:
-        clusters = clusters.filter(department_ids__contains=[slice_.department_id])
-    if slice_.aspect:
-        clusters = clusters.filter(aspect=slice_.aspect)
+    clusters = clusters_in_slice(ProblemCluster.objects.filter(overlaps), slice_)
     return list(
         clusters.only("id", "title", "member_count", "first_seen", "last_seen", "status").order_by(
             "-member_count", "-last_seen", "id"

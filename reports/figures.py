@@ -187,7 +187,7 @@ class Slice:
         return mentions
 
 
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def rows_fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -308,7 +308,7 @@ def volume_series(*, period: Period, interval: str, slice_: Slice) -> list[Volum
     else:
         key = "date_trunc(%s, bucket AT TIME ZONE %s)"
         key_params = [interval, period.zone.key]
-    rows = _rows(
+    rows = rows_fetch(
         f"SELECT {key}, sentiment, sum(mentions) FROM {plan.table} "
         f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1, 2",
         [*key_params, period.start, period.end, *plan.params],
@@ -449,7 +449,7 @@ def _care_rollups(
         where += " AND value = ANY(%s)"
         params.append(values)
     key = "value" if by_value else "''"
-    counts = _rows(
+    counts = rows_fetch(
         f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
                    sum(first_response_seconds), sum(mentions)
             FROM reports_dimensionhour
@@ -457,7 +457,7 @@ def _care_rollups(
         [period.start, period.end, *params],
     )
     histograms: dict[str, dict[int, int]] = {}
-    for owner, bucket, n in _rows(
+    for owner, bucket, n in rows_fetch(
         f"""SELECT {key}, seconds_bucket, sum(responses) FROM reports_responsehour
             WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2""",
         [period.start, period.end, *params],
@@ -490,7 +490,9 @@ def care_times(*, period: Period, slice_: Slice) -> CareTimes:
         if found.responded > EXACT_LIMIT:
             return found
     sql, params = _answered_sql(slice_)
-    rows = _rows(f"SELECT {_CARE_SELECT} FROM ({sql}) AS s", [period.start, period.end, *params])
+    rows = rows_fetch(
+        f"SELECT {_CARE_SELECT} FROM ({sql}) AS s", [period.start, period.end, *params]
+    )
     return _care(rows[0])
 
 
@@ -518,7 +520,7 @@ class Summary:
 
 def summary(*, period: Period, slice_: Slice) -> Summary:
     plan = rollup_plan(slice_)
-    rows = _rows(
+    rows = rows_fetch(
         f"SELECT sentiment, sum(mentions) FROM {plan.table} "
         f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
         [period.start, period.end, *plan.params],
@@ -576,7 +578,7 @@ def breakdown(
 ) -> list[BreakdownRow]:
     """Mentions per value of one dimension, by sentiment, largest first."""
     plan = rollup_plan(slice_, by=dimension)
-    rows = _rows(
+    rows = rows_fetch(
         f"""SELECT {plan.key}::text, sum(mentions),
                    sum(mentions) FILTER (WHERE sentiment = 'negative'),
                    sum(mentions) FILTER (WHERE sentiment = 'neutral'),
@@ -645,7 +647,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
         sql, params = _answered_sql(slice_, key=key, join=join)
         answered = {
             row[0]: _care(row[1:])
-            for row in _rows(
+            for row in rows_fetch(
                 f"SELECT s.key, {_CARE_SELECT} FROM ({sql}) AS s "
                 "WHERE s.key IS NOT NULL GROUP BY s.key",
                 [period.start, period.end, *params],
@@ -654,7 +656,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     where, where_params = slice_.mention_where()
     current = {
         row[0]: (int(row[1]), int(row[2]))
-        for row in _rows(
+        for row in rows_fetch(
             f"""SELECT {open_key}, count(*), count(*) FILTER (WHERE m.sla_state = 'breached')
                 FROM mentions_mention m WHERE m.status = ANY(%s) AND {where}
                 AND {open_key} IS NOT NULL GROUP BY 1""",
@@ -665,7 +667,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
         plan = rollup_plan(slice_, by="department")
         received = {
             int(key): int(n)
-            for key, n in _rows(
+            for key, n in rows_fetch(
                 f"SELECT {plan.key}, sum(mentions) FROM {plan.table} "
                 f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
                 [period.start, period.end, *plan.params],
@@ -727,7 +729,7 @@ class TopAuthor:
 def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAuthor]:
     """The authors with the most mentions in the period (with influence and segment)."""
     where, params = slice_.mention_where()
-    counts = _rows(
+    counts = rows_fetch(
         f"""SELECT m.author_id, count(*), count(*) FILTER (WHERE m.sentiment = 'negative')
             FROM mentions_mention m
             WHERE m.published_at >= %s AND m.published_at < %s AND {where}
@@ -777,7 +779,7 @@ def ideas(*, period: Period, slice_: Slice, limit: int = 10) -> Ideas:
 
 def summary_total(*, period: Period, slice_: Slice) -> int:
     plan = rollup_plan(slice_)
-    rows = _rows(
+    rows = rows_fetch(
         f"SELECT COALESCE(sum(mentions), 0) FROM {plan.table} "
         f"WHERE bucket >= %s AND bucket < %s{plan.where}",
         [period.start, period.end, *plan.params],
@@ -785,18 +787,25 @@ def summary_total(*, period: Period, slice_: Slice) -> int:
     return int(rows[0][0])
 
 
-def top_cases(*, period: Period, slice_: Slice, limit: int = 10) -> list[ProblemCluster]:
-    """Problem clusters active in the period, largest first."""
-    clusters = ProblemCluster.objects.filter(
-        first_seen__lt=period.end, last_seen__gte=period.start
-    ).select_related("department")
+def clusters_in_slice(
+    clusters: QuerySet[ProblemCluster], slice_: Slice
+) -> QuerySet[ProblemCluster]:
+    """The problem clusters of `clusters` that touch the slice's departments and aspect."""
     if slice_.departments is not None:
         clusters = clusters.filter(department_ids__overlap=sorted(slice_.departments))
     if slice_.department_id is not None:
         clusters = clusters.filter(department_ids__contains=[slice_.department_id])
     if slice_.aspect:
         clusters = clusters.filter(aspect=slice_.aspect)
-    return list(clusters.order_by("-member_count", "-last_seen")[:limit])
+    return clusters
+
+
+def top_cases(*, period: Period, slice_: Slice, limit: int = 10) -> list[ProblemCluster]:
+    """Problem clusters active in the period, largest first."""
+    clusters = ProblemCluster.objects.filter(
+        first_seen__lt=period.end, last_seen__gte=period.start
+    ).select_related("department")
+    return list(clusters_in_slice(clusters, slice_).order_by("-member_count", "-last_seen")[:limit])
 
 
 # --- share of voice -------------------------------------------------------------------------
