@@ -5,7 +5,8 @@ resolution.
 Pure and typed. Opening hours are weekly wall-clock spans in the client's time zone; each
 span of each local day becomes one UTC interval (so a day across a daylight-saving change
 is open for its real length), a span whose end is not after its start runs overnight into
-the next day, and closed days and holidays simply have no span. A `BusinessClock` holds
+the next day, and closed days and holidays simply have no span (the intervals come from
+`routing.sla.business_intervals`, which the SLA clock reads too). A `BusinessClock` holds
 the open intervals of a range with their running totals, so that many pairs of instants
 are measured with two binary searches each (the report measures thousands at once).
 """
@@ -13,13 +14,12 @@ are measured with two binary searches each (the report measures thousands at onc
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-Span = tuple[time, time]
-WeeklyHours = Mapping[int, Sequence[Span]]  # weekday (Monday 0) -> open spans, local time
+from routing.sla import WeeklyHours, business_intervals
 
 
 def open_intervals(
@@ -30,36 +30,14 @@ def open_intervals(
     zone: ZoneInfo,
     holidays: Collection[date] = (),
 ) -> list[tuple[datetime, datetime]]:
-    """The open intervals (UTC, sorted, merged) of the local days `first`..`last`.
-
-    A span (08:00, 18:00) is open from 08:00 to 18:00 that day; `time.max` as the end, or
-    an end not after the start (22:00-06:00), runs to the next day. A holiday closes the
-    spans that begin on it. Wall-clock times that do not exist (the hour skipped in
-    spring) count from the same instant as the hour after it."""
-    found: list[tuple[datetime, datetime]] = []
-    day = first
-    while day <= last:
-        if day not in holidays:
-            for opens, closes in hours.get(day.weekday(), ()):
-                begin = datetime.combine(day, opens, zone)
-                if closes == time.max:
-                    end = datetime.combine(day + timedelta(days=1), time(0), zone)
-                elif closes <= opens:
-                    end = datetime.combine(day + timedelta(days=1), closes, zone)
-                else:
-                    end = datetime.combine(day, closes, zone)
-                begin_utc, end_utc = begin.astimezone(UTC), end.astimezone(UTC)
-                if end_utc > begin_utc:
-                    found.append((begin_utc, end_utc))
-        day += timedelta(days=1)
-    found.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for begin, end in found:
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((begin, end))
-    return merged
+    """The open intervals (UTC, sorted, merged, touching ones joined) of the local days
+    `first`..`last`: `routing.sla.business_intervals`, the one generator the SLA clock
+    uses too (overnight spans, holidays and daylight-saving days are handled there)."""
+    return list(
+        business_intervals(
+            first=first, last=last, hours=hours, zone=zone, holidays=holidays, join_touching=True
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,21 @@
 Pure functions over a `BusinessCalendar`: add N business minutes to an instant, or count
 business minutes between two instants. Daylight-saving changes are handled by doing the
 arithmetic on local wall-clock intervals and converting each boundary back to UTC.
+
+`business_intervals` is the one generator of open intervals from weekly hours: the SLA
+clock here and the report's business time (`reports.business_time`) both read it.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+Span = tuple[time, time]
+WeeklyHours = Mapping[int, Sequence[Span]]  # weekday (Monday 0) -> open spans, local time
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS = 3 * 366  # a calendar with no open hours must not loop forever
@@ -73,21 +79,72 @@ class BusinessCalendar:
 
     def open_intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Open intervals (UTC) that end after `start`, in order, clipped to begin at it."""
-        local_day = start.astimezone(self.zone).date()
-        for offset in range(MAX_DAYS):
-            day = local_day + timedelta(days=offset)
-            if day in self.holidays:
-                continue
-            for opens, closes in self.hours.get(day.weekday(), ()):
-                begin = datetime.combine(day, opens, self.zone).astimezone(UTC)
-                if closes == time.max:
-                    end = datetime.combine(day + timedelta(days=1), time(0), self.zone)
-                else:
-                    end = datetime.combine(day, closes, self.zone)
-                end = end.astimezone(UTC)
-                if end <= start:
-                    continue
+        # From the day before: a span of that day may run overnight past `start`.
+        first = start.astimezone(self.zone).date() - timedelta(days=1)
+        for begin, end in business_intervals(
+            first=first,
+            last=first + timedelta(days=MAX_DAYS),
+            hours=self.hours,
+            zone=self.zone,
+            holidays=self.holidays,
+        ):
+            if end > start:
                 yield max(begin, start), end
+
+
+def _span_interval(day: date, span: Span, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """One span of one local day as a UTC interval. `time.max` as the end, or an end not
+    after the start (22:00-06:00), runs into the next day."""
+    opens, closes = span
+    begin = datetime.combine(day, opens, zone)
+    if closes == time.max:
+        end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    elif closes <= opens:
+        end = datetime.combine(day + timedelta(days=1), closes, zone)
+    else:
+        end = datetime.combine(day, closes, zone)
+    return begin.astimezone(UTC), end.astimezone(UTC)
+
+
+def business_intervals(
+    *,
+    first: date,
+    last: date,
+    hours: WeeklyHours,
+    zone: ZoneInfo,
+    holidays: Collection[date] = (),
+    join_touching: bool = False,
+) -> Iterator[tuple[datetime, datetime]]:
+    """The open intervals (UTC, in order, overlaps merged) of the spans that begin on the
+    local days `first`..`last`, lazily (the SLA clock stops as soon as it has its answer).
+    `join_touching` also joins intervals that only touch (09:00-12:00 and 12:00-17:00): for
+    a finite range read at once; a lazy reader of a week open around the clock would
+    otherwise get nothing until the end of the range.
+
+    Each span of each local day becomes one UTC interval, so a day across a daylight-saving
+    change is open for its real length; a span whose end is not after its start runs
+    overnight into the next day; a holiday closes the spans that begin on it. Wall-clock
+    times that do not exist (the hour skipped in spring) count from the same instant as the
+    hour after it."""
+    pending: tuple[datetime, datetime] | None = None
+    day = first
+    while day <= last:
+        if day not in holidays:
+            spans = hours.get(day.weekday(), ())
+            for begin, end in sorted(_span_interval(day, span, zone) for span in spans):
+                if end <= begin:
+                    continue
+                if pending is not None and (
+                    begin < pending[1] or (join_touching and begin == pending[1])
+                ):
+                    pending = (min(pending[0], begin), max(pending[1], end))
+                    continue
+                if pending is not None:
+                    yield pending
+                pending = (begin, end)
+        day += timedelta(days=1)
+    if pending is not None:
+        yield pending
 
 
 def add_business_minutes(start: datetime, minutes: float, calendar: BusinessCalendar) -> datetime:

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.business_time import BusinessClock, business_seconds_between, open_intervals
-from routing.sla import BusinessCalendar, business_minutes_between
+from routing.sla import (
+    ALWAYS_OPEN,
+    BusinessCalendar,
+    add_business_minutes,
+    business_intervals,
+    business_minutes_between,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS_9_TO_17 = {day: [(time(9), time(17))] for day in range(5)}
@@ -159,3 +165,27 @@ def test_agrees_with_the_sla_clock_arithmetic(start, length):
     expected = business_minutes_between(start, end, calendar) * 60
     found = business_seconds_between(start=start, end=end, hours=calendar.hours, zone=calendar.zone)
     assert found == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_sla_clock_counts_an_overnight_span_from_the_day_before():
+    # One interval generator serves both clocks: a night span that began on Monday is still
+    # open when an SLA clock starts on Tuesday at 04:00, and due times run into it.
+    calendar = BusinessCalendar(zone=BERLIN, hours={0: ((time(22), time(6)),)})
+    start = berlin(2026, 11, 24, 4)
+    assert business_minutes_between(start, berlin(2026, 11, 24, 12), calendar) == 120
+    assert add_business_minutes(start, 90, calendar) == berlin(2026, 11, 24, 5, 30)
+    # Past the span's end, the next one opens a week later.
+    assert add_business_minutes(start, 180, calendar) == berlin(2026, 11, 30, 23)
+
+
+def test_a_week_open_around_the_clock_gives_the_sla_clock_its_answer_at_once():
+    # Touching days are not joined for the lazy SLA reader (it would wait three years for
+    # the end of an always-open calendar); the report joins them for its finite range.
+    intervals = business_intervals(
+        first=date(2026, 11, 23), last=date(2029, 11, 23), hours=ALWAYS_OPEN.hours, zone=BERLIN
+    )
+    first = next(intervals)
+    assert first == (berlin(2026, 11, 23), berlin(2026, 11, 24))
+    assert add_business_minutes(berlin(2026, 11, 23, 10), 60, ALWAYS_OPEN) == berlin(
+        2026, 11, 23, 11
+    )
