@@ -84,6 +84,24 @@ class Domain(DomainMixin):
     pass
 
 
+class ClientLogo(models.Model):
+    """A client's logo for the white-label report (the agency's on its own public row).
+    Stored as checked PNG bytes (`accounts.logos` decodes every upload and writes it anew),
+    in a table of its own so that loading a client never loads an image."""
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="logo"
+    )
+    image = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"logo of client {self.client_id}"
+
+
 class AgencyAuditEntry(models.Model):
     """The agency's own log of what happened to clients (deactivated, reactivated, deleted);
     a deleted client's schema and its audit log are gone, this entry stays. Append-only by

@@ -1,6 +1,6 @@
 """The agency's host (`localhost`): login, the client overview, onboarding and client life
 cycle, the agency API (`/api/v1/clients/`, for agency admins and agency tokens only;
-`/api/v1/overview/` for agency staff) with
+`/api/v1/overview/` for agency staff; `/api/v1/logo`, the agency's logo) with
 its docs, and the Django admin.
 
 The admin is routed here only: on a client's host `/admin/` is a 404.
@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
 from frontend.onboarding_views import client_export_download, client_manage, client_new
+from reports.api.branding import AgencyLogoView
 from reports.api.overview import AgencyOverviewView
 from sources.api.clients import (
     ClientDeleteView,
@@ -24,6 +25,7 @@ from sources.api.clients import (
 api_v1: list[URLPattern | URLResolver] = [
     path("clients/", ClientListCreateView.as_view(), name="api-client-list"),
     path("overview/", AgencyOverviewView.as_view(), name="api-agency-overview"),
+    path("logo", AgencyLogoView.as_view(), name="api-agency-logo"),
     path("clients/<slug:slug>/active", ClientStatusView.as_view(), name="api-client-active"),
     path("clients/<slug:slug>/delete", ClientDeleteView.as_view(), name="api-client-delete"),
     path("clients/<slug:slug>/export", ClientExportView.as_view(), name="api-client-export"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,15 +18,17 @@ from frontend.access import client_member_required
 from frontend.params import form_int
 from mentions.models import Aspect, Kind
 from reports import figures
-from reports.models import ReportFrequency, ReportSchedule
+from reports.models import ReportFrequency
 from reports.scheduling import (
     WEEKDAYS,
     ScheduleInput,
     delivery_for_csv_token,
     delivery_period,
     report_schedule_delete,
+    report_schedule_get,
     report_schedule_save,
     report_schedule_send_now,
+    schedule_input_of,
     schedule_next_send,
     schedule_slice,
     schedule_when_text,
@@ -134,9 +136,7 @@ def report_schedules_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @client_member_required(min_role=Role.CLIENT_ADMIN)
 def report_schedule_action(request: HttpRequest, pk: int) -> HttpResponse:
-    schedule = ReportSchedule.objects.filter(pk=pk).first()
-    if schedule is None:
-        raise Http404("No such schedule")
+    schedule = report_schedule_get(schedule_id=pk)
     action = request.POST.get("action", "")
     if action == "send":
         report_schedule_send_now(schedule=schedule, actor=request.user)
@@ -147,17 +147,7 @@ def report_schedule_action(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Schedule “{schedule.name}” deleted; its mailed links stop working."
         )
     elif action in ("pause", "resume"):
-        schedule.enabled = action == "resume"
-        data = ScheduleInput(
-            name=schedule.name,
-            frequency=schedule.frequency,
-            weekday=schedule.weekday,
-            day_of_month=schedule.day_of_month,
-            hour=schedule.hour,
-            recipients=list(schedule.recipients),
-            filters=dict(schedule.filters),
-            enabled=schedule.enabled,
-        )
+        data = schedule_input_of(schedule, enabled=action == "resume")
         report_schedule_save(
             schedule=schedule, data=data, actor=request.user, base_url=schedule.base_url
         )

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from accounts.logos import client_logo_get, logo_data_url
 from accounts.security import agency_get
 from config.tenancy import current_client
 from reports.document import BarRow, ReportDocument
@@ -35,6 +36,8 @@ class Letterhead:
     client: str
     filters: str  # the filters applied, in words ("" for none)
     made_at: datetime  # aware, in the client's zone
+    agency_logo: str = ""  # a data: URL, "" for none (white label: `accounts.logos`)
+    client_logo: str = ""
 
 
 def filters_in_words(slice_: Slice) -> str:
@@ -62,13 +65,16 @@ def filters_in_words(slice_: Slice) -> str:
 
 
 def letterhead_for(*, slice_: Slice, zone: ZoneInfo) -> Letterhead:
-    """The agency's name (its own row), the current client's, the filters and now."""
+    """The agency's name and logo (its own row), the current client's, the filters and now."""
     agency = agency_get()
+    client = current_client()
     return Letterhead(
         agency=agency.name if agency is not None else "",
-        client=current_client().name,
+        client=client.name,
         filters=filters_in_words(slice_),
         made_at=datetime.now(zone),
+        agency_logo=logo_data_url(client_logo_get(client=agency)) if agency is not None else "",
+        client_logo=logo_data_url(client_logo_get(client=client)),
     )
 
 

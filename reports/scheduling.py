@@ -6,7 +6,7 @@ days, no login) to the report's tables as CSV, so recipients outside Lotse can r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,8 @@ from django.core import signing
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
@@ -163,6 +165,38 @@ def report_schedule_delete(*, schedule: ReportSchedule, actor: Any) -> None:
             summary=f"Report schedule {schedule.name} deleted",
         )
         schedule.delete()
+
+
+def report_schedule_get(*, schedule_id: int) -> ReportSchedule:
+    """One of this client's schedules (the schema is the client's), or 404."""
+    schedule = ReportSchedule.objects.filter(pk=schedule_id).first()
+    if schedule is None:
+        raise Http404("No such schedule")
+    return schedule
+
+
+def report_schedule_list() -> QuerySet[ReportSchedule]:
+    return ReportSchedule.objects.order_by("name", "id")
+
+
+def report_deliveries_of(*, schedule: ReportSchedule) -> QuerySet[ReportDelivery]:
+    """What was sent for `schedule`, newest first."""
+    return ReportDelivery.objects.filter(schedule=schedule).order_by("-id")
+
+
+def schedule_input_of(schedule: ReportSchedule, **changes: Any) -> ScheduleInput:
+    """The schedule as it is, with `changes` (a pause, a partial update) applied."""
+    current = ScheduleInput(
+        name=schedule.name,
+        frequency=schedule.frequency,
+        weekday=schedule.weekday,
+        day_of_month=schedule.day_of_month,
+        hour=schedule.hour,
+        recipients=list(schedule.recipients),
+        filters=dict(schedule.filters or {}),
+        enabled=schedule.enabled,
+    )
+    return replace(current, **changes)
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

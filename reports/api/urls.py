@@ -6,6 +6,13 @@ from reports.api.alerts import (
     AlertListView,
     AlertThresholdsView,
 )
+from reports.api.branding import ClientLogoView
+from reports.api.schedules import (
+    ScheduleDeliveriesView,
+    ScheduleDetailView,
+    ScheduleListView,
+    ScheduleSendNowView,
+)
 from reports.api.views import (
     ReportCareView,
     ReportExportCsvView,
@@ -31,5 +38,18 @@ urlpatterns = [
     path("reports/share-of-voice", ReportShareOfVoiceView.as_view(), name="api-report-sov"),
     path("reports/export.csv", ReportExportCsvView.as_view(), name="api-report-export-csv"),
     path("reports/table.csv", ReportTableCsvView.as_view(), name="api-report-table-csv"),
+    path("reports/schedules/", ScheduleListView.as_view(), name="api-report-schedules"),
+    path("reports/schedules/<int:pk>/", ScheduleDetailView.as_view(), name="api-report-schedule"),
+    path(
+        "reports/schedules/<int:pk>/send-now",
+        ScheduleSendNowView.as_view(),
+        name="api-report-schedule-send-now",
+    ),
+    path(
+        "reports/schedules/<int:pk>/deliveries/",
+        ScheduleDeliveriesView.as_view(),
+        name="api-report-schedule-deliveries",
+    ),
+    path("logo", ClientLogoView.as_view(), name="api-client-logo"),
     path("reports/export.pdf", ReportExportPdfView.as_view(), name="api-report-export-pdf"),
 ]
