@@ -134,6 +134,19 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
     clocks = page.locator("table.care-clocks")
     assert "First response, business hours" in clocks.text_content()
     clocks.screenshot(path=str(ARTIFACTS / "reports-care-clocks-desktop.png"))
+    # The first-response distribution: each bucket one row, label, bar and value side by
+    # side, no row over another.
+    distribution = page.locator("section.card", has=page.locator(".bars-share"))
+    rows = [r.bounding_box() for r in distribution.locator(".bar-row").all()]
+    assert len(rows) == 5
+    for above, below in itertools.pairwise(rows):
+        assert above["y"] + above["height"] <= below["y"] + 0.5, (above, below)
+    for row in distribution.locator(".bar-row").all():
+        label, track, value = (
+            row.locator(part).bounding_box() for part in (".bar-label", ".bar-track", ".bar-value")
+        )
+        assert label["x"] + label["width"] <= track["x"] <= value["x"] - track["width"]
+    distribution.screenshot(path=str(ARTIFACTS / "reports-first-response-desktop.png"))
 
     # Choose the 7-day preset by keyboard-reachable controls.
     page.get_by_label("7 days").check()
@@ -160,6 +173,24 @@ def test_reports_page_and_agency_overview(browser, live_stack, live_db):  # noqa
     phone.get_by_role("heading", name="Reports").wait_for()
     phone.screenshot(path=str(ARTIFACTS / "reports-phone.png"), full_page=True)
     phone.locator("section.crisis").screenshot(path=str(ARTIFACTS / "reports-crisis-phone.png"))
+    # Report tables keep their column labels on a phone: a table scrolling sideways in its
+    # card, the header row and each row's name staying in view.
+    departments = phone.locator("table.report-table", has_text="Customer care")
+    header = departments.locator("thead th", has_text="SLA met")
+    assert header.is_visible()
+    first = departments.locator("tbody td").first
+    assert first.evaluate("e => getComputedStyle(e).position") == "sticky"
+    cell = departments.locator("tbody tr").first.locator("td").nth(6)
+    assert abs(cell.bounding_box()["x"] - header.bounding_box()["x"]) < 2  # one column
+    scroller = departments.locator("xpath=..")
+    scroller.screenshot(path=str(ARTIFACTS / "reports-table-phone.png"))
+    scroller.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    assert first.bounding_box()["x"] >= scroller.bounding_box()["x"] - 1  # still in view
+    assert header.bounding_box()["x"] < PHONE["width"]  # scrolled into view
+    scroller.screenshot(path=str(ARTIFACTS / "reports-table-phone-scrolled.png"))
+    phone.locator("section.card", has=phone.locator(".bars-share")).screenshot(
+        path=str(ARTIFACTS / "reports-first-response-phone.png")
+    )
     wide = phone.evaluate(
         """() => [...document.querySelectorAll('main *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
