@@ -34,7 +34,7 @@ from reports.scheduling import (
 )
 
 
-class ScheduleFiltersSerializer(serializers.Serializer):
+class ReportScheduleFiltersSerializer(serializers.Serializer):
     """The report's slice; each filter is optional (blank for none)."""
 
     # The metaclass moves declared fields out of the class: no clash with `Field.source`.
@@ -49,7 +49,7 @@ class ScheduleFiltersSerializer(serializers.Serializer):
     kind = serializers.CharField(required=False, allow_blank=True, max_length=30)
 
 
-class ScheduleWriteSerializer(serializers.Serializer):
+class ReportScheduleWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     frequency = serializers.CharField(
         max_length=20, help_text=f"One of {', '.join(ReportFrequency.values)}."
@@ -62,7 +62,7 @@ class ScheduleWriteSerializer(serializers.Serializer):
         max_length=4 * MAX_RECIPIENTS,
         help_text=f"E-mail addresses, people outside Lotse too (at most {MAX_RECIPIENTS}).",
     )
-    filters = ScheduleFiltersSerializer(required=False)
+    filters = ReportScheduleFiltersSerializer(required=False)
     enabled = serializers.BooleanField(default=True)
 
     def schedule_input(self, schedule: ReportSchedule | None) -> ScheduleInput:
@@ -75,7 +75,7 @@ class ScheduleWriteSerializer(serializers.Serializer):
         return ScheduleInput(**data)
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ReportScheduleSerializer(serializers.ModelSerializer):
     when = serializers.SerializerMethodField(help_text="In words, in the client's time zone.")
     next_send_at = serializers.SerializerMethodField()
 
@@ -106,7 +106,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return schedule_next_send(schedule).isoformat()
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class ReportDeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportDelivery
         fields = (
@@ -135,13 +135,13 @@ class SchedulePagination(IdCursorPagination):
 class ScheduleListView(_ClientAdminOnly, APIView):
     """The client's report schedules (client admins), and a new one."""
 
-    @extend_schema(responses=ScheduleSerializer(many=True))
+    @extend_schema(responses=ReportScheduleSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(ScheduleSerializer(report_schedule_list(), many=True).data)
+        return Response(ReportScheduleSerializer(report_schedule_list(), many=True).data)
 
-    @extend_schema(request=ScheduleWriteSerializer, responses={201: ScheduleSerializer})
+    @extend_schema(request=ReportScheduleWriteSerializer, responses={201: ReportScheduleSerializer})
     def post(self, request: Request) -> Response:
-        given = ScheduleWriteSerializer(data=request.data)
+        given = ReportScheduleWriteSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         user: User = request.user  # type: ignore[assignment]
         schedule = report_schedule_save(
@@ -150,20 +150,20 @@ class ScheduleListView(_ClientAdminOnly, APIView):
             actor=user,
             base_url=request.build_absolute_uri("/"),
         )
-        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+        return Response(ReportScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
 class ScheduleDetailView(_ClientAdminOnly, APIView):
     """One schedule: read, change (PUT all fields, PATCH some), delete (its mailed CSV links
     stop working)."""
 
-    @extend_schema(responses=ScheduleSerializer)
+    @extend_schema(responses=ReportScheduleSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(ScheduleSerializer(report_schedule_get(schedule_id=int(pk))).data)
+        return Response(ReportScheduleSerializer(report_schedule_get(schedule_id=int(pk))).data)
 
     def _change(self, request: Request, pk: int, *, partial: bool) -> Response:
         schedule = report_schedule_get(schedule_id=int(pk))
-        given = ScheduleWriteSerializer(data=request.data, partial=partial)
+        given = ReportScheduleWriteSerializer(data=request.data, partial=partial)
         given.is_valid(raise_exception=True)
         user: User = request.user  # type: ignore[assignment]
         schedule = report_schedule_save(
@@ -172,13 +172,13 @@ class ScheduleDetailView(_ClientAdminOnly, APIView):
             actor=user,
             base_url=request.build_absolute_uri("/"),
         )
-        return Response(ScheduleSerializer(schedule).data)
+        return Response(ReportScheduleSerializer(schedule).data)
 
-    @extend_schema(request=ScheduleWriteSerializer, responses=ScheduleSerializer)
+    @extend_schema(request=ReportScheduleWriteSerializer, responses=ReportScheduleSerializer)
     def put(self, request: Request, pk: int) -> Response:
         return self._change(request, pk, partial=False)
 
-    @extend_schema(request=ScheduleWriteSerializer, responses=ScheduleSerializer)
+    @extend_schema(request=ReportScheduleWriteSerializer, responses=ReportScheduleSerializer)
     def patch(self, request: Request, pk: int) -> Response:
         return self._change(request, pk, partial=True)
 
@@ -192,22 +192,24 @@ class ScheduleDetailView(_ClientAdminOnly, APIView):
 class ScheduleSendNowView(_ClientAdminOnly, APIView):
     """Mail the schedule's latest full period now (queued; the delivery says when sent)."""
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(request=None, responses={202: ReportDeliverySerializer})
     def post(self, request: Request, pk: int) -> Response:
         user: User = request.user  # type: ignore[assignment]
         delivery = report_schedule_send_now(
             schedule=report_schedule_get(schedule_id=int(pk)), actor=user
         )
-        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ReportDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ScheduleDeliveriesView(_ClientAdminOnly, generics.ListAPIView):
     """What was sent for the schedule, newest first: beat's mails and sends-now, with their
     status (sending, sent, failed and why)."""
 
-    serializer_class = DeliverySerializer
+    serializer_class = ReportDeliverySerializer
     pagination_class = SchedulePagination
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema has no schedule
+            return ReportDelivery.objects.none()
         schedule = report_schedule_get(schedule_id=int(self.kwargs["pk"]))
         return report_deliveries_of(schedule=schedule)
