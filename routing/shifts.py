@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from routing.sla import WEEKDAYS, CalendarError
+from routing.sla import WEEKDAYS, CalendarError, Span
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 MAX_SPANS_PER_DAY = 6
 
-Span = tuple[time, time]
 _SPAN = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
