@@ -378,10 +378,21 @@ def profile_update(*, user: User, name: str, timezone_name: str) -> User:
 
 
 @transaction.atomic
-def client_two_factor_require(*, client: Client, required: bool, actor: User) -> Client:
+def client_two_factor_require(
+    *, client: Client, required: bool, actor: User, actor_has_second_factor: bool
+) -> Client:
     """Require (or stop requiring) a second factor from everyone with a role in `client`;
     on the agency's own row, from agency staff. Audited in the client's log (the agency's
-    log for the agency's row)."""
+    log for the agency's row).
+
+    Only someone who uses a second factor themselves may require it (a session that passed
+    the code step; for an API token, a person with a confirmed device): so nobody requires
+    what they have never set up."""
+    if required and not actor_has_second_factor:
+        raise Conflict(
+            "Turn on two-factor login for yourself first (/account/2fa/), then require it.",
+            fields={"require_2fa": ["set up two-factor login for yourself first"]},
+        )
     before = (
         Client.objects.select_for_update().values_list("require_2fa", flat=True).get(pk=client.pk)
     )
