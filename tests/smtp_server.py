@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -38,7 +39,7 @@ class SmtpServer:
                 self.connections += 1
                 self._session(conn.makefile("rwb"))
 
-    def _session(self, stream: socket.SocketIO) -> None:  # type: ignore[name-defined]
+    def _session(self, stream: Any) -> None:
         def say(line: str) -> None:
             stream.write(f"{line}\r\n".encode())
             stream.flush()
