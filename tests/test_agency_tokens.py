@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import AgencyAuditEntry, ApiToken
 from accounts.services import agency_ensure
 from tests.conftest import api_client, web_client
+from tests.test_login_security import login_with_code, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,15 @@ def test_the_agency_header_offers_the_token_page_to_agency_admins_only(world):
     assert 'href="/api/tokens/"' in header and 'href="/clients/new"' in header
     header = web_client(None, world.alice).get("/").content.decode().split("</header>")[0]
     assert 'href="/api/tokens/"' not in header and 'href="/clients/new"' not in header
+
+
+def test_the_agency_log_is_readable_in_the_admin_and_cannot_be_changed(world):
+    web = web_client(None, world.ada)
+    _create(web, name="Logged token")
+    admin = login_with_code(None, world.ada, totp_device(world.ada))
+    page = admin.get("/admin/accounts/agencyauditentry/")
+    assert page.status_code == 200
+    assert "Created API token &#x27;Logged token&#x27;" in page.content.decode()
+    entry = AgencyAuditEntry.objects.get(action="api_token.create")
+    assert admin.post(f"/admin/accounts/agencyauditentry/{entry.pk}/delete/", {"post": "yes"})
+    assert AgencyAuditEntry.objects.filter(pk=entry.pk).exists()
