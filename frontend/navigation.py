@@ -42,7 +42,7 @@ HEADER: tuple[tuple[str, str, str], ...] = (
 # The agency host's header (agency overview, onboarding, agency tokens, API docs).
 AGENCY_HEADER: tuple[tuple[str, str, str], ...] = (
     ("clients", "Clients", "home"),
-    ("new-client", "New client", "client-new"),
+    ("new-client", "Onboard a client", "client-new"),
     ("api-tokens", "API tokens", "api-tokens"),
     ("api", "API", "api-docs"),
 )
