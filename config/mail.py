@@ -29,7 +29,7 @@ from config.tenancy import current_schema
 logger = logging.getLogger(__name__)
 
 MAIL_QUEUE = "notify"
-MAIL_MAX_RETRIES = 8  # with backoff from 5 s, doubling, at most 10 min apart: about 25 min
+MAIL_MAX_RETRIES = 8  # pauses of up to 5 s, doubling, at most 10 min (jittered): up to 20 min
 
 
 class MailTemporaryFailure(Exception):
