@@ -355,3 +355,8 @@ def test_a_template_behind_the_code_is_noticed(world):
             cursor.execute("DELETE FROM django_migrations WHERE app = 'sources'")
         assert template_migrations_missing(template)
         transaction.set_rollback(True)
+
+
+def test_a_person_without_clients_is_told_how_to_get_in_without_a_shell(world):
+    page = web_client(None, world.olga).get("/").content.decode()
+    assert "invites you by e-mail" in page and "manage.py" not in page
