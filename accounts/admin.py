@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from accounts.models import ApiToken, Client, Domain, Invitation, Membership, User
+from accounts.models import (
+    AgencyAuditEntry,
+    ApiToken,
+    Client,
+    Domain,
+    Invitation,
+    Membership,
+    User,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -45,4 +53,24 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = (*(f.name for f in Invitation._meta.fields if f.name != "id"),)
 
     def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(AgencyAuditEntry)
+class AgencyAuditEntryAdmin(admin.ModelAdmin):
+    """The agency's own log (clients deactivated, reactivated, deleted; agency tokens; the
+    agency's 2FA rule; password resets on the agency host), to read, never to change."""
+
+    list_display = ("created_at", "action", "client_slug", "actor_id", "summary")
+    list_filter = ("action", "client_slug")
+    search_fields = ("summary", "client_slug")
+    readonly_fields = ("created_at", "action", "client_slug", "actor_id", "summary")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False

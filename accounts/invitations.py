@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +33,7 @@ from accounts.models import (
     User,
 )
 from config.errors import Conflict, DomainError, NotAllowed
+from config.mail import mail_send_on_commit
 
 # Roles a client admin may hand out (agency admins are made by the agency, not invited).
 INVITABLE_ROLES = (Role.CLIENT_ADMIN, Role.MANAGER, Role.RESPONDER, Role.VIEWER)
@@ -76,10 +76,11 @@ def _mail_on_commit(
         f"{link}\n\nIf you did not expect this, ignore this e-mail; nothing happens "
         "without you.\n"
     )
-    email = invitation.email
-    subject = f"You are invited to {client.name} on Lotse"
-    transaction.on_commit(
-        lambda: send_mail(subject, body, from_email=None, recipient_list=[email]), robust=True
+    mail_send_on_commit(
+        subject=f"You are invited to {client.name} on Lotse",
+        body=body,
+        to=[invitation.email],
+        schema_name=client.schema_name,
     )
 
 

@@ -8,7 +8,7 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, Role, TokenScope, User
-from accounts.security import is_agency_staff, two_factor_required
+from accounts.security import is_agency_staff, two_factor_enrolled, two_factor_required
 from accounts.selectors import is_agency_admin, membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 
@@ -37,6 +37,18 @@ def _second_factor_ok(request: Request) -> bool:
     if not isinstance(user, User):
         return True  # anonymous callers are refused by the membership check already
     return not two_factor_required(user=user, client=current_client_or_none())
+
+
+def request_has_second_factor(request: Request) -> bool:
+    """Whether the caller uses a second factor: a session that passed the code step, or,
+    for an API token (no code step), a person with a confirmed device."""
+    user = request.user
+    if not isinstance(user, User):
+        return False
+    if isinstance(request.auth, ApiToken):
+        return two_factor_enrolled(user=user)
+    is_verified = getattr(user, "is_verified", None)
+    return bool(callable(is_verified) and is_verified())
 
 
 class IsClientMember(permissions.BasePermission):

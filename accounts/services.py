@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from accounts.models import (
 from accounts.selectors import api_token_hash, membership_role_for
 from config.errors import Conflict, DomainError, NotAllowed
 
+AGENCY_SCHEMA = "public"
 RESERVED_SLUGS = {"public", "www", "api", "admin", "static", "template", "agency"}
 # Host names and schema names both come from the slug: letters, digits, inner hyphens.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -140,7 +142,11 @@ def client_delete_row(*, client: Client) -> None:
     client.delete(force_drop=True)
 
 
-def agency_audit_record(*, actor: User | None, action: str, client: Client) -> AgencyAuditEntry:
+def agency_audit_record(
+    *, actor: User | None, action: str, client: Client, summary: str = ""
+) -> AgencyAuditEntry:
+    """One entry in the agency's own log (public schema): what happened to `client` (the
+    agency's own row for the agency's settings, tokens and logins)."""
     verbs = {
         "client.deactivated": "Deactivated",
         "client.reactivated": "Reactivated",
@@ -150,8 +156,36 @@ def agency_audit_record(*, actor: User | None, action: str, client: Client) -> A
         actor_id=actor.pk if actor else None,
         action=action,
         client_slug=client.slug,
-        summary=f"{verbs.get(action, action)} {client.name} ({client.slug})"[:500],
+        summary=(summary or f"{verbs.get(action, action)} {client.name} ({client.slug})")[:500],
     )
+
+
+def host_audit_record(
+    *,
+    tenant: Client,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    summary: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Audit something done on `tenant`'s host: a client's own log (its schema), or, for the
+    agency's row (the public schema, which has no such table), the agency's log."""
+    if tenant.schema_name == AGENCY_SCHEMA:
+        agency_audit_record(actor=actor, action=action, client=tenant, summary=summary)
+        return
+    with schema_context(tenant.schema_name):
+        audit_record(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            summary=summary,
+            before=before,
+            after=after,
+        )
 
 
 def agency_ensure(*, domain: str | None = None) -> Client:
@@ -344,23 +378,83 @@ def profile_update(*, user: User, name: str, timezone_name: str) -> User:
 
 
 @transaction.atomic
-def client_two_factor_require(*, client: Client, required: bool, actor: User) -> Client:
+def client_two_factor_require(
+    *, client: Client, required: bool, actor: User, actor_has_second_factor: bool
+) -> Client:
     """Require (or stop requiring) a second factor from everyone with a role in `client`;
-    on the agency's own row, from agency staff. Audited in the client's log."""
-    before = client.require_2fa
+    on the agency's own row, from agency staff. Audited in the client's log (the agency's
+    log for the agency's row).
+
+    Only someone who uses a second factor themselves may require it (a session that passed
+    the code step; for an API token, a person with a confirmed device): so nobody requires
+    what they have never set up."""
+    if required and not actor_has_second_factor:
+        raise Conflict(
+            "Turn on two-factor login for yourself first (/account/2fa/), then require it.",
+            fields={"require_2fa": ["set up two-factor login for yourself first"]},
+        )
+    before = (
+        Client.objects.select_for_update().values_list("require_2fa", flat=True).get(pk=client.pk)
+    )
     Client.objects.filter(pk=client.pk).update(require_2fa=required)
     client.require_2fa = required
-    if before != required and client.schema_name != "public":
-        audit_record(
+    whom = "agency staff" if client.schema_name == AGENCY_SCHEMA else f"everyone at {client.name}"
+    if before != required:
+        host_audit_record(
+            tenant=client,
             actor=actor,
             action="client.require_2fa",
             target_type="client",
             target_id=client.pk,
             summary=(
-                f"{'Required' if required else 'Stopped requiring'} two-factor login for "
-                f"everyone at {client.name}"
+                f"{'Required' if required else 'Stopped requiring'} two-factor login for {whom}"
             ),
             before={"require_2fa": before},
             after={"require_2fa": required},
         )
     return client
+
+
+def password_reset_requested_record(
+    *, tenant: Client, email: str, users: list[User], address: str | None
+) -> None:
+    """Audit a password-reset request on `tenant`'s host: one entry per person a link was
+    mailed to, or one saying the address has no account there. Only the log knows which;
+    the person asking sees the same page either way."""
+    typed = (email or "").strip().lower()[:254]
+    source = f" from {address}" if address else ""
+    if not users:
+        host_audit_record(
+            tenant=tenant,
+            actor=None,
+            action="password_reset.requested",
+            target_type="user",
+            target_id=None,
+            summary=f"Password reset asked for {typed!r}{source}: no account here, nothing sent",
+            after={"email": typed, "sent": False, "address": address},
+        )
+        return
+    for user in users:
+        host_audit_record(
+            tenant=tenant,
+            actor=None,
+            action="password_reset.requested",
+            target_type="user",
+            target_id=user.pk,
+            summary=f"Password reset asked for {user.email}{source}: link mailed",
+            after={"email": user.email, "sent": True, "address": address},
+        )
+
+
+def password_reset_completed_record(*, tenant: Client, user: User, address: str | None) -> None:
+    """Audit a new password set through a reset link on `tenant`'s host."""
+    source = f" from {address}" if address else ""
+    host_audit_record(
+        tenant=tenant,
+        actor=user,
+        action="password_reset.completed",
+        target_type="user",
+        target_id=user.pk,
+        summary=f"{user.email} set a new password with a reset link{source}",
+        after={"address": address},
+    )

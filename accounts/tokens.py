@@ -1,8 +1,11 @@
-"""API tokens managed by a client's admins (the /api/tokens/ page): issue, list, revoke.
+"""API tokens managed on the /api/tokens/ page: issue, list, revoke. On a client's host by
+its admins (client tokens); on the agency host by agency admins (agency tokens, bound to the
+agency's own row: they work on the agency host only, `accounts.authentication`).
 
-A token acts as the admin who issued it, in one client only, with a scope (read, or read and
-write) and an optional expiry. Only its SHA-256 is stored, so the raw key is shown once.
-Every issue and revocation is written to the client's audit log (its own schema).
+A token acts as the admin who issued it, in one client (or the agency) only, with a scope
+(read, or read and write) and an optional expiry. Only its SHA-256 is stored, so the raw key
+is shown once. Every issue and revocation is audited: in the client's log (its own schema),
+or for agency tokens in the agency's log.
 """
 
 from __future__ import annotations
@@ -12,11 +15,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from accounts.audit.services import audit_record
 from accounts.models import ROLE_RANK, ApiToken, Client, Role, TokenScope, User
-from accounts.services import api_token_create
+from accounts.services import api_token_create, host_audit_record
 from config.errors import DomainError, NotAllowed
 
 TOKEN_NAME_MAX = 100
@@ -65,15 +66,15 @@ def api_token_issue(
     if expires_at is not None:
         token.expires_at = expires_at
         token.save(update_fields=["expires_at"])
-    with schema_context(client.schema_name):
-        audit_record(
-            actor=by,
-            action="api_token.create",
-            target_type="api_token",
-            target_id=token.pk,
-            summary=f"Created API token {name!r} ({token.key_prefix}…, {scope})",
-            after=_snapshot(token),
-        )
+    host_audit_record(
+        tenant=client,
+        actor=by,
+        action="api_token.create",
+        target_type="api_token",
+        target_id=token.pk,
+        summary=f"Created API token {name!r} ({token.key_prefix}…, {scope})",
+        after=_snapshot(token),
+    )
     return token, raw_key
 
 
@@ -87,15 +88,15 @@ def api_token_revoke(*, client: Client, token_id: int, by: User, by_role: str | 
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        with schema_context(client.schema_name):
-            audit_record(
-                actor=by,
-                action="api_token.revoke",
-                target_type="api_token",
-                target_id=token.pk,
-                summary=f"Revoked API token {token.name!r} ({token.key_prefix}…)",
-                before=_snapshot(token),
-            )
+        host_audit_record(
+            tenant=client,
+            actor=by,
+            action="api_token.revoke",
+            target_type="api_token",
+            target_id=token.pk,
+            summary=f"Revoked API token {token.name!r} ({token.key_prefix}…)",
+            before=_snapshot(token),
+        )
     return token
 
 

@@ -14,8 +14,10 @@ from rest_framework.permissions import AllowAny
 from config.urls_common import urlpatterns as common
 from frontend.onboarding_views import client_export_download, client_manage, client_new
 from reports.api.branding import AgencyLogoView
+from frontend.token_views import agency_token_revoke, agency_tokens_page
 from reports.api.overview import AgencyOverviewView
 from sources.api.clients import (
+    AgencyTwoFactorRequirementView,
     ClientDeleteView,
     ClientExportView,
     ClientListCreateView,
@@ -26,6 +28,11 @@ api_v1: list[URLPattern | URLResolver] = [
     path("clients/", ClientListCreateView.as_view(), name="api-client-list"),
     path("overview/", AgencyOverviewView.as_view(), name="api-agency-overview"),
     path("logo", AgencyLogoView.as_view(), name="api-agency-logo"),
+    path(
+        "security/two-factor",
+        AgencyTwoFactorRequirementView.as_view(),
+        name="api-agency-two-factor-requirement",
+    ),
     path("clients/<slug:slug>/active", ClientStatusView.as_view(), name="api-client-active"),
     path("clients/<slug:slug>/delete", ClientDeleteView.as_view(), name="api-client-delete"),
     path("clients/<slug:slug>/export", ClientExportView.as_view(), name="api-client-export"),
@@ -44,6 +51,9 @@ urlpatterns = [
     path("clients/new", client_new, name="client-new"),
     path("clients/<slug:slug>/", client_manage, name="client-manage"),
     path("clients/<slug:slug>/export", client_export_download, name="client-export"),
+    # The agency's API tokens; the same URL names as a client's token page (one template).
+    path("api/tokens/", agency_tokens_page, name="api-tokens"),
+    path("api/tokens/<int:pk>/revoke", agency_token_revoke, name="api-token-revoke"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs/",

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from accounts.models import Client, Role, User
 from accounts.security import two_factor_required
-from accounts.selectors import membership_role_for, role_at_least
+from accounts.selectors import is_agency_admin, membership_role_for, role_at_least
 from config.tenancy import current_client_or_none
 
 
@@ -102,3 +102,32 @@ def client_member_required(
         return wrapped
 
     return decorator
+
+
+AGENCY_ADMIN_ACCESS = PageAccess(min_role=Role.AGENCY_ADMIN)
+
+
+def agency_admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The one gate of the agency host's admin pages (the onboarding wizard, a client's life
+    cycle, agency API tokens): logged in, on the agency host, an agency admin, with the
+    agency's second factor when it asks for one. Recorded on the view like a client page's
+    rule, so the agency header offers the page to exactly those it lets in."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if current_client_or_none() is not None or not is_agency_admin(user=request.user):
+            return render(
+                request,
+                "frontend/forbidden.html",
+                {"needs": "agency admin", "role": "not an agency admin"},
+                status=403,
+            )
+        gate = two_factor_gate(request, None)  # the agency may require 2FA of its staff
+        if gate is not None:
+            return gate
+        return view(request, *args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTRIBUTE, AGENCY_ADMIN_ACCESS)
+    return wrapped

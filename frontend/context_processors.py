@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from accounts.models import Role
 from accounts.selectors import clients_for_user, is_agency_admin, membership_role_for, role_at_least
-from frontend.navigation import nav_entries
+from frontend.navigation import agency_nav_entries, nav_entries
 from mentions.selectors import approval_queue_for_user
 from routing.models import Notification
 
@@ -30,6 +30,9 @@ def client(request: HttpRequest) -> dict[str, Any]:
                 membership_role_for(user=user, client=tenant), Role.MANAGER
             ):
                 pending_approvals = approval_queue_for_user(user=user).count()
+        elif tenant is not None:
+            # The agency host's header: the same rule, asked of the agency's pages.
+            nav = agency_nav_entries(user=user, agency=tenant)
     # On the agency host: whether to offer agency tools (the "New client" button).
     agency_admin = (
         tenant is not None

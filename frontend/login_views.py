@@ -324,7 +324,9 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Turn on two-factor login for yourself first, then require it.")
         else:
             wanted = request.POST.get("required") == "on"
-            client_two_factor_require(client=tenant, required=wanted, actor=user)
+            client_two_factor_require(
+                client=tenant, required=wanted, actor=user, actor_has_second_factor=verified
+            )
             messages.success(
                 request,
                 "Two-factor login is now required here."

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from accounts.models import Client, User
 from accounts.selectors import membership_role_for
-from frontend.access import may_open
+from frontend.access import may_open, page_access
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,40 @@ HEADER: tuple[tuple[str, str, str], ...] = (
     ("webhooks", "Webhooks", "webhooks"),
     ("api", "API", "api-docs"),
 )
+
+
+# The agency host's header (agency overview, onboarding, agency tokens, API docs).
+AGENCY_HEADER: tuple[tuple[str, str, str], ...] = (
+    ("clients", "Clients", "home"),
+    ("new-client", "Onboard a client", "client-new"),
+    ("api-tokens", "API tokens", "api-tokens"),
+    ("api", "API", "api-docs"),
+)
+
+
+def agency_url_may_open(*, user: User, agency: Client, href: str) -> bool:
+    """Whether the agency host's page at `href` lets `user` (logged in) in: the page's own
+    recorded rule (`frontend.access.agency_admin_required`); a page without one (the
+    overview, the API docs) asks only for a login."""
+    try:
+        view = resolve(href.split("?", 1)[0]).func
+    except Resolver404:
+        return False
+    if page_access(view) is None:
+        return True
+    return may_open(user=user, role=membership_role_for(user=user, client=agency), view=view)
+
+
+def agency_nav_entries(*, user: User, agency: Client) -> list[NavEntry]:
+    """The agency header's links for this person: only pages that let them in."""
+    if not user.is_authenticated:
+        return []
+    entries = []
+    for key, label, name in AGENCY_HEADER:
+        href = reverse(name)
+        if agency_url_may_open(user=user, agency=agency, href=href):
+            entries.append(NavEntry(key=key, label=label, href=href))
+    return entries
 
 
 def url_may_open(*, user: User, client: Client, href: str) -> bool:

@@ -5,25 +5,20 @@ export, delete)."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.models import Client, User
-from accounts.selectors import client_managed_get, is_agency_admin
+from accounts.selectors import client_managed_get
 from accounts.services import client_domain
 from config.errors import DomainError
-from config.tenancy import current_client_or_none
-from frontend.access import two_factor_gate
+from frontend.access import agency_admin_required
 from routing.sla import WEEKDAYS
 from sources.services.lifecycle import (
     client_deactivate,
@@ -81,31 +76,6 @@ def _setup(form: dict[str, Any]) -> ClientSetup:
         brands=tracked_names_from_lines(form["brands"]),
         competitors=tracked_names_from_lines(form["competitors"]),
     )
-
-
-def agency_admin_required(
-    view: Callable[..., HttpResponseBase],
-) -> Callable[..., HttpResponseBase]:
-    """The one gate of these pages: logged in, on the agency host, an agency admin."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        user: User = request.user
-        if current_client_or_none() is not None or not is_agency_admin(user=user):
-            return render(
-                request,
-                "frontend/forbidden.html",
-                {"needs": "agency admin", "role": "not an agency admin"},
-                status=403,
-            )
-        gate = two_factor_gate(request, None)  # the agency may require 2FA of its staff
-        if gate is not None:
-            return gate
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @agency_admin_required

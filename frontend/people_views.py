@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -15,6 +16,7 @@ from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, Set
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,7 +25,9 @@ from accounts.handoff import login_id_new, login_session_add
 from accounts.invitations import invitation_for_token, invitation_get, invitations_open
 from accounts.models import Invitation, InvitationState, Role, User
 from accounts.selectors import client_memberships, membership_role_for
+from accounts.services import password_reset_completed_record, password_reset_requested_record
 from config.errors import DomainError
+from config.mail import mail_send_on_commit
 from config.tenancy import current_client, current_client_or_none
 from frontend.access import client_member_required
 from frontend.login_views import LOGIN_ID_KEY, MODEL_BACKEND
@@ -318,7 +322,8 @@ class ProfilePasswordView(auth_views.PasswordChangeView):
 class MemberPasswordResetForm(PasswordResetForm):
     """Mails only people who may log in where they asked (a client's members on its host;
     anyone on the agency host), including accounts that never had a password. The page
-    answers the same whatever was typed, so nobody learns which addresses exist."""
+    answers the same whatever was typed, so nobody learns which addresses exist. The mail is
+    queued for a worker (`config.mail`), so a slow mail server never holds the page."""
 
     def get_users(self, email: str) -> Any:
         users = User.objects.filter(email__iexact=email.strip(), is_active=True)
@@ -330,6 +335,19 @@ class MemberPasswordResetForm(PasswordResetForm):
             ).distinct()
         return iter(list(users))
 
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        mail_send_on_commit(subject=subject, body=body, to=[to_email])
+
 
 class PasswordResetStart(auth_views.PasswordResetView):
     form_class = MemberPasswordResetForm
@@ -337,6 +355,17 @@ class PasswordResetStart(auth_views.PasswordResetView):
     email_template_name = "frontend/password_reset_email.txt"
     subject_template_name = "frontend/password_reset_subject.txt"
     success_url = reverse_lazy("password-reset-sent")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        email = form.cleaned_data["email"]
+        password_reset_requested_record(
+            tenant=self.request.tenant,  # type: ignore[attr-defined]
+            email=email,
+            users=list(form.get_users(email)),
+            address=get_client_ip_address(self.request),
+        )
+        return response
 
 
 class PasswordResetSent(auth_views.PasswordResetDoneView):
@@ -347,6 +376,15 @@ class PasswordResetSet(auth_views.PasswordResetConfirmView):
     form_class = SetPasswordForm
     template_name = "frontend/password_reset_set.html"
     success_url = reverse_lazy("password-reset-done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_reset_completed_record(
+            tenant=self.request.tenant,  # type: ignore[attr-defined]
+            user=form.user,
+            address=get_client_ip_address(self.request),
+        )
+        return response
 
 
 class PasswordResetDone(auth_views.PasswordResetCompleteView):

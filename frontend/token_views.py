@@ -1,5 +1,7 @@
-"""API tokens of a client (/api/tokens/, client admins): create one (shown once), see when
-each was last used, revoke. The work is done by `accounts.tokens`, which audits it."""
+"""API tokens (/api/tokens/): create one (shown once), see when each was last used, revoke.
+On a client's host, the client's tokens (client admins); on the agency host, the agency's
+tokens for `/api/v1/clients/` and the other agency endpoints (agency admins). The work is
+done by `accounts.tokens`, which audits it; both pages are this module's one page."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, TokenScope, User
+from accounts.models import Client, Role, TokenScope, User
+from accounts.selectors import membership_role_for
 from accounts.tokens import (
     api_token_issue,
     api_token_revoke,
@@ -20,7 +23,7 @@ from accounts.tokens import (
 )
 from config.errors import DomainError
 from config.tenancy import current_client
-from frontend.access import client_member_required
+from frontend.access import agency_admin_required, client_member_required
 from frontend.params import form_date, form_int
 
 NEW_TOKEN_KEY = "lotse_new_api_token"  # noqa: S105  (a session key, not a secret)
@@ -52,17 +55,17 @@ def _expiry(post: dict[str, str]) -> datetime | None:
     return timezone.now() + timedelta(days=days)
 
 
-@client_member_required(Role.CLIENT_ADMIN)
-def tokens_page(request: HttpRequest) -> HttpResponse:
+def _tokens_page(request: HttpRequest, *, tenant: Client, role: str | None) -> HttpResponse:
+    """The page for `tenant`'s tokens: a client's, or the agency's own row's."""
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         fields = ("name", "scope", "expires", "expires_on")
         post = {key: request.POST.get(key, "") for key in fields}
         try:
             token, raw_key = api_token_issue(
-                client=current_client(),
+                client=tenant,
                 by=request.user,  # type: ignore[arg-type]
-                by_role=getattr(request, "lotse_role", None),
+                by_role=role,
                 name=post["name"],
                 scope=post["scope"],
                 expires_at=_expiry(post),
@@ -78,7 +81,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     rows = [
         {"token": t, "state": api_token_state(t, now=now), "mine": t.user_id == user.pk}
-        for t in api_tokens_for_client(client=current_client())
+        for t in api_tokens_for_client(client=tenant)
     ]
     return render(
         request,
@@ -95,18 +98,49 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@client_member_required(Role.CLIENT_ADMIN)
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def _token_revoke(
+    request: HttpRequest, pk: int, *, tenant: Client, role: str | None
+) -> HttpResponse:
     try:
         token = api_token_revoke(
-            client=current_client(),
+            client=tenant,
             token_id=pk,
             by=request.user,  # type: ignore[arg-type]
-            by_role=getattr(request, "lotse_role", None),
+            by_role=role,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Revoked {token.name or token.key_prefix}: it no longer works.")
     return redirect("api-tokens")
+
+
+@client_member_required(Role.CLIENT_ADMIN)
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    return _tokens_page(request, tenant=current_client(), role=getattr(request, "lotse_role", None))
+
+
+@require_POST
+@client_member_required(Role.CLIENT_ADMIN)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    return _token_revoke(
+        request, pk, tenant=current_client(), role=getattr(request, "lotse_role", None)
+    )
+
+
+def _agency(request: HttpRequest) -> tuple[Client, str | None]:
+    agency: Client = request.tenant  # type: ignore[attr-defined]
+    return agency, membership_role_for(user=request.user, client=agency)  # type: ignore[arg-type]
+
+
+@agency_admin_required
+def agency_tokens_page(request: HttpRequest) -> HttpResponse:
+    agency, role = _agency(request)
+    return _tokens_page(request, tenant=agency, role=role)
+
+
+@require_POST
+@agency_admin_required
+def agency_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    agency, role = _agency(request)
+    return _token_revoke(request, pk, tenant=agency, role=role)

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,6 +19,7 @@ from accounts.selectors import client_members
 from accounts.services import client_domain
 from config.errors import DomainError
 from config.live import live_send_on_commit
+from config.mail import mail_send_on_commit
 from config.tenancy import current_client
 from reports.models import Alert, AlertKind, AlertSettings
 from reports.selectors import alert_settings_get, alert_thresholds, spike_stats
@@ -126,8 +126,7 @@ def _alert_open(*, kind: str, window: Counts, baseline: Baseline, now: datetime)
     _broadcast(ALERT_OPENED, [alert])
     if alert.emailed_to:
         client = current_client()
-        name, host = client.name, client_domain(client.slug)
-        transaction.on_commit(lambda: _email(alert, client_name=name, host=host), robust=True)
+        _email(alert, client_name=client.name, host=client_domain(client.slug))
     return alert
 
 
@@ -142,17 +141,18 @@ def _notify_managers(alert: Alert) -> None:
 
 
 def _email(alert: Alert, *, client_name: str, host: str) -> None:
-    send_mail(
+    """Mail the PR contacts once the alert is committed (a worker sends it, and tries again
+    while the mail server is away: `config.mail`)."""
+    mail_send_on_commit(
         subject=f"[Lotse] {client_name}: {alert.get_kind_display()} alert",
-        message=(
+        body=(
             f"{alert.summary}.\n\n"
             f"Baseline: {alert.basis}.\n"
             f"Opened at {alert.opened_at:%Y-%m-%d %H:%M} UTC. It stays open while the "
             "numbers stay high and closes by itself once they have been calm for a while.\n\n"
             f"All alerts of {client_name}: https://{host}/alerts/\n"
         ),
-        from_email=None,
-        recipient_list=alert.emailed_to,
+        to=list(alert.emailed_to),
     )
 
 

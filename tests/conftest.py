@@ -20,8 +20,10 @@ from django.test import Client as DjangoClient
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
+import config.mail
 from accounts.models import Client, Role, User
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
+from config.celery import task_lookup
 from sources.models import Source
 from sources.services import signature_compute, source_create
 from sources.services.onboarding import client_create
@@ -176,6 +178,22 @@ def live_db(world: World, django_db_blocker: Any) -> Iterator[World]:
         yield world
         _empty_tenant_tables()
         connection.set_schema_to_public()
+
+
+@pytest.fixture
+def mail_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mail queued for a worker (`config.mail`) is handed at once to the real mail task, run
+    here as a worker runs it (retries included), so tests read `mail.outbox` as before.
+    Without this fixture the message goes to the broker (tests/test_mail.py reads it there)."""
+
+    def run_here(name: str, *args: Any) -> None:
+        tenant = connection.tenant
+        try:
+            task_lookup(name).apply(args=args, throw=True)
+        finally:
+            connection.set_tenant(tenant)  # the task switches schemas; the caller goes on
+
+    monkeypatch.setattr(config.mail, "task_send", run_here)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ tokens, the industry preset, and schemas cloned from the migrated template."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -46,14 +44,12 @@ def agency_api(world, *, scope: str = "write") -> APIClient:
 
 
 def test_agency_token_creates_a_client_with_its_industry_preset(world):
-    started = time.monotonic()
     response = agency_api(world).post("/api/v1/clients/", GOOD, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    # The 2 s promise, on the service's own clock; the first request to the agency host
-    # also imports its URL map and views, so the round trip gets more room.
-    assert body["seconds"] < 2
-    assert time.monotonic() - started < 5
+    # The answer says how long it took (the 2 s promise is measured by bench/onboarding.py,
+    # not here: unit tests carry no timings).
+    assert isinstance(body["seconds"], float) and body["seconds"] > 0
     assert body["client"]["host"] == "nordbahn.localhost"
     assert body["created"]["departments"] >= 5
     assert body["created"]["rules"] >= 5
@@ -359,3 +355,8 @@ def test_a_template_behind_the_code_is_noticed(world):
             cursor.execute("DELETE FROM django_migrations WHERE app = 'sources'")
         assert template_migrations_missing(template)
         transaction.set_rollback(True)
+
+
+def test_a_person_without_clients_is_told_how_to_get_in_without_a_shell(world):
+    page = web_client(None, world.olga).get("/").content.decode()
+    assert "invites you by e-mail" in page and "manage.py" not in page

@@ -11,10 +11,11 @@ from django.core import mail
 from django.db import connection
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from accounts.audit.models import AuditEntry
 from accounts.audit.services import audit_record
-from accounts.models import Invitation, LoginSession, Membership, Role, User
+from accounts.models import AgencyAuditEntry, Invitation, LoginSession, Membership, Role, User
 from accounts.selectors import membership_role_for
 from accounts.services import api_token_create, user_create_or_update
 from config.errors import DomainError
@@ -27,7 +28,7 @@ from sources.services import ingest_batch_process, mentions_submit
 from tests.conftest import PASSWORD, api_client, web_client
 from tests.factories import mention_item
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mail_worker")]
 LINK = re.compile(r"http://[^\s]+/invitations/[^\s/]+/")
 
 
@@ -315,10 +316,11 @@ def test_invitation_api_errors_come_in_the_one_shape(world, django_capture_on_co
 # --- password reset and profile -----------------------------------------------------------
 
 
-def test_password_reset_by_e_mail_sets_a_new_password(world):
+def test_password_reset_by_e_mail_sets_a_new_password(world, django_capture_on_commit_callbacks):
     web = web_client(world.acme)
     assert b"Forgot your password?" in web.get("/login/").content
-    response = web.post("/password-reset/", {"email": "rita@acme.test"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post("/password-reset/", {"email": "rita@acme.test"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
@@ -342,18 +344,72 @@ def test_password_reset_by_e_mail_sets_a_new_password(world):
 @pytest.mark.parametrize(
     "email", ["nobody@nowhere.test", "olga@nowhere.test", "bob@globex.test"], ids=str
 )
-def test_password_reset_tells_nobody_which_addresses_exist(world, email):
+def test_password_reset_tells_nobody_which_addresses_exist(
+    world, email, django_capture_on_commit_callbacks
+):
     """Unknown addresses and people of other clients get the same answer and no mail."""
-    response = web_client(world.acme).post("/password-reset/", {"email": email})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web_client(world.acme).post("/password-reset/", {"email": email})
     assert response.status_code == 302
     assert response["Location"] == "/password-reset/sent"
     assert mail.outbox == []
 
 
-def test_password_reset_on_the_agency_host(world):
-    web_client(None).post("/password-reset/", {"email": "ada@agency.test"})
+def test_password_reset_on_the_agency_host(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        web_client(None).post("/password-reset/", {"email": "ada@agency.test"})
     assert len(mail.outbox) == 1
     assert "http://localhost/password-reset/" in mail.outbox[0].body
+
+
+def _reset_entries() -> list[AuditEntry]:
+    with schema_context("c_acme"):
+        return list(AuditEntry.objects.filter(action__startswith="password_reset.").order_by("id"))
+
+
+def test_password_reset_requests_are_audited_and_the_answer_is_the_same_either_way(
+    world, django_capture_on_commit_callbacks
+):
+    web = web_client(world.acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = web.post("/password-reset/", {"email": "Rita@acme.test"})
+        unknown = web.post("/password-reset/", {"email": "nobody@nowhere.test"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert web.get(known["Location"]).content == web.get(unknown["Location"]).content
+    mailed, nothing = _reset_entries()
+    assert (mailed.action, mailed.target_type, mailed.target_id) == (
+        "password_reset.requested",
+        "user",
+        world.rita.pk,
+    )
+    assert mailed.after["sent"] is True and mailed.after["address"] == "127.0.0.1"
+    assert nothing.target_id is None and nothing.after["sent"] is False
+    assert nothing.after["email"] == "nobody@nowhere.test"
+
+
+def test_a_password_set_with_a_reset_link_is_audited(world, django_capture_on_commit_callbacks):
+    web = web_client(world.acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post("/password-reset/", {"email": "rita@acme.test"})
+    link = re.search(r"http://acme\.localhost/password-reset/[^\s]+", mail.outbox[0].body)
+    set_url = web.get(_path(link.group(0)), follow=True).redirect_chain[-1][0]
+    new = "brand new secret 9"
+    web.post(set_url, {"new_password1": new, "new_password2": new})
+    completed = _reset_entries()[-1]
+    assert completed.action == "password_reset.completed"
+    assert (completed.actor_id, completed.target_id) == (world.rita.pk, world.rita.pk)
+
+
+def test_password_resets_on_the_agency_host_are_audited_in_the_agency_log(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        web_client(None).post("/password-reset/", {"email": "ada@agency.test"})
+        web_client(None).post("/password-reset/", {"email": "nobody@nowhere.test"})
+    entries = AgencyAuditEntry.objects.filter(action="password_reset.requested").order_by("id")
+    assert [entry.client_slug for entry in entries] == ["agency", "agency"]
+    assert "ada@agency.test" in entries[0].summary and "link mailed" in entries[0].summary
+    assert "nothing sent" in entries[1].summary
 
 
 def test_the_profile_sets_name_time_zone_signature_and_languages(world, in_acme):

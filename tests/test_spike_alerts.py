@@ -136,7 +136,7 @@ def history(world, *, weeks: int = 6, per_hour: int = 8, now: datetime = NOW) ->
 
 
 @pytest.fixture
-def acme_alerts(world, in_acme, django_capture_on_commit_callbacks):
+def acme_alerts(world, in_acme, mail_worker, django_capture_on_commit_callbacks):
     AlertSettings.objects.create(pr_emails=["pr@acme.test", "ceo@acme.test"])
 
     def check(now: datetime = NOW):

@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -192,13 +193,16 @@ def test_a_4xx_is_final_and_retries_stop_after_24_hours(world, in_acme):
     assert last.retried is False and last.attempt > 1
 
 
-def test_twenty_failures_in_a_row_disable_and_notify_the_admins(world, in_acme, settings):
+def test_twenty_failures_in_a_row_disable_and_notify_the_admins(
+    world, in_acme, settings, mail_worker, django_capture_on_commit_callbacks
+):
     settings.LOTSE_WEBHOOK_MAX_FAILURES = 20
     with webhook_receiver() as receiver:
         receiver.default = 500
         subscription, _ = _subscribe(world, receiver.url)
         _store(world, count=20)
-        webhook_deliveries_send_due()
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_deliveries_send_due()
         assert len(receiver.received) == 20
         _store(world)
         webhook_deliveries_send_due(now=timezone.now() + timedelta(hours=1))
@@ -207,6 +211,8 @@ def test_twenty_failures_in_a_row_disable_and_notify_the_admins(world, in_acme, 
     assert subscription.is_active is False and "20 failed" in subscription.disabled_reason
     notice = Notification.objects.get(user_id=world.alice.pk)
     assert "disabled" in notice.text and notice.link == f"/webhooks/{subscription.pk}/"
+    (message,) = mail.outbox  # the worker's mail task sent it
+    assert world.alice.email in message.to and "A webhook was disabled" in message.subject
     # A new event is not even stored for a disabled subscription.
     before = Event.objects.count()
     _store(world)

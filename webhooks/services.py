@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -38,6 +37,7 @@ from accounts.audit.services import audit_record
 from accounts.models import Role, User
 from accounts.selectors import client_members, membership_role_for, role_at_least
 from config.errors import DomainError, NotAllowed
+from config.mail import mail_send_on_commit
 from config.tenancy import current_client
 from routing.services.notifications import notification_create
 from sources.connectors.base import ConnectorError, RateLimited
@@ -510,9 +510,7 @@ def _disable(subscription: Subscription, *, now: datetime) -> None:
     emails = [admin.email for admin in admins if admin.email]
     if emails:
         subject = f"[{client.name}] A webhook was disabled"
-        transaction.on_commit(
-            lambda: send_mail(subject, text, None, emails, fail_silently=True), robust=True
-        )
+        mail_send_on_commit(subject=subject, body=text, to=emails)
 
 
 def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 10_000) -> int:

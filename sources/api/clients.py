@@ -19,9 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Client, User
-from accounts.permissions import IsAgencyAdmin
+from accounts.permissions import IsAgencyAdmin, request_has_second_factor
+from accounts.security import agency_get
 from accounts.selectors import client_managed_get, clients_for_user
-from accounts.services import client_domain
+from accounts.services import client_domain, client_two_factor_require
+from sources.api.people import TwoFactorRequirementSerializer
 from sources.services.lifecycle import (
     client_deactivate,
     client_delete,
@@ -194,3 +196,31 @@ class ClientExportView(APIView):
         client_export(client=client, out=spool)
         spool.seek(0)
         return FileResponse(spool, as_attachment=True, filename=f"lotse-{client.slug}.zip")
+
+
+class AgencyTwoFactorRequirementView(APIView):
+    """Whether agency staff must log in with a second factor, on every host (the same switch
+    as on the agency's /account/2fa/). Agency admins only; every change is audited in the
+    agency's log."""
+
+    permission_classes = [IsAgencyAdmin]
+
+    @extend_schema(responses=TwoFactorRequirementSerializer)
+    def get(self, request: Request) -> Response:
+        agency = agency_get()
+        return Response({"require_2fa": bool(agency and agency.require_2fa)})
+
+    @extend_schema(request=TwoFactorRequirementSerializer, responses=TwoFactorRequirementSerializer)
+    def put(self, request: Request) -> Response:
+        incoming = TwoFactorRequirementSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        agency = agency_get()
+        if agency is None:
+            raise Http404("The agency is not set up.")
+        agency = client_two_factor_require(
+            client=agency,
+            required=incoming.validated_data["require_2fa"],
+            actor=request.user,  # type: ignore[arg-type]
+            actor_has_second_factor=request_has_second_factor(request),
+        )
+        return Response({"require_2fa": agency.require_2fa})

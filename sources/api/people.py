@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 
 from accounts.invitations import INVITABLE_ROLES, invitation_get, invitations_open
 from accounts.models import Invitation, Membership, Role, User
-from accounts.permissions import request_role
+from accounts.permissions import request_has_second_factor, request_role
 from accounts.selectors import client_membership_get, client_memberships
+from accounts.services import client_two_factor_require
 from config.tenancy import current_client
 from sources.services.people import (
     PersonChange,
@@ -62,6 +63,13 @@ class InvitationWriteSerializer(serializers.Serializer):
     teams = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50)
     languages = serializers.ListField(
         child=serializers.CharField(max_length=8), required=False, max_length=50
+    )
+
+
+class TwoFactorRequirementSerializer(serializers.Serializer):
+    require_2fa = serializers.BooleanField(
+        help_text="Whether everyone here must log in with a second factor (TOTP). Only a "
+        "person who uses one themselves may turn this on."
     )
 
 
@@ -239,3 +247,24 @@ class PersonReactivateView(AdminOnly, APIView):
             by_role=request_role(request),
         )
         return _change(change, user_id)
+
+
+class TwoFactorRequirementView(AdminOnly, APIView):
+    """Whether this client requires two-factor login from everyone with a role in it (the
+    same switch as on /account/2fa/). Client admins only; every change is audited."""
+
+    @extend_schema(responses=TwoFactorRequirementSerializer)
+    def get(self, request: Request) -> Response:
+        return Response({"require_2fa": current_client().require_2fa})
+
+    @extend_schema(request=TwoFactorRequirementSerializer, responses=TwoFactorRequirementSerializer)
+    def put(self, request: Request) -> Response:
+        incoming = TwoFactorRequirementSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        client = client_two_factor_require(
+            client=current_client(),
+            required=incoming.validated_data["require_2fa"],
+            actor=_me(request),
+            actor_has_second_factor=request_has_second_factor(request),
+        )
+        return Response({"require_2fa": client.require_2fa})

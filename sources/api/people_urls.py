@@ -9,9 +9,13 @@ from sources.api.people import (
     PersonDetailView,
     PersonListView,
     PersonReactivateView,
+    TwoFactorRequirementView,
 )
 
 urlpatterns = [
+    path(
+        "security/two-factor", TwoFactorRequirementView.as_view(), name="api-two-factor-requirement"
+    ),
     path("invitations/", InvitationListView.as_view(), name="api-invitation-list"),
     path("invitations/<int:pk>/", InvitationDetailView.as_view(), name="api-invitation-detail"),
     path(

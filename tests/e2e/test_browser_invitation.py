@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 
 import pytest
 
@@ -29,14 +30,20 @@ def _login(browser, stack, email: str, path: str):  # noqa: F811
     return page
 
 
-def _mailed_link(address: str) -> str:
-    for path in sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
-        text = path.read_text()
-        if f"To: {address}" in text:
+def _mailed_link(address: str, timeout: float = 30) -> str:
+    """The invitation link mailed to `address`: the worker writes the mail file shortly after
+    the page answered (mail leaves through the `lotse.mail_send` task)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        files = sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in files:
+            text = path.read_text()
             found = re.search(r"http://\S+/invitations/\S+/", text)
-            assert found, text
-            return found.group(0)
-    raise AssertionError(f"no mail to {address} in {MAIL_DIR}")
+            if f"To: {address}" in text and found:  # (a file being written has no link yet)
+                return found.group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {address} in {MAIL_DIR} after {timeout} s")
+        time.sleep(0.2)
 
 
 def test_invite_accept_on_a_phone_and_land_in_the_inbox(browser, live_stack, live_db):  # noqa: F811

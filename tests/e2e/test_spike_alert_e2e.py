@@ -93,12 +93,17 @@ def test_beat_opens_an_alert_on_a_negative_burst_and_the_inbox_shows_it(
     alice.locator("svg polyline.volume").wait_for(timeout=5_000)
     alice.screenshot(path=str(ARTIFACTS / "alerts-page.png"), full_page=True)
     # The worker e-mailed the PR contact (the live stack's mail files), once per alert
-    # however many checks ran meanwhile.
-    log = "".join(
-        path.read_text(encoding="utf-8", errors="replace")
-        for path in MAIL_DIR.glob("*")
-        if path.stat().st_mtime >= started
-    )
+    # however many checks ran meanwhile (the mail task runs after the check: wait for it).
+    deadline = time.monotonic() + 30
+    while True:
+        log = "".join(
+            path.read_text(encoding="utf-8", errors="replace")
+            for path in MAIL_DIR.glob("*")
+            if path.stat().st_mtime >= started
+        )
+        if "Negative share alert" in log or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert log.count("Subject: [Lotse] Acme Rail: Negative share alert") == 1
     assert "To: pr@acme.test" in log
 
