@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
 from frontend.onboarding_views import client_export_download, client_manage, client_new
-from reports.api.branding import AgencyLogoView
 from frontend.token_views import agency_token_revoke, agency_tokens_page
+from reports.api.branding import AgencyLogoView
 from reports.api.overview import AgencyOverviewView
 from sources.api.clients import (
     AgencyTwoFactorRequirementView,
