@@ -31,7 +31,7 @@ from routing.models import Department
 from sources.formats import text_make_storable
 
 SENTIMENTS = ("negative", "neutral", "positive")
-KINDS = ("complaint", "question", "praise", "idea", "crisis", "job", "spam", "other")
+KINDS = ("complaint", "question", "praise", "idea", "crisis", "news", "job", "spam", "other")
 LEARNED_FIELDS = ("sentiment", "relevant", "kind", "aspects", "department")
 MIN_PER_CLASS = 3
 MIN_LABELS = 20
