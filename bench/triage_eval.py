@@ -14,7 +14,9 @@ The protocol (issue 14):
   - "Lotse shipped": the recipe of `manage.py triage_build` (`mentions.triage.build`), run
     through the whole `triage_texts` (language detection, lexicon cues, kind rules);
   - "Lotse learned": what a client gets after `triage_learn` on the same labels (the
-    learned-field recipe in `mentions.triage.learn`), also through `triage_texts`;
+    learned-field recipe in `mentions.triage.learn` with its keep-if-better rule:
+    `learned_field_fit` keeps a learned model only if it beats current triage on a fixed
+    fifth of the training rows), also through `triage_texts`;
   - "plain recipe": word 1-2 + char_wb 2-5 TF-IDF and one logistic regression (C=1), the
     floor the issue names.
 - Measures: airline sentiment macro-F1 and accuracy; GermEval 2017 document sentiment and
@@ -67,7 +69,7 @@ from mentions.triage import ClientTriage, datasets, triage_texts
 from mentions.triage.build import english_model, german_model
 from mentions.triage.datasets import LabelledSet
 from mentions.triage.language import detect_languages
-from mentions.triage.learn import learned_head_train
+from mentions.triage.learn import LabelledText, learned_field_fit, learned_head_train
 from mentions.triage.linear import Features, TextModel
 
 SEED = 42
@@ -98,10 +100,32 @@ class Plain:
         return [str(c) for c in self.model.classes_], self.model.predict_proba(self._X(texts))
 
 
-def learned_model(field: str, texts: Sequence[str], targets: Sequence[str]) -> TextModel:
-    """One field as `triage_learn` trains it (its own extractor on the labelled texts)."""
-    features = Features.fit(texts)
-    return TextModel(features, {field: learned_head_train(features.transform(texts), targets)})
+def learned_if_better(
+    field: str,
+    texts: Sequence[str],
+    targets: Sequence[str],
+    *,
+    language: str,
+    models: dict[str, TextModel | None],
+    current: ClientTriage,
+) -> dict[str, TextModel]:
+    """What `triage_learn` keeps for one field: a model trained on a fixed 80 % of the
+    training rows, kept (and trained again on all of them) only if it beats current triage
+    (these shipped `models`, this client) on the other 20 % of the training rows; else
+    nothing, and the client keeps current triage. Never sees the rows it is scored on."""
+    rows = [LabelledText(t, language, v) for t, v in zip(texts, targets, strict=True)]
+    features = Features.fit(list(texts))
+    outcome, model = learned_field_fit(
+        name=field, rows=rows, features=features, current=current, models=models
+    )
+    KEPT.append(
+        f"{field}: {outcome.status} ({outcome.new_score:.3f} vs {outcome.current_score:.3f})"
+    )
+    return {field: model} if model is not None else {}
+
+
+# What the keep-if-better rule decided, printed at the end.
+KEPT: list[str] = []
 
 
 # --------------------------------------------------------------------------- tasks
@@ -172,19 +196,26 @@ def english_tasks(folds: int) -> list[Row]:
             "yes" if r.kind == "complaint" else "no"
             for r in triage_texts(c_test.texts, models=models)
         ]
-        learned = learned_model("sentiment", a_train.texts, a_train.labels["sentiment"])
+        learned = learned_if_better(
+            "sentiment",
+            a_train.texts,
+            a_train.labels["sentiment"],
+            language="en",
+            models=models,
+            current=ClientTriage(),
+        )
         out_a["Lotse learned"] = [
             r.sentiment
-            for r in triage_texts(
-                a_test.texts, models=models, client=ClientTriage(learned={"sentiment": learned})
-            )
+            for r in triage_texts(a_test.texts, models=models, client=ClientTriage(learned=learned))
         ]
         kinds = ["complaint" if c == "yes" else "other" for c in c_train.labels["complaint"]]
-        learned_kind = learned_model("kind", c_train.texts, kinds)
+        learned_kind = learned_if_better(
+            "kind", c_train.texts, kinds, language="en", models=models, current=ClientTriage()
+        )
         out_c["Lotse learned"] = [
             "yes" if r.kind == "complaint" else "no"
             for r in triage_texts(
-                c_test.texts, models=models, client=ClientTriage(learned={"kind": learned_kind})
+                c_test.texts, models=models, client=ClientTriage(learned=learned_kind)
             )
         ]
         out_a["plain recipe"] = Plain(a_train.texts, a_train.labels["sentiment"]).predict(
@@ -262,8 +293,22 @@ def german_tasks(folds: int) -> list[Row]:
         learned = ClientTriage(
             industry="transport",
             learned={
-                "sentiment": learned_model("sentiment", train.texts, sentiment),
-                "relevant": learned_model("relevant", train.texts, relevance),
+                **learned_if_better(
+                    "sentiment",
+                    train.texts,
+                    sentiment,
+                    language="de",
+                    models=models,
+                    current=transport,
+                ),
+                **learned_if_better(
+                    "relevant",
+                    train.texts,
+                    [r == "true" for r in relevance],
+                    language="de",
+                    models=models,
+                    current=transport,
+                ),
             },
         )
         results = triage_texts(test.texts, models=models, client=learned)
@@ -408,6 +453,10 @@ def main() -> None:
             shown_cv = "" if cv is None else f"{cv:.3f}"
             print(f"{measure:<46} {system:<14} {shown_held:>13} {shown_cv:>20}", flush=True)
         print(f"  ({name}: {time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    if KEPT:
+        print("keep-if-better (triage_learn's rule; held-out run first, then each CV fold):")
+        for line in KEPT:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -299,15 +299,16 @@ def _follow_cues(score: _Scores, cues: _Cues) -> None:
 
 
 def _sentiment_by_kind(score: _Scores, cues: _Cues, kind: str) -> None:
-    """What a kind says about sentiment on a short post: danger is negative; a wish, an
-    advert, a job post or a report without cue words is neutral (the English model, which
-    learned from airline complaints, reads most of them as negative)."""
+    """What a kind says about sentiment on a short post: danger is negative; an advert or a
+    report without cue words is neutral (the English model, which learned from airline
+    complaints, reads many of them as negative). Chosen on the validation fifth inside the
+    development 80 %: no cost to airline sentiment there (0.746 either way), while making
+    ideas and job posts neutral too cost 0.008 macro-F1."""
     if kind == "crisis":
         score.sentiment, score.polarity = NEGATIVE, min(score.polarity, -0.5)
-        return
-    quiet = cues.positive == cues.negative == 0
-    if (
-        (kind == "idea" or (kind in ("spam", "job", "news") and quiet))
+    elif (
+        kind in ("spam", "news")
+        and cues.positive == cues.negative == 0
         and score.sentiment != NEUTRAL
         and not cues.sarcastic
     ):

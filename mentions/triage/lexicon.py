@@ -51,7 +51,7 @@ JOB = _cues(
     "stelle stellenangebot* bewerbung* bewerben beworben ausbildung* praktikum karriere "
     "jobangebot* gehalt azubi personalabteilung werkstudent* quereinsteiger* "
     "vorstellungsgespräch* rente ruhestand überstunden unterbezahlt schichtplan* "
-    "bildet",
+    "bildet sucht quereinstieg*",
     "emploi candidature stage recrutement carrière salaire",
     "empleo candidatura prácticas contratación salario",
     "lavoro candidatura tirocinio assunzion* stipendio",
@@ -63,10 +63,12 @@ SPAM = _cues(
     "crypto bitcoin giveaway casino promo-code promocode onlyfans forex airdrop nft "
     "follow-back followback free-followers click-here link-in-bio dm-me buy-followers "
     "followers-for f4f like4like follow4follow make-money message-me-privately "
-    "this-week-only win-a-free coin visit-my-profile",
+    "this-week-only win-a-free coin visit-my-profile enter-now enter-to-win limited-time "
+    "free-iphone",
     "gewinnspiel gratis-follower hier-klicken klicken follower-kaufen follower-für "
     "verdiene folge-für-folge gewinne-jetzt schreibt-mir-privat nur-diese-woche krypto* "
-    "link-in-der-bio gutschein-sichern besuch-mein-profil",
+    "link-in-der-bio gutschein-sichern besuch-mein-profil jetzt-teilnehmen "
+    "teilnehmen-und-gewinnen nur-für-kurze-zeit gratis-iphone",
     # Off-topic homonyms: science and history texts that share a brand's word.
     "microscope tissue retina carcinoma* cohort phenotype yeast 19th-century "
     "steam-railway our-paper",
@@ -150,10 +152,11 @@ _NEWSY = _cues(
     "erhöht senkt schließt eröffnet startet gestartet unterzeichnen unterzeichnet plant "
     "investiert kündigt bestätigt bestätigte aktie aktien prozent quartal* umsatz gewinn "
     "millionen milliarden vertrag landesregierung regierung ministerium minister* kreistag "
-    "bürgermeister* gewerkschaft tarifverhandlung* fahrplanwechsel",
+    "bürgermeister* gewerkschaft tarifverhandlung* fahrplanwechsel kündigte vorstand",
     "raise raises cut cuts close closes opens launch launches begin begins sign signs "
     "signed plans invest invests confirmed shares percent quarter quarterly revenue profit "
-    "million billion deal government ministry minister council mayor union fares",
+    "million billion deal government ministry minister council mayor union fares expands "
+    "board",
 )
 _PERSONAL = _cues(
     "ich mich mir mein meine meinen meinem meiner du dich dir dein deine euch ihr eure "
@@ -208,8 +211,16 @@ def is_spam(text: str) -> bool:
     )
 
 
+# "Es wäre praktisch, wenn …", "it would be handy to …".
+_WOULD_BE_NICE = re.compile(
+    r"\b(?:wäre|fände ich) (?:\w+ )?(?:schön|toll|super|praktisch|gut|klasse|hilfreich|cool|"
+    r"genial|prima|sinnvoll)\b|\bwould be (?:\w+ )?(?:great|nice|handy|helpful|good|cool|"
+    r"useful|lovely)\b"
+)
+
+
 def is_idea(text: str) -> bool:
-    return bool(IDEA.search(text))
+    return bool(IDEA.search(text)) or bool(_WOULD_BE_NICE.search(text))
 
 
 # A weaker sign of a wish, read only when nothing else decided ("X sollte …", "should …").
@@ -248,7 +259,7 @@ def is_news(text: str) -> bool:
     if len(text) < NEWS_MIN_CHARS:
         if "?" in text or "!" in text or text.startswith("@user") or _PERSONAL.search(text):
             return False
-        if _HEADLINE.search(text):
+        if _HEADLINE.search(text) or _REPORTING.search(text):
             return True
         return bool(_NEWSY.search(text)) and cue_counts(text) == (0, 0)
     reporting = bool(_REPORTING.search(text))
@@ -278,7 +289,7 @@ _POSITIVE = _cues(
     "punctual smooth impressed recommend",
     "gut super toll danke klasse prima hervorragend perfekt hilfreich freundlich zufrieden "
     "top spitze kompetent* nett fair pünktlich läuft empfehlung erstattet hilfsbereit "
-    "so-muss-das",
+    "so-muss-das begeistert lob empfehlen dankbar",
     "merci bien génial parfait excellent super content",
     "gracias bueno genial perfecto excelente encanta",
     "grazie buono ottimo perfetto eccellente fantastico",
@@ -290,13 +301,15 @@ _NEGATIVE = _cues(
     "bad worst terrible awful broken delayed cancelled rude useless scam horrible delay delays "
     "late stuck problem problems issue issues drops dropped lie complain complaint failed "
     "unacceptable ridiculous disappointed charged-me-twice charged-twice hung-up disgusting "
-    "out-of-order",
+    "out-of-order outrageous pathetic shocking appalling nightmare fed-up sick-of annoying "
+    "barely",
     "schlecht* schlimm furchtbar kaputt verspätung verspätet verpasst ausgefallen unfreundlich "
     "frechheit katastrophe "
     "falsch nervt nervig ärgerlich mies ätzend unmöglich enttäuscht enttäuschend abzocke "
     "schon-wieder unzumutbar problem probleme störung ausfall zugausfall funkloch funklöcher "
     "bricht abgebrochen warteschleife aufgelegt kündige angeschrien nachzahlung "
-    "doppelte-abbuchung übel verstopft ekelhaft defekt",
+    "doppelte-abbuchung übel verstopft ekelhaft defekt unverschämt lächerlich zumutung "
+    "überfüllt dreist peinlich genervt wütend sauer skandal hält-keine hält-nicht",
     "mauvais nul horrible retard annulé cassé arnaque honte",
     "malo peor horrible retraso cancelado roto estafa vergüenza",
     "pessimo terribile ritardo cancellato rotto truffa vergogna schifo",
@@ -325,7 +338,7 @@ _NOT_WORKING = re.compile(
 )
 _NEGATOR = re.compile(
     r"(?:nicht|kein|keine|keinen|keiner|keinem|keines|nie|niemals|ohne|not|no|never|without|"
-    r"cannot|can't|cant|don't|didn't|isn't|wasn't|won't)"
+    r"cannot|can't|cant|don't|didn't|isn't|wasn't|won't|trotz|despite)"
 )
 _CLAUSE_END = re.compile(r"[.,!?;:]")
 _POSITIVE_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰❤👍🙏🎉👏💯✨")
