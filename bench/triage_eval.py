@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -103,7 +104,7 @@ class Plain:
 def learned_if_better(
     field: str,
     texts: Sequence[str],
-    targets: Sequence[str],
+    targets: Sequence[Any],
     *,
     language: str,
     models: dict[str, TextModel | None],
