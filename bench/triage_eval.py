@@ -109,15 +109,17 @@ def learned_if_better(
     language: str,
     models: dict[str, TextModel | None],
     current: ClientTriage,
+    split: tuple[list[int], list[int]],
 ) -> dict[str, TextModel]:
-    """What `triage_learn` keeps for one field: a model trained on a fixed 80 % of the
-    training rows, kept (and trained again on all of them) only if it beats current triage
-    (these shipped `models`, this client) on the other 20 % of the training rows; else
-    nothing, and the client keeps current triage. Never sees the rows it is scored on."""
+    """What `triage_learn` keeps for one field: a model trained on the `split`'s first part
+    of the training rows, kept (and trained again on all of them) only if it beats current
+    triage (`models`, trained by the shipped recipe on that same first part, and this
+    client) on the other part; else nothing, and the client keeps current triage. Never sees
+    the rows it is scored on, and current triage is not scored on rows it learned from."""
     rows = [LabelledText(t, language, v) for t, v in zip(texts, targets, strict=True)]
     features = Features.fit(list(texts))
     outcome, model = learned_field_fit(
-        name=field, rows=rows, features=features, current=current, models=models
+        name=field, rows=rows, features=features, current=current, models=models, split=split
     )
     KEPT.append(
         f"{field}: {outcome.status} ({outcome.new_score:.3f} vs {outcome.current_score:.3f})"
@@ -170,6 +172,13 @@ def _run(
     return Scores(held_out, cv)
 
 
+def decision_split(data: LabelledSet) -> tuple[list[int], list[int]]:
+    """The fifth of a training set that triage_learn's keep-if-better rule decides on (by
+    the same hash rule as the held-out split), and the rest."""
+    rest, fifth = datasets.holdout_split(data.ids, data.strata)
+    return rest, fifth
+
+
 def _english_pair(
     airline_train: LabelledSet, complaints_train: LabelledSet
 ) -> dict[str, TextModel | None]:
@@ -197,13 +206,18 @@ def english_tasks(folds: int) -> list[Row]:
             "yes" if r.kind == "complaint" else "no"
             for r in triage_texts(c_test.texts, models=models)
         ]
+        # Current triage for the keep-if-better decision: the shipped recipe without the
+        # rows the decision is made on.
+        a_split, c_split = decision_split(a_train), decision_split(c_train)
+        deciding = _english_pair(a_train.subset(a_split[0]), c_train.subset(c_split[0]))
         learned = learned_if_better(
             "sentiment",
             a_train.texts,
             a_train.labels["sentiment"],
             language="en",
-            models=models,
+            models=deciding,
             current=ClientTriage(),
+            split=a_split,
         )
         out_a["Lotse learned"] = [
             r.sentiment
@@ -211,7 +225,13 @@ def english_tasks(folds: int) -> list[Row]:
         ]
         kinds = ["complaint" if c == "yes" else "other" for c in c_train.labels["complaint"]]
         learned_kind = learned_if_better(
-            "kind", c_train.texts, kinds, language="en", models=models, current=ClientTriage()
+            "kind",
+            c_train.texts,
+            kinds,
+            language="en",
+            models=deciding,
+            current=ClientTriage(),
+            split=c_split,
         )
         out_c["Lotse learned"] = [
             "yes" if r.kind == "complaint" else "no"
@@ -291,6 +311,15 @@ def german_tasks(folds: int) -> list[Row]:
         shipped = triage_texts(test.texts, models=models, client=transport)
         out["sentiment|Lotse shipped"] = [r.sentiment for r in shipped]
         out["relevance|Lotse shipped"] = ["true" if r.relevant else "false" for r in shipped]
+        split = decision_split(train)
+        deciding: dict[str, TextModel | None] = {
+            "de": german_model(
+                [train.texts[i] for i in split[0]],
+                [sentiment[i] for i in split[0]],
+                [relevance[i] for i in split[0]],
+            ),
+            "en": None,
+        }
         learned = ClientTriage(
             industry="transport",
             learned={
@@ -299,16 +328,18 @@ def german_tasks(folds: int) -> list[Row]:
                     train.texts,
                     sentiment,
                     language="de",
-                    models=models,
+                    models=deciding,
                     current=transport,
+                    split=split,
                 ),
                 **learned_if_better(
                     "relevant",
                     train.texts,
                     [r == "true" for r in relevance],
                     language="de",
-                    models=models,
+                    models=deciding,
                     current=transport,
+                    split=split,
                 ),
             },
         )

@@ -280,11 +280,13 @@ def learned_field_fit(
     features: Features,
     current: ClientTriage,
     models: Mapping[str, TextModel | None] | None = None,
+    split: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> tuple[FieldOutcome, TextModel | None]:
     """Train one field on a fixed 80 % of `rows` and keep it only if it beats current triage
     on the other 20 % (then it is trained again on all rows). Pure: `triage_learn` stores
     the winner; `bench/triage_eval.py` applies the same rule (`models` replaces the shipped
-    models there, as in `triage_texts`)."""
+    models there, as in `triage_texts`, and `split` gives the (train, test) rows, so those
+    models can be trained without the test rows)."""
     texts = [row.text for row in rows]
     languages = [row.language for row in rows]
     if name == "aspects":
@@ -295,9 +297,13 @@ def learned_field_fit(
     if len(kept) < 2:
         return FieldOutcome(name, len(rows), "skipped", "needs two labels with 3+ examples"), None
     index = [i for i, t in enumerate(targets) if t in kept]
-    train, test = train_test_split(
-        index, test_size=0.2, random_state=SEED, stratify=[targets[i] for i in index]
-    )
+    if split is None:
+        train, test = train_test_split(
+            index, test_size=0.2, random_state=SEED, stratify=[targets[i] for i in index]
+        )
+    else:
+        train = [i for i in split[0] if targets[i] in kept]
+        test = [i for i in split[1] if targets[i] in kept]
     X = features.transform(texts)
     head = learned_head_train(X[train], [targets[i] for i in train])
     gold = [targets[i] for i in test]
