@@ -30,7 +30,7 @@ from mentions.triage import triage_texts
 from routing.engine import Matrix, RoutingInput, RuleSpec
 from sources.demo_content import demo_mention
 
-KINDS = ["complaint", "question", "praise", "idea", "crisis", "job", "spam", "other"]
+KINDS = ["complaint", "question", "praise", "idea", "crisis", "news", "job", "spam", "other"]
 WORDS = (
     "app login passwort ticket zug bahn verspätung ausfall wlan rechnung tarif vertrag netz "
     "störung paket lieferung retoure gepäck flug buchung preis angebot anwalt datenschutz "

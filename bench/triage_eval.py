@@ -14,7 +14,9 @@ The protocol (issue 14):
   - "Lotse shipped": the recipe of `manage.py triage_build` (`mentions.triage.build`), run
     through the whole `triage_texts` (language detection, lexicon cues, kind rules);
   - "Lotse learned": what a client gets after `triage_learn` on the same labels (the
-    learned-field recipe in `mentions.triage.learn`), also through `triage_texts`;
+    learned-field recipe in `mentions.triage.learn` with its keep-if-better rule:
+    `learned_field_fit` keeps a learned model only if it beats current triage on a fixed
+    fifth of the training rows), also through `triage_texts`;
   - "plain recipe": word 1-2 + char_wb 2-5 TF-IDF and one logistic regression (C=1), the
     floor the issue names.
 - Measures: airline sentiment macro-F1 and accuracy; GermEval 2017 document sentiment and
@@ -47,6 +49,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -67,7 +70,7 @@ from mentions.triage import ClientTriage, datasets, triage_texts
 from mentions.triage.build import english_model, german_model
 from mentions.triage.datasets import LabelledSet
 from mentions.triage.language import detect_languages
-from mentions.triage.learn import learned_head_train
+from mentions.triage.learn import LabelledText, learned_field_fit, learned_head_train
 from mentions.triage.linear import Features, TextModel
 
 SEED = 42
@@ -98,10 +101,34 @@ class Plain:
         return [str(c) for c in self.model.classes_], self.model.predict_proba(self._X(texts))
 
 
-def learned_model(field: str, texts: Sequence[str], targets: Sequence[str]) -> TextModel:
-    """One field as `triage_learn` trains it (its own extractor on the labelled texts)."""
-    features = Features.fit(texts)
-    return TextModel(features, {field: learned_head_train(features.transform(texts), targets)})
+def learned_if_better(
+    field: str,
+    texts: Sequence[str],
+    targets: Sequence[Any],
+    *,
+    language: str,
+    models: dict[str, TextModel | None],
+    current: ClientTriage,
+    split: tuple[list[int], list[int]],
+) -> dict[str, TextModel]:
+    """What `triage_learn` keeps for one field: a model trained on the `split`'s first part
+    of the training rows, kept (and trained again on all of them) only if it beats current
+    triage (`models`, trained by the shipped recipe on that same first part, and this
+    client) on the other part; else nothing, and the client keeps current triage. Never sees
+    the rows it is scored on, and current triage is not scored on rows it learned from."""
+    rows = [LabelledText(t, language, v) for t, v in zip(texts, targets, strict=True)]
+    features = Features.fit(list(texts))
+    outcome, model = learned_field_fit(
+        name=field, rows=rows, features=features, current=current, models=models, split=split
+    )
+    KEPT.append(
+        f"{field}: {outcome.status} ({outcome.new_score:.3f} vs {outcome.current_score:.3f})"
+    )
+    return {field: model} if model is not None else {}
+
+
+# What the keep-if-better rule decided, printed at the end.
+KEPT: list[str] = []
 
 
 # --------------------------------------------------------------------------- tasks
@@ -145,6 +172,13 @@ def _run(
     return Scores(held_out, cv)
 
 
+def decision_split(data: LabelledSet) -> tuple[list[int], list[int]]:
+    """The fifth of a training set that triage_learn's keep-if-better rule decides on (by
+    the same hash rule as the held-out split), and the rest."""
+    rest, fifth = datasets.holdout_split(data.ids, data.strata)
+    return rest, fifth
+
+
 def _english_pair(
     airline_train: LabelledSet, complaints_train: LabelledSet
 ) -> dict[str, TextModel | None]:
@@ -172,19 +206,37 @@ def english_tasks(folds: int) -> list[Row]:
             "yes" if r.kind == "complaint" else "no"
             for r in triage_texts(c_test.texts, models=models)
         ]
-        learned = learned_model("sentiment", a_train.texts, a_train.labels["sentiment"])
+        # Current triage for the keep-if-better decision: the shipped recipe without the
+        # rows the decision is made on.
+        a_split, c_split = decision_split(a_train), decision_split(c_train)
+        deciding = _english_pair(a_train.subset(a_split[0]), c_train.subset(c_split[0]))
+        learned = learned_if_better(
+            "sentiment",
+            a_train.texts,
+            a_train.labels["sentiment"],
+            language="en",
+            models=deciding,
+            current=ClientTriage(),
+            split=a_split,
+        )
         out_a["Lotse learned"] = [
             r.sentiment
-            for r in triage_texts(
-                a_test.texts, models=models, client=ClientTriage(learned={"sentiment": learned})
-            )
+            for r in triage_texts(a_test.texts, models=models, client=ClientTriage(learned=learned))
         ]
         kinds = ["complaint" if c == "yes" else "other" for c in c_train.labels["complaint"]]
-        learned_kind = learned_model("kind", c_train.texts, kinds)
+        learned_kind = learned_if_better(
+            "kind",
+            c_train.texts,
+            kinds,
+            language="en",
+            models=deciding,
+            current=ClientTriage(),
+            split=c_split,
+        )
         out_c["Lotse learned"] = [
             "yes" if r.kind == "complaint" else "no"
             for r in triage_texts(
-                c_test.texts, models=models, client=ClientTriage(learned={"kind": learned_kind})
+                c_test.texts, models=models, client=ClientTriage(learned=learned_kind)
             )
         ]
         out_a["plain recipe"] = Plain(a_train.texts, a_train.labels["sentiment"]).predict(
@@ -259,11 +311,36 @@ def german_tasks(folds: int) -> list[Row]:
         shipped = triage_texts(test.texts, models=models, client=transport)
         out["sentiment|Lotse shipped"] = [r.sentiment for r in shipped]
         out["relevance|Lotse shipped"] = ["true" if r.relevant else "false" for r in shipped]
+        split = decision_split(train)
+        deciding: dict[str, TextModel | None] = {
+            "de": german_model(
+                [train.texts[i] for i in split[0]],
+                [sentiment[i] for i in split[0]],
+                [relevance[i] for i in split[0]],
+            ),
+            "en": None,
+        }
         learned = ClientTriage(
             industry="transport",
             learned={
-                "sentiment": learned_model("sentiment", train.texts, sentiment),
-                "relevant": learned_model("relevant", train.texts, relevance),
+                **learned_if_better(
+                    "sentiment",
+                    train.texts,
+                    sentiment,
+                    language="de",
+                    models=deciding,
+                    current=transport,
+                    split=split,
+                ),
+                **learned_if_better(
+                    "relevant",
+                    train.texts,
+                    [r == "true" for r in relevance],
+                    language="de",
+                    models=deciding,
+                    current=transport,
+                    split=split,
+                ),
             },
         )
         results = triage_texts(test.texts, models=models, client=learned)
@@ -408,6 +485,10 @@ def main() -> None:
             shown_cv = "" if cv is None else f"{cv:.3f}"
             print(f"{measure:<46} {system:<14} {shown_held:>13} {shown_cv:>20}", flush=True)
         print(f"  ({name}: {time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    if KEPT:
+        print("keep-if-better (triage_learn's rule; held-out run first, then each CV fold):")
+        for line in KEPT:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ class Kind(models.TextChoices):
     PRAISE = "praise", "Praise"
     IDEA = "idea", "Idea / wish"
     CRISIS = "crisis", "Crisis / safety"
+    # A press report or article about the client: for PR to know, not a customer to answer.
+    NEWS = "news", "News / press report"
     JOB = "job", "Job / HR"
     SPAM = "spam", "Spam / irrelevant"
     OTHER = "other", "Other"

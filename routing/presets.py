@@ -40,6 +40,7 @@ _COMMON_HEAD: list[dict[str, Any]] = [
             "reporter",
         ],
     },
+    {"name": "News and press reports → Press / PR", "kinds": ["news"], "department": "press"},
     {"name": "Jobs → HR", "kinds": ["job"], "department": "hr"},
     {
         "name": "Legal threats → Legal",

@@ -8,6 +8,8 @@ from django.db.utils import ProgrammingError
 
 from accounts.audit.models import AuditEntry
 from config.errors import DomainError
+from mentions.triage.learn import KINDS as LEARN_KINDS
+from mentions.vocabulary import Kind
 from routing.engine import Matrix, RoutingInput, RuleSpec
 from routing.models import Department, RoutingRule
 from routing.presets import PRESETS
@@ -295,3 +297,10 @@ def test_the_loaded_matrix_indexes_rules_by_kind(in_acme):
     matrix = routing_matrix_load()
     assert all("job" in (r.kinds or {"job"}) for r in matrix.candidates("job"))
     assert len(matrix.candidates("job")) < matrix.size
+
+
+def test_every_preset_sends_news_to_press_and_learning_knows_every_kind():
+    for name, preset in PRESETS.items():
+        news = [row for row in preset["rules"] if row.get("kinds") == ["news"]]
+        assert [row["department"] for row in news] == ["press"], name
+    assert set(LEARN_KINDS) == set(Kind.values)

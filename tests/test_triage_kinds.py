@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mentions.triage import ClientTriage, triage_texts
-from mentions.triage.lexicon import is_news, is_sarcastic, says_unaffected
+from mentions.triage.lexicon import is_news, is_sarcastic, lexicon_sentiment, says_unaffected
 from mentions.triage.shipped import shipped_model
 from mentions.triage.text import normalize
 
@@ -66,8 +66,8 @@ def test_danger_to_people_is_still_a_crisis():
         "of staff shortages, the company said on Monday. Passenger groups criticised the move.",
     ],
 )
-def test_a_press_report_is_not_a_complaint(text):
-    assert triage_texts([text], client=TRANSPORT)[0].kind == "other"
+def test_a_press_report_is_news_not_a_complaint(text):
+    assert triage_texts([text], client=TRANSPORT)[0].kind == "news"
 
 
 def test_a_customers_long_complaint_is_not_taken_for_news():
@@ -100,3 +100,103 @@ def test_cue_words_nudge_german_sentiment_on_short_posts_only():
     assert model is not None
     head = model.heads["sentiment"]
     assert head.meta["lexicon_nudge"]["max_chars"] == 280
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity", "kind"),
+    [
+        ("Nicht gut, @nordbahn. Wirklich gar nicht gut, eine Stunde im Regen.", -1, "complaint"),
+        ("Gar nicht schlecht, der neue Tarif von @brightcell.", 1, "praise"),
+        ("Endlich keine Probleme mehr mit dem Router. Danke @brightcell!", 1, "praise"),
+        ("Im Zug nach Kiel gibt es heute keine Heizung, alle frieren.", -1, "complaint"),
+    ],
+)
+def test_negation_turns_cue_words_round_and_decides_german_kinds(text, polarity, kind):
+    assert polarity * lexicon_sentiment(normalize(text)) > 0
+    assert triage_texts([text], languages=["de"])[0].kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        ("Can't complain, @brightcell fixed my line the same day.", 1),
+        ("No more wifi problems on the train.", 1),
+        ("Not good enough, @nordbahn.", -1),
+        ("Still no signal in the city centre.", -1),
+    ],
+)
+def test_english_negation_turns_cue_words_round(text, polarity):
+    assert polarity * lexicon_sentiment(normalize(text)) > 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Toll, @nordbahn. Schon wieder ein Zugausfall am Montag.",
+        "Oh wonderful, my train is delayed again @nordbahn",
+        "Vielen Dank @brightcell für die doppelte Abbuchung.",
+        "Fastest repair ever, only three weeks. Not.",
+    ],
+)
+def test_praise_taken_back_is_sarcasm(text):
+    assert is_sarcastic(normalize(text))
+    result = triage_texts([text])[0]
+    assert (result.sentiment, result.kind) == ("negative", "complaint")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nordbahn erhöht zum Fahrplanwechsel die Preise um drei Prozent.",
+        "Brightcell shares fall after the quarterly results.",
+        "Laut NDR plant die Nordbahn neue Züge für die Strecke nach Kiel.",
+    ],
+)
+def test_a_short_report_is_news(text):
+    assert triage_texts([text], client=TRANSPORT)[0].kind == "news"
+
+
+def test_a_post_in_the_first_person_is_not_news():
+    text = "Ich habe heute meinen Vertrag bei Brightcell um ein Jahr verlängert."
+    assert not is_news(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fahrgast im Zug nach Kiel kollabiert, der Rettungswagen ist unterwegs.",
+        "Man with a knife on the platform at Harburg, police on scene.",
+        "Hacker stellen Kundendaten von Brightcell ins Netz.",
+    ],
+)
+def test_danger_to_people_and_reputation_is_a_crisis(text):
+    assert triage_texts([text], client=TRANSPORT)[0].kind == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bahnhofstraße in Uelzen wegen Bauarbeiten gesperrt.",
+        "B4 nach Unfall gesperrt, die Nordbahn fährt ohne Einschränkungen.",
+    ],
+)
+def test_a_closure_alone_is_no_crisis(text):
+    assert triage_texts([text], client=TRANSPORT)[0].kind != "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buy 5000 real followers today, cheap! #nordbahn",
+        "Krypto-Tipp: Jetzt einsteigen, Link in der Bio!",
+        "Under the microscope the tissue shows a bright cell layer.",
+    ],
+)
+def test_adverts_and_off_topic_science_are_spam_and_not_relevant(text):
+    result = triage_texts([text])[0]
+    assert (result.kind, result.relevant) == ("spam", False)
+
+
+def test_great_job_is_praise_not_a_job():
+    result = triage_texts(["Great job @nordbahn, the new trains are lovely."])[0]
+    assert result.kind == "praise"

@@ -11,11 +11,13 @@ import pytest
 
 from bench.triage_kinds import (
     DATA,
+    ORIGINAL_POSTS,
     accuracy,
     class_scores,
     confusion,
     load,
     macro_f1,
+    part_of,
 )
 from mentions.vocabulary import Kind, Sentiment
 
@@ -114,3 +116,18 @@ def test_metrics_refuse_gold_and_predictions_of_different_length() -> None:
         class_scores(["a"], [], ["a"])
     with pytest.raises(ValueError, match="length"):
         accuracy(["a"], ["a", "b"])
+
+
+def test_about_thirty_percent_of_the_original_posts_are_held_out_and_added_posts_never(
+    rows: list[dict[str, Any]],
+) -> None:
+    original = [r for r in rows if int(r["id"][1:]) <= ORIGINAL_POSTS]
+    held_out = [r for r in original if part_of(r["id"]) == "held-out"]
+    assert 0.2 < len(held_out) / len(original) < 0.4
+    assert all(part_of(r["id"]) == "tuned" for r in rows if int(r["id"][1:]) > ORIGINAL_POSTS)
+    assert part_of("k001") == part_of("k001")
+
+
+def test_press_reports_are_labelled_news(rows: list[dict[str, Any]]) -> None:
+    reports = [r for r in rows if "press report" in r["note"] or "news report" in r["note"]]
+    assert reports and all(r["kind"] == "news" for r in reports)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from routing.models import Department
 from sources.formats import text_make_storable
 
 SENTIMENTS = ("negative", "neutral", "positive")
-KINDS = ("complaint", "question", "praise", "idea", "crisis", "job", "spam", "other")
+KINDS = ("complaint", "question", "praise", "idea", "crisis", "news", "job", "spam", "other")
 LEARNED_FIELDS = ("sentiment", "relevant", "kind", "aspects", "department")
 MIN_PER_CLASS = 3
 MIN_LABELS = 20
@@ -195,11 +195,15 @@ def _target(field_name: str, value: Any) -> str:
 
 
 def _current_predictions(
-    field_name: str, client: ClientTriage, texts: Sequence[str], languages: Sequence[str]
+    field_name: str,
+    client: ClientTriage,
+    texts: Sequence[str],
+    languages: Sequence[str],
+    models: Mapping[str, TextModel | None] | None = None,
 ) -> list[Any]:
     if field_name == "department":
         return [name for name, _ in learned_department(client, texts)]
-    results = triage_texts(texts, languages=languages, client=client)
+    results = triage_texts(texts, languages=languages, client=client, models=models)
     if field_name == "sentiment":
         return [r.sentiment for r in results]
     if field_name == "relevant":
@@ -241,7 +245,7 @@ def triage_learn(*, lines: Iterable[str] | None = None) -> LearnSummary:
     features_id = uuid.uuid4().hex
     winners: list[tuple[str, TextModel, dict[str, Any]]] = []
     for name, rows in usable.items():
-        outcome, model = _learn_field(name, rows, features, current)
+        outcome, model = learned_field_fit(name=name, rows=rows, features=features, current=current)
         summary.fields.append(outcome)
         if model is not None:
             model.meta["features_id"] = features_id
@@ -269,9 +273,20 @@ def triage_learn(*, lines: Iterable[str] | None = None) -> LearnSummary:
     return summary
 
 
-def _learn_field(
-    name: str, rows: list[LabelledText], features: Features, current: ClientTriage
+def learned_field_fit(
+    *,
+    name: str,
+    rows: list[LabelledText],
+    features: Features,
+    current: ClientTriage,
+    models: Mapping[str, TextModel | None] | None = None,
+    split: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> tuple[FieldOutcome, TextModel | None]:
+    """Train one field on a fixed 80 % of `rows` and keep it only if it beats current triage
+    on the other 20 % (then it is trained again on all rows). Pure: `triage_learn` stores
+    the winner; `bench/triage_eval.py` applies the same rule (`models` replaces the shipped
+    models there, as in `triage_texts`, and `split` gives the (train, test) rows, so those
+    models can be trained without the test rows)."""
     texts = [row.text for row in rows]
     languages = [row.language for row in rows]
     if name == "aspects":
@@ -282,15 +297,19 @@ def _learn_field(
     if len(kept) < 2:
         return FieldOutcome(name, len(rows), "skipped", "needs two labels with 3+ examples"), None
     index = [i for i, t in enumerate(targets) if t in kept]
-    train, test = train_test_split(
-        index, test_size=0.2, random_state=SEED, stratify=[targets[i] for i in index]
-    )
+    if split is None:
+        train, test = train_test_split(
+            index, test_size=0.2, random_state=SEED, stratify=[targets[i] for i in index]
+        )
+    else:
+        train = [i for i in split[0] if targets[i] in kept]
+        test = [i for i in split[1] if targets[i] in kept]
     X = features.transform(texts)
     head = learned_head_train(X[train], [targets[i] for i in train])
     gold = [targets[i] for i in test]
     new_score = f1_score(gold, head.predict(X[test]), average="macro")
     before = _current_predictions(
-        name, current, [texts[i] for i in test], [languages[i] for i in test]
+        name, current, [texts[i] for i in test], [languages[i] for i in test], models
     )
     current_score = f1_score(gold, [str(p) for p in before], average="macro")
     outcome = FieldOutcome(name, len(rows), "rejected", "", float(new_score), float(current_score))
