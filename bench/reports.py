@@ -14,7 +14,11 @@ Run it against a scratch database (it adds a client `bench` with a million menti
 3. Prints ingest throughput through `mentions.pipeline.mentions_store` (batches of 500,
    triage and routing included) with the rollup triggers on and off, interleaved.
    Target: at most 10 % slower with them on.
-4. Prints the agency overview's time for at least `--overview-clients` (100) clients: it
+4. Prints the reports page at 1M: each section of `report_document` (the figure function
+   behind it, timed alone), the whole `/reports/` page (HTML, every section) and the PDF
+   (`GET /api/v1/reports/export.pdf`), p50/p95 for a 90-day and a 12-month range, with the
+   load average. Target: each section p95 < 300 ms. `--only page` runs just this part.
+5. Prints the agency overview's time for at least `--overview-clients` (100) clients: it
    adds empty clients `overview-NNN` until there are that many (once), then times the
    overview function and `GET /api/v1/overview/` on the agency host. Target: < 500 ms.
    `--only overview` runs just this part.
@@ -28,7 +32,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +53,19 @@ from accounts.models import Client, Role
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
 from mentions.pipeline import mentions_store
+from mentions.queries import mentions_queries_rematch
+from reports import figures
+from reports.care_figures import (
+    approvals,
+    care_clocks,
+    escalations,
+    first_response_distribution,
+)
+from reports.crisis import crisis
+from reports.document import report_document
 from reports.overview import agency_overview
 from reports.services import rollups_rebuild
+from reports.terms import rising_terms
 from routing.models import Department
 from sources.demo_content import demo_mention
 from sources.formats import mention_item_validate
@@ -163,6 +178,9 @@ def seed(client: Client, *, count: int) -> None:
                     },
                 )
                 print(f"seed: {min(lo + chunk - 1, count):,} mentions", flush=True)
+            # Which listening queries each matches (the pipeline decides it on arrival).
+            matched = mentions_queries_rematch()
+            print(f"seed: {matched:,} mentions match a listening query", flush=True)
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention ENABLE TRIGGER {trigger}")
             seeded = time.perf_counter()
@@ -230,6 +248,95 @@ def bench_endpoints(client: Client, token: str, *, repeat: int) -> None:
     took = time.perf_counter() - started
     print(f"export.csv, 7 days: {rows:,} rows in {took:.1f} s ({rows / took:,.0f} rows/s)")
     print("over target: " + (", ".join(over) if over else "none"))
+
+
+def _timed(call, repeat: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def _sections(period: figures.Period, slice_: figures.Slice, interval: str) -> dict:
+    """The figure functions behind the page's sections (as `report_document` calls them)."""
+    previous = period.previous()
+    return {
+        "summary (now + before)": lambda: (
+            figures.summary(period=period, slice_=slice_),
+            figures.summary(period=previous, slice_=slice_),
+        ),
+        "volume series": lambda: figures.volume_series(
+            period=period, interval=interval, slice_=slice_
+        ),
+        "breakdowns (5)": lambda: [
+            figures.breakdown(period=period, dimension=d, slice_=slice_)
+            for d in ("source", "language", "kind", "department", "aspect")
+        ],
+        "share of voice": lambda: figures.share_of_voice(period=period, slice_=slice_),
+        "top authors": lambda: figures.top_authors(period=period, slice_=slice_),
+        "ideas": lambda: figures.ideas(period=period, slice_=slice_, limit=5),
+        "top cases": lambda: figures.top_cases(period=period, slice_=slice_, limit=8),
+        "care by department": lambda: figures.care_by(
+            period=period, by="department", slice_=slice_
+        ),
+        "care by person": lambda: figures.care_by(period=period, by="person", slice_=slice_),
+        "first-response buckets": lambda: first_response_distribution(period=period, slice_=slice_),
+        "care clocks": lambda: care_clocks(period=period, slice_=slice_),
+        "approvals": lambda: approvals(period=period, slice_=slice_),
+        "escalations": lambda: escalations(period=period, slice_=slice_),
+        "rising terms": lambda: rising_terms(period=period, slice_=slice_),
+        "crisis": lambda: crisis(period=period, slice_=slice_),
+        "report_document (all)": lambda: report_document(period=period, slice_=slice_),
+    }
+
+
+def bench_page(client: Client, user, *, repeat: int, pdf_repeat: int) -> None:
+    """Each section of the reports page alone, the whole page, and the PDF."""
+    today = datetime.now(UTC).date()
+    web = WebClient(HTTP_HOST=f"{client.slug}.localhost")
+    web.force_login(user)
+    api = WebClient(HTTP_HOST=f"{client.slug}.localhost")
+    api.force_login(user)
+    print(f"\nreports page sections and PDF ({_load()})")
+    print(f"{'section':<26} {'range':<10} {'p50 ms':>8} {'p95 ms':>8}")
+    over = []
+    for label, days in (("90 days", 90), ("12 months", 365)):
+        with tenant_context(client):
+            period = figures.period_for(first=None, last=None, days=days)
+            interval = "day" if days <= 92 else "week"
+            sections = _sections(period, figures.Slice(), interval)
+            for name, call in sections.items():
+                p50, p95 = _timed(call, repeat)
+                flag = "" if p95 < 300 or name.endswith("(all)") else "  > 300"
+                if flag:
+                    over.append(f"{name} ({label})")
+                print(f"{name:<26} {label:<10} {p50:8.0f} {p95:8.0f}{flag}", flush=True)
+
+        def page(days: int = days) -> None:
+            answer = web.get(f"/reports/?range={days}")
+            assert answer.status_code == 200, answer.content[:300]
+
+        p50, p95 = _timed(page, repeat)
+        print(f"{'GET /reports/ (page)':<26} {label:<10} {p50:8.0f} {p95:8.0f}", flush=True)
+        first = today - timedelta(days=days - 1)
+
+        def pdf(first: date = first) -> None:
+            answer = api.get(f"/api/v1/reports/export.pdf?from={first}&to={today}")
+            assert answer.status_code == 200, answer.content[:300]
+
+        p50, p95 = _timed(pdf, pdf_repeat)
+        print(
+            f"{'GET export.pdf':<26} {label:<10} {p50:8.0f} {p95:8.0f}  ({pdf_repeat} runs)",
+            flush=True,
+        )
+    print(f"({_load()})")
+    print("sections over target: " + (", ".join(over) if over else "none"))
 
 
 def bench_ingest(client: Client, *, batches: int, size: int) -> None:
@@ -330,7 +437,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--overview-clients", type=int, default=100)
-    parser.add_argument("--only", choices=("all", "overview"), default="all")
+    parser.add_argument("--pdf-repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=("all", "overview", "endpoints", "page", "ingest"), default="all"
+    )
     args = parser.parse_args()
     name = settings.DATABASES["default"]["NAME"]
     if name in {"lotse"}:
@@ -353,9 +463,15 @@ def main() -> None:
     with tenant_context(client), connection.cursor() as cursor:
         for table in ("mentions_mention", *ROLLUP_TABLES):
             cursor.execute(f"VACUUM ANALYZE {table}")
-    bench_endpoints(client, token, repeat=args.repeat)
-    bench_ingest(client, batches=args.batches, size=args.batch_size)
-    bench_overview(args.repeat, count=args.overview_clients)
+    print(f"({_load()})")
+    if args.only in ("all", "endpoints"):
+        bench_endpoints(client, token, repeat=args.repeat)
+    if args.only in ("all", "page"):
+        bench_page(client, user, repeat=args.repeat, pdf_repeat=args.pdf_repeat)
+    if args.only in ("all", "ingest"):
+        bench_ingest(client, batches=args.batches, size=args.batch_size)
+    if args.only == "all":
+        bench_overview(args.repeat, count=args.overview_clients)
 
 
 if __name__ == "__main__":

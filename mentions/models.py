@@ -176,6 +176,9 @@ class Mention(models.Model):
         ProblemCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     cluster_keys = ArrayField(models.BigIntegerField(), null=True, blank=True)
+    # The enabled listening queries it matches (ids; `mentions.queries`): set on arrival,
+    # recounted when a query changes. Reports count share of voice from it.
+    matched_queries = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -30,7 +30,6 @@ from routing.models import Department, Team
 from routing.selectors import client_timezone
 from routing.services.assignment import visible_department_ids
 from sources.models import ListeningQuery, QueryRole, Source
-from sources.query import QueryDocument, QuerySyntaxError, compile_query, prepare_document
 
 INTERVALS = ("hour", "day", "week", "month")
 MAX_BUCKETS = 1500
@@ -727,15 +726,48 @@ class TopAuthor:
 
 
 def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAuthor]:
-    """The authors with the most mentions in the period (with influence and segment)."""
+    """The authors with the most mentions in the period (with influence and segment).
+
+    Without filters the whole UTC months inside the period come from `AuthorMonth` and only
+    the ragged ends from the mentions; with filters, all from the mentions."""
     where, params = slice_.mention_where()
-    counts = rows_fetch(
-        f"""SELECT m.author_id, count(*), count(*) FILTER (WHERE m.sentiment = 'negative')
-            FROM mentions_mention m
-            WHERE m.published_at >= %s AND m.published_at < %s AND {where}
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s""",
-        [period.start, period.end, *params, limit],
-    )
+    months = _whole_utc_months(period)
+    if months is not None and not slice_.filters() and slice_.departments is None:
+        first_month, end_month = months
+        counts = rows_fetch(
+            f"""SELECT author_id, sum(n), sum(negative) FROM (
+                    SELECT author_id, mentions AS n, negative FROM reports_authormonth
+                    WHERE month >= %s AND month < %s
+                    UNION ALL
+                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
+                    FROM mentions_mention m
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                    UNION ALL
+                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
+                    FROM mentions_mention m
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                ) AS t
+                GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
+            [
+                first_month,
+                end_month,
+                period.start,
+                first_month,
+                *params,
+                end_month,
+                period.end,
+                *params,
+                limit,
+            ],
+        )
+    else:
+        counts = rows_fetch(
+            f"""SELECT m.author_id, count(*), count(*) FILTER (WHERE m.sentiment = 'negative')
+                FROM mentions_mention m
+                WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s""",
+            [period.start, period.end, *params, limit],
+        )
     authors = Author.objects.in_bulk([row[0] for row in counts])
     return [
         TopAuthor(
@@ -752,6 +784,17 @@ def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAu
         for author_id, n, negative in counts
         if (author := authors.get(author_id)) is not None
     ]
+
+
+def _whole_utc_months(period: Period) -> tuple[datetime, datetime] | None:
+    """[first, end) of the UTC months wholly inside the period, or None if there is none."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
 
 
 @dataclass(frozen=True)
@@ -810,8 +853,6 @@ def top_cases(*, period: Period, slice_: Slice, limit: int = 10) -> list[Problem
 
 # --- share of voice -------------------------------------------------------------------------
 
-SHARE_OF_VOICE_MAX = 8_000
-
 
 @dataclass(frozen=True)
 class VoiceRow:
@@ -824,8 +865,8 @@ class VoiceRow:
 @dataclass(frozen=True)
 class ShareOfVoice:
     rows: list[VoiceRow]
-    checked: int  # mentions matched against the queries
-    sampled: bool  # True: only the newest SHARE_OF_VOICE_MAX of the period were checked
+    checked: int  # the period's mentions in the slice (every one is counted)
+    sampled: bool = False  # never: kept for the API's shape (it once counted a sample)
 
     def role_total(self, role: str) -> int:
         return sum(row.mentions for row in self.rows if row.role == role)
@@ -839,44 +880,39 @@ class ShareOfVoice:
 
 
 def share_of_voice(*, period: Period, slice_: Slice) -> ShareOfVoice:
-    """How many of the period's mentions each brand and competitor query matches (the
-    query language of `sources.query`, applied to the stored texts)."""
-    queries = []
-    for query in ListeningQuery.objects.filter(
-        enabled=True, role__in=(QueryRole.BRAND, QueryRole.COMPETITOR)
-    ).order_by("role", "name", "id"):
-        try:
-            queries.append((query, compile_query(query.expression)))
-        except QuerySyntaxError:
-            continue  # saved before the language changed: it cannot match anything
-    counts = {query.pk: 0 for query, _ in queries}
-    checked = 0
+    """How many of the period's mentions each enabled brand and competitor query matches,
+    over every mention of the period: from `Mention.matched_queries` (decided on arrival,
+    recounted when a query changes), counted by the `query` rollup when no filter is set,
+    else over the slice's mentions."""
+    queries = list(
+        ListeningQuery.objects.filter(
+            enabled=True, role__in=(QueryRole.BRAND, QueryRole.COMPETITOR)
+        ).order_by("role", "name", "id")
+    )
+    counts: dict[int, int] = {}
     if queries:
-        rows = (
-            _in_period(slice_.mentions(Mention.objects.all()), period)
-            .order_by("-published_at")
-            .values_list("text", "language", "author__handle", "source__name", "source__kind")
-        )
-        for text, language, handle, source_name, source_kind in rows[:SHARE_OF_VOICE_MAX].iterator(
-            chunk_size=2000
-        ):
-            checked += 1
-            doc = prepare_document(
-                QueryDocument(
-                    text=text,
-                    language=language,
-                    author=handle,
-                    source=source_name,
-                    source_kind=source_kind,
-                )
+        ids = [query.pk for query in queries]
+        if not slice_.filters() and slice_.departments is None:
+            rows = rows_fetch(
+                """SELECT value::bigint, sum(mentions) FROM reports_dimensionhour
+                   WHERE bucket >= %s AND bucket < %s AND dimension = 'query'
+                     AND value = ANY(%s) GROUP BY 1""",
+                [period.start, period.end, [str(pk) for pk in ids]],
             )
-            for query, compiled in queries:
-                if compiled.matches_prepared(doc):
-                    counts[query.pk] += 1
+        else:
+            where, params = slice_.mention_where()
+            rows = rows_fetch(
+                f"""SELECT q, count(*) FROM mentions_mention m, unnest(m.matched_queries) AS q
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                      AND q = ANY(%s) GROUP BY 1""",
+                [period.start, period.end, *params, ids],
+            )
+        counts = {int(pk): int(n) for pk, n in rows}
     return ShareOfVoice(
-        rows=[VoiceRow(query.pk, query.name, query.role, counts[query.pk]) for query, _ in queries],
-        checked=checked,
-        sampled=checked >= SHARE_OF_VOICE_MAX,
+        rows=[
+            VoiceRow(query.pk, query.name, query.role, counts.get(query.pk, 0)) for query in queries
+        ],
+        checked=summary_total(period=period, slice_=slice_),
     )
 
 

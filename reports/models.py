@@ -295,3 +295,22 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id}: {self.period_first}..{self.period_last} {self.status}"
+
+
+class AuthorMonth(models.Model):
+    """Relevant mentions per author and UTC month, and the negative ones: top authors over
+    long ranges read whole months here and only the ragged ends from the mentions. Kept
+    current by the rollup triggers (migration 0006)."""
+
+    month = models.DateTimeField()
+    author_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+    negative = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "author_id"], name="authormonth_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} author {self.author_id}: {self.mentions}"

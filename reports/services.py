@@ -319,8 +319,16 @@ _EACH_DIMENSION = """FROM mentions_mention AS m CROSS JOIN LATERAL (
     SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
     SELECT 'aspect', a FROM unnest(m.aspects) AS a
 ) AS d(dimension, value)"""
+# The one-dimension counts also count each listening query a mention matches (share of
+# voice; the response histograms do not).
+_EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
+    "unnest(m.aspects) AS a\n",
+    "unnest(m.aspects) AS a UNION ALL\n"
+    "    SELECT 'query', q::text FROM unnest(m.matched_queries) AS q\n",
+)
 _REBUILD = """
-TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour;
+TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour,
+    reports_authormonth;
 INSERT INTO reports_mentionhour
     (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
      sla_answered, sla_met, first_response_seconds)
@@ -346,8 +354,12 @@ SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentim
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
            m.first_response_at - m.received_at)))::bigint), 0)
-{each_dimension}
+{each_dimension_and_query}
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_authormonth (month, author_id, mentions, negative)
+SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
+       count(*) FILTER (WHERE sentiment = 'negative')
+FROM mentions_mention WHERE relevant GROUP BY 1, 2;
 INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
 SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
        count(*)
@@ -358,6 +370,7 @@ ANALYZE reports_responsehour;
 ANALYZE reports_dimensionhour;
 ANALYZE reports_mentionhour;
 ANALYZE reports_aspecthour;
+ANALYZE reports_authormonth;
 """
 
 
@@ -376,7 +389,7 @@ def rollups_rebuild() -> None:
     with connection.cursor() as cursor:
         cursor.execute("LOCK TABLE mentions_mention IN SHARE MODE")
         cursor.execute(
-            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL).replace(
-                "{each_dimension}", _EACH_DIMENSION
-            )
+            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL)
+            .replace("{each_dimension_and_query}", _EACH_DIMENSION_AND_QUERY)
+            .replace("{each_dimension}", _EACH_DIMENSION)
         )

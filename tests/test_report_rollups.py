@@ -1,6 +1,7 @@
-"""The hourly rollups equal a direct aggregate over the raw mentions, whatever happens to
-them: batches arriving (through the real pipeline too), triage corrections, late first
-responses, moves between departments, relevance flips and deletions."""
+"""The hourly rollups (and the authors' monthly counts) equal a direct aggregate over the
+raw mentions, whatever happens to them: batches arriving (through the real pipeline too),
+triage corrections, late first responses, moves between departments, relevance flips,
+listening queries matched again, authors changed and deletions."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
            ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
     UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+    UNION ALL SELECT 'query', q::text FROM unnest(m.matched_queries) AS q
 ) AS d(dimension, value)
 WHERE m.relevant GROUP BY 1, 2, 3, 4
 """
@@ -88,6 +90,17 @@ WHERE responses <> 0
 """
 
 
+DIRECT_AUTHORS = """
+SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
+       count(*) FILTER (WHERE sentiment = 'negative')
+FROM mentions_mention WHERE relevant GROUP BY 1, 2
+"""
+ROLLUP_AUTHORS = """
+SELECT month, author_id, mentions, negative FROM reports_authormonth
+WHERE mentions <> 0 OR negative <> 0
+"""
+
+
 def rows(sql: str) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -99,6 +112,7 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
     assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
     assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
+    assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
 
 
 def no_negative_counts() -> bool:
@@ -123,6 +137,10 @@ mention_spec = st.fixed_dictionaries(
         "relevant": st.booleans(),
         "responded_after": st.none() | st.integers(0, 20_000),
         "due_after": st.none() | st.integers(60, 10_000),
+        "queries": st.lists(st.integers(1, 3), unique=True, max_size=2),
+        "author": st.integers(0, 1),
+        # Spread over a month's end: authors are counted per UTC month.
+        "day": st.sampled_from((0, 3, 4)),
     }
 )
 operation = st.one_of(
@@ -137,11 +155,13 @@ operation = st.one_of(
     st.tuples(st.just("move_hour"), st.integers(0, 100), st.integers(-5, 5)),
     st.tuples(st.just("delete"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("touch"), st.integers(0, 100)),
+    st.tuples(st.just("rematch"), st.integers(0, 100), st.lists(st.integers(1, 3), max_size=2)),
+    st.tuples(st.just("reauthor"), st.integers(0, 100), st.integers(0, 1)),
 )
 
 
-def build(spec: dict, *, source, author, departments) -> Mention:
-    published = T0 + timedelta(hours=spec["hour"], minutes=spec["minute"])
+def build(spec: dict, *, source, authors, departments) -> Mention:
+    published = T0 + timedelta(days=spec["day"], hours=spec["hour"], minutes=spec["minute"])
     received = published + timedelta(minutes=5)
     return Mention(
         source=source,
@@ -149,8 +169,9 @@ def build(spec: dict, *, source, author, departments) -> Mention:
         text="About the brand",
         published_at=published,
         received_at=received,
-        author=author,
+        author=authors[spec["author"]],
         sentiment=spec["sentiment"],
+        matched_queries=sorted(spec["queries"]),
         kind=spec["kind"],
         language=spec["language"],
         aspects=spec["aspects"],
@@ -175,7 +196,10 @@ def build(spec: dict, *, source, author, departments) -> Mention:
 )
 @given(operations=st.lists(operation, min_size=1, max_size=12))
 def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, operations):
-    author, _ = Author.objects.get_or_create(network="test", handle="roller")
+    authors = [
+        Author.objects.get_or_create(network="test", handle=handle)[0]
+        for handle in ("roller", "skater")
+    ]
     departments = [None, *Department.objects.order_by("pk")[:2]]
     with transaction.atomic():
         sid = transaction.savepoint()
@@ -184,7 +208,7 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
             pick = (lambda n, existing=existing: existing[n % len(existing)]) if existing else None
             if op[0] == "insert":
                 Mention.objects.bulk_create(
-                    build(spec, source=world.acme.source, author=author, departments=departments)
+                    build(spec, source=world.acme.source, authors=authors, departments=departments)
                     for spec in op[1]
                 )
             elif pick is None:
@@ -213,6 +237,10 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 )
             elif op[0] == "delete":
                 Mention.objects.filter(pk__in=[pick(n).pk for n in op[1]]).delete()
+            elif op[0] == "rematch":
+                Mention.objects.filter(pk=pick(op[1]).pk).update(matched_queries=sorted(op[2]))
+            elif op[0] == "reauthor":
+                Mention.objects.filter(pk=pick(op[1]).pk).update(author=authors[op[2]])
             elif op[0] == "touch":
                 # Updates that change nothing counted (status, timestamps) move nothing.
                 Mention.objects.filter(pk=pick(op[1]).pk).update(status="resolved")
@@ -305,6 +333,7 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
             aspects=list(ASPECTS[: i % 3]),
             relevant=i % 5 != 0,
             first_response_at=T0 + timedelta(minutes=13 * i + 3 * i) if i % 2 else None,
+            matched_queries=[1 + i % 3] if i % 4 else [],
         )
         for i in range(60)
     )
@@ -313,16 +342,19 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
+        rows(ROLLUP_AUTHORS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
+        cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
+        rows(ROLLUP_AUTHORS),
     )
     assert rebuilt == kept
     assert_rollups_match()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
+
+from config.celery import task_send
 from config.errors import DomainError
 from sources.models import ListeningQuery, QueryRole
 from sources.query import Query, QueryDocument, QuerySyntaxError, parse, positive_terms, to_native
@@ -38,7 +41,15 @@ def listening_query_save(
         query.name, query.expression, query.enabled = name.strip(), expression, enabled
     query.role = role
     query.save()
+    listening_queries_changed()
     return query
+
+
+def listening_queries_changed() -> None:
+    """After a query is added, edited or removed: every mention is matched again, in the
+    background (share of voice counts from the matches)."""
+    schema_name = connection.schema_name  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: task_send("mentions.queries_rematch", schema_name))
 
 
 NATIVE_NETWORKS = frozenset({"x", "reddit", "bluesky", "mastodon"})
