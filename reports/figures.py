@@ -456,11 +456,35 @@ def _care_rollups(
         [period.start, period.end, *params],
     )
     histograms: dict[str, dict[int, int]] = {}
-    for owner, bucket, n in rows_fetch(
-        f"""SELECT {key}, seconds_bucket, sum(responses) FROM reports_responsehour
-            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2""",
-        [period.start, period.end, *params],
-    ):
+    days = _whole_utc_days(period)
+    if days is None:
+        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses)
+            FROM reports_responsehour
+            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2"""
+        histogram_params = [period.start, period.end, *params]
+    else:
+        # Whole UTC days from the daily sums, the ragged hours at the ends by the hour.
+        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses) FROM (
+                SELECT value, seconds_bucket, responses FROM reports_responseday
+                WHERE day >= %s AND day < %s AND {where}
+                UNION ALL
+                SELECT value, seconds_bucket, responses FROM reports_responsehour
+                WHERE bucket >= %s AND bucket < %s AND {where}
+                UNION ALL
+                SELECT value, seconds_bucket, responses FROM reports_responsehour
+                WHERE bucket >= %s AND bucket < %s AND {where}
+            ) AS t GROUP BY 1, 2"""
+        histogram_params = [
+            *days,
+            *params,
+            period.start,
+            days[0],
+            *params,
+            days[1],
+            period.end,
+            *params,
+        ]
+    for owner, bucket, n in rows_fetch(histogram_sql, histogram_params):
         histograms.setdefault(owner, {})[int(bucket)] = int(n)
     found = {}
     for owner, responded, answered, met, seconds, mentions in counts:
@@ -784,6 +808,17 @@ def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAu
         for author_id, n, negative in counts
         if (author := authors.get(author_id)) is not None
     ]
+
+
+def _whole_utc_days(period: Period) -> tuple[datetime, datetime] | None:
+    """[first, end) of the UTC days wholly inside the period, or None if there is none."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
 
 
 def _whole_utc_months(period: Period) -> tuple[datetime, datetime] | None:

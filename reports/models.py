@@ -314,3 +314,25 @@ class AuthorMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} author {self.author_id}: {self.mentions}"
+
+
+class ResponseDay(models.Model):
+    """`ResponseHour` summed per UTC day: long periods read whole days here and only the
+    ragged hours at their ends from `ResponseHour`. Kept current by the same triggers
+    (migration 0007)."""
+
+    day = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    seconds_bucket = models.SmallIntegerField()
+    responses = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "day", "seconds_bucket"], name="responseday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.dimension}={self.value} #{self.seconds_bucket}"

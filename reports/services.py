@@ -328,7 +328,7 @@ _EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
 )
 _REBUILD = """
 TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour,
-    reports_authormonth;
+    reports_authormonth, reports_responseday;
 INSERT INTO reports_mentionhour
     (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
      sla_answered, sla_met, first_response_seconds)
@@ -366,11 +366,15 @@ SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds
 {each_dimension}
 WHERE m.relevant AND m.first_response_at IS NOT NULL
 GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_responseday (dimension, value, day, seconds_bucket, responses)
+SELECT dimension, value, date_trunc('day', bucket, 'UTC'), seconds_bucket, sum(responses)
+FROM reports_responsehour GROUP BY 1, 2, 3, 4;
 ANALYZE reports_responsehour;
 ANALYZE reports_dimensionhour;
 ANALYZE reports_mentionhour;
 ANALYZE reports_aspecthour;
 ANALYZE reports_authormonth;
+ANALYZE reports_responseday;
 """
 
 

@@ -47,7 +47,7 @@ def test_days_and_instants_become_aware_bounds(value, end, expected):
         "2026-11-25T25:00",
         "2026-11-25T10",
         "2026-11-25T10:00+01:00" + "0" * 50,
-        "２０２６-11-25T10:00",
+        "\uff12\uff10\uff12\uff16-11-25T10:00",  # full-width digits
     ],
 )
 def test_anything_else_is_no_bound(value):

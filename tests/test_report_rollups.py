@@ -90,6 +90,20 @@ WHERE responses <> 0
 """
 
 
+DIRECT_RESPONSE_DAYS = f"""
+SELECT d.dimension, d.value, date_trunc('day', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
+       count(*)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 (a constant of reports.services)
+ROLLUP_RESPONSE_DAYS = """
+SELECT dimension, value, day, seconds_bucket, responses FROM reports_responseday
+WHERE responses <> 0
+"""
 DIRECT_AUTHORS = """
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
@@ -113,6 +127,7 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
     assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
     assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
+    assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
 
 
 def no_negative_counts() -> bool:
@@ -315,6 +330,8 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
             " + (SELECT count(*) FROM reports_aspecthour)"
             " + (SELECT count(*) FROM reports_dimensionhour)"
             " + (SELECT count(*) FROM reports_responsehour)"
+            " + (SELECT count(*) FROM reports_responseday)"
+            " + (SELECT count(*) FROM reports_authormonth)"
         )
         assert cursor.fetchone()[0] == 0
 
@@ -343,11 +360,13 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
+        rows(ROLLUP_RESPONSE_DAYS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
         cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
+        cursor.execute("DELETE FROM reports_responseday WHERE seconds_bucket > 3")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
@@ -355,6 +374,7 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
+        rows(ROLLUP_RESPONSE_DAYS),
     )
     assert rebuilt == kept
     assert_rollups_match()
