@@ -183,6 +183,11 @@ class DimensionHour(models.Model):
     sla_answered = models.IntegerField(default=0)
     sla_met = models.IntegerField(default=0)
     first_response_seconds = models.BigIntegerField(default=0)
+    # First responses within 1, 4, 8 and 24 hours of arrival (the report's distribution).
+    responded_1h = models.IntegerField(default=0)
+    responded_4h = models.IntegerField(default=0)
+    responded_8h = models.IntegerField(default=0)
+    responded_24h = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

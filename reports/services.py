@@ -346,14 +346,18 @@ SELECT date_trunc('hour', published_at, 'UTC'), a, source_id, language, kind, se
 FROM mentions_mention, unnest(aspects) AS a WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6, 7;
 INSERT INTO reports_dimensionhour
     (bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
-     first_response_seconds)
+     first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h)
 SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment, count(*),
        count(m.first_response_at),
        count(*) FILTER (WHERE m.first_response_at IS NOT NULL
                         AND m.first_response_due IS NOT NULL),
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
-           m.first_response_at - m.received_at)))::bigint), 0)
+           m.first_response_at - m.received_at)))::bigint), 0),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '1 hour'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '4 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '8 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
 {each_dimension_and_query}
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
 INSERT INTO reports_authormonth (month, author_id, mentions, negative)

@@ -57,7 +57,11 @@ SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentim
                         AND m.first_response_due IS NOT NULL),
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
-           m.first_response_at - m.received_at)))::bigint), 0)
+           m.first_response_at - m.received_at)))::bigint), 0),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 3600),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 14400),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 28800),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 86400)
 FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
            ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
@@ -68,9 +72,10 @@ WHERE m.relevant GROUP BY 1, 2, 3, 4
 """
 ROLLUP_DIMENSIONS = """
 SELECT bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
-       first_response_seconds
+       first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h
 FROM reports_dimensionhour
 WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_seconds <> 0
+   OR responded_1h <> 0 OR responded_4h <> 0 OR responded_8h <> 0 OR responded_24h <> 0
 """
 
 

@@ -9,7 +9,8 @@ from sources.query import QueryDocument, QuerySyntaxError, compile_query, prepar
 # The rollup functions of 0002 again, with two more things counted: each mention once per
 # listening query it matches (`reports_dimensionhour`, dimension `query`: share of voice)
 # and per author and UTC month (`reports_authormonth`: top authors). An UPDATE now also
-# counts changes of `author_id` and `matched_queries`.
+# counts changes of `author_id` and `matched_queries`. The one-dimension rollup also counts
+# first responses within 1, 4, 8 and 24 hours (the report's first-response distribution).
 _KEYS = "bucket, source_id, language, kind, sentiment, department_id"
 _COUNTED = (
     "{a}.published_at, {a}.source_id, {a}.language, {a}.kind, {a}.sentiment, "
@@ -29,6 +30,13 @@ _ROWS = {
         SELECT 1 AS sign, n.* FROM new_rows n JOIN changed USING (id) WHERE n.relevant
     """,
 }
+
+
+def _within(interval: str) -> str:
+    return (
+        "COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at - m.received_at"
+        f" < interval '{interval}'), 0)"
+    )
 
 
 def _body(rows: str) -> str:
@@ -64,7 +72,8 @@ def _body(rows: str) -> str:
     ON CONFLICT (bucket, aspect, source_id, language, kind, sentiment, department_id)
     DO UPDATE SET mentions = r.mentions + EXCLUDED.mentions;
     INSERT INTO reports_dimensionhour AS r (bucket, dimension, value, sentiment, mentions,
-        responded, sla_answered, sla_met, first_response_seconds)
+        responded, sla_answered, sla_met, first_response_seconds, responded_1h, responded_4h,
+        responded_8h, responded_24h)
     SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment,
            sum(m.sign),
            COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL), 0),
@@ -72,7 +81,9 @@ def _body(rows: str) -> str:
                                         AND m.first_response_due IS NOT NULL), 0),
            COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at <= m.first_response_due), 0),
            COALESCE(sum(m.sign * GREATEST(0, floor(extract(epoch FROM
-               m.first_response_at - m.received_at)))::bigint), 0)
+               m.first_response_at - m.received_at)))::bigint), 0),
+           {_within('1 hour')}, {_within('4 hours')}, {_within('8 hours')},
+           {_within('24 hours')}
     FROM ({rows}) AS m CROSS JOIN LATERAL (
         SELECT 'all', '' UNION ALL
         SELECT 'source', m.source_id::text UNION ALL
@@ -90,7 +101,11 @@ def _body(rows: str) -> str:
         sla_answered = r.sla_answered + EXCLUDED.sla_answered,
         sla_met = r.sla_met + EXCLUDED.sla_met,
         first_response_seconds
-            = r.first_response_seconds + EXCLUDED.first_response_seconds;
+            = r.first_response_seconds + EXCLUDED.first_response_seconds,
+        responded_1h = r.responded_1h + EXCLUDED.responded_1h,
+        responded_4h = r.responded_4h + EXCLUDED.responded_4h,
+        responded_8h = r.responded_8h + EXCLUDED.responded_8h,
+        responded_24h = r.responded_24h + EXCLUDED.responded_24h;
     INSERT INTO reports_authormonth AS r (month, author_id, mentions, negative)
     SELECT date_trunc('month', m.published_at, 'UTC'), m.author_id, sum(m.sign),
            COALESCE(sum(m.sign) FILTER (WHERE m.sentiment = 'negative'), 0)
@@ -125,6 +140,29 @@ BEGIN
 END $$;
 """
 _BACKFILL = """
+UPDATE reports_dimensionhour r SET responded_1h = c.h1, responded_4h = c.h4,
+    responded_8h = c.h8, responded_24h = c.h24
+FROM (
+    SELECT date_trunc('hour', m.published_at, 'UTC') AS bucket, d.dimension, d.value,
+           m.sentiment,
+           count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '1 hour') AS h1,
+           count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '4 hours') AS h4,
+           count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '8 hours') AS h8,
+           count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
+               AS h24
+    FROM mentions_mention m CROSS JOIN LATERAL (
+        SELECT 'all', '' UNION ALL
+        SELECT 'source', m.source_id::text UNION ALL
+        SELECT 'language', m.language UNION ALL
+        SELECT 'kind', m.kind UNION ALL
+        SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+        SELECT 'aspect', a FROM unnest(m.aspects) AS a
+    ) AS d(dimension, value)
+    WHERE m.relevant AND m.first_response_at IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+) AS c
+WHERE r.bucket = c.bucket AND r.dimension = c.dimension AND r.value = c.value
+  AND r.sentiment = c.sentiment;
 INSERT INTO reports_authormonth (month, author_id, mentions, negative)
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
@@ -220,6 +258,14 @@ class Migration(migrations.Migration):
             options={
                 'constraints': [models.UniqueConstraint(fields=('month', 'author_id'), name='authormonth_key')],
             },
+        ),
+        *(
+            migrations.AddField(
+                model_name='dimensionhour',
+                name=f'responded_{hours}h',
+                field=models.IntegerField(default=0),
+            )
+            for hours in (1, 4, 8, 24)
         ),
         migrations.RunSQL(
             sql=_functions() + _TRUNCATE + _BACKFILL,
