@@ -222,6 +222,12 @@ class Mention(models.Model):
                 condition=models.Q(status__in=["new", "assigned", "waiting", "escalated"]),
                 name="mention_open",
             ),
+            # Care reports: escalations of a period (few rows; null until escalated).
+            models.Index(
+                fields=["escalated_at"],
+                condition=models.Q(escalated_at__isnull=False),
+                name="mention_escalated",
+            ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             GinIndex(
                 fields=["cluster_keys"],

@@ -189,7 +189,8 @@ DELETE FROM reports_dimensionhour WHERE dimension = 'query';
 
 def _match_queries(apps, schema_editor):
     """Which enabled listening queries each existing mention matches (the pipeline decides
-    it for new ones); the triggers count them into share of voice."""
+    it for new ones). The rollup trigger is off meanwhile (a million updates through it
+    would take an hour); `_QUERY_ROWS` then counts the matches into share of voice."""
     ListeningQuery = apps.get_model("sources", "ListeningQuery")
     Mention = apps.get_model("mentions", "Mention")
     queries = []
@@ -202,6 +203,8 @@ def _match_queries(apps, schema_editor):
             continue
     if not queries:
         return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE mentions_mention DISABLE TRIGGER reports_rollup_update")
     after = 0
     while True:
         rows = list(
@@ -213,7 +216,7 @@ def _match_queries(apps, schema_editor):
             )[:5000]
         )
         if not rows:
-            return
+            break
         ids, matched = [], []
         for pk, text, language, handle, source_name, source_kind, country in rows:
             doc = prepare_document(
@@ -235,6 +238,29 @@ def _match_queries(apps, schema_editor):
                     [ids, matched],
                 )
         after = rows[-1][0]
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE mentions_mention ENABLE TRIGGER reports_rollup_update")
+
+
+# Share of voice of the mentions matched above (no `query` rows exist before).
+_QUERY_ROWS = """
+INSERT INTO reports_dimensionhour (bucket, dimension, value, sentiment, mentions, responded,
+    sla_answered, sla_met, first_response_seconds, responded_1h, responded_4h, responded_8h,
+    responded_24h)
+SELECT date_trunc('hour', m.published_at, 'UTC'), 'query', q::text, m.sentiment, count(*),
+       count(m.first_response_at),
+       count(*) FILTER (WHERE m.first_response_at IS NOT NULL
+                        AND m.first_response_due IS NOT NULL),
+       count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
+       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
+           m.first_response_at - m.received_at)))::bigint), 0),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '1 hour'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '4 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '8 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
+FROM mentions_mention m, unnest(m.matched_queries) AS q
+WHERE m.relevant GROUP BY 1, 2, 3, 4;
+"""
 
 
 class Migration(migrations.Migration):
@@ -272,4 +298,5 @@ class Migration(migrations.Migration):
             reverse_sql=_previous_functions(),
         ),
         migrations.RunPython(_match_queries, migrations.RunPython.noop),
+        migrations.RunSQL(sql=_QUERY_ROWS, reverse_sql=migrations.RunSQL.noop),
     ]
