@@ -27,7 +27,10 @@ def listening_query_save(
     enabled: bool = True,
     role: str = QueryRole.BRAND,
     query: ListeningQuery | None = None,
+    rematch: bool = True,
 ) -> ListeningQuery:
+    """Add or edit a query; with `rematch`, every mention is then matched again in the
+    background (share of voice counts from the matches)."""
     query_parse_or_error(expression)
     if not name.strip():
         raise DomainError("A query needs a name.", fields={"name": ["required"]})
@@ -41,7 +44,8 @@ def listening_query_save(
         query.name, query.expression, query.enabled = name.strip(), expression, enabled
     query.role = role
     query.save()
-    listening_queries_changed()
+    if rematch:
+        listening_queries_changed()
     return query
 
 
