@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 
 from reports.business_time import BusinessClock
-from reports.figures import Period, Slice, care_times, rollup_plan, rows_fetch
+from reports.figures import Period, Slice, care_times, rollup_plan, rollup_rows, rows_fetch
 from routing.models import SlaPolicy
 from routing.sla import BusinessCalendar, CalendarError
 
@@ -39,12 +39,13 @@ def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket
     mentions."""
     plan = rollup_plan(slice_)
     if plan.table == "reports_dimensionhour":
+        source, params = rollup_rows(plan, period)
         (within,) = rows_fetch(
             f"""SELECT COALESCE(sum(responded_1h), 0), COALESCE(sum(responded_4h), 0),
                        COALESCE(sum(responded_8h), 0), COALESCE(sum(responded_24h), 0),
                        COALESCE(sum(responded), 0)
-                FROM reports_dimensionhour WHERE bucket >= %s AND bucket < %s{plan.where}""",
-            [period.start, period.end, *plan.params],
+                {source}""",
+            params,
         )
         cumulative = [0, *(int(n) for n in within)]
         counts = [cumulative[i + 1] - cumulative[i] for i in range(len(FIRST_RESPONSE_BUCKETS))]

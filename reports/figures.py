@@ -243,6 +243,56 @@ def rollup_plan(slice_: Slice, *, by: str | None = None) -> Plan:
     return Plan(table, where, params, _COLUMN[by or "sentiment"])
 
 
+_DIMENSION_COLUMNS = (
+    "dimension, value, sentiment, mentions, responded, sla_answered, sla_met, "
+    "first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h"
+)
+
+
+def rollup_rows(plan: Plan, period: Period) -> tuple[str, list[Any]]:
+    """`FROM ... WHERE ...` (and its parameters) for the plan's rows of the period: its
+    table by the hour, or, for the one-dimension rollup, the whole UTC days of the period
+    from `DimensionDay` and only the ragged hours at its ends from `DimensionHour`."""
+    days = _whole_utc_days(period) if plan.table == "reports_dimensionhour" else None
+    if days is None:
+        return (
+            f"FROM {plan.table} WHERE bucket >= %s AND bucket < %s{plan.where}",
+            [period.start, period.end, *plan.params],
+        )
+    sql = f"""FROM (
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionday
+        WHERE day >= %s AND day < %s{plan.where}
+        UNION ALL
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionhour
+        WHERE bucket >= %s AND bucket < %s{plan.where}
+        UNION ALL
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionhour
+        WHERE bucket >= %s AND bucket < %s{plan.where}
+    ) AS rolled WHERE true"""
+    params = [
+        *days,
+        *plan.params,
+        period.start,
+        days[0],
+        *plan.params,
+        days[1],
+        period.end,
+        *plan.params,
+    ]
+    return sql, params
+
+
+def _whole_utc_days(period: Period) -> tuple[datetime, datetime] | None:
+    """[first, end) of the UTC days wholly inside the period, or None if there is none."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
+
+
 # --- volume over time -----------------------------------------------------------------------
 
 
@@ -448,12 +498,14 @@ def _care_rollups(
         where += " AND value = ANY(%s)"
         params.append(values)
     key = "value" if by_value else "''"
+    source, source_params = rollup_rows(
+        Plan("reports_dimensionhour", f" AND {where}", params, key), period
+    )
     counts = rows_fetch(
         f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
                    sum(first_response_seconds), sum(mentions)
-            FROM reports_dimensionhour
-            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1""",
-        [period.start, period.end, *params],
+            {source} GROUP BY 1""",
+        source_params,
     )
     histograms: dict[str, dict[int, int]] = {}
     days = _whole_utc_days(period)
@@ -542,12 +594,8 @@ class Summary:
 
 
 def summary(*, period: Period, slice_: Slice) -> Summary:
-    plan = rollup_plan(slice_)
-    rows = rows_fetch(
-        f"SELECT sentiment, sum(mentions) FROM {plan.table} "
-        f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
-        [period.start, period.end, *plan.params],
-    )
+    source, params = rollup_rows(rollup_plan(slice_), period)
+    rows = rows_fetch(f"SELECT sentiment, sum(mentions) {source} GROUP BY 1", params)
     by = {sentiment: int(n) for sentiment, n in rows}
     return Summary(
         total=sum(by.values()),
@@ -601,14 +649,15 @@ def breakdown(
 ) -> list[BreakdownRow]:
     """Mentions per value of one dimension, by sentiment, largest first."""
     plan = rollup_plan(slice_, by=dimension)
+    source, params = rollup_rows(plan, period)
     rows = rows_fetch(
         f"""SELECT {plan.key}::text, sum(mentions),
                    sum(mentions) FILTER (WHERE sentiment = 'negative'),
                    sum(mentions) FILTER (WHERE sentiment = 'neutral'),
                    sum(mentions) FILTER (WHERE sentiment = 'positive')
-            FROM {plan.table} WHERE bucket >= %s AND bucket < %s{plan.where}
+            {source}
             GROUP BY 1 HAVING sum(mentions) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
-        [period.start, period.end, *plan.params, limit],
+        [*params, limit],
     )
     labels = _labels(dimension, [row[0] for row in rows])
     return [
@@ -688,12 +737,11 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     }
     if by == "department" and not received:
         plan = rollup_plan(slice_, by="department")
+        source, params = rollup_rows(plan, period)
         received = {
             int(key): int(n)
             for key, n in rows_fetch(
-                f"SELECT {plan.key}, sum(mentions) FROM {plan.table} "
-                f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
-                [period.start, period.end, *plan.params],
+                f"SELECT {plan.key}, sum(mentions) {source} GROUP BY 1", params
             )
         }
     keys = set(answered) | set(current) | {k for k, n in received.items() if n}
@@ -810,17 +858,6 @@ def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAu
     ]
 
 
-def _whole_utc_days(period: Period) -> tuple[datetime, datetime] | None:
-    """[first, end) of the UTC days wholly inside the period, or None if there is none."""
-    utc = ZoneInfo("UTC")
-    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
-    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    if first < start:
-        first += timedelta(days=1)
-    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (first, last) if first < last else None
-
-
 def _whole_utc_months(period: Period) -> tuple[datetime, datetime] | None:
     """[first, end) of the UTC months wholly inside the period, or None if there is none."""
     utc = ZoneInfo("UTC")
@@ -856,12 +893,8 @@ def ideas(*, period: Period, slice_: Slice, limit: int = 10) -> Ideas:
 
 
 def summary_total(*, period: Period, slice_: Slice) -> int:
-    plan = rollup_plan(slice_)
-    rows = rows_fetch(
-        f"SELECT COALESCE(sum(mentions), 0) FROM {plan.table} "
-        f"WHERE bucket >= %s AND bucket < %s{plan.where}",
-        [period.start, period.end, *plan.params],
-    )
+    source, params = rollup_rows(rollup_plan(slice_), period)
+    rows = rows_fetch(f"SELECT COALESCE(sum(mentions), 0) {source}", params)
     return int(rows[0][0])
 
 
@@ -928,12 +961,14 @@ def share_of_voice(*, period: Period, slice_: Slice) -> ShareOfVoice:
     if queries:
         ids = [query.pk for query in queries]
         if not slice_.filters() and slice_.departments is None:
-            rows = rows_fetch(
-                """SELECT value::bigint, sum(mentions) FROM reports_dimensionhour
-                   WHERE bucket >= %s AND bucket < %s AND dimension = 'query'
-                     AND value = ANY(%s) GROUP BY 1""",
-                [period.start, period.end, [str(pk) for pk in ids]],
+            plan = Plan(
+                "reports_dimensionhour",
+                " AND dimension = 'query' AND value = ANY(%s)",
+                [[str(pk) for pk in ids]],
+                "value",
             )
+            source, params = rollup_rows(plan, period)
+            rows = rows_fetch(f"SELECT value::bigint, sum(mentions) {source} GROUP BY 1", params)
         else:
             where, params = slice_.mention_where()
             rows = rows_fetch(

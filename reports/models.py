@@ -341,3 +341,34 @@ class ResponseDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.dimension}={self.value} #{self.seconds_bucket}"
+
+
+class DimensionDay(models.Model):
+    """`DimensionHour` summed per UTC day: totals over long periods (summary, breakdowns,
+    care counts, share of voice, first-response distribution) read whole days here and
+    only the ragged hours at the ends from `DimensionHour`. Kept current by the same
+    triggers (migration 0008)."""
+
+    day = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    sentiment = models.CharField(max_length=10)
+    mentions = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    responded_1h = models.IntegerField(default=0)
+    responded_4h = models.IntegerField(default=0)
+    responded_8h = models.IntegerField(default=0)
+    responded_24h = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "day", "sentiment"], name="dimensionday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.dimension}={self.value}: {self.mentions}"

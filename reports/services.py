@@ -328,7 +328,7 @@ _EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
 )
 _REBUILD = """
 TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour,
-    reports_authormonth, reports_responseday;
+    reports_authormonth, reports_responseday, reports_dimensionday;
 INSERT INTO reports_mentionhour
     (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
      sla_answered, sla_met, first_response_seconds)
@@ -360,6 +360,13 @@ SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentim
        count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
 {each_dimension_and_query}
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_dimensionday
+    (dimension, value, day, sentiment, mentions, responded, sla_answered, sla_met,
+     first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h)
+SELECT dimension, value, date_trunc('day', bucket, 'UTC'), sentiment, sum(mentions),
+       sum(responded), sum(sla_answered), sum(sla_met), sum(first_response_seconds),
+       sum(responded_1h), sum(responded_4h), sum(responded_8h), sum(responded_24h)
+FROM reports_dimensionhour GROUP BY 1, 2, 3, 4;
 INSERT INTO reports_authormonth (month, author_id, mentions, negative)
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
@@ -379,6 +386,7 @@ ANALYZE reports_mentionhour;
 ANALYZE reports_aspecthour;
 ANALYZE reports_authormonth;
 ANALYZE reports_responseday;
+ANALYZE reports_dimensionday;
 """
 
 

@@ -79,6 +79,14 @@ WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_sec
 """
 
 
+DIRECT_DIMENSION_DAYS = DIRECT_DIMENSIONS.replace(
+    "date_trunc('hour', m.published_at", "date_trunc('day', m.published_at"
+)
+ROLLUP_DIMENSION_DAYS = ROLLUP_DIMENSIONS.replace("SELECT bucket,", "SELECT day,").replace(
+    "reports_dimensionhour", "reports_dimensionday"
+)
+
+
 DIRECT_RESPONSES = f"""
 SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
        count(*)
@@ -133,6 +141,7 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
     assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
     assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
+    assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
 
 
 def no_negative_counts() -> bool:
@@ -337,6 +346,7 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
             " + (SELECT count(*) FROM reports_responsehour)"
             " + (SELECT count(*) FROM reports_responseday)"
             " + (SELECT count(*) FROM reports_authormonth)"
+            " + (SELECT count(*) FROM reports_dimensionday)"
         )
         assert cursor.fetchone()[0] == 0
 
@@ -366,12 +376,14 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
         rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_DIMENSION_DAYS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
         cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
         cursor.execute("DELETE FROM reports_responseday WHERE seconds_bucket > 3")
+        cursor.execute("DELETE FROM reports_dimensionday WHERE dimension = 'aspect'")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
@@ -380,6 +392,7 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
         rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_DIMENSION_DAYS),
     )
     assert rebuilt == kept
     assert_rollups_match()

@@ -39,6 +39,49 @@ def _within(interval: str) -> str:
     )
 
 
+def _dimension_insert(
+    rows: str, table: str = "reports_dimensionhour", unit: str = "hour", key: str = "bucket"
+) -> str:
+    """The one-dimension counts of `rows` per `unit` (hour, or day for the daily table)."""
+    return f"""
+    INSERT INTO {table} AS r ({key}, dimension, value, sentiment, mentions,
+        responded, sla_answered, sla_met, first_response_seconds, responded_1h, responded_4h,
+        responded_8h, responded_24h)
+    SELECT date_trunc('{unit}', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment,
+           sum(m.sign),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL), 0),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL
+                                        AND m.first_response_due IS NOT NULL), 0),
+           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at <= m.first_response_due), 0),
+           COALESCE(sum(m.sign * GREATEST(0, floor(extract(epoch FROM
+               m.first_response_at - m.received_at)))::bigint), 0),
+           {_within('1 hour')}, {_within('4 hours')}, {_within('8 hours')},
+           {_within('24 hours')}
+    FROM ({rows}) AS m CROSS JOIN LATERAL (
+        SELECT 'all', '' UNION ALL
+        SELECT 'source', m.source_id::text UNION ALL
+        SELECT 'language', m.language UNION ALL
+        SELECT 'kind', m.kind UNION ALL
+        SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
+        SELECT 'aspect', a FROM unnest(m.aspects) AS a UNION ALL
+        SELECT 'query', q::text FROM unnest(m.matched_queries) AS q
+    ) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 2, 3, 1, 4
+    ON CONFLICT (dimension, value, {key}, sentiment) DO UPDATE SET
+        mentions = r.mentions + EXCLUDED.mentions,
+        responded = r.responded + EXCLUDED.responded,
+        sla_answered = r.sla_answered + EXCLUDED.sla_answered,
+        sla_met = r.sla_met + EXCLUDED.sla_met,
+        first_response_seconds
+            = r.first_response_seconds + EXCLUDED.first_response_seconds,
+        responded_1h = r.responded_1h + EXCLUDED.responded_1h,
+        responded_4h = r.responded_4h + EXCLUDED.responded_4h,
+        responded_8h = r.responded_8h + EXCLUDED.responded_8h,
+        responded_24h = r.responded_24h + EXCLUDED.responded_24h;
+"""
+
+
 def _body(rows: str) -> str:
     return f"""
     INSERT INTO reports_mentionhour AS r
@@ -71,42 +114,7 @@ def _body(rows: str) -> str:
     ORDER BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT (bucket, aspect, source_id, language, kind, sentiment, department_id)
     DO UPDATE SET mentions = r.mentions + EXCLUDED.mentions;
-    INSERT INTO reports_dimensionhour AS r (bucket, dimension, value, sentiment, mentions,
-        responded, sla_answered, sla_met, first_response_seconds, responded_1h, responded_4h,
-        responded_8h, responded_24h)
-    SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment,
-           sum(m.sign),
-           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL), 0),
-           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at IS NOT NULL
-                                        AND m.first_response_due IS NOT NULL), 0),
-           COALESCE(sum(m.sign) FILTER (WHERE m.first_response_at <= m.first_response_due), 0),
-           COALESCE(sum(m.sign * GREATEST(0, floor(extract(epoch FROM
-               m.first_response_at - m.received_at)))::bigint), 0),
-           {_within('1 hour')}, {_within('4 hours')}, {_within('8 hours')},
-           {_within('24 hours')}
-    FROM ({rows}) AS m CROSS JOIN LATERAL (
-        SELECT 'all', '' UNION ALL
-        SELECT 'source', m.source_id::text UNION ALL
-        SELECT 'language', m.language UNION ALL
-        SELECT 'kind', m.kind UNION ALL
-        SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
-        SELECT 'aspect', a FROM unnest(m.aspects) AS a UNION ALL
-        SELECT 'query', q::text FROM unnest(m.matched_queries) AS q
-    ) AS d(dimension, value)
-    GROUP BY 1, 2, 3, 4
-    ORDER BY 2, 3, 1, 4
-    ON CONFLICT (dimension, value, bucket, sentiment) DO UPDATE SET
-        mentions = r.mentions + EXCLUDED.mentions,
-        responded = r.responded + EXCLUDED.responded,
-        sla_answered = r.sla_answered + EXCLUDED.sla_answered,
-        sla_met = r.sla_met + EXCLUDED.sla_met,
-        first_response_seconds
-            = r.first_response_seconds + EXCLUDED.first_response_seconds,
-        responded_1h = r.responded_1h + EXCLUDED.responded_1h,
-        responded_4h = r.responded_4h + EXCLUDED.responded_4h,
-        responded_8h = r.responded_8h + EXCLUDED.responded_8h,
-        responded_24h = r.responded_24h + EXCLUDED.responded_24h;
-    INSERT INTO reports_authormonth AS r (month, author_id, mentions, negative)
+{_dimension_insert(rows)}    INSERT INTO reports_authormonth AS r (month, author_id, mentions, negative)
     SELECT date_trunc('month', m.published_at, 'UTC'), m.author_id, sum(m.sign),
            COALESCE(sum(m.sign) FILTER (WHERE m.sentiment = 'negative'), 0)
     FROM ({rows}) AS m
