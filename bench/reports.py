@@ -52,8 +52,9 @@ from django_tenants.utils import tenant_context
 from accounts.models import Client, Role
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
+from mentions.models import Mention
 from mentions.pipeline import mentions_store
-from mentions.queries import mentions_queries_rematch
+from mentions.queries import mentions_queries_rematch, query_matcher_load
 from reports import figures
 from reports.care_figures import (
     approvals,
@@ -107,7 +108,7 @@ INSERT INTO mentions_mention (source_id, external_id, url, canonical_url, text, 
     received_at, author_id, in_reply_to, raw, language, sentiment, sentiment_score, kind,
     aspects, country, relevant, relevance_score, department_id, routing_reason, priority,
     copied_to, requires_approval, status, updated_at, sla_state, first_response_due,
-    first_response_at, assignee_id)
+    first_response_at, assignee_id, matched_queries)
 SELECT %(source)s, 'seed-' || i, '', '',
        (ARRAY['Bench brand train late again', 'rival has better prices than bench brand',
               'love the new bench brand app', 'Bahn app crashes at checkout',
@@ -125,7 +126,9 @@ SELECT %(source)s, 'seed-' || i, '', '',
        ts, CASE WHEN r2 %% 10 < 6 AND r1 %% 7 = 0 THEN 'breached' ELSE 'ok' END,
        ts + interval '1 hour',
        CASE WHEN r2 %% 10 < 6 THEN ts + (r1 * 7) * interval '1 second' END,
-       NULL
+       NULL,
+       -- The listening queries the text matches (checked against the matcher afterwards).
+       (ARRAY[%(brand)s, %(both)s, %(brand)s, '{}', '{}', %(rival)s]::text[])[1 + r2 %% 6]::bigint[]
 FROM generate_series(%(lo)s, %(hi)s) AS i,
      LATERAL (SELECT now() - i * %(step)s * interval '1 second' AS ts,
                      abs(hashint4(i)) %% 1000 AS r1, abs(hashint4(i + 17)) %% 1000 AS r2,
@@ -151,13 +154,16 @@ def seed(client: Client, *, count: int) -> None:
             cursor.execute("SELECT min(id) FROM mentions_author WHERE network = 'bench'")
             first_author = cursor.fetchone()[0]
             departments = list(Department.objects.values_list("pk", flat=True))
-            for name, expression, role in (
-                ("Bench brand", '"bench brand"', "brand"),
-                ("Rival", "rival", "competitor"),
-            ):
-                ListeningQuery.objects.get_or_create(
+            queries = {
+                name: ListeningQuery.objects.get_or_create(
                     name=name, defaults={"expression": expression, "role": role}
+                )[0].pk
+                for name, expression, role in (
+                    ("Bench brand", '"bench brand"', "brand"),
+                    ("Rival", "rival", "competitor"),
                 )
+            }
+            brand, rival = queries["Bench brand"], queries["Rival"]
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention DISABLE TRIGGER {trigger}")
             step = 365 * 86400 / count
@@ -175,12 +181,17 @@ def seed(client: Client, *, count: int) -> None:
                         "lo": lo,
                         "hi": min(lo + chunk - 1, count),
                         "step": step,
+                        "brand": f"{{{brand}}}",
+                        "rival": f"{{{rival}}}",
+                        "both": "{" + ",".join(map(str, sorted((brand, rival)))) + "}",
                     },
                 )
                 print(f"seed: {min(lo + chunk - 1, count):,} mentions", flush=True)
-            # Which listening queries each matches (the pipeline decides it on arrival).
-            matched = mentions_queries_rematch()
-            print(f"seed: {matched:,} mentions match a listening query", flush=True)
+            # The pipeline decides which listening queries a mention matches on arrival: the
+            # seeded matches must be what the matcher says (else match them all again).
+            if not _seeded_matches_agree(source_id=source.pk):
+                changed = mentions_queries_rematch()
+                print(f"seed: matched the queries again ({changed:,} changed)", flush=True)
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention ENABLE TRIGGER {trigger}")
             seeded = time.perf_counter()
@@ -194,6 +205,35 @@ def seed(client: Client, *, count: int) -> None:
                 f"seed: {count:,} mentions in {seeded - started:.0f} s; rollups rebuilt in "
                 f"{built - seeded:.1f} s ({hours:,} hour rows)"
             )
+
+
+def _seeded_matches_agree(*, source_id: int, sample: int = 3000) -> bool:
+    matcher = query_matcher_load()
+    rows = (
+        Mention.objects.filter(source_id=source_id)
+        .order_by("?")
+        .values_list(
+            "text",
+            "language",
+            "author__handle",
+            "source__name",
+            "source__kind",
+            "country",
+            "matched_queries",
+        )[:sample]
+    )
+    return all(
+        matcher.matches(
+            text=text,
+            language=language,
+            author=handle,
+            source_name=source_name,
+            source_kind=source_kind,
+            country=country,
+        )
+        == sorted(matched)
+        for text, language, handle, source_name, source_kind, country, matched in rows
+    )
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
