@@ -79,6 +79,9 @@ ROLLUP_TABLES = (
     "reports_aspecthour",
     "reports_dimensionhour",
     "reports_responsehour",
+    "reports_responseday",
+    "reports_dimensionday",
+    "reports_authormonth",
 )
 TRIGGERS = (
     "reports_rollup_insert",

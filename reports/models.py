@@ -221,6 +221,8 @@ class ResponseHour(models.Model):
                 name="responsehour_key",
             )
         ]
+        # Every value of a dimension over a few hours (the ragged ends of a long period).
+        indexes = [models.Index(fields=["dimension", "bucket"], name="responsehour_bucket")]
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"
