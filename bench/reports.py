@@ -14,7 +14,11 @@ Run it against a scratch database (it adds a client `bench` with a million menti
 3. Prints ingest throughput through `mentions.pipeline.mentions_store` (batches of 500,
    triage and routing included) with the rollup triggers on and off, interleaved.
    Target: at most 10 % slower with them on.
-4. Prints the agency overview's time for at least `--overview-clients` (100) clients: it
+4. Prints the reports page at 1M: each section of `report_document` (the figure function
+   behind it, timed alone), the whole `/reports/` page (HTML, every section) and the PDF
+   (`GET /api/v1/reports/export.pdf`), p50/p95 for a 90-day and a 12-month range, with the
+   load average. Target: each section p95 < 300 ms. `--only page` runs just this part.
+5. Prints the agency overview's time for at least `--overview-clients` (100) clients: it
    adds empty clients `overview-NNN` until there are that many (once), then times the
    overview function and `GET /api/v1/overview/` on the agency host. Target: < 500 ms.
    `--only overview` runs just this part.
@@ -28,7 +32,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +52,21 @@ from django_tenants.utils import tenant_context
 from accounts.models import Client, Role
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
+from mentions.models import Mention
 from mentions.pipeline import mentions_store
+from mentions.queries import mentions_queries_rematch, query_matcher_load
+from reports import figures
+from reports.care_figures import (
+    approvals,
+    care_clocks,
+    escalations,
+    first_response_distribution,
+)
+from reports.crisis import crisis
+from reports.document import report_document
 from reports.overview import agency_overview
 from reports.services import rollups_rebuild
+from reports.terms import rising_terms
 from routing.models import Department
 from sources.demo_content import demo_mention
 from sources.formats import mention_item_validate
@@ -63,6 +79,9 @@ ROLLUP_TABLES = (
     "reports_aspecthour",
     "reports_dimensionhour",
     "reports_responsehour",
+    "reports_responseday",
+    "reports_dimensionday",
+    "reports_authormonth",
 )
 TRIGGERS = (
     "reports_rollup_insert",
@@ -92,7 +111,7 @@ INSERT INTO mentions_mention (source_id, external_id, url, canonical_url, text, 
     received_at, author_id, in_reply_to, raw, language, sentiment, sentiment_score, kind,
     aspects, country, relevant, relevance_score, department_id, routing_reason, priority,
     copied_to, requires_approval, status, updated_at, sla_state, first_response_due,
-    first_response_at, assignee_id)
+    first_response_at, assignee_id, matched_queries)
 SELECT %(source)s, 'seed-' || i, '', '',
        (ARRAY['Bench brand train late again', 'rival has better prices than bench brand',
               'love the new bench brand app', 'Bahn app crashes at checkout',
@@ -110,7 +129,9 @@ SELECT %(source)s, 'seed-' || i, '', '',
        ts, CASE WHEN r2 %% 10 < 6 AND r1 %% 7 = 0 THEN 'breached' ELSE 'ok' END,
        ts + interval '1 hour',
        CASE WHEN r2 %% 10 < 6 THEN ts + (r1 * 7) * interval '1 second' END,
-       NULL
+       NULL,
+       -- The listening queries the text matches (checked against the matcher afterwards).
+       (ARRAY[%(brand)s, %(both)s, %(brand)s, '{}', '{}', %(rival)s]::text[])[1 + r2 %% 6]::bigint[]
 FROM generate_series(%(lo)s, %(hi)s) AS i,
      LATERAL (SELECT now() - i * %(step)s * interval '1 second' AS ts,
                      abs(hashint4(i)) %% 1000 AS r1, abs(hashint4(i + 17)) %% 1000 AS r2,
@@ -136,13 +157,16 @@ def seed(client: Client, *, count: int) -> None:
             cursor.execute("SELECT min(id) FROM mentions_author WHERE network = 'bench'")
             first_author = cursor.fetchone()[0]
             departments = list(Department.objects.values_list("pk", flat=True))
-            for name, expression, role in (
-                ("Bench brand", '"bench brand"', "brand"),
-                ("Rival", "rival", "competitor"),
-            ):
-                ListeningQuery.objects.get_or_create(
+            queries = {
+                name: ListeningQuery.objects.get_or_create(
                     name=name, defaults={"expression": expression, "role": role}
+                )[0].pk
+                for name, expression, role in (
+                    ("Bench brand", '"bench brand"', "brand"),
+                    ("Rival", "rival", "competitor"),
                 )
+            }
+            brand, rival = queries["Bench brand"], queries["Rival"]
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention DISABLE TRIGGER {trigger}")
             step = 365 * 86400 / count
@@ -160,9 +184,17 @@ def seed(client: Client, *, count: int) -> None:
                         "lo": lo,
                         "hi": min(lo + chunk - 1, count),
                         "step": step,
+                        "brand": f"{{{brand}}}",
+                        "rival": f"{{{rival}}}",
+                        "both": "{" + ",".join(map(str, sorted((brand, rival)))) + "}",
                     },
                 )
                 print(f"seed: {min(lo + chunk - 1, count):,} mentions", flush=True)
+            # The pipeline decides which listening queries a mention matches on arrival: the
+            # seeded matches must be what the matcher says (else match them all again).
+            if not _seeded_matches_agree(source_id=source.pk):
+                changed = mentions_queries_rematch()
+                print(f"seed: matched the queries again ({changed:,} changed)", flush=True)
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention ENABLE TRIGGER {trigger}")
             seeded = time.perf_counter()
@@ -176,6 +208,35 @@ def seed(client: Client, *, count: int) -> None:
                 f"seed: {count:,} mentions in {seeded - started:.0f} s; rollups rebuilt in "
                 f"{built - seeded:.1f} s ({hours:,} hour rows)"
             )
+
+
+def _seeded_matches_agree(*, source_id: int, sample: int = 3000) -> bool:
+    matcher = query_matcher_load()
+    rows = (
+        Mention.objects.filter(source_id=source_id)
+        .order_by("?")
+        .values_list(
+            "text",
+            "language",
+            "author__handle",
+            "source__name",
+            "source__kind",
+            "country",
+            "matched_queries",
+        )[:sample]
+    )
+    return all(
+        matcher.matches(
+            text=text,
+            language=language,
+            author=handle,
+            source_name=source_name,
+            source_kind=source_kind,
+            country=country,
+        )
+        == sorted(matched)
+        for text, language, handle, source_name, source_kind, country, matched in rows
+    )
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -205,6 +266,8 @@ def bench_endpoints(client: Client, token: str, *, repeat: int) -> None:
         ("top cases", "top?what=cases"),
         ("share of voice", "share-of-voice?"),
     ]
+    # The first request of the process loads the URL map and views: not a report's time.
+    web.get(f"/api/v1/reports/summary?from={today}&to={today}")
     print(f"\n{'endpoint':<22} {'range':<10} {'p50 ms':>8} {'p95 ms':>8}")
     over = []
     for label, (first, last) in ranges.items():
@@ -230,6 +293,95 @@ def bench_endpoints(client: Client, token: str, *, repeat: int) -> None:
     took = time.perf_counter() - started
     print(f"export.csv, 7 days: {rows:,} rows in {took:.1f} s ({rows / took:,.0f} rows/s)")
     print("over target: " + (", ".join(over) if over else "none"))
+
+
+def _timed(call, repeat: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+def _sections(period: figures.Period, slice_: figures.Slice, interval: str) -> dict:
+    """The figure functions behind the page's sections (as `report_document` calls them)."""
+    previous = period.previous()
+    return {
+        "summary (now + before)": lambda: (
+            figures.summary(period=period, slice_=slice_),
+            figures.summary(period=previous, slice_=slice_),
+        ),
+        "volume series": lambda: figures.volume_series(
+            period=period, interval=interval, slice_=slice_
+        ),
+        "breakdowns (5)": lambda: [
+            figures.breakdown(period=period, dimension=d, slice_=slice_)
+            for d in ("source", "language", "kind", "department", "aspect")
+        ],
+        "share of voice": lambda: figures.share_of_voice(period=period, slice_=slice_),
+        "top authors": lambda: figures.top_authors(period=period, slice_=slice_),
+        "ideas": lambda: figures.ideas(period=period, slice_=slice_, limit=5),
+        "top cases": lambda: figures.top_cases(period=period, slice_=slice_, limit=8),
+        "care by department": lambda: figures.care_by(
+            period=period, by="department", slice_=slice_
+        ),
+        "care by person": lambda: figures.care_by(period=period, by="person", slice_=slice_),
+        "first-response buckets": lambda: first_response_distribution(period=period, slice_=slice_),
+        "care clocks": lambda: care_clocks(period=period, slice_=slice_),
+        "approvals": lambda: approvals(period=period, slice_=slice_),
+        "escalations": lambda: escalations(period=period, slice_=slice_),
+        "rising terms": lambda: rising_terms(period=period, slice_=slice_),
+        "crisis": lambda: crisis(period=period, slice_=slice_),
+        "report_document (all)": lambda: report_document(period=period, slice_=slice_),
+    }
+
+
+def bench_page(client: Client, user, *, repeat: int, pdf_repeat: int) -> None:
+    """Each section of the reports page alone, the whole page, and the PDF."""
+    today = datetime.now(UTC).date()
+    web = WebClient(HTTP_HOST=f"{client.slug}.localhost")
+    web.force_login(user)
+    api = WebClient(HTTP_HOST=f"{client.slug}.localhost")
+    api.force_login(user)
+    print(f"\nreports page sections and PDF ({_load()})")
+    print(f"{'section':<26} {'range':<10} {'p50 ms':>8} {'p95 ms':>8}")
+    over = []
+    for label, days in (("90 days", 90), ("12 months", 365)):
+        with tenant_context(client):
+            period = figures.period_for(first=None, last=None, days=days)
+            interval = "day" if days <= 92 else "week"
+            sections = _sections(period, figures.Slice(), interval)
+            for name, call in sections.items():
+                p50, p95 = _timed(call, repeat)
+                flag = "" if p95 < 300 or name.endswith("(all)") else "  > 300"
+                if flag:
+                    over.append(f"{name} ({label})")
+                print(f"{name:<26} {label:<10} {p50:8.0f} {p95:8.0f}{flag}", flush=True)
+
+        def page(days: int = days) -> None:
+            answer = web.get(f"/reports/?range={days}")
+            assert answer.status_code == 200, answer.content[:300]
+
+        p50, p95 = _timed(page, repeat)
+        print(f"{'GET /reports/ (page)':<26} {label:<10} {p50:8.0f} {p95:8.0f}", flush=True)
+        first = today - timedelta(days=days - 1)
+
+        def pdf(first: date = first) -> None:
+            answer = api.get(f"/api/v1/reports/export.pdf?from={first}&to={today}")
+            assert answer.status_code == 200, answer.content[:300]
+
+        p50, p95 = _timed(pdf, pdf_repeat)
+        print(
+            f"{'GET export.pdf':<26} {label:<10} {p50:8.0f} {p95:8.0f}  ({pdf_repeat} runs)",
+            flush=True,
+        )
+    print(f"({_load()})")
+    print("sections over target: " + (", ".join(over) if over else "none"))
 
 
 def bench_ingest(client: Client, *, batches: int, size: int) -> None:
@@ -330,7 +482,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--overview-clients", type=int, default=100)
-    parser.add_argument("--only", choices=("all", "overview"), default="all")
+    parser.add_argument("--pdf-repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=("all", "overview", "endpoints", "page", "ingest"), default="all"
+    )
     args = parser.parse_args()
     name = settings.DATABASES["default"]["NAME"]
     if name in {"lotse"}:
@@ -353,9 +508,15 @@ def main() -> None:
     with tenant_context(client), connection.cursor() as cursor:
         for table in ("mentions_mention", *ROLLUP_TABLES):
             cursor.execute(f"VACUUM ANALYZE {table}")
-    bench_endpoints(client, token, repeat=args.repeat)
-    bench_ingest(client, batches=args.batches, size=args.batch_size)
-    bench_overview(args.repeat, count=args.overview_clients)
+    print(f"({_load()})")
+    if args.only in ("all", "endpoints"):
+        bench_endpoints(client, token, repeat=args.repeat)
+    if args.only in ("all", "page"):
+        bench_page(client, user, repeat=args.repeat, pdf_repeat=args.pdf_repeat)
+    if args.only in ("all", "ingest"):
+        bench_ingest(client, batches=args.batches, size=args.batch_size)
+    if args.only == "all":
+        bench_overview(args.repeat, count=args.overview_clients)
 
 
 if __name__ == "__main__":

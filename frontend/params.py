@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 
 
 def form_int(value: str | None) -> int | None:
@@ -21,6 +21,26 @@ def form_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def form_instant(value: str | None, *, zone: tzinfo, end: bool = False) -> datetime | None:
+    """A bound of a time range from a query string, as an aware datetime, or None.
+
+    A date (YYYY-MM-DD) is a whole day in `zone`: its midnight, or with `end` the next
+    midnight (a last day is included). A date and time (YYYY-MM-DDTHH:MM, seconds allowed)
+    is that instant: with a UTC offset ("+01:00", "Z") exactly, without one a wall-clock
+    time in `zone` (an end is excluded)."""
+    day = form_date(value)
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
+    value = (value or "").strip()
+    if not 16 <= len(value) <= 25 or not value.isascii() or value[10] != "T":
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
 
 
 def form_float(value: str | None) -> float | None:

@@ -4,7 +4,7 @@ before; every chart and table drills down to the inbox filtered to that slice.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +16,6 @@ from frontend.params import form_date, form_int
 from frontend.times import active_zone
 from mentions.models import Aspect, Kind
 from reports import figures
-from reports.crisis import AlertWindow
 from reports.document import BarRow, report_document
 from reports.terms import TERMS_SAMPLE
 from routing.models import Department
@@ -57,22 +56,25 @@ class Drill:
         *,
         first: date | None = None,
         last: date | None = None,
+        hours: tuple[datetime, datetime] | None = None,
     ) -> str:
-        params = {
-            **self.base,
-            "from": (first or self.period.first).isoformat(),
-            "to": (last or self.period.last).isoformat(),
-        }
+        """The inbox for the slice with `extra` filters, over the period, the days
+        `first`..`last`, or the instants `hours` ([start, end), with their UTC offset in the
+        period's zone, so a DST change cannot shift them)."""
+        if hours is not None:
+            start, end = (at.astimezone(self.period.zone) for at in hours)
+            bounds = {
+                "from": start.isoformat(timespec="minutes"),
+                "to": end.isoformat(timespec="minutes"),
+            }
+        else:
+            bounds = {
+                "from": (first or self.period.first).isoformat(),
+                "to": (last or self.period.last).isoformat(),
+            }
+        params = {**self.base, **bounds}
         params.update({key: value for key, value in (extra or {}).items() if value})
         return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
-
-
-def window_days(window: AlertWindow, period: figures.Period) -> tuple[date, date]:
-    """The client's days an alert's hours fall on: the inbox filters by whole days."""
-    return (
-        window.start.astimezone(period.zone).date(),
-        (window.end - timedelta(microseconds=1)).astimezone(period.zone).date(),
-    )
 
 
 @client_member_required()
@@ -184,16 +186,16 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "crisis": [
             {
                 "window": window,
-                "href": drill.link(first=first, last=last),
-                "neg_href": drill.link({"sentiment": "negative"}, first=first, last=last),
+                "href": drill.link(hours=hours),
+                "neg_href": drill.link({"sentiment": "negative"}, hours=hours),
                 "case_hrefs": [(case, f"/clusters/{case.pk}/") for case in window.cases],
                 "aspect_hrefs": [
-                    (aspect, n, drill.link({"aspect": aspect}, first=first, last=last))
+                    (aspect, n, drill.link({"aspect": aspect}, hours=hours))
                     for aspect, n in window.aspects
                 ],
             }
             for window in doc.crisis.alerts
-            for first, last in [window_days(window, period)]
+            for hours in [(window.start, window.end)]
         ],
         "crisis_total": doc.crisis.total,
     }

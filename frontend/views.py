@@ -20,7 +20,7 @@ from accounts.services import client_domain
 from config.errors import DomainError
 from config.tenancy import current_client_or_none
 from frontend.access import client_member_required, two_factor_gate
-from frontend.params import form_date, form_int
+from frontend.params import form_date, form_instant, form_int
 from frontend.response_views import composer_context
 from frontend.templatetags.lotse import change_token
 from frontend.times import active_zone
@@ -46,7 +46,6 @@ from mentions.selectors import (
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
 from reports.chart import sparkline
-from reports.figures import period_for
 from reports.overview import agency_overview as reports_overview
 from reports.selectors import OPEN_STATUSES, alerts_for_banner, department_open_load
 from routing.selectors import department_list, notification_list_for_user
@@ -93,9 +92,10 @@ def drill_down(
     request: HttpRequest, mentions: QuerySet[Mention]
 ) -> tuple[list[tuple[str, str]], list[str], QuerySet[Mention]]:
     """The slice a report links to (`sentiment`, `language`, `kind`, `aspect`, `source`,
-    and days `from`..`to` in the reader's time zone, as the reports page links them): the
-    parameters kept, their labels, and the mentions narrowed to it. Unknown values are
-    ignored."""
+    and `from`..`to`: whole days in the reader's time zone, or instants such as
+    2026-11-25T10:00 (the reader's wall clock) or 2026-11-25T10:00+01:00, the end excluded,
+    as the crisis section links the hours around an alert): the parameters kept, their
+    labels, and the mentions narrowed to it. Unknown values are ignored."""
     get = request.GET
     kept: list[tuple[str, str]] = []
     labels: list[str] = []
@@ -124,14 +124,28 @@ def drill_down(
         mentions = mentions.filter(source_id=source)
         kept.append(("source", str(source)))
         labels.append(f"source #{source}")
-    first, last = form_date(get.get("from")), form_date(get.get("to"))
-    if first is not None and last is not None and first <= last:
-        period = period_for(first=first, last=last, zone=active_zone())
-        mentions = mentions.filter(published_at__gte=period.start, published_at__lt=period.end)
-        kept += [("from", first.isoformat()), ("to", last.isoformat())]
-        labels.append(
-            f"{first:%d %b %Y} to {last:%d %b %Y}" if first != last else f"{first:%d %b %Y}"
-        )
+    zone = active_zone()
+    start = form_instant(get.get("from"), zone=zone)
+    end = form_instant(get.get("to"), zone=zone, end=True)
+    if start is not None and end is not None and start < end:
+        mentions = mentions.filter(published_at__gte=start, published_at__lt=end)
+        first, last = form_date(get.get("from")), form_date(get.get("to"))
+        if first is not None and last is not None:
+            kept += [("from", first.isoformat()), ("to", last.isoformat())]
+            labels.append(
+                f"{first:%d %b %Y} to {last:%d %b %Y}" if first != last else f"{first:%d %b %Y}"
+            )
+        else:
+            local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+            kept += [
+                ("from", local_start.isoformat(timespec="minutes")),
+                ("to", local_end.isoformat(timespec="minutes")),
+            ]
+            same_day = local_start.date() == local_end.date()
+            labels.append(
+                f"{local_start:%d %b %Y %H:%M} to "
+                + (f"{local_end:%H:%M}" if same_day else f"{local_end:%d %b %Y %H:%M}")
+            )
     if kept:
         mentions = mentions.filter(relevant=True)  # what reports count
     return kept, labels, mentions

@@ -176,6 +176,9 @@ class Mention(models.Model):
         ProblemCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     cluster_keys = ArrayField(models.BigIntegerField(), null=True, blank=True)
+    # The enabled listening queries it matches (ids; `mentions.queries`): set on arrival,
+    # recounted when a query changes. Reports count share of voice from it.
+    matched_queries = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -218,6 +221,12 @@ class Mention(models.Model):
                 fields=["sla_state", "assignee"],
                 condition=models.Q(status__in=["new", "assigned", "waiting", "escalated"]),
                 name="mention_open",
+            ),
+            # Care reports: escalations of a period (few rows; null until escalated).
+            models.Index(
+                fields=["escalated_at"],
+                condition=models.Q(escalated_at__isnull=False),
+                name="mention_escalated",
             ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             GinIndex(

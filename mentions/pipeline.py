@@ -29,6 +29,7 @@ from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
 from mentions.clusters import ClusterInput, clusters_plan
 from mentions.models import Mention, Status
+from mentions.queries import query_matcher_load
 from mentions.selectors import mentions_open_load
 from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
@@ -55,7 +56,8 @@ INSERT INTO mentions_mention
      in_reply_to, raw, language, sentiment, sentiment_score, kind, department_id,
      routing_rule_id, routing_reason, priority, status, updated_at, team_id, assignee_id,
      copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
-     resolution_due, sla_state, relevant, relevance_score, cluster_id, cluster_keys)
+     resolution_due, sla_state, relevant, relevance_score, cluster_id, cluster_keys,
+     matched_queries)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
        raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
@@ -63,18 +65,19 @@ SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, i
        requires_approval,
        COALESCE(string_to_array(NULLIF(aspects, ''), ','), '{}')::varchar[], '',
        sla_policy_id, first_response_due, resolution_due, 'ok', relevant, relevance_score,
-       cluster_id, cluster_keys::bigint[]
+       cluster_id, cluster_keys::bigint[],
+       COALESCE(string_to_array(NULLIF(matched_queries, ''), ','), '{}')::bigint[]
 FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
     %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
     %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
     %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-    %s::text[], %s::boolean[], %s::float8[], %s::bigint[], %s::text[]
+    %s::text[], %s::boolean[], %s::float8[], %s::bigint[], %s::text[], %s::text[]
 ) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
        language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
        sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score,
-       cluster_id, cluster_keys)
+       cluster_id, cluster_keys, matched_queries)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id, external_id
@@ -110,7 +113,8 @@ def mentions_store(
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
         policies = sla_policies_load()
-        columns: list[list[Any]] = [[] for _ in range(29)]
+        matcher = query_matcher_load()
+        columns: list[list[Any]] = [[] for _ in range(30)]
         decided = []
         texts = [item["text"] for item in ordered]
         client_triage = client_triage_load()
@@ -199,6 +203,16 @@ def mentions_store(
                 triage.relevant,
                 triage.relevance_score,
                 *clustering.columns(item["external_id"]),
+                ",".join(
+                    str(pk)
+                    for pk in matcher.matches(
+                        text=item["text"],
+                        language=triage.language,
+                        author=item["author"]["handle"],
+                        source_name=source.name,
+                        source_kind=source.kind,
+                    )
+                ),
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from config.celery import app, tenant_task
 from config.tenancy import client_schemas_serving
+from mentions.queries import mentions_queries_rematch
 from mentions.responses import response_deliver
 from mentions.triage.learn import triage_learn
 
@@ -23,3 +24,8 @@ def triage_learn_all_clients() -> None:
 @tenant_task(name="mentions.response_deliver", queue="notify")
 def response_deliver_task(response_id: int) -> None:
     response_deliver(response_id=response_id)
+
+
+@tenant_task(name="mentions.queries_rematch", queue="reports")
+def queries_rematch_task() -> None:
+    mentions_queries_rematch()

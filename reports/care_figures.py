@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 
 from reports.business_time import BusinessClock
-from reports.figures import Period, Slice, care_times, rows_fetch
+from reports.figures import Period, Slice, care_times, rollup_plan, rollup_rows, rows_fetch
 from routing.models import SlaPolicy
 from routing.sla import BusinessCalendar, CalendarError
 
@@ -34,7 +34,22 @@ class Bucket:
 
 
 def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket]:
-    """First responses to the period's mentions per time bucket (0 to 1 h, ..., 24 h and more)."""
+    """First responses to the period's mentions per time bucket (0 to 1 h, ..., 24 h and more):
+    from the one-dimension rollup when the slice has at most one filter, else from the
+    mentions."""
+    plan = rollup_plan(slice_)
+    if plan.table == "reports_dimensionhour":
+        source, params = rollup_rows(plan, period)
+        (within,) = rows_fetch(
+            f"""SELECT COALESCE(sum(responded_1h), 0), COALESCE(sum(responded_4h), 0),
+                       COALESCE(sum(responded_8h), 0), COALESCE(sum(responded_24h), 0),
+                       COALESCE(sum(responded), 0)
+                {source}""",
+            params,
+        )
+        cumulative = [0, *(int(n) for n in within)]
+        counts = [cumulative[i + 1] - cumulative[i] for i in range(len(FIRST_RESPONSE_BUCKETS))]
+        return _buckets(counts)
     where, params = slice_.mention_where()
     cases = ", ".join(
         f"count(*) FILTER (WHERE s.secs >= {lo}" + (f" AND s.secs < {hi})" if hi else ")")
@@ -49,10 +64,14 @@ def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket
                   AND m.published_at < %s AND {where}) AS s""",
         [period.start, period.end, *params],
     )
-    total = sum(int(n) for n in row)
+    return _buckets([int(n) for n in row])
+
+
+def _buckets(counts: list[int]) -> list[Bucket]:
+    total = sum(counts)
     return [
-        Bucket(label, int(n), int(n) / total if total else None)
-        for (label, _, _), n in zip(FIRST_RESPONSE_BUCKETS, row, strict=True)
+        Bucket(label, n, n / total if total else None)
+        for (label, _, _), n in zip(FIRST_RESPONSE_BUCKETS, counts, strict=True)
     ]
 
 

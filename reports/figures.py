@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -30,7 +30,6 @@ from routing.models import Department, Team
 from routing.selectors import client_timezone
 from routing.services.assignment import visible_department_ids
 from sources.models import ListeningQuery, QueryRole, Source
-from sources.query import QueryDocument, QuerySyntaxError, compile_query, prepare_document
 
 INTERVALS = ("hour", "day", "week", "month")
 MAX_BUCKETS = 1500
@@ -187,7 +186,14 @@ class Slice:
         return mentions
 
 
-def rows_fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def rows_fetch(sql: str, params: list[Any], *, jit: bool = True) -> list[tuple[Any, ...]]:
+    """The rows of one read. `jit=False` for reads whose cost estimate is large but whose
+    run is short (compiling them took longer than running them)."""
+    if not jit:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -242,6 +248,56 @@ def rollup_plan(slice_: Slice, *, by: str | None = None) -> Plan:
     where, params = slice_.rollup_where(with_aspect=with_aspect)
     table = "reports_aspecthour" if with_aspect else "reports_mentionhour"
     return Plan(table, where, params, _COLUMN[by or "sentiment"])
+
+
+_DIMENSION_COLUMNS = (
+    "dimension, value, sentiment, mentions, responded, sla_answered, sla_met, "
+    "first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h"
+)
+
+
+def rollup_rows(plan: Plan, period: Period) -> tuple[str, list[Any]]:
+    """`FROM ... WHERE ...` (and its parameters) for the plan's rows of the period: its
+    table by the hour, or, for the one-dimension rollup, the whole UTC days of the period
+    from `DimensionDay` and only the ragged hours at its ends from `DimensionHour`."""
+    days = _whole_utc_days(period) if plan.table == "reports_dimensionhour" else None
+    if days is None:
+        return (
+            f"FROM {plan.table} WHERE bucket >= %s AND bucket < %s{plan.where}",
+            [period.start, period.end, *plan.params],
+        )
+    sql = f"""FROM (
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionday
+        WHERE day >= %s AND day < %s{plan.where}
+        UNION ALL
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionhour
+        WHERE bucket >= %s AND bucket < %s{plan.where}
+        UNION ALL
+        SELECT {_DIMENSION_COLUMNS} FROM reports_dimensionhour
+        WHERE bucket >= %s AND bucket < %s{plan.where}
+    ) AS rolled WHERE true"""
+    params = [
+        *days,
+        *plan.params,
+        period.start,
+        days[0],
+        *plan.params,
+        days[1],
+        period.end,
+        *plan.params,
+    ]
+    return sql, params
+
+
+def _whole_utc_days(period: Period) -> tuple[datetime, datetime] | None:
+    """[first, end) of the UTC days wholly inside the period, or None if there is none."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
 
 
 # --- volume over time -----------------------------------------------------------------------
@@ -449,19 +505,45 @@ def _care_rollups(
         where += " AND value = ANY(%s)"
         params.append(values)
     key = "value" if by_value else "''"
+    source, source_params = rollup_rows(
+        Plan("reports_dimensionhour", f" AND {where}", params, key), period
+    )
     counts = rows_fetch(
         f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
                    sum(first_response_seconds), sum(mentions)
-            FROM reports_dimensionhour
-            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1""",
-        [period.start, period.end, *params],
+            {source} GROUP BY 1""",
+        source_params,
     )
     histograms: dict[str, dict[int, int]] = {}
-    for owner, bucket, n in rows_fetch(
-        f"""SELECT {key}, seconds_bucket, sum(responses) FROM reports_responsehour
-            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2""",
-        [period.start, period.end, *params],
-    ):
+    days = _whole_utc_days(period)
+    if days is None:
+        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses)
+            FROM reports_responsehour
+            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2"""
+        histogram_params = [period.start, period.end, *params]
+    else:
+        # Whole UTC days from the daily sums, the ragged hours at the ends by the hour.
+        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses) FROM (
+                SELECT value, seconds_bucket, responses FROM reports_responseday
+                WHERE day >= %s AND day < %s AND {where}
+                UNION ALL
+                SELECT value, seconds_bucket, responses FROM reports_responsehour
+                WHERE bucket >= %s AND bucket < %s AND {where}
+                UNION ALL
+                SELECT value, seconds_bucket, responses FROM reports_responsehour
+                WHERE bucket >= %s AND bucket < %s AND {where}
+            ) AS t GROUP BY 1, 2"""
+        histogram_params = [
+            *days,
+            *params,
+            period.start,
+            days[0],
+            *params,
+            days[1],
+            period.end,
+            *params,
+        ]
+    for owner, bucket, n in rows_fetch(histogram_sql, histogram_params):
         histograms.setdefault(owner, {})[int(bucket)] = int(n)
     found = {}
     for owner, responded, answered, met, seconds, mentions in counts:
@@ -519,12 +601,8 @@ class Summary:
 
 
 def summary(*, period: Period, slice_: Slice) -> Summary:
-    plan = rollup_plan(slice_)
-    rows = rows_fetch(
-        f"SELECT sentiment, sum(mentions) FROM {plan.table} "
-        f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
-        [period.start, period.end, *plan.params],
-    )
+    source, params = rollup_rows(rollup_plan(slice_), period)
+    rows = rows_fetch(f"SELECT sentiment, sum(mentions) {source} GROUP BY 1", params)
     by = {sentiment: int(n) for sentiment, n in rows}
     return Summary(
         total=sum(by.values()),
@@ -578,14 +656,15 @@ def breakdown(
 ) -> list[BreakdownRow]:
     """Mentions per value of one dimension, by sentiment, largest first."""
     plan = rollup_plan(slice_, by=dimension)
+    source, params = rollup_rows(plan, period)
     rows = rows_fetch(
         f"""SELECT {plan.key}::text, sum(mentions),
                    sum(mentions) FILTER (WHERE sentiment = 'negative'),
                    sum(mentions) FILTER (WHERE sentiment = 'neutral'),
                    sum(mentions) FILTER (WHERE sentiment = 'positive')
-            FROM {plan.table} WHERE bucket >= %s AND bucket < %s{plan.where}
+            {source}
             GROUP BY 1 HAVING sum(mentions) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
-        [period.start, period.end, *plan.params, limit],
+        [*params, limit],
     )
     labels = _labels(dimension, [row[0] for row in rows])
     return [
@@ -665,12 +744,11 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     }
     if by == "department" and not received:
         plan = rollup_plan(slice_, by="department")
+        source, params = rollup_rows(plan, period)
         received = {
             int(key): int(n)
             for key, n in rows_fetch(
-                f"SELECT {plan.key}, sum(mentions) FROM {plan.table} "
-                f"WHERE bucket >= %s AND bucket < %s{plan.where} GROUP BY 1",
-                [period.start, period.end, *plan.params],
+                f"SELECT {plan.key}, sum(mentions) {source} GROUP BY 1", params
             )
         }
     keys = set(answered) | set(current) | {k for k, n in received.items() if n}
@@ -727,15 +805,49 @@ class TopAuthor:
 
 
 def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAuthor]:
-    """The authors with the most mentions in the period (with influence and segment)."""
+    """The authors with the most mentions in the period (with influence and segment).
+
+    Without filters the whole UTC months inside the period come from `AuthorMonth` and only
+    the ragged ends from the mentions; with filters, all from the mentions."""
     where, params = slice_.mention_where()
-    counts = rows_fetch(
-        f"""SELECT m.author_id, count(*), count(*) FILTER (WHERE m.sentiment = 'negative')
-            FROM mentions_mention m
-            WHERE m.published_at >= %s AND m.published_at < %s AND {where}
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s""",
-        [period.start, period.end, *params, limit],
-    )
+    months = _whole_utc_months(period)
+    if months is not None and not slice_.filters() and slice_.departments is None:
+        first_month, end_month = months
+        counts = rows_fetch(
+            f"""SELECT author_id, sum(n), sum(negative) FROM (
+                    SELECT author_id, mentions AS n, negative FROM reports_authormonth
+                    WHERE month >= %s AND month < %s
+                    UNION ALL
+                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
+                    FROM mentions_mention m
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                    UNION ALL
+                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
+                    FROM mentions_mention m
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                ) AS t
+                GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
+            [
+                first_month,
+                end_month,
+                period.start,
+                first_month,
+                *params,
+                end_month,
+                period.end,
+                *params,
+                limit,
+            ],
+            jit=False,
+        )
+    else:
+        counts = rows_fetch(
+            f"""SELECT m.author_id, count(*), count(*) FILTER (WHERE m.sentiment = 'negative')
+                FROM mentions_mention m
+                WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s""",
+            [period.start, period.end, *params, limit],
+        )
     authors = Author.objects.in_bulk([row[0] for row in counts])
     return [
         TopAuthor(
@@ -752,6 +864,17 @@ def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAu
         for author_id, n, negative in counts
         if (author := authors.get(author_id)) is not None
     ]
+
+
+def _whole_utc_months(period: Period) -> tuple[datetime, datetime] | None:
+    """[first, end) of the UTC months wholly inside the period, or None if there is none."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
 
 
 @dataclass(frozen=True)
@@ -778,12 +901,8 @@ def ideas(*, period: Period, slice_: Slice, limit: int = 10) -> Ideas:
 
 
 def summary_total(*, period: Period, slice_: Slice) -> int:
-    plan = rollup_plan(slice_)
-    rows = rows_fetch(
-        f"SELECT COALESCE(sum(mentions), 0) FROM {plan.table} "
-        f"WHERE bucket >= %s AND bucket < %s{plan.where}",
-        [period.start, period.end, *plan.params],
-    )
+    source, params = rollup_rows(rollup_plan(slice_), period)
+    rows = rows_fetch(f"SELECT COALESCE(sum(mentions), 0) {source}", params)
     return int(rows[0][0])
 
 
@@ -810,8 +929,6 @@ def top_cases(*, period: Period, slice_: Slice, limit: int = 10) -> list[Problem
 
 # --- share of voice -------------------------------------------------------------------------
 
-SHARE_OF_VOICE_MAX = 8_000
-
 
 @dataclass(frozen=True)
 class VoiceRow:
@@ -824,8 +941,8 @@ class VoiceRow:
 @dataclass(frozen=True)
 class ShareOfVoice:
     rows: list[VoiceRow]
-    checked: int  # mentions matched against the queries
-    sampled: bool  # True: only the newest SHARE_OF_VOICE_MAX of the period were checked
+    checked: int  # the period's mentions in the slice (every one is counted)
+    sampled: bool = False  # never: kept for the API's shape (it once counted a sample)
 
     def role_total(self, role: str) -> int:
         return sum(row.mentions for row in self.rows if row.role == role)
@@ -839,44 +956,41 @@ class ShareOfVoice:
 
 
 def share_of_voice(*, period: Period, slice_: Slice) -> ShareOfVoice:
-    """How many of the period's mentions each brand and competitor query matches (the
-    query language of `sources.query`, applied to the stored texts)."""
-    queries = []
-    for query in ListeningQuery.objects.filter(
-        enabled=True, role__in=(QueryRole.BRAND, QueryRole.COMPETITOR)
-    ).order_by("role", "name", "id"):
-        try:
-            queries.append((query, compile_query(query.expression)))
-        except QuerySyntaxError:
-            continue  # saved before the language changed: it cannot match anything
-    counts = {query.pk: 0 for query, _ in queries}
-    checked = 0
+    """How many of the period's mentions each enabled brand and competitor query matches,
+    over every mention of the period: from `Mention.matched_queries` (decided on arrival,
+    recounted when a query changes), counted by the `query` rollup when no filter is set,
+    else over the slice's mentions."""
+    queries = list(
+        ListeningQuery.objects.filter(
+            enabled=True, role__in=(QueryRole.BRAND, QueryRole.COMPETITOR)
+        ).order_by("role", "name", "id")
+    )
+    counts: dict[int, int] = {}
     if queries:
-        rows = (
-            _in_period(slice_.mentions(Mention.objects.all()), period)
-            .order_by("-published_at")
-            .values_list("text", "language", "author__handle", "source__name", "source__kind")
-        )
-        for text, language, handle, source_name, source_kind in rows[:SHARE_OF_VOICE_MAX].iterator(
-            chunk_size=2000
-        ):
-            checked += 1
-            doc = prepare_document(
-                QueryDocument(
-                    text=text,
-                    language=language,
-                    author=handle,
-                    source=source_name,
-                    source_kind=source_kind,
-                )
+        ids = [query.pk for query in queries]
+        if not slice_.filters() and slice_.departments is None:
+            plan = Plan(
+                "reports_dimensionhour",
+                " AND dimension = 'query' AND value = ANY(%s)",
+                [[str(pk) for pk in ids]],
+                "value",
             )
-            for query, compiled in queries:
-                if compiled.matches_prepared(doc):
-                    counts[query.pk] += 1
+            source, params = rollup_rows(plan, period)
+            rows = rows_fetch(f"SELECT value::bigint, sum(mentions) {source} GROUP BY 1", params)
+        else:
+            where, params = slice_.mention_where()
+            rows = rows_fetch(
+                f"""SELECT q, count(*) FROM mentions_mention m, unnest(m.matched_queries) AS q
+                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
+                      AND q = ANY(%s) GROUP BY 1""",
+                [period.start, period.end, *params, ids],
+            )
+        counts = {int(pk): int(n) for pk, n in rows}
     return ShareOfVoice(
-        rows=[VoiceRow(query.pk, query.name, query.role, counts[query.pk]) for query, _ in queries],
-        checked=checked,
-        sampled=checked >= SHARE_OF_VOICE_MAX,
+        rows=[
+            VoiceRow(query.pk, query.name, query.role, counts.get(query.pk, 0)) for query in queries
+        ],
+        checked=summary_total(period=period, slice_=slice_),
     )
 
 

@@ -183,6 +183,11 @@ class DimensionHour(models.Model):
     sla_answered = models.IntegerField(default=0)
     sla_met = models.IntegerField(default=0)
     first_response_seconds = models.BigIntegerField(default=0)
+    # First responses within 1, 4, 8 and 24 hours of arrival (the report's distribution).
+    responded_1h = models.IntegerField(default=0)
+    responded_4h = models.IntegerField(default=0)
+    responded_8h = models.IntegerField(default=0)
+    responded_24h = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -216,6 +221,8 @@ class ResponseHour(models.Model):
                 name="responsehour_key",
             )
         ]
+        # Every value of a dimension over a few hours (the ragged ends of a long period).
+        indexes = [models.Index(fields=["dimension", "bucket"], name="responsehour_bucket")]
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"
@@ -295,3 +302,75 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id}: {self.period_first}..{self.period_last} {self.status}"
+
+
+class AuthorMonth(models.Model):
+    """Relevant mentions per author and UTC month, and the negative ones: top authors over
+    long ranges read whole months here and only the ragged ends from the mentions. Kept
+    current by the rollup triggers (migration 0006)."""
+
+    month = models.DateTimeField()
+    author_id = models.BigIntegerField()
+    mentions = models.IntegerField(default=0)
+    negative = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "author_id"], name="authormonth_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} author {self.author_id}: {self.mentions}"
+
+
+class ResponseDay(models.Model):
+    """`ResponseHour` summed per UTC day: long periods read whole days here and only the
+    ragged hours at their ends from `ResponseHour`. Kept current by the same triggers
+    (migration 0007)."""
+
+    day = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    seconds_bucket = models.SmallIntegerField()
+    responses = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "day", "seconds_bucket"], name="responseday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.dimension}={self.value} #{self.seconds_bucket}"
+
+
+class DimensionDay(models.Model):
+    """`DimensionHour` summed per UTC day: totals over long periods (summary, breakdowns,
+    care counts, share of voice, first-response distribution) read whole days here and
+    only the ragged hours at the ends from `DimensionHour`. Kept current by the same
+    triggers (migration 0008)."""
+
+    day = models.DateTimeField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    sentiment = models.CharField(max_length=10)
+    mentions = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    responded_1h = models.IntegerField(default=0)
+    responded_4h = models.IntegerField(default=0)
+    responded_8h = models.IntegerField(default=0)
+    responded_24h = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "day", "sentiment"], name="dimensionday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.dimension}={self.value}: {self.mentions}"

@@ -319,8 +319,16 @@ _EACH_DIMENSION = """FROM mentions_mention AS m CROSS JOIN LATERAL (
     SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
     SELECT 'aspect', a FROM unnest(m.aspects) AS a
 ) AS d(dimension, value)"""
+# The one-dimension counts also count each listening query a mention matches (share of
+# voice; the response histograms do not).
+_EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
+    "unnest(m.aspects) AS a\n",
+    "unnest(m.aspects) AS a UNION ALL\n"
+    "    SELECT 'query', q::text FROM unnest(m.matched_queries) AS q\n",
+)
 _REBUILD = """
-TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour;
+TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour,
+    reports_authormonth, reports_responseday, reports_dimensionday;
 INSERT INTO reports_mentionhour
     (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
      sla_answered, sla_met, first_response_seconds)
@@ -338,26 +346,47 @@ SELECT date_trunc('hour', published_at, 'UTC'), a, source_id, language, kind, se
 FROM mentions_mention, unnest(aspects) AS a WHERE relevant GROUP BY 1, 2, 3, 4, 5, 6, 7;
 INSERT INTO reports_dimensionhour
     (bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
-     first_response_seconds)
+     first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h)
 SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentiment, count(*),
        count(m.first_response_at),
        count(*) FILTER (WHERE m.first_response_at IS NOT NULL
                         AND m.first_response_due IS NOT NULL),
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
-           m.first_response_at - m.received_at)))::bigint), 0)
-{each_dimension}
+           m.first_response_at - m.received_at)))::bigint), 0),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '1 hour'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '4 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '8 hours'),
+       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
+{each_dimension_and_query}
 WHERE m.relevant GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_dimensionday
+    (dimension, value, day, sentiment, mentions, responded, sla_answered, sla_met,
+     first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h)
+SELECT dimension, value, date_trunc('day', bucket, 'UTC'), sentiment, sum(mentions),
+       sum(responded), sum(sla_answered), sum(sla_met), sum(first_response_seconds),
+       sum(responded_1h), sum(responded_4h), sum(responded_8h), sum(responded_24h)
+FROM reports_dimensionhour GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_authormonth (month, author_id, mentions, negative)
+SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
+       count(*) FILTER (WHERE sentiment = 'negative')
+FROM mentions_mention WHERE relevant GROUP BY 1, 2;
 INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
 SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
        count(*)
 {each_dimension}
 WHERE m.relevant AND m.first_response_at IS NOT NULL
 GROUP BY 1, 2, 3, 4;
+INSERT INTO reports_responseday (dimension, value, day, seconds_bucket, responses)
+SELECT dimension, value, date_trunc('day', bucket, 'UTC'), seconds_bucket, sum(responses)
+FROM reports_responsehour GROUP BY 1, 2, 3, 4;
 ANALYZE reports_responsehour;
 ANALYZE reports_dimensionhour;
 ANALYZE reports_mentionhour;
 ANALYZE reports_aspecthour;
+ANALYZE reports_authormonth;
+ANALYZE reports_responseday;
+ANALYZE reports_dimensionday;
 """
 
 
@@ -376,7 +405,7 @@ def rollups_rebuild() -> None:
     with connection.cursor() as cursor:
         cursor.execute("LOCK TABLE mentions_mention IN SHARE MODE")
         cursor.execute(
-            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL).replace(
-                "{each_dimension}", _EACH_DIMENSION
-            )
+            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL)
+            .replace("{each_dimension_and_query}", _EACH_DIMENSION_AND_QUERY)
+            .replace("{each_dimension}", _EACH_DIMENSION)
         )

@@ -93,6 +93,22 @@ def test_first_responses_fall_into_time_buckets(care_week):
 
 
 @pytest.mark.django_db
+def test_the_distribution_from_the_rollup_equals_the_one_from_the_mentions(world, care_week):
+    period = period_for(first=None, last=None, days=7)
+    # Exactly on the edges: one hour is "1-4 h", 24 hours "24 h+".
+    at = timezone.now() - timedelta(days=1)
+    for hours in (1, 4, 8, 24):
+        add(world.acme.source, at=at, first_response_at=at + timedelta(hours=hours))
+    rolled_up = first_response_distribution(period=period, slice_=Slice())  # no filter
+    # Two filters that every mention passes are counted from the mentions.
+    counted = first_response_distribution(
+        period=period, slice_=Slice(source_id=world.acme.source.pk, kind="other")
+    )
+    assert rolled_up == counted
+    assert [b.count for b in rolled_up] == [2, 2, 2, 2, 2]
+
+
+@pytest.mark.django_db
 def test_approvals_count_and_median_wait(care_week):
     found = approvals(period=period_for(first=None, last=None, days=7), slice_=Slice())
     assert (found.requested, found.approved, found.rejected, found.pending) == (3, 1, 1, 1)

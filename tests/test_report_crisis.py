@@ -1,11 +1,13 @@
 """The reports page's crisis section: the period's alerts with the volume, negative share,
-aspects and cases around each, linking into the inbox on those days; an empty state; and
+aspects and cases around each, linking into the inbox on exactly those hours; an empty state; and
 department-limited readers seeing their departments' figures only."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,10 +141,32 @@ def test_the_page_lists_the_alert_and_drills_into_the_inbox(storm):
     assert "Wed 25 Nov, 11:20" in section and "by Alice Admin" in section
     assert "Wed 25 Nov, 15:00" in section  # closed
     assert "55 <span" in section  # the peak, client-wide
-    assert 'href="/?status=all&amp;from=2026-11-25&amp;to=2026-11-25"' in section
+    # 08:00 to 18:00 in Berlin: 3 hours before it opened to 3 hours after it closed.
+    hours = "from=2026-11-25T08%3A00%2B01%3A00&amp;to=2026-11-25T18%3A00%2B01%3A00"
+    assert f'href="/?status=all&amp;{hours}"' in section
     assert "sentiment=negative" in section and "aspect=punctuality" in section
     assert "Signal failure at Central" in section and "Heating broken" not in section
     assert ">60%</a>" in section
+
+
+@pytest.mark.django_db
+def test_the_alert_link_opens_the_inbox_on_those_hours_not_the_whole_day(storm):
+    world, _, mine, _ = storm
+    # The same Berlin day, an hour after the window: in the day, not in the hours.
+    late = add(world.acme.source, at=OPENED + timedelta(hours=8), department=mine)
+    web = web_client(world.acme, world.alice)
+    html = web.get(f"/reports/?{WEEK}").content.decode()
+    section = html[html.index("Crisis</h2>") :]
+    href = re.search(r'<td class="num"><a href="([^"]+)">5</a>', section)
+    assert href is not None
+    inbox = web.get(unescape(href.group(1))).content.decode()
+    around = Mention.objects.filter(
+        published_at__gte=OPENED - timedelta(hours=3), published_at__lt=OPENED + timedelta(hours=7)
+    )
+    shown = {int(pk) for pk in re.findall(r'id="mention-(\d+)"', inbox)}
+    assert shown == set(around.values_list("pk", flat=True))
+    assert len(shown) == 5 and late.pk not in shown
+    assert "25 Nov 2026 08:00 to 18:00" in inbox
 
 
 @pytest.mark.django_db

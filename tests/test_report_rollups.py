@@ -1,6 +1,7 @@
-"""The hourly rollups equal a direct aggregate over the raw mentions, whatever happens to
-them: batches arriving (through the real pipeline too), triage corrections, late first
-responses, moves between departments, relevance flips and deletions."""
+"""The hourly rollups (and the authors' monthly counts) equal a direct aggregate over the
+raw mentions, whatever happens to them: batches arriving (through the real pipeline too),
+triage corrections, late first responses, moves between departments, relevance flips,
+listening queries matched again, authors changed and deletions."""
 
 from __future__ import annotations
 
@@ -56,20 +57,34 @@ SELECT date_trunc('hour', m.published_at, 'UTC'), d.dimension, d.value, m.sentim
                         AND m.first_response_due IS NOT NULL),
        count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
        COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
-           m.first_response_at - m.received_at)))::bigint), 0)
+           m.first_response_at - m.received_at)))::bigint), 0),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 3600),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 14400),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 28800),
+       count(*) FILTER (WHERE extract(epoch FROM m.first_response_at - m.received_at) < 86400)
 FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
            ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
     UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+    UNION ALL SELECT 'query', q::text FROM unnest(m.matched_queries) AS q
 ) AS d(dimension, value)
 WHERE m.relevant GROUP BY 1, 2, 3, 4
 """
 ROLLUP_DIMENSIONS = """
 SELECT bucket, dimension, value, sentiment, mentions, responded, sla_answered, sla_met,
-       first_response_seconds
+       first_response_seconds, responded_1h, responded_4h, responded_8h, responded_24h
 FROM reports_dimensionhour
 WHERE mentions <> 0 OR responded <> 0 OR sla_answered <> 0 OR first_response_seconds <> 0
+   OR responded_1h <> 0 OR responded_4h <> 0 OR responded_8h <> 0 OR responded_24h <> 0
 """
+
+
+DIRECT_DIMENSION_DAYS = DIRECT_DIMENSIONS.replace(
+    "date_trunc('hour', m.published_at", "date_trunc('day', m.published_at"
+)
+ROLLUP_DIMENSION_DAYS = ROLLUP_DIMENSIONS.replace("SELECT bucket,", "SELECT day,").replace(
+    "reports_dimensionhour", "reports_dimensionday"
+)
 
 
 DIRECT_RESPONSES = f"""
@@ -88,6 +103,31 @@ WHERE responses <> 0
 """
 
 
+DIRECT_RESPONSE_DAYS = f"""
+SELECT d.dimension, d.value, date_trunc('day', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
+       count(*)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 (a constant of reports.services)
+ROLLUP_RESPONSE_DAYS = """
+SELECT dimension, value, day, seconds_bucket, responses FROM reports_responseday
+WHERE responses <> 0
+"""
+DIRECT_AUTHORS = """
+SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
+       count(*) FILTER (WHERE sentiment = 'negative')
+FROM mentions_mention WHERE relevant GROUP BY 1, 2
+"""
+ROLLUP_AUTHORS = """
+SELECT month, author_id, mentions, negative FROM reports_authormonth
+WHERE mentions <> 0 OR negative <> 0
+"""
+
+
 def rows(sql: str) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -99,6 +139,9 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
     assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
     assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
+    assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
+    assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
+    assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
 
 
 def no_negative_counts() -> bool:
@@ -123,6 +166,10 @@ mention_spec = st.fixed_dictionaries(
         "relevant": st.booleans(),
         "responded_after": st.none() | st.integers(0, 20_000),
         "due_after": st.none() | st.integers(60, 10_000),
+        "queries": st.lists(st.integers(1, 3), unique=True, max_size=2),
+        "author": st.integers(0, 1),
+        # Spread over a month's end: authors are counted per UTC month.
+        "day": st.sampled_from((0, 3, 4)),
     }
 )
 operation = st.one_of(
@@ -137,11 +184,13 @@ operation = st.one_of(
     st.tuples(st.just("move_hour"), st.integers(0, 100), st.integers(-5, 5)),
     st.tuples(st.just("delete"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("touch"), st.integers(0, 100)),
+    st.tuples(st.just("rematch"), st.integers(0, 100), st.lists(st.integers(1, 3), max_size=2)),
+    st.tuples(st.just("reauthor"), st.integers(0, 100), st.integers(0, 1)),
 )
 
 
-def build(spec: dict, *, source, author, departments) -> Mention:
-    published = T0 + timedelta(hours=spec["hour"], minutes=spec["minute"])
+def build(spec: dict, *, source, authors, departments) -> Mention:
+    published = T0 + timedelta(days=spec["day"], hours=spec["hour"], minutes=spec["minute"])
     received = published + timedelta(minutes=5)
     return Mention(
         source=source,
@@ -149,8 +198,9 @@ def build(spec: dict, *, source, author, departments) -> Mention:
         text="About the brand",
         published_at=published,
         received_at=received,
-        author=author,
+        author=authors[spec["author"]],
         sentiment=spec["sentiment"],
+        matched_queries=sorted(spec["queries"]),
         kind=spec["kind"],
         language=spec["language"],
         aspects=spec["aspects"],
@@ -175,7 +225,10 @@ def build(spec: dict, *, source, author, departments) -> Mention:
 )
 @given(operations=st.lists(operation, min_size=1, max_size=12))
 def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, operations):
-    author, _ = Author.objects.get_or_create(network="test", handle="roller")
+    authors = [
+        Author.objects.get_or_create(network="test", handle=handle)[0]
+        for handle in ("roller", "skater")
+    ]
     departments = [None, *Department.objects.order_by("pk")[:2]]
     with transaction.atomic():
         sid = transaction.savepoint()
@@ -184,7 +237,7 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
             pick = (lambda n, existing=existing: existing[n % len(existing)]) if existing else None
             if op[0] == "insert":
                 Mention.objects.bulk_create(
-                    build(spec, source=world.acme.source, author=author, departments=departments)
+                    build(spec, source=world.acme.source, authors=authors, departments=departments)
                     for spec in op[1]
                 )
             elif pick is None:
@@ -213,6 +266,10 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 )
             elif op[0] == "delete":
                 Mention.objects.filter(pk__in=[pick(n).pk for n in op[1]]).delete()
+            elif op[0] == "rematch":
+                Mention.objects.filter(pk=pick(op[1]).pk).update(matched_queries=sorted(op[2]))
+            elif op[0] == "reauthor":
+                Mention.objects.filter(pk=pick(op[1]).pk).update(author=authors[op[2]])
             elif op[0] == "touch":
                 # Updates that change nothing counted (status, timestamps) move nothing.
                 Mention.objects.filter(pk=pick(op[1]).pk).update(status="resolved")
@@ -287,6 +344,9 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
             " + (SELECT count(*) FROM reports_aspecthour)"
             " + (SELECT count(*) FROM reports_dimensionhour)"
             " + (SELECT count(*) FROM reports_responsehour)"
+            " + (SELECT count(*) FROM reports_responseday)"
+            " + (SELECT count(*) FROM reports_authormonth)"
+            " + (SELECT count(*) FROM reports_dimensionday)"
         )
         assert cursor.fetchone()[0] == 0
 
@@ -305,6 +365,7 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
             aspects=list(ASPECTS[: i % 3]),
             relevant=i % 5 != 0,
             first_response_at=T0 + timedelta(minutes=13 * i + 3 * i) if i % 2 else None,
+            matched_queries=[1 + i % 3] if i % 4 else [],
         )
         for i in range(60)
     )
@@ -313,16 +374,25 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
+        rows(ROLLUP_AUTHORS),
+        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_DIMENSION_DAYS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
+        cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
+        cursor.execute("DELETE FROM reports_responseday WHERE seconds_bucket > 3")
+        cursor.execute("DELETE FROM reports_dimensionday WHERE dimension = 'aspect'")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
         rows(ROLLUP_RESPONSES),
+        rows(ROLLUP_AUTHORS),
+        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_DIMENSION_DAYS),
     )
     assert rebuilt == kept
     assert_rollups_match()

@@ -9,12 +9,17 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from mentions.models import Author, Mention, ProblemCluster, Response
+from mentions.pipeline import mentions_store
+from mentions.queries import mentions_queries_rematch
 from routing.models import Department, SlaPolicy, StaffMember
 from sources.models import ListeningQuery
+from sources.services.queries import listening_query_save
 from tests.conftest import api_client, web_client
+from tests.factories import mention_item
 
 _ids = itertools.count(1)
 
@@ -274,23 +279,80 @@ def test_top_aspects_authors_ideas_and_cases(berlin):
 
 
 @pytest.mark.django_db
-def test_share_of_voice_splits_brand_and_competitor_queries(berlin):
+def test_share_of_voice_splits_brand_and_competitor_queries(
+    berlin, monkeypatch, django_capture_on_commit_callbacks
+):
     world = berlin
     source = world.acme.source
     day = datetime(2026, 5, 10, 10, 0, tzinfo=UTC)
-    ListeningQuery.objects.create(name="Acme", expression="acme", role="brand")
-    ListeningQuery.objects.create(name="Rival", expression="rival OR rivalco", role="competitor")
-    ListeningQuery.objects.create(name="Campaign", expression="summer", role="topic")
-    for text in ("acme trains are late", "Acme again", "rivalco is cheaper", "summer acme"):
-        add(source, at=day, text=text)
-    body = (
-        api_client(world.acme, world.acme.read_token)
-        .get("/api/v1/reports/share-of-voice?from=2026-05-10&to=2026-05-10")
-        .json()
-    )
+    for text, language in (
+        ("acme trains are late", "de"),
+        ("Acme again", "en"),
+        ("rivalco is cheaper", "de"),
+        ("summer acme", "de"),
+    ):
+        add(source, at=day, text=text, language=language)
+    sent = []
+    monkeypatch.setattr("sources.services.queries.task_send", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        listening_query_save(name="Acme", expression="acme", role="brand")
+        listening_query_save(name="Rival", expression="rival OR rivalco", role="competitor")
+        listening_query_save(name="Campaign", expression="summer", role="topic")
+    # Each saved query has every mention matched again, in the background.
+    assert sent == [("mentions.queries_rematch", world.acme.client.schema_name)] * 3
+    assert mentions_queries_rematch() == 4
+    api = api_client(world.acme, world.acme.read_token)
+    body = api.get("/api/v1/reports/share-of-voice?from=2026-05-10&to=2026-05-10").json()
     assert (body["brand"], body["competitors"], body["brand_share"]) == (3, 1, 0.75)
     assert [q["name"] for q in body["queries"]] == ["Acme", "Rival"]
     assert body["checked"] == 4 and body["sampled"] is False
+    # A filter counts from the slice's mentions.
+    body = api.get("/api/v1/reports/share-of-voice?from=2026-05-10&to=2026-05-10&language=de")
+    assert (body.json()["brand"], body.json()["competitors"]) == (2, 1)
+    # A new mention is matched on arrival; an edited query moves the figures.
+    item = mention_item(text="acme or rivalco?", published_at=day.isoformat())
+    with transaction.atomic():
+        mentions_store(source=source, items=[item])
+    body = api.get("/api/v1/reports/share-of-voice?from=2026-05-10&to=2026-05-10").json()
+    assert (body["brand"], body["competitors"]) == (4, 2)
+    rival = ListeningQuery.objects.get(name="Rival")
+    listening_query_save(name="Rival", expression="rival", role="competitor", query=rival)
+    assert mentions_queries_rematch() == 2
+    body = api.get("/api/v1/reports/share-of-voice?from=2026-05-10&to=2026-05-10").json()
+    assert (body["brand"], body["competitors"]) == (4, 0)
+
+
+@pytest.mark.django_db
+def test_top_authors_over_whole_months_and_ragged_ends_count_every_mention(berlin):
+    world = berlin
+    source = world.acme.source
+    # 15 March to 20 May in Berlin: April is read from the monthly rollup, the ends from
+    # the mentions; 30 April 23:30 UTC is already 1 May in Berlin.
+    for at, handle, sentiment in (
+        (datetime(2026, 3, 14, 22, 30, tzinfo=UTC), "early", "negative"),  # 23:30: outside
+        (datetime(2026, 3, 14, 23, 30, tzinfo=UTC), "early", "negative"),  # 15 March 00:30
+        (datetime(2026, 3, 20, 9, 0, tzinfo=UTC), "busy", "neutral"),
+        (datetime(2026, 4, 2, 9, 0, tzinfo=UTC), "busy", "negative"),
+        (datetime(2026, 4, 3, 9, 0, tzinfo=UTC), "busy", "negative"),
+        (datetime(2026, 4, 30, 23, 30, tzinfo=UTC), "busy", "neutral"),
+        (datetime(2026, 4, 12, 9, 0, tzinfo=UTC), "early", "neutral"),
+        (datetime(2026, 5, 20, 21, 59, tzinfo=UTC), "late", "positive"),  # 23:59: inside
+        (datetime(2026, 5, 20, 22, 0, tzinfo=UTC), "late", "positive"),  # 21 May: outside
+        (
+            datetime(2026, 5, 2, 9, 0, tzinfo=UTC),
+            "late",
+            "positive",
+        ),
+    ):
+        add(source, at=at, handle=handle, sentiment=sentiment)
+    add(source, at=datetime(2026, 4, 5, tzinfo=UTC), handle="late", relevant=False)
+    body = (
+        api_client(world.acme, world.acme.read_token)
+        .get("/api/v1/reports/top?what=authors&from=2026-03-15&to=2026-05-20")
+        .json()
+    )
+    found = [(a["handle"], a["mentions"], a["negative"]) for a in body["items"]]
+    assert found == [("busy", 4, 2), ("early", 2, 1), ("late", 2, 0)]
 
 
 @pytest.mark.django_db

@@ -172,7 +172,10 @@ def client_onboard(*, setup: ClientSetup, by: User | None) -> OnboardingResult:
         replies = saved_replies_seed(industry=setup.industry, languages=languages, by=by)
         response_policy_get()
         queries = [
-            listening_query_save(name=item.name, expression=item.expression, role=role)
+            # A new client has no mentions to match again.
+            listening_query_save(
+                name=item.name, expression=item.expression, role=role, rematch=False
+            )
             for role, names in (
                 (QueryRole.BRAND, setup.brands),
                 (QueryRole.COMPETITOR, setup.competitors),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
+
+from config.celery import task_send
 from config.errors import DomainError
 from sources.models import ListeningQuery, QueryRole
 from sources.query import Query, QueryDocument, QuerySyntaxError, parse, positive_terms, to_native
@@ -24,7 +27,10 @@ def listening_query_save(
     enabled: bool = True,
     role: str = QueryRole.BRAND,
     query: ListeningQuery | None = None,
+    rematch: bool = True,
 ) -> ListeningQuery:
+    """Add or edit a query; with `rematch`, every mention is then matched again in the
+    background (share of voice counts from the matches)."""
     query_parse_or_error(expression)
     if not name.strip():
         raise DomainError("A query needs a name.", fields={"name": ["required"]})
@@ -38,7 +44,16 @@ def listening_query_save(
         query.name, query.expression, query.enabled = name.strip(), expression, enabled
     query.role = role
     query.save()
+    if rematch:
+        listening_queries_changed()
     return query
+
+
+def listening_queries_changed() -> None:
+    """After a query is added, edited or removed: every mention is matched again, in the
+    background (share of voice counts from the matches)."""
+    schema_name = connection.schema_name  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: task_send("mentions.queries_rematch", schema_name))
 
 
 NATIVE_NETWORKS = frozenset({"x", "reddit", "bluesky", "mastodon"})
