@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 
 from config.tenancy import current_client_or_none
 from frontend.navigation import name_may_open
+from frontend.rows import influence_html, mention_rows_html
 from frontend.times import sla_text, time_html
 from reports import formatting
 
@@ -86,3 +87,15 @@ def sla_left(due: datetime | None, paused: Any = None) -> str:
     if due is None:
         return ""
     return sla_text(due=due, paused=bool(paused), now=timezone.now())
+
+
+@register.simple_tag
+def mention_rows(mentions: Any, can_act: bool) -> SafeString:
+    """`{% mention_rows mentions can_act %}`: the inbox's rows (`frontend.rows`)."""
+    return mention_rows_html(mentions=list(mentions), can_act=bool(can_act))
+
+
+@register.simple_tag
+def influence(author: Any) -> SafeString:
+    """`{% influence mention.author %}`: the influence meter and segment badge."""
+    return influence_html(author)
