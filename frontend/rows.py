@@ -13,14 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from frontend.times import sla_text, time_html
-from mentions.models import Author, Mention, Segment
+from frontend.times import format_local, sla_text, time_html
+from mentions.models import Author, ClusterStatus, Mention, ProblemCluster, Segment
 
 TEXT_CHARS = 280
+CASE_TEXT_CHARS = 120
 
 
 def _e(value: object) -> str:
@@ -59,7 +59,7 @@ def _sla_html(mention: Mention, *, now: datetime) -> str:
     return (
         f'<br><span class="sla sla-{_e(mention.sla_state)}" data-due="{local.isoformat()}" '
         f'data-paused="{paused}" title="{_e(mention.get_sla_state_display())}, due '
-        f'{_e(date_format(local, "D j M H:i T"))}">'
+        f'{_e(format_local(local, "D j M H:i T"))}">'
         f"{_e(sla_text(due=due, paused=bool(mention.sla_paused_at), now=now))}</span>"
     )
 
@@ -96,6 +96,64 @@ def mention_row_html(*, mention: Mention, can_act: bool, now: datetime) -> SafeS
         f"{_sla_html(m, now=now)}</td>\n"
         f'  <td class="assignee">{_e(assignee)}</td>\n'
         "</tr>"
+    )
+
+
+def _case_time(local: datetime, css_class: str) -> str:
+    return (
+        f'<time class="{css_class}" datetime="{local.isoformat()}" '
+        f'title="{_e(format_local(local, "D j M Y, H:i T"))}">'
+        f"{_e(format_local(local, 'd M H:i T'))}</time>"
+    )
+
+
+def case_item_html(*, cluster: ProblemCluster, members: list[Mention]) -> SafeString:
+    """One open problem case of the inbox's case strip, with its newest few reports (the
+    markup cases.js keeps live)."""
+    department = cluster.department
+    first_seen, last_seen = (
+        timezone.localtime(cluster.first_seen),
+        timezone.localtime(cluster.last_seen),
+    )
+    about = f" · about {_e(cluster.aspect)}" if cluster.aspect else ""
+    waiting = (
+        ' <span class="badge status">Waiting on a fix</span>'
+        if cluster.status == ClusterStatus.WAITING
+        else ""
+    )
+    reports = ""
+    if members:
+        reports = (
+            '<ul class="cluster-members">'
+            + "".join(
+                f'<li><a href="{_e(reverse("mention-detail", args=[m.pk]))}">@{_e(m.author.handle)}'
+                f'</a> <span dir="auto">{_e(Truncator(m.text).chars(CASE_TEXT_CHARS))}</span></li>'
+                for m in members
+            )
+            + "</ul>"
+        )
+    return mark_safe(  # noqa: S308 (every value is escaped or a number)
+        f'      <li id="cluster-{cluster.pk}" class="case status-{_e(cluster.status)}" '
+        f'data-cluster-id="{cluster.pk}" data-count="{cluster.member_count}" '
+        f'data-department="{_e(department.slug if department is not None else "")}">\n'
+        f'        <a class="case-link cluster-open" '
+        f'href="{_e(reverse("cluster-detail", args=[cluster.pk]))}"><span class="cluster-count">'
+        f'{cluster.member_count}</span> reports: <span class="cluster-title" dir="auto">'
+        f"{_e(cluster.title)}</span></a>\n"
+        f'        <span class="muted case-meta">since {_case_time(first_seen, "cluster-since")}'
+        f" · latest {_case_time(last_seen, 'cluster-latest')}{about}</span>\n"
+        f'        <span class="cluster-dept badge">'
+        f"{_e((department.name if department is not None else '') or 'no department')}</span>"
+        f"{waiting}\n"
+        f"        {reports}\n"
+        "      </li>\n"
+    )
+
+
+def case_items_html(*, clusters: list[tuple[ProblemCluster, list[Mention]]]) -> SafeString:
+    """The case strip's list items."""
+    return mark_safe(  # noqa: S308 (each item is escaped above)
+        "".join(case_item_html(cluster=cluster, members=members) for cluster, members in clusters)
     )
 
 
