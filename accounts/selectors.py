@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ROLE_RANK, ApiToken, Client, Membership, Role, User
@@ -49,6 +49,28 @@ def membership_role_for(*, user: User, client: Client) -> str | None:
     return memo[client.pk]
 
 
+def membership_roles_for(*, users: list[User], client: Client) -> dict[int, str]:
+    """Each active user's effective role in `client` (as `membership_role_for`), in one
+    query; users without access are left out. Remembered on each user object, so later
+    `membership_role_for` calls for them read nothing."""
+    if not client.is_active:
+        return {}
+    active = [user for user in users if user.is_active]
+    rows = Membership.objects.filter(
+        Q(client__isnull=True, role=Role.AGENCY_ADMIN)
+        | Q(client=client, deactivated_at__isnull=True),
+        user_id__in=[user.pk for user in active],
+    ).values_list("user_id", "role")
+    best: dict[int, str] = {}
+    for user_id, role in rows:
+        if user_id not in best or ROLE_RANK[role] > ROLE_RANK[best[user_id]]:
+            best[user_id] = role
+    for user in active:
+        memo: dict[int, str | None] = user.__dict__.setdefault("_lotse_roles", {})
+        memo[client.pk] = best.get(int(user.pk))
+    return best
+
+
 def is_agency_admin(*, user: User) -> bool:
     """Whether an active user administers the agency (and so every client)."""
     return (
@@ -68,11 +90,12 @@ def clients_for_user(*, user: User) -> QuerySet[Client]:
     clients = Client.objects.exclude(
         schema_name__in=("public", settings.TENANT_BASE_SCHEMA)
     ).order_by("name")
-    if Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN).exists():
-        return clients
-    return clients.filter(
-        memberships__user=user, memberships__deactivated_at__isnull=True
-    ).distinct()
+    # One query (the header's switcher asks on every page).
+    agency_admin = Membership.objects.filter(user=user, role=Role.AGENCY_ADMIN)
+    member = Membership.objects.filter(
+        client=OuterRef("pk"), user=user, deactivated_at__isnull=True
+    )
+    return clients.filter(Exists(agency_admin) | Exists(member))
 
 
 def client_members(*, client: Client, min_role: str = Role.VIEWER) -> list[User]:

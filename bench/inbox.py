@@ -92,7 +92,7 @@ def main() -> None:
     print(f"{total:,} mentions in {SLUG}; {args.rounds} requests each, one client (ms)")
     worst = 0.0
     for label, url in pages:
-        times = _time(web, url, args.rounds)
+        times, _cpu = _time(web, url, args.rounds)
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
         worst = max(worst, p95)
         print(f"{label:<58} p50 {statistics.median(times):7.1f}  p95 {p95:7.1f}")

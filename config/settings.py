@@ -92,6 +92,8 @@ MIDDLEWARE = [
     # X-RateLimit-* headers for API calls counted by accounts.throttling.
     "config.ratelimit.RateLimitHeadersMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
+    # Reads asked several times per page happen once per GET (config.memo).
+    "config.memo.request_memo",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every answer: scripts and styles only from this site.
     "csp.middleware.CSPMiddleware",

@@ -79,7 +79,7 @@ def composer_context(request: HttpRequest, mention: Mention) -> dict[str, Any]:
             for reply in saved_reply_list(language=mention.language or None)
         ]
         context["channels"] = response_channels(mention)
-        context["seen_response_id"] = response_latest_id(mention=mention)
+        context["seen_response_id"] = response_latest_id(mention=mention, responses=responses)
     return context
 
 

@@ -27,7 +27,7 @@ from frontend.times import active_zone
 from mentions.assignees import mention_assignees
 from mentions.models import Kind, Mention, ProblemCluster, Segment, Sentiment, Status
 from mentions.saved_views import (
-    saved_view_default_for_user,
+    saved_view_default_among,
     saved_view_list_for_user,
     saved_view_query,
     saved_view_teams_for_user,
@@ -154,8 +154,9 @@ def drill_down(
 @client_member_required()
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
+    views = saved_view_list_for_user(user=user)  # type: ignore[arg-type]
     if not request.GET:
-        default = saved_view_default_for_user(user=user)  # type: ignore[arg-type]
+        default = saved_view_default_among(views=views, user=user)  # type: ignore[arg-type]
         if default is not None:
             return redirect(f"/?{saved_view_query(default)}&view={default.pk}")
     status = request.GET.get("status", "open")
@@ -223,15 +224,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     scoped = None
     if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
         scoped = visible_department_ids(user_id=int(request.user.pk or 0))
-    departments = department_list()
     loads = department_open_load()
+    # The department filter offers what the sidebar lists (slug and name).
+    departments: list[Any] = list(loads)
     # The crisis banner is for those who may act on an alert (managers and up), until
     # one of them acknowledges it.
     may_act_on_alerts = role_at_least(request.lotse_role, Role.MANAGER)  # type: ignore[attr-defined]
     open_alerts = alerts_for_banner() if may_act_on_alerts else []
     if scoped is not None:
-        departments = departments.filter(pk__in=scoped)
-        allowed = set(departments.values_list("slug", flat=True))
+        departments = list(department_list().filter(pk__in=scoped))
+        allowed = {d.slug for d in departments}
         loads = [load for load in loads if load.slug in allowed]
     more = len(page) > PAGE_SIZE
     search_params = [(name, value) for name, value in (("q", q), ("sort", sort)) if value]
@@ -250,10 +252,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sorts": list(SORTS.items()),
         "search_error": search_error,
-        "views": [
-            (view, saved_view_query(view))
-            for view in saved_view_list_for_user(user=user)  # type: ignore[arg-type]
-        ],
+        "views": [(view, saved_view_query(view)) for view in views],
         "current_view": form_int(request.GET.get("view")),
         "share_teams": saved_view_teams_for_user(user=user),  # type: ignore[arg-type]
         "searching": searching,

@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.models import Role, User
-from accounts.selectors import client_members, membership_role_for, role_at_least
+from accounts.selectors import (
+    client_members,
+    membership_role_for,
+    membership_roles_for,
+    role_at_least,
+)
 from config.tenancy import current_client
 from mentions.models import Mention
 from mentions.selectors import mentions_open_load
@@ -64,9 +69,10 @@ def mention_assignees(
     ids = {int(user.pk) for user in people}
     states = staff_states(user_ids=ids)
     loads = mentions_open_load(user_ids=ids)
+    roles = membership_roles_for(users=people, client=client)
     chosen = []
     for user in people:
-        role = membership_role_for(user=user, client=client)
+        role = roles.get(int(user.pk))
         state = states.get(int(user.pk))
         if not _sees(mention, role=role, state=state):
             continue

@@ -465,8 +465,12 @@ def _latest_answer(mention: Mention) -> Response | None:
     )
 
 
-def response_latest_id(*, mention: Mention) -> int:
-    """What the composer remembers: the newest response it has seen (0 for none)."""
+def response_latest_id(*, mention: Mention, responses: list[Response] | None = None) -> int:
+    """What the composer remembers: the newest response it has seen (0 for none). Given
+    the mention's `responses` (all of them, as the page lists them), reads nothing."""
+    if responses is not None:
+        answers = (r.pk for r in responses if r.status != ResponseStatus.REJECTED)
+        return max(answers, default=0)
     latest = _latest_answer(mention)
     return latest.pk if latest else 0
 

@@ -20,7 +20,7 @@ from mentions.models import SavedView, Segment, Status
 from mentions.search import search_parse
 from mentions.selectors import DEFAULT_SORT, SORTS
 from routing.models import Team
-from routing.selectors import staff_get, team_get, team_list
+from routing.selectors import team_get, team_list
 
 # The inbox parameters a view keeps, in the order they are written into its link.
 VIEW_PARAMS: Final = ("status", "department", "segment", "sort", "q")
@@ -37,9 +37,9 @@ def _role(user: User) -> str:
     return role
 
 
-def _team_ids(user: User) -> set[int]:
-    member = staff_get(user_id=int(user.pk or 0))
-    return set(member.teams.values_list("pk", flat=True)) if member is not None else set()
+def _team_ids(user: User) -> QuerySet[Team, Any]:
+    """The ids of the person's teams, as a subquery (no query of its own)."""
+    return Team.objects.filter(members__user_id=int(user.pk or 0)).values("pk")
 
 
 def saved_view_params_clean(params: Mapping[str, Any]) -> dict[str, str]:
@@ -98,9 +98,11 @@ def saved_view_get_for_user(*, user: User, view_id: int) -> SavedView:
     raise Http404("No such view")
 
 
-def saved_view_default_for_user(*, user: User) -> SavedView | None:
-    _role(user)
-    return SavedView.objects.filter(owner_id=int(user.pk or 0), is_default=True).first()
+def saved_view_default_among(*, views: list[SavedView], user: User) -> SavedView | None:
+    """The person's default view among `views` (from `saved_view_list_for_user`): the
+    inbox reads its views once for the sidebar and the default."""
+    owner_id = int(user.pk or 0)
+    return next((v for v in views if v.owner_id == owner_id and v.is_default), None)
 
 
 def _owned(*, user: User, view_id: int) -> SavedView:

@@ -12,6 +12,7 @@ from django.http import Http404
 
 from accounts.models import Role, User
 from accounts.selectors import membership_role_for, role_at_least
+from config.memo import request_memoized
 from config.tenancy import current_client_or_none
 from mentions.models import (
     ANSWERING,
@@ -53,8 +54,12 @@ def _visible(mentions: QuerySet[Mention], *, user: User, role: str) -> QuerySet[
 
 def _department_id(slug: str) -> int | None:
     """The department's id, looked up first: filtering on `department_id` uses the inbox
-    indexes, a join on the slug made PostgreSQL walk the whole table for a rare one."""
-    return Department.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    indexes, a join on the slug made PostgreSQL walk the whole table for a rare one. Once
+    per page (the list and the case strip both ask)."""
+    return request_memoized(
+        ("department_id", slug),
+        lambda: Department.objects.filter(slug=slug).values_list("pk", flat=True).first(),
+    )
 
 
 # How the inbox and the API may order mentions; every order ends on the id (stable pages).

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateformat import format as django_date_format
 
 from accounts.models import User
-from frontend.times import reader_zone, relative_text, sla_text
+from frontend.times import format_local, reader_zone, relative_text, sla_text
 from mentions.models import Author, Mention
 from reports.chart import volume_chart
 from reports.selectors import SeriesPoint
@@ -52,6 +53,21 @@ def test_sla_clocks_read_due_in_or_overdue():
     assert sla_text(due=NOW + timedelta(minutes=8), paused=False, now=NOW) == "due in 8 min"
     assert sla_text(due=NOW - timedelta(minutes=5), paused=False, now=NOW) == "overdue 5 min"
     assert sla_text(due=NOW - timedelta(minutes=5), paused=True, now=NOW) == "paused"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+@pytest.mark.parametrize("pattern", ["D j M Y, H:i T", "d M H:i T", "D j M H:i T", "c"])
+def test_page_times_read_exactly_as_djangos_date_format(zone, pattern):
+    """The pages' fast formatter writes what `|date` writes, DST changes included (an
+    ambiguous hour has no abbreviation)."""
+    tz = ZoneInfo(zone)
+    start = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)  # across the spring change
+    instants = [start + timedelta(minutes=37 * n) for n in range(120)]
+    autumn = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # and the autumn one
+    instants += [autumn + timedelta(minutes=37 * n) for n in range(120)]
+    for at in instants:
+        local = at.astimezone(tz)
+        assert format_local(local, pattern) == django_date_format(local, pattern)
 
 
 def test_volume_chart_hours_are_read_in_the_readers_zone():

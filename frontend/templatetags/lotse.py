@@ -9,7 +9,8 @@ from django.utils.safestring import SafeString
 
 from config.tenancy import current_client_or_none
 from frontend.navigation import name_may_open
-from frontend.times import sla_text, time_html
+from frontend.rows import case_items_html, influence_html, mention_rows_html
+from frontend.times import format_local, sla_text, time_html
 from reports import formatting
 
 register = template.Library()
@@ -86,3 +87,30 @@ def sla_left(due: datetime | None, paused: Any = None) -> str:
     if due is None:
         return ""
     return sla_text(due=due, paused=bool(paused), now=timezone.now())
+
+
+@register.simple_tag
+def mention_rows(mentions: Any, can_act: bool) -> SafeString:
+    """`{% mention_rows mentions can_act %}`: the inbox's rows (`frontend.rows`)."""
+    return mention_rows_html(mentions=list(mentions), can_act=bool(can_act))
+
+
+@register.simple_tag
+def influence(author: Any) -> SafeString:
+    """`{% influence mention.author %}`: the influence meter and segment badge."""
+    return influence_html(author)
+
+
+@register.filter
+def at(value: datetime | None, pattern: str) -> str:
+    """`{{ when|at:"d M H:i T" }}`: `|date` for an instant in the reader's zone, faster for
+    the patterns pages use (`frontend.times.format_local`)."""
+    if value is None:
+        return ""
+    return format_local(timezone.localtime(value), pattern)
+
+
+@register.simple_tag
+def case_items(clusters: Any) -> SafeString:
+    """`{% case_items clusters %}`: the case strip's items, (cluster, members) pairs."""
+    return case_items_html(clusters=list(clusters))

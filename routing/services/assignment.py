@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.selectors import client_user_ids_assignable
+from config.memo import request_memoized
 from config.tenancy import current_client
 from routing.models import AssignmentMode, Department, StaffMember, Team
 from routing.selectors import client_timezone
@@ -169,12 +170,17 @@ def staff_upsert(
 
 
 def visible_department_ids(*, user_id: int) -> set[int] | None:
-    """The departments a staff member is limited to, or None for "all of them"."""
-    member = StaffMember.objects.filter(user_id=user_id).first()
-    if member is None:
-        return None
-    ids = set(member.departments.values_list("pk", flat=True))
-    return ids or None
+    """The departments a staff member is limited to, or None for "all of them" (no staff
+    entry, or one without departments). One query, once per page (`config.memo`): the
+    access check, the visibility filter, the navigation and the training badge all ask."""
+
+    def read() -> frozenset[int]:
+        return frozenset(
+            Department.objects.filter(staff__user_id=user_id).values_list("pk", flat=True)
+        )
+
+    ids = request_memoized(("visible_department_ids", user_id), read)
+    return set(ids) or None
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import client_memberships, role_at_least
 from config.tenancy import current_client
 from routing.selectors import staff_list
+from routing.services.assignment import visible_department_ids
 from routing.training.models import (
     Acknowledgement,
     Assignment,
@@ -181,22 +182,34 @@ def department_ids_for(*, user_id: int) -> set[int]:
 
 
 def training_due_count(*, user: User, role: str | None) -> int:
-    """Assigned modules not passed yet, plus an unacknowledged guideline (the header badge)."""
-    today = timezone.localdate()
-    rows = assignments_for(
-        user_id=user.pk,
-        role=role,
-        department_ids=department_ids_for(user_id=user.pk),
-        today=today,
+    """Assigned modules not passed yet, plus an unacknowledged guideline (the header badge,
+    on every page: two queries; the person's departments are read once per page)."""
+    departments = visible_department_ids(user_id=int(user.pk)) or set()
+    due = (
+        Assignment.objects.filter(
+            Q(role="") | Q(role=role or "-"),
+            Q(department__isnull=True) | Q(department_id__in=departments),
+        )
+        .exclude(
+            module_id__in=Attempt.objects.filter(user_id=user.pk, passed=True).values("module_id")
+        )
+        .values("module_id")
+        .distinct()
+        .count()
     )
-    due = sum(1 for row in rows if not row.passed)
-    guideline = guideline_current()
-    if (
-        guideline
-        and role_at_least(role, Role.RESPONDER)
-        and not guideline_acknowledged(user_id=user.pk, guideline=guideline)
-    ):
-        due += 1
+    if role_at_least(role, Role.RESPONDER):
+        acknowledged = (
+            Guideline.objects.order_by("-version")
+            .annotate(
+                acknowledged=Exists(
+                    Acknowledgement.objects.filter(guideline=OuterRef("pk"), user_id=user.pk)
+                )
+            )
+            .values_list("acknowledged", flat=True)
+            .first()
+        )
+        if acknowledged is False:
+            due += 1
     return due
 
 
