@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
 
     dependencies = [
-        ('mentions', '0019_mention_search_statistics'),
+        ('mentions', '0022_mention_escalated_index'),
     ]
 
     operations = [
