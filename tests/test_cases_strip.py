@@ -150,3 +150,21 @@ def test_only_client_admins_set_the_case_size(world):
     assert response.status_code == 403
     page = web_client(world.acme, world.alice).get("/triage/").content.decode()
     assert 'name="min_case_size"' in page
+
+
+def test_rows_and_cases_escape_hostile_titles_departments_and_names(world, in_acme):
+    """The inbox's rows and case strip are written in Python (frontend/rows.py), so every
+    value a client or an author controls must come out escaped there too."""
+    hostile = '<img src=x onerror=alert(1)>"'
+    store(world, LOGIN)
+    cluster = ProblemCluster.objects.get()
+    ProblemCluster.objects.filter(pk=cluster.pk).update(title=hostile, aspect=hostile)
+    department = cluster.department
+    assert department is not None
+    type(department).objects.filter(pk=department.pk).update(name=hostile)
+    store(world, ["Just a normal comment about trains"], at=T0 + timedelta(hours=1))
+    connection.set_schema_to_public()
+    page = web_client(world.acme, world.rita).get("/").content.decode()
+    assert 'class="case status-' in page and 'class="mention-row' in page
+    assert hostile not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;&quot;" in page
