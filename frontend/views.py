@@ -42,9 +42,11 @@ from mentions.selectors import (
     mention_get_for_user,
     mention_list_for_user,
     mention_thread,
+    mentions_first_response_between,
     mentions_outside_open_cases,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
+from reports.care_figures import first_response_bucket
 from reports.chart import sparkline
 from reports.figures import period_for
 from reports.overview import agency_overview as reports_overview
@@ -93,9 +95,9 @@ def drill_down(
     request: HttpRequest, mentions: QuerySet[Mention]
 ) -> tuple[list[tuple[str, str]], list[str], QuerySet[Mention]]:
     """The slice a report links to (`sentiment`, `language`, `kind`, `aspect`, `source`,
-    and days `from`..`to` in the reader's time zone, as the reports page links them): the
-    parameters kept, their labels, and the mentions narrowed to it. Unknown values are
-    ignored."""
+    `first_response`: a bucket of the first-response distribution, and days `from`..`to`
+    in the reader's time zone, as the reports page links them): the parameters kept,
+    their labels, and the mentions narrowed to it. Unknown values are ignored."""
     get = request.GET
     kept: list[tuple[str, str]] = []
     labels: list[str] = []
@@ -124,6 +126,13 @@ def drill_down(
         mentions = mentions.filter(source_id=source)
         kept.append(("source", str(source)))
         labels.append(f"source #{source}")
+    bucket_key = get.get("first_response", "")
+    bucket = first_response_bucket(bucket_key)
+    if bucket is not None:
+        label, low, high = bucket
+        mentions = mentions_first_response_between(mentions, low_seconds=low, high_seconds=high)
+        kept.append(("first_response", bucket_key))
+        labels.append(f"first response in {label}")
     first, last = form_date(get.get("from")), form_date(get.get("to"))
     if first is not None and last is not None and first <= last:
         period = period_for(first=first, last=last, zone=active_zone())
