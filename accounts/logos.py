@@ -15,7 +15,9 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -95,6 +97,26 @@ def logo_clean(*, data: bytes) -> CleanLogo:
     out = io.BytesIO()
     drawn.save(out, format="PNG", optimize=True)
     return CleanLogo(png=out.getvalue(), width=drawn.width, height=drawn.height)
+
+
+def logo_upload_read(*, upload: UploadedFile | None) -> bytes:
+    """The bytes of an uploaded logo (a form's or the API's `file`), refused as too large
+    before they are read when the upload says its size."""
+    if upload is None:
+        raise _refuse("Choose an image file to upload.")
+    if upload.size is not None and upload.size > LOGO_MAX_BYTES:
+        raise LogoTooLarge(
+            f"The logo is larger than {LOGO_MAX_BYTES // 1024} KB.",
+            fields={"file": [f"At most {LOGO_MAX_BYTES // 1024} KB."]},
+        )
+    return upload.read(LOGO_MAX_BYTES + 1)
+
+
+def clients_with_logo_version(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """`clients` with `logo_version`: when each one's logo last changed (None: no logo), in
+    the same query, so a page header can show the logo without loading it or asking again."""
+    changed = ClientLogo.objects.filter(client=OuterRef("pk")).values("updated_at")[:1]
+    return clients.annotate(logo_version=Subquery(changed))
 
 
 def client_logo_get(*, client: Client) -> ClientLogo | None:

@@ -412,6 +412,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields called kind, status or role with different choices: each set gets a name.
+    "ENUM_NAME_OVERRIDES": {
+        "MentionKindEnum": "mentions.vocabulary.Kind",
+        "MentionStatusEnum": "mentions.vocabulary.Status",
+        "SourceKindEnum": "sources.models.SourceKind",
+        "InvitableRoleEnum": "accounts.invitations.INVITABLE_ROLES",
+    },
 }
 
 # API rate limits (accounts.throttling); the budgets are per client (Client.api_*_per_minute).

@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
+from frontend.branding_views import agency_branding_page, agency_logo_image
 from frontend.onboarding_views import client_export_download, client_manage, client_new
 from frontend.token_views import agency_token_revoke, agency_tokens_page
 from reports.api.branding import AgencyLogoView
@@ -49,6 +50,8 @@ urlpatterns = [
     *common,
     path("admin/", admin.site.urls),
     path("clients/new", client_new, name="client-new"),
+    path("branding/", agency_branding_page, name="agency-branding"),
+    path("branding/logo.png", agency_logo_image, name="agency-logo"),
     path("clients/<slug:slug>/", client_manage, name="client-manage"),
     path("clients/<slug:slug>/export", client_export_download, name="client-export"),
     # The agency's API tokens; the same URL names as a client's token page (one template).

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from config.urls_common import urlpatterns as common
 from frontend.alerts_views import alert_acknowledge_view, alert_thresholds_view, alerts_page
+from frontend.branding_views import client_logo_image, client_settings_page
 from frontend.cluster_views import cluster_action, cluster_answer, cluster_detail
 from frontend.people_views import (
     invitation_accept_page,
@@ -119,6 +120,8 @@ urlpatterns = [
     path("api/tokens/", tokens_page, name="api-tokens"),
     path("api/tokens/<int:pk>/revoke", token_revoke, name="api-token-revoke"),
     path("training/", include("frontend.training_urls")),
+    path("settings/", client_settings_page, name="client-settings"),
+    path("logo.png", client_logo_image, name="client-logo"),
     path("webhooks/", webhooks_page, name="webhooks"),
     path("webhooks/<int:pk>/", webhook_detail, name="webhook-detail"),
     path("api/v1/", include(api_v1)),

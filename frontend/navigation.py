@@ -36,6 +36,7 @@ HEADER: tuple[tuple[str, str, str], ...] = (
     ("sources", "Sources", "sources"),
     ("webhooks", "Webhooks", "webhooks"),
     ("api", "API", "api-docs"),
+    ("settings", "Settings", "client-settings"),
 )
 
 

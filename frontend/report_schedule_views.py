@@ -32,6 +32,7 @@ from reports.scheduling import (
     schedule_next_send,
     schedule_slice,
     schedule_when_text,
+    schedules_visible_to,
     schedules_with_history,
 )
 from reports.tables import report_tables_csv
@@ -69,11 +70,7 @@ def _input(request: HttpRequest) -> ScheduleInput:
 
 
 def sees_schedules(user: User, role: str | None) -> bool:
-    """Schedules mail the whole client's figures: not for staff limited to departments
-    (client admins, who set them up, always)."""
-    if role_at_least(role, Role.CLIENT_ADMIN):
-        return True
-    return figures.report_scope_for_user(user=user) is None
+    return schedules_visible_to(user=user, role=role)
 
 
 @client_member_required(allow=sees_schedules, needs=Role.CLIENT_ADMIN)

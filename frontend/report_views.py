@@ -172,6 +172,9 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "authors": doc.authors,
         "ideas": doc.ideas,
         "ideas_href": drill.link({"kind": "idea"}),
+        "first_responses": [
+            (bucket, drill.link({"first_response": bucket.key})) for bucket in doc.first_responses
+        ],
         "cases": doc.cases,
         "care_departments": [
             (row, drill.link({"department": department_ids.get(row.key, "")}))

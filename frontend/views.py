@@ -42,9 +42,11 @@ from mentions.selectors import (
     mention_get_for_user,
     mention_list_for_user,
     mention_thread,
+    mentions_first_response_between,
     mentions_outside_open_cases,
 )
 from mentions.services import mention_assign, mention_set_status, mentions_bulk, note_add
+from reports.care_figures import first_response_bucket
 from reports.chart import sparkline
 from reports.overview import agency_overview as reports_overview
 from reports.selectors import OPEN_STATUSES, alerts_for_banner, department_open_load
@@ -92,10 +94,11 @@ def drill_down(
     request: HttpRequest, mentions: QuerySet[Mention]
 ) -> tuple[list[tuple[str, str]], list[str], QuerySet[Mention]]:
     """The slice a report links to (`sentiment`, `language`, `kind`, `aspect`, `source`,
-    and `from`..`to`: whole days in the reader's time zone, or instants such as
-    2026-11-25T10:00 (the reader's wall clock) or 2026-11-25T10:00+01:00, the end excluded,
-    as the crisis section links the hours around an alert): the parameters kept, their
-    labels, and the mentions narrowed to it. Unknown values are ignored."""
+    `first_response`: a bucket of the first-response distribution, and `from`..`to`:
+    whole days in the reader's time zone, or instants such as 2026-11-25T10:00 (the
+    reader's wall clock) or 2026-11-25T10:00+01:00, the end excluded, as the crisis section
+    links the hours around an alert): the parameters kept, their labels, and the mentions
+    narrowed to it. Unknown values are ignored."""
     get = request.GET
     kept: list[tuple[str, str]] = []
     labels: list[str] = []
@@ -124,6 +127,13 @@ def drill_down(
         mentions = mentions.filter(source_id=source)
         kept.append(("source", str(source)))
         labels.append(f"source #{source}")
+    bucket_key = get.get("first_response", "")
+    bucket = first_response_bucket(bucket_key)
+    if bucket is not None:
+        label, low, high = bucket
+        mentions = mentions_first_response_between(mentions, low_seconds=low, high_seconds=high)
+        kept.append(("first_response", bucket_key))
+        labels.append(f"first response in {label}")
     zone = active_zone()
     start = form_instant(get.get("from"), zone=zone)
     end = form_instant(get.get("to"), zone=zone, end=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, When, Window
 from django.db.models.expressions import OrderBy
@@ -133,6 +133,23 @@ def mention_list_for_user(
         mentions = mentions.filter(assignee_id=assignee)
     if since is not None:
         mentions = mentions.filter(published_at__gte=since)
+    return mentions
+
+
+def mentions_first_response_between(
+    mentions: QuerySet[Mention], *, low_seconds: int, high_seconds: int | None
+) -> QuerySet[Mention]:
+    """`mentions` first answered `low_seconds` (inclusive) to `high_seconds` (exclusive; None:
+    no limit) after they arrived; with `low_seconds` 0, answers stamped before arrival too."""
+    mentions = mentions.filter(first_response_at__isnull=False)
+    if low_seconds > 0:
+        mentions = mentions.filter(
+            first_response_at__gte=F("received_at") + timedelta(seconds=low_seconds)
+        )
+    if high_seconds is not None:
+        mentions = mentions.filter(
+            first_response_at__lt=F("received_at") + timedelta(seconds=high_seconds)
+        )
     return mentions
 
 

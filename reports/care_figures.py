@@ -16,18 +16,29 @@ from reports.figures import Period, Slice, care_times, rollup_plan, rollup_rows,
 from routing.models import SlaPolicy
 from routing.sla import BusinessCalendar, CalendarError
 
-# (label, from seconds, to seconds or None): calendar time from arrival to first response.
+# (key, label, from seconds, to seconds or None): calendar time from arrival to first
+# response. The key names the bucket in the inbox's drill-down link (`?first_response=1-4h`).
 FIRST_RESPONSE_BUCKETS = (
-    ("0\N{EN DASH}1 h", 0, 3600),
-    ("1\N{EN DASH}4 h", 3600, 4 * 3600),
-    ("4\N{EN DASH}8 h", 4 * 3600, 8 * 3600),
-    ("8\N{EN DASH}24 h", 8 * 3600, 24 * 3600),
-    ("24 h+", 24 * 3600, None),
+    ("0-1h", "0\N{EN DASH}1 h", 0, 3600),
+    ("1-4h", "1\N{EN DASH}4 h", 3600, 4 * 3600),
+    ("4-8h", "4\N{EN DASH}8 h", 4 * 3600, 8 * 3600),
+    ("8-24h", "8\N{EN DASH}24 h", 8 * 3600, 24 * 3600),
+    ("24h+", "24 h+", 24 * 3600, None),
 )
+
+
+def first_response_bucket(key: str) -> tuple[str, int, int | None] | None:
+    """(label, from seconds, to seconds or None) of the bucket called `key`, None if none.
+    The first bucket also holds answers stamped before arrival, as the distribution does."""
+    for bucket_key, label, low, high in FIRST_RESPONSE_BUCKETS:
+        if bucket_key == key:
+            return label, low, high
+    return None
 
 
 @dataclass(frozen=True)
 class Bucket:
+    key: str
     label: str
     count: int
     share: float | None  # of all first responses of the period
@@ -53,7 +64,7 @@ def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket
     where, params = slice_.mention_where()
     cases = ", ".join(
         f"count(*) FILTER (WHERE s.secs >= {lo}" + (f" AND s.secs < {hi})" if hi else ")")
-        for _, lo, hi in FIRST_RESPONSE_BUCKETS
+        for _, _, lo, hi in FIRST_RESPONSE_BUCKETS
     )
     (row,) = rows_fetch(
         f"""SELECT {cases} FROM (
@@ -70,8 +81,8 @@ def first_response_distribution(*, period: Period, slice_: Slice) -> list[Bucket
 def _buckets(counts: list[int]) -> list[Bucket]:
     total = sum(counts)
     return [
-        Bucket(label, n, n / total if total else None)
-        for (label, _, _), n in zip(FIRST_RESPONSE_BUCKETS, counts, strict=True)
+        Bucket(key, label, n, n / total if total else None)
+        for (key, label, _, _), n in zip(FIRST_RESPONSE_BUCKETS, counts, strict=True)
     ]
 
 

@@ -19,6 +19,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.audit.services import audit_record
+from accounts.models import Role, User
+from accounts.selectors import role_at_least
 from config.celery import task_send
 from config.errors import DomainError
 from config.tenancy import current_schema
@@ -173,6 +175,17 @@ def report_schedule_get(*, schedule_id: int) -> ReportSchedule:
     if schedule is None:
         raise Http404("No such schedule")
     return schedule
+
+
+def schedules_visible_to(*, user: User, role: str | None) -> bool:
+    """Whether this person may read the client's report schedules and what they sent (the
+    Schedules page and the API ask the same). Schedules mail the whole client's figures: not
+    for staff limited to departments; client admins, who set them up, always."""
+    if role is None:
+        return False
+    if role_at_least(role, Role.CLIENT_ADMIN):
+        return True
+    return figures.report_scope_for_user(user=user) is None
 
 
 def report_schedule_list() -> QuerySet[ReportSchedule]:

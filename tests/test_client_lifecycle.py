@@ -10,9 +10,11 @@ import zipfile
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_exists, tenant_context
+from PIL import Image
 from rest_framework.test import APIClient
 
-from accounts.models import AgencyAuditEntry, Client
+from accounts.logos import client_logo_set
+from accounts.models import AgencyAuditEntry, Client, ClientLogo
 from accounts.selectors import membership_role_for
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
@@ -23,6 +25,12 @@ from tests.conftest import PASSWORD, web_client
 from tests.factories import mention_item
 
 pytestmark = pytest.mark.django_db
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -98,6 +106,24 @@ def test_export_is_a_zip_of_every_table_without_secrets(world, delta):
     sources = archive.read("sources_source.jsonl").decode()
     assert source.secret not in sources and "credentials_encrypted" not in sources
     assert len(archive.read("routing_department.jsonl").decode().splitlines()) >= 5
+    assert "logo.png" not in names  # delta has no logo
+
+
+def test_the_export_holds_the_clients_logo_and_deleting_the_client_removes_it(world, delta):
+    client, dora, _, _ = delta
+    with tenant_context(world.acme.client):
+        client_logo_set(client=world.acme.client, data=_png((30, 30)), actor=world.alice)
+    with tenant_context(client):
+        stored = client_logo_set(client=client, data=_png((120, 40)), actor=dora)
+    admin = web_client(None, world.ada)
+    response = admin.get("/clients/delta/export")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.read("logo.png") == bytes(stored.image)  # delta's, not acme's
+    assert "logo.png" in archive.read("README.txt").decode()
+
+    admin.post("/clients/delta/", {"action": "delete", "confirm_slug": "delta"})
+    assert not ClientLogo.objects.filter(client_id=client.pk).exists()
+    assert ClientLogo.objects.filter(client=world.acme.client).exists()
 
 
 def test_delete_needs_the_slug_typed_and_drops_the_schema(world, delta):

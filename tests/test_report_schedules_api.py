@@ -1,6 +1,7 @@
 """Scheduled reports over the API: client admins list, create, change, delete, send now and
 read the history; the same checks and audit entries as the page; one client's token never
-sees or changes another's schedules; viewers and responders are refused."""
+sees or changes another's schedules; viewers and responders read them, as on the Schedules
+page, but change nothing; staff limited to departments read nothing, as on the page."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from accounts.audit.models import AuditEntry
 from accounts.services import api_token_create
 from reports import scheduling
 from reports.models import ReportDelivery, ReportSchedule
-from tests.conftest import api_client
+from routing.models import Department, StaffMember
+from tests.conftest import api_client, web_client
 
 BOARD = {
     "name": "Weekly for the board",
@@ -167,23 +169,54 @@ def test_one_clients_token_never_sees_or_changes_another_clients_schedules(world
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["vera", "rita"])
-def test_viewers_and_responders_may_neither_read_nor_change_schedules(world, who):
-    pk = admin_api(world).post("/api/v1/reports/schedules/", BOARD, format="json").json()["id"]
+def test_viewers_and_responders_read_schedules_as_on_the_page_but_change_nothing(world, who):
+    admin = admin_api(world)
+    pk = admin.post("/api/v1/reports/schedules/", BOARD, format="json").json()["id"]
+    assert admin.post(f"/api/v1/reports/schedules/{pk}/send-now").status_code == 202
     api = admin_api(world, user=getattr(world, who))
+    listed = api.get("/api/v1/reports/schedules/")
+    assert listed.status_code == 200 and [s["id"] for s in listed.json()] == [pk]
+    one = api.get(f"/api/v1/reports/schedules/{pk}/")
+    assert one.status_code == 200 and one.json()["name"] == BOARD["name"]
+    history = api.get(f"/api/v1/reports/schedules/{pk}/deliveries/")
+    assert history.status_code == 200 and len(history.json()["results"]) == 1
+    # The page shows the same to them.
+    page = web_client(world.acme, getattr(world, who)).get("/reports/schedules/")
+    assert page.status_code == 200 and BOARD["name"].encode() in page.content
     for method, path in (
-        ("get", "/api/v1/reports/schedules/"),
         ("post", "/api/v1/reports/schedules/"),
-        ("get", f"/api/v1/reports/schedules/{pk}/"),
+        ("put", f"/api/v1/reports/schedules/{pk}/"),
         ("patch", f"/api/v1/reports/schedules/{pk}/"),
         ("delete", f"/api/v1/reports/schedules/{pk}/"),
         ("post", f"/api/v1/reports/schedules/{pk}/send-now"),
-        ("get", f"/api/v1/reports/schedules/{pk}/deliveries/"),
     ):
-        answer = getattr(api, method)(path, BOARD, format="json")
+        answer = getattr(api, method)(path, {**BOARD, "enabled": False}, format="json")
         assert answer.status_code == 403, (who, method, path, answer.content)
         assert answer.json()["error"]["code"] == "permission_denied"
     with tenant_context(world.acme.client):
         assert ReportSchedule.objects.get(pk=pk).enabled
+        assert ReportDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_staff_limited_to_departments_may_not_read_schedules_as_on_the_page(world):
+    pk = admin_api(world).post("/api/v1/reports/schedules/", BOARD, format="json").json()["id"]
+    with tenant_context(world.acme.client):
+        department = Department.objects.create(name="Baggage", slug="baggage")
+        member, _ = StaffMember.objects.get_or_create(
+            user_id=world.rita.pk, defaults={"name": "Rita"}
+        )
+        member.departments.add(department)
+    api = admin_api(world, user=world.rita)
+    for path in (
+        "/api/v1/reports/schedules/",
+        f"/api/v1/reports/schedules/{pk}/",
+        f"/api/v1/reports/schedules/{pk}/deliveries/",
+    ):
+        answer = api.get(path)
+        assert answer.status_code == 403, (path, answer.content)
+        assert answer.json()["error"]["code"] == "permission_denied"
+    assert web_client(world.acme, world.rita).get("/reports/schedules/").status_code == 403
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from urllib.parse import quote_plus
 
 import pytest
 from django.utils import timezone
@@ -112,3 +113,45 @@ def test_another_clients_member_gets_no_report(world):
     web = web_client(world.globex)
     web.force_login(world.alice)
     assert web.get("/reports/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_each_first_response_bar_opens_the_inbox_on_the_mentions_answered_that_fast(world, in_acme):
+    arrived = timezone.now() - timedelta(days=2)
+    answered_after = {  # text: how long after arrival the first answer came
+        "Answered in ten minutes": timedelta(minutes=10),
+        "Answered in exactly an hour": timedelta(hours=1),
+        "Answered in five hours": timedelta(hours=5),
+        "Answered after two days": timedelta(hours=47),
+    }
+    for text, delay in answered_after.items():
+        add(
+            world.acme.source,
+            at=arrived,
+            received_at=arrived,
+            first_response_at=arrived + delay,
+            status="responded",
+            text=text,
+        )
+    add(world.acme.source, at=arrived, received_at=arrived, text="Not answered yet")
+    html = web_client(world.acme, world.vera).get("/reports/?range=7").content.decode()
+    bars = {
+        key: next(href for href in links(html) if f"first_response={quote_plus(key)}" in href)
+        for key in ("0-1h", "1-4h", "4-8h", "8-24h", "24h+")
+    }
+    expected = {
+        "0-1h": {"Answered in ten minutes"},
+        "1-4h": {"Answered in exactly an hour"},
+        "4-8h": {"Answered in five hours"},
+        "8-24h": set(),
+        "24h+": {"Answered after two days"},
+    }
+    web = web_client(world.acme, world.alice)
+    for key, href in bars.items():
+        body = web.get(href + "&status=all").content.decode()
+        shown = {text for text in [*answered_after, "Not answered yet"] if text in body}
+        assert shown == expected[key], key
+        assert "first response in" in body  # the inbox says which slice it shows
+    # An unknown bucket is ignored, as other unknown drill-down values are.
+    body = web.get("/?status=all&first_response=5-6h").content.decode()
+    assert "Not answered yet" in body and "first response in" not in body

@@ -19,10 +19,10 @@ from rest_framework.views import APIView
 
 from accounts.logos import (
     LOGO_MAX_BYTES,
-    LogoTooLarge,
     client_logo_delete,
     client_logo_get,
     client_logo_set,
+    logo_upload_read,
 )
 from accounts.models import Client, ClientLogo, Role, User
 from accounts.permissions import IsAgencyAdmin
@@ -59,12 +59,7 @@ def _upload_bytes(request: Request) -> bytes:
         raise DomainError(
             "The logo was not accepted.", fields={"file": ["Send the image as `file`."]}
         )
-    if upload.size is not None and upload.size > LOGO_MAX_BYTES:
-        raise LogoTooLarge(
-            f"The logo is larger than {LOGO_MAX_BYTES // 1024} KB.",
-            fields={"file": [f"At most {LOGO_MAX_BYTES // 1024} KB."]},
-        )
-    return upload.read(LOGO_MAX_BYTES + 1)
+    return logo_upload_read(upload=upload)
 
 
 class _LogoView(APIView):

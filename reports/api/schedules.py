@@ -1,9 +1,8 @@
-"""Scheduled report mails over the API: client admins list, create, change and delete
-schedules, send one now and read what was sent. The same services as the Schedules page
-(`reports.scheduling`): the same checks, answers by field, and audit entries.
-
-Schedules mail the whole client's figures to addresses outside Lotse, so reading them is
-for client admins too (viewers, responders and managers are refused)."""
+"""Scheduled report mails over the API: client admins create, change and delete schedules
+and send one now; whoever may read the Schedules page lists and reads them and what was
+sent. The same services as the page (`reports.scheduling`): the same checks, answers by
+field, audit entries, and the same rule for readers (`schedules_visible_to`: members who see
+all of the client's mentions; staff limited to departments are refused, as on the page)."""
 
 from __future__ import annotations
 
@@ -11,11 +10,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from accounts.permissions import request_role
 from config.pagination import IdCursorPagination
 from reports.models import ReportDelivery, ReportFrequency, ReportSchedule
 from reports.scheduling import (
@@ -31,6 +32,7 @@ from reports.scheduling import (
     schedule_input_of,
     schedule_next_send,
     schedule_when_text,
+    schedules_visible_to,
 )
 
 
@@ -123,17 +125,27 @@ class ReportDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _ClientAdminOnly:
-    read_role = Role.CLIENT_ADMIN
+class _ScheduleAccess:
+    """Reading as the Schedules page (checked by `initial`, before any method runs);
+    changing and sending for client admins."""
+
     write_role = Role.CLIENT_ADMIN
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        user: User = request.user  # type: ignore[assignment]
+        if not schedules_visible_to(user=user, role=request_role(request)):
+            raise PermissionDenied(
+                "Report schedules are for people who see all of this client's mentions."
+            )
 
 
 class SchedulePagination(IdCursorPagination):
     page_size = 50
 
 
-class ScheduleListView(_ClientAdminOnly, APIView):
-    """The client's report schedules (client admins), and a new one."""
+class ScheduleListView(_ScheduleAccess, APIView):
+    """The client's report schedules, and a new one (client admins)."""
 
     @extend_schema(responses=ReportScheduleSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -153,7 +165,7 @@ class ScheduleListView(_ClientAdminOnly, APIView):
         return Response(ReportScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
-class ScheduleDetailView(_ClientAdminOnly, APIView):
+class ScheduleDetailView(_ScheduleAccess, APIView):
     """One schedule: read, change (PUT all fields, PATCH some), delete (its mailed CSV links
     stop working)."""
 
@@ -189,7 +201,7 @@ class ScheduleDetailView(_ClientAdminOnly, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ScheduleSendNowView(_ClientAdminOnly, APIView):
+class ScheduleSendNowView(_ScheduleAccess, APIView):
     """Mail the schedule's latest full period now (queued; the delivery says when sent)."""
 
     @extend_schema(request=None, responses={202: ReportDeliverySerializer})
@@ -201,7 +213,7 @@ class ScheduleSendNowView(_ClientAdminOnly, APIView):
         return Response(ReportDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ScheduleDeliveriesView(_ClientAdminOnly, generics.ListAPIView):
+class ScheduleDeliveriesView(_ScheduleAccess, generics.ListAPIView):
     """What was sent for the schedule, newest first: beat's mails and sends-now, with their
     status (sending, sent, failed and why)."""
 

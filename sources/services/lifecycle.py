@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django_tenants.utils import tenant_context
 
 from accounts.audit.services import audit_record
+from accounts.logos import client_logo_get
 from accounts.models import Client, User
 from accounts.services import agency_audit_record, client_delete_row, client_set_active
 from config.errors import DomainError
@@ -53,7 +54,8 @@ def _cell(value: Any) -> str:
 
 
 def client_export(*, client: Client, out: IO[bytes]) -> dict[str, int]:
-    """Write the client's data to `out` as a zip; returns the rows per table."""
+    """Write the client's data to `out` as a zip (its logo too, from the public table);
+    returns the rows per table (and `logo`: 1 when it has one)."""
     counts: dict[str, int] = {}
     with tenant_context(client), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for model in _tenant_models():
@@ -77,11 +79,17 @@ def client_export(*, client: Client, out: IO[bytes]) -> dict[str, int]:
                         writer.writerow([_cell(row[column]) for column in columns])
                     text.flush()
                     text.detach()
+        # The logo lives in a shared public table, outside the client's schema.
+        logo = client_logo_get(client=client)
+        if logo is not None:
+            archive.writestr("logo.png", bytes(logo.image))
+        counts["logo"] = int(logo is not None)
         archive.writestr(
             "README.txt",
             f"Lotse export of {client.name} ({client.slug}).\n"
             "One JSON object per line and table (<table>.jsonl); mentions also as CSV.\n"
-            "User ids refer to the agency's accounts; source secrets are not included.\n",
+            + ("The client's logo as stored (logo.png).\n" if logo is not None else "")
+            + "User ids refer to the agency's accounts; source secrets are not included.\n",
         )
     return counts
 

@@ -112,6 +112,7 @@ class ModuleDetailView(APIView):
         module = module_update(module=_module(pk), data=incoming.validated_data, by=_user(request))
         return Response(ModuleDetailSerializer(_module(module.pk), context={"key": True}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         module_delete(module=_module(pk), by=_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -219,6 +220,7 @@ class AssignmentListView(APIView):
 class AssignmentDetailView(APIView):
     write_role = Role.MANAGER
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         row = assignment_get(assignment_id=int(pk))
         if row is None:
