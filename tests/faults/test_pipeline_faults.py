@@ -48,11 +48,13 @@ SLUG = "faults"
 SCHEMA = "c_faults"
 RECOVERY_SECONDS = 30
 # The client, its admin and an API token (as `create_client`, `create_user` and
-# `create_api_token` make them), in one process.
+# `create_api_token` make them) and a feed source, in one process.
 CLIENT_SETUP = """
 from accounts.models import Role
+from django_tenants.utils import schema_context
 from accounts.services import api_token_create, user_create_or_update
 from sources.services.onboarding import client_create
+from sources.services.polling import source_create_polled
 client = client_create(slug={slug!r}, name="Faults")
 admin = user_create_or_update(
     email="admin@faults.test",
@@ -61,6 +63,14 @@ admin = user_create_or_update(
     client=client,
     role=Role.CLIENT_ADMIN,
 )
+with schema_context(client.schema_name):  # the feed source, polled by beat from the start
+    source_create_polled(
+        kind="rss",
+        name="Fault feed",
+        config={{"url": {feed_url!r}}},
+        poll_interval_seconds=30,
+        apply_queries=False,
+    )
 print(api_token_create(client=client, user=admin)[1])
 """
 
@@ -74,6 +84,52 @@ def _wait(check: Any, what: str, seconds: float) -> float:
     raise AssertionError(f"{what} within {seconds} s")
 
 
+class Feed:
+    """An RSS feed on loopback; the test chooses which entries it lists (`show`). Entry n has
+    the id `feed-n` and is published n minutes after the feed's start."""
+
+    def __init__(self) -> None:
+        self.first = self.last = 0
+        self.requests = 0
+        self.start = datetime.now(UTC) - timedelta(hours=2)
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                feed.requests += 1
+                body = feed.xml()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def show(self, first: int, last: int) -> None:
+        self.first, self.last = first, last
+
+    def xml(self) -> bytes:
+        items = "".join(
+            f"<item><guid>feed-{n}</guid><title>Zug {n} fällt aus</title>"
+            f"<link>https://example.org/feed/{n}</link>"
+            f"<pubDate>{format_datetime(self.start + timedelta(minutes=n))}</pubDate></item>"
+            for n in range(self.first, self.last + 1)
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Fault feed</title><link>https://example.org/</link>{items}</channel></rss>"
+        ).encode()
+
+
 @dataclass
 class Stack:
     folder: Path
@@ -82,6 +138,7 @@ class Stack:
     env: dict[str, str]
     web_port: int
     web2_port: int = 0  # the second web node (started by the two-node experiment)
+    feed: Feed = field(default_factory=Feed)  # polled by the client's feed source
     source_id: int = 0
     secret: str = ""
     token: str = ""
@@ -353,6 +410,7 @@ def stack(migrated_database_dump: Path | None) -> Iterator[Stack]:
     result = Stack(
         folder=folder, pg=pg, redis=own_redis, env=env, web_port=free_port(), web2_port=free_port()
     )
+    result.feed.show(0, 9)
     try:
         restored = migrated_database_dump is not None and database_restore(
             path=migrated_database_dump, port=pg.port, name="lotse_faults"
@@ -364,9 +422,13 @@ def stack(migrated_database_dump: Path | None) -> Iterator[Stack]:
             phases.done("database migrated")
         # One process for the three (each manage.py start costs seconds on a loaded machine).
         token = result.token = result.manage(
-            "shell", "--verbosity", "0", "-c", CLIENT_SETUP.format(slug=SLUG)
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            CLIENT_SETUP.format(slug=SLUG, feed_url=result.feed.url),
         ).split()[-1]
-        phases.done("client, user and token")
+        phases.done("client, user, token and feed source")
         for name in ("web", "worker", "beat"):
             result.start(name)
         _wait(lambda: result.web_up(result.web_port), "the web server answered", 60)
@@ -516,52 +578,6 @@ def test_the_first_websocket_after_a_redis_restart_opens_and_gets_events(stack: 
     assert stack.alive("web")
 
 
-class Feed:
-    """An RSS feed on loopback; the test chooses which entries it lists (`show`). Entry n has
-    the id `feed-n` and is published n minutes after the feed's start."""
-
-    def __init__(self) -> None:
-        self.first = self.last = 0
-        self.requests = 0
-        self.start = datetime.now(UTC) - timedelta(hours=2)
-        feed = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                feed.requests += 1
-                body = feed.xml()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
-
-    def show(self, first: int, last: int) -> None:
-        self.first, self.last = first, last
-
-    def xml(self) -> bytes:
-        items = "".join(
-            f"<item><guid>feed-{n}</guid><title>Zug {n} fällt aus</title>"
-            f"<link>https://example.org/feed/{n}</link>"
-            f"<pubDate>{format_datetime(self.start + timedelta(minutes=n))}</pubDate></item>"
-            for n in range(self.first, self.last + 1)
-        )
-        return (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>Fault feed</title><link>https://example.org/</link>{items}</channel></rss>"
-        ).encode()
-
-
 def _socket(stack: Stack, port: int) -> Any:
     return websockets.connect(
         f"ws://{stack.host}/ws/inbox/",
@@ -632,31 +648,17 @@ def test_beat_stopped_for_two_minutes_while_two_web_nodes_and_two_workers_take_p
     nodes. Pushes are stored without beat; what beat drives (the sweep that recovers the
     killed worker's batches, feed polling, spike checks, report schedules) resumes when it
     is back, with nothing lost or doubled."""
-    stack.start("web2")  # they start while the feed is created and polled
-    stack.start("worker2")
-    feed = Feed()
-    feed.show(0, 9)
-    created = stack.manage(
-        "shell",
-        "--verbosity",
-        "0",
-        "-c",
-        "from django_tenants.utils import schema_context\n"
-        "from sources.services.polling import source_create_polled\n"
-        f"with schema_context({SCHEMA!r}):\n"
-        "    print(source_create_polled(kind='rss', name='Fault feed', "
-        f"config={{'url': {feed.url!r}}}, poll_interval_seconds=30, apply_queries=False).pk)",
-    )
-    assert created.split()[-1].isdigit(), created  # the new source's id
+    feed = stack.feed
     _wait(lambda: stack.stored("feed") == (10, 10), "the feed polled by beat", 60)
-    _wait(lambda: stack.web_up(stack.web2_port), "the second web node answered", 60)
-    _wait(lambda: "ready." in stack.log("worker2"), "the second worker started", 60)
-
     stack.kill("beat", signal.SIGTERM)
     stopped = time.monotonic()
+    stack.start("web2")
+    stack.start("worker2")
     time.sleep(2)  # a poll beat queued just before it stopped may still run
     polls_before = feed.requests
     feed.show(5, 19)  # overlaps what was polled before: entries 5 to 9 again
+    _wait(lambda: stack.web_up(stack.web2_port), "the second web node answered", 60)
+    _wait(lambda: "ready." in stack.log("worker2"), "the second worker started", 60)
 
     asyncio.run(_events_and_presence_cross_nodes(stack))
     pusher = Pusher(
