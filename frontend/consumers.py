@@ -3,14 +3,18 @@ group, forward events. It never writes to the ORM."""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
+from redis.exceptions import RedisError
 
 from accounts.models import Client
+from config.api import error_body
 from config.live import ACCESS_CHANGED, department_group, user_group
 from config.metrics import WEBSOCKETS, metric_inc
 from config.tenancy import use_client, use_public_schema
@@ -18,8 +22,13 @@ from frontend.websocket import websocket_identify
 from mentions.events import inbox_group, mention_departments
 from mentions.selectors import mention_get_for_user
 
+logger = logging.getLogger(__name__)
+
 CLOSE_FORBIDDEN = 4403
 CLOSE_RECONNECT = 4001
+# The channel layer's Redis does not answer: come back later (RFC 6455 "Try Again Later").
+CLOSE_TRY_AGAIN_LATER = 1013
+RETRY_AFTER_SECONDS = 5
 
 
 PRESENCE_STATES = ("viewing", "typing", "left")
@@ -48,6 +57,39 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.visible_mentions: dict[int, set[int]] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Without the channel layer's Redis, no socket can get events: a handshake is
+        refused with 503 and Retry-After (live.js retries with backoff), an open socket is
+        closed with 1013. Either is expected during an outage, not a server error."""
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError) as exc:
+            logger.warning("websocket refused, the channel layer is unavailable: %r", exc)
+            await self._refuse_unavailable(scope, send)
+
+    async def _refuse_unavailable(self, scope: Any, send: Any) -> None:
+        if self.counted:  # accepted: the handshake is over
+            self.counted = False
+            await sync_to_async(metric_inc)(WEBSOCKETS, -1)
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+        elif "websocket.http.response" in scope.get("extensions", {}):
+            body = json.dumps(
+                error_body("unavailable", "Live updates are unavailable for now; try again.")
+            ).encode()
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                    ],
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
 
     async def connect(self) -> None:
         client_id = self.scope.get("lotse_client_id")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +23,17 @@ from rest_framework.test import APIClient
 
 import config.mail
 from accounts.models import Client, Role, User
-from accounts.services import agency_ensure, api_token_create, user_create_or_update
+from accounts.services import (
+    agency_ensure,
+    api_token_create,
+    tenant_template_ensure,
+    user_create_or_update,
+)
 from config.celery import task_lookup
 from sources.models import Source
 from sources.services import signature_compute, source_create
 from sources.services.onboarding import client_create
+from tests.faults.template import database_dump
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -122,23 +129,37 @@ def _build_world() -> World:
 
 
 _world: World | None = None
+_migrated_dump: Path | None = None
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    django_test_environment: None, django_db_blocker: Any, django_db_modify_db_settings: None
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_modify_db_settings: None,
 ) -> Iterator[None]:
     """Create the test database for every run, whichever tests were selected.
 
     (pytest-django only creates it when a collected test is marked `django_db`; the live
     tests are not, and must never fall through to the development database.)
+
+    When fault tests were collected, the freshly migrated database (with the template schema
+    that new clients are copied from) is dumped before any test writes to it: their own
+    PostgreSQL cluster restores it instead of migrating.
     """
     from django.test.utils import setup_databases, teardown_databases
 
-    global _world
+    global _world, _migrated_dump
     with django_db_blocker.unblock():
         db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
+        if any(item.get_closest_marker("faults") for item in request.session.items):
+            tenant_template_ensure()  # new clients are copied from it, not migrated
+            path = tmp_path_factory.mktemp("migrated") / "migrated.dump"
+            if database_dump(settings=connection.settings_dict, path=path):
+                _migrated_dump = path
         _world = _build_world()
     yield
     with django_db_blocker.unblock():
@@ -151,6 +172,12 @@ def django_db_setup(
             )
         connection.close()
         teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def migrated_database_dump(django_db_setup: None) -> Path | None:
+    """A dump of the freshly migrated test database (None when it could not be taken)."""
+    return _migrated_dump
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Runs the real ASGI application in-process against the real channels-redis layer.
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -17,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Client
 from config.asgi import application
+from frontend.consumers import CLOSE_TRY_AGAIN_LATER
 from mentions.events import inbox_group
 from tests.conftest import PASSWORD
 
@@ -85,6 +87,30 @@ def test_websocket_refuses(live_db, case):
     connected, code = async_to_sync(scenario)()
     assert not connected
     assert code == 4403
+
+
+def test_a_handshake_while_the_channel_layers_redis_is_down_is_refused_to_retry_later(
+    live_db, settings
+):
+    """No Redis, no events: the socket is refused with 1013 "try again later" (HTTP 503 with
+    Retry-After where the server offers denial responses, `tests/faults`), not a 500."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        unused_port = sock.getsockname()[1]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{unused_port}/0"]},
+        }
+    }
+
+    async def scenario():
+        comm = communicator(live_db.acme.host, token=live_db.acme.token)
+        connected, code = await connect(comm)
+        await comm.disconnect()
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, CLOSE_TRY_AGAIN_LATER)
 
 
 def test_events_reach_only_the_clients_own_sockets(live_db):

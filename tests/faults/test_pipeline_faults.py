@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +24,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ import websockets
 
 from sources.services import signature_compute
 from tests.faults.conftest import OwnPostgres, OwnRedis, free_port
+from tests.faults.template import database_restore
 
 pytestmark = pytest.mark.faults
 
@@ -43,6 +47,32 @@ BIN = Path(sys.executable).parent
 SLUG = "faults"
 SCHEMA = "c_faults"
 RECOVERY_SECONDS = 30
+# The client, its admin and an API token (as `create_client`, `create_user` and
+# `create_api_token` make them) and a feed source, in one process.
+CLIENT_SETUP = """
+from accounts.models import Role
+from django_tenants.utils import schema_context
+from accounts.services import api_token_create, user_create_or_update
+from sources.services.onboarding import client_create
+from sources.services.polling import source_create_polled
+client = client_create(slug={slug!r}, name="Faults")
+admin = user_create_or_update(
+    email="admin@faults.test",
+    password="faults-password-4711",
+    name="Faults admin",
+    client=client,
+    role=Role.CLIENT_ADMIN,
+)
+with schema_context(client.schema_name):  # the feed source, polled by beat from the start
+    source_create_polled(
+        kind="rss",
+        name="Fault feed",
+        config={{"url": {feed_url!r}}},
+        poll_interval_seconds=30,
+        apply_queries=False,
+    )
+print(api_token_create(client=client, user=admin)[1])
+"""
 
 
 def _wait(check: Any, what: str, seconds: float) -> float:
@@ -54,6 +84,52 @@ def _wait(check: Any, what: str, seconds: float) -> float:
     raise AssertionError(f"{what} within {seconds} s")
 
 
+class Feed:
+    """An RSS feed on loopback; the test chooses which entries it lists (`show`). Entry n has
+    the id `feed-n` and is published n minutes after the feed's start."""
+
+    def __init__(self) -> None:
+        self.first = self.last = 0
+        self.requests = 0
+        self.start = datetime.now(UTC) - timedelta(hours=2)
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                feed.requests += 1
+                body = feed.xml()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def show(self, first: int, last: int) -> None:
+        self.first, self.last = first, last
+
+    def xml(self) -> bytes:
+        items = "".join(
+            f"<item><guid>feed-{n}</guid><title>Zug {n} fällt aus</title>"
+            f"<link>https://example.org/feed/{n}</link>"
+            f"<pubDate>{format_datetime(self.start + timedelta(minutes=n))}</pubDate></item>"
+            for n in range(self.first, self.last + 1)
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Fault feed</title><link>https://example.org/</link>{items}</channel></rss>"
+        ).encode()
+
+
 @dataclass
 class Stack:
     folder: Path
@@ -61,6 +137,8 @@ class Stack:
     redis: OwnRedis
     env: dict[str, str]
     web_port: int
+    web2_port: int = 0  # the second web node (started by the two-node experiment)
+    feed: Feed = field(default_factory=Feed)  # polled by the client's feed source
     source_id: int = 0
     secret: str = ""
     token: str = ""
@@ -79,22 +157,28 @@ class Stack:
         return done.stdout
 
     def start(self, name: str) -> None:
-        commands = {
-            "web": [
+        def web(port: int) -> list[str]:
+            return [
                 str(BIN / "uvicorn"),
                 "config.asgi:application",
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.web_port),
+                str(port),
                 "--log-level",
                 "warning",
-            ],
-            "worker": [
+                "--ws",
+                "config.ws_server:GoingAwayWebSocketProtocol",
+            ]
+
+        def worker(node: str) -> list[str]:
+            return [
                 str(BIN / "celery"),
                 "-A",
                 "config",
                 "worker",
+                "--hostname",
+                f"{node}@%h",
                 "--concurrency",
                 "2",
                 "--queues",
@@ -103,7 +187,13 @@ class Stack:
                 "--without-mingle",
                 "--loglevel",
                 "INFO",
-            ],
+            ]
+
+        commands = {
+            "web": web(self.web_port),
+            "web2": web(self.web2_port),
+            "worker": worker("worker"),
+            "worker2": worker("worker2"),
             "beat": [
                 str(BIN / "celery"),
                 "-A",
@@ -137,6 +227,14 @@ class Stack:
 
     def alive(self, name: str) -> bool:
         return self.processes[name].poll() is None
+
+    def web_up(self, port: int) -> bool:
+        try:
+            return httpx.get(
+                f"http://127.0.0.1:{port}/login/", headers={"Host": self.host}, timeout=1
+            ).is_success
+        except httpx.HTTPError:
+            return False
 
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
@@ -191,14 +289,18 @@ class Pusher:
     batches: int
     size: int = 25
     pause: float = 0.05
+    ports: tuple[int, ...] = ()  # web nodes, taken in turn (default: the first one)
     accepted: set[str] = field(default_factory=set)
+    by_port: dict[int, int] = field(default_factory=dict)  # accepted batches per node
     statuses: list[int] = field(default_factory=list)
     unavailable: list[httpx.Response] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{self.stack.web_port}", timeout=15) as http:
+        ports = self.ports or (self.stack.web_port,)
+        with httpx.Client(timeout=15) as http:
             for number in range(self.batches):
+                port = ports[number % len(ports)]
                 ids = [f"{self.prefix}-{number}-{n}" for n in range(self.size)]
                 body = json.dumps(
                     {
@@ -222,7 +324,7 @@ class Pusher:
                 while True:
                     try:
                         response = http.post(
-                            f"/api/v1/sources/{self.stack.source_id}/mentions",
+                            f"http://127.0.0.1:{port}/api/v1/sources/{self.stack.source_id}/mentions",
                             content=body,
                             headers=headers,
                         )
@@ -232,6 +334,7 @@ class Pusher:
                     self.statuses.append(response.status_code)
                     if response.status_code == 202:
                         self.accepted.update(ids)
+                        self.by_port[port] = self.by_port.get(port, 0) + 1
                         break
                     if response.status_code == 503:
                         self.unavailable.append(response)
@@ -246,11 +349,29 @@ class Pusher:
         return thread
 
 
+class Phases:
+    """How long each part of the setup took, printed for the record."""
+
+    def __init__(self) -> None:
+        self.took: list[tuple[str, float]] = []
+        self._since = time.monotonic()
+
+    def done(self, what: str) -> None:
+        now = time.monotonic()
+        self.took.append((what, now - self._since))
+        self._since = now
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{what} {seconds:.1f} s" for what, seconds in self.took)
+        return f"{parts}; {sum(seconds for _, seconds in self.took):.1f} s in all"
+
+
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(migrated_database_dump: Path | None) -> Iterator[Stack]:
     for tool in ("redis-server", "pg_ctl", "initdb"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
+    phases = Phases()
     folder = Path(tempfile.mkdtemp(prefix="lotse-faults-"))
     folder.chmod(0o755)  # the cluster's owner (postgres, when tests run as root) gets in
     pg = OwnPostgres(port=free_port(), folder=folder / "pg")
@@ -258,6 +379,7 @@ def stack() -> Iterator[Stack]:
     pg.start()
     own_redis = OwnRedis(port=free_port(), folder=folder)
     own_redis.start()
+    phases.done("cluster and Redis")
     env = {
         key: value
         for key, value in os.environ.items()
@@ -274,43 +396,42 @@ def stack() -> Iterator[Stack]:
             "LOTSE_REDIS_URL": own_redis.url,
             "LOTSE_LOG_FORMAT": "console",
             "PYTHONUNBUFFERED": "1",
+            # The feed of the beat experiment is served on loopback.
+            "LOTSE_ALLOW_PRIVATE_NETWORKS": "1",
+            # Report schedules are looked for every minute (as spike checks are), so both
+            # are due at once when beat comes back from its 2-minute outage.
+            "LOTSE_REPORT_SCHEDULE_SECONDS": "60",
         }
     )
     with psycopg.connect(
         host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres", autocommit=True
     ) as db:
         db.execute("CREATE DATABASE lotse_faults")
-    result = Stack(folder=folder, pg=pg, redis=own_redis, env=env, web_port=free_port())
+    result = Stack(
+        folder=folder, pg=pg, redis=own_redis, env=env, web_port=free_port(), web2_port=free_port()
+    )
+    result.feed.show(0, 9)
     try:
-        result.manage("migrate_schemas", "--executor=standard", "-v", "0")
-        result.manage("create_client", SLUG, "--name", "Faults")
-        result.manage(
-            "create_user",
-            "admin@faults.test",
-            "--client",
-            SLUG,
-            "--role",
-            "client_admin",
-            "--password",
-            "faults-password-4711",
+        restored = migrated_database_dump is not None and database_restore(
+            path=migrated_database_dump, port=pg.port, name="lotse_faults"
         )
+        if restored:
+            phases.done("migrated database restored")
+        else:
+            result.manage("migrate_schemas", "--executor=standard", "-v", "0")
+            phases.done("database migrated")
+        # One process for the three (each manage.py start costs seconds on a loaded machine).
         token = result.token = result.manage(
-            "create_api_token", "--client", SLUG, "--user", "admin@faults.test"
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            CLIENT_SETUP.format(slug=SLUG, feed_url=result.feed.url),
         ).split()[-1]
+        phases.done("client, user, token and feed source")
         for name in ("web", "worker", "beat"):
             result.start(name)
-
-        def web_up() -> bool:
-            try:
-                return httpx.get(
-                    f"http://127.0.0.1:{result.web_port}/login/",
-                    headers={"Host": result.host},
-                    timeout=1,
-                ).is_success
-            except httpx.HTTPError:
-                return False
-
-        _wait(web_up, "the web server answered", 60)
+        _wait(lambda: result.web_up(result.web_port), "the web server answered", 60)
         _wait(lambda: "ready." in result.log("worker"), "the worker started", 60)
         created = httpx.post(
             f"http://127.0.0.1:{result.web_port}/api/v1/sources/",
@@ -320,10 +441,12 @@ def stack() -> Iterator[Stack]:
         )
         assert created.status_code == 201, created.text
         result.source_id, result.secret = created.json()["id"], created.json()["secret"]
+        phases.done("web, worker and beat up")
+        print(f"\n[faults] setup: {phases}")
         yield result
     finally:
         for name in list(result.processes):
-            result.kill(name, signal.SIGTERM)
+            result.kill(name)  # kill -9: the cluster and Redis go next anyway
         own_redis.stop()
         pg.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
@@ -368,10 +491,13 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(stack: Stack) -> No
     stack.kill("worker")  # kill -9, children included, mid-batch
     time.sleep(2)
     stack.start("worker")
-    _recovery(stack, pusher, "worker kill -9 mid-batch, restarted")
+    # The service is back when the new worker is ready: how long its process takes to start
+    # depends on the machine's load, not on Lotse's recovery.
+    booted = _wait(lambda: stack.log("worker").count("ready.") >= 2, "the new worker ready", 90)
+    print(f"\n[faults] the restarted worker was ready {booted:.1f} s after it was started")
+    _recovery(stack, pusher, "worker kill -9 mid-batch, restarted and ready")
     thread.join(timeout=120)
     assert pusher.done.is_set()
-    _wait(lambda: stack.log("worker").count("ready.") >= 2, "the new worker started", 60)
     _exactly_once(stack, pusher)
     assert len(pusher.accepted) == 40 * 25
 
@@ -381,8 +507,16 @@ def test_redis_down_for_20_seconds_during_pushes(stack: Stack) -> None:
     thread = pusher.start()
     _wait(lambda: stack.stored("redis")[0] >= 50, "the worker was storing", 60)
     stack.redis.stop()
-    time.sleep(20)
+    stopped = time.monotonic()
+    web_log = len(stack.log("web"))
+    # A websocket handshake meanwhile is refused cleanly (live.js retries with backoff).
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        asyncio.run(_handshake_then_event(stack, "ws-during"))
+    assert refused.value.response.status_code == 503
+    assert refused.value.response.headers["Retry-After"]
+    time.sleep(max(0.0, 20 - (time.monotonic() - stopped)))
     stack.redis.start()
+    assert "Exception in ASGI application" not in stack.log("web")[web_log:]
     _recovery(stack, pusher, "Redis down for 20 s")
     thread.join(timeout=120)
     assert pusher.done.is_set()
@@ -442,3 +576,145 @@ def test_the_first_websocket_after_a_redis_restart_opens_and_gets_events(stack: 
         raise AssertionError(f"no websocket after the restart\n{stack.log('web')[-4000:]}") from exc
     print(f"\n[faults] first websocket after a Redis restart: event {took:.1f} s after the push")
     assert stack.alive("web")
+
+
+def _socket(stack: Stack, port: int) -> Any:
+    return websockets.connect(
+        f"ws://{stack.host}/ws/inbox/",
+        host="127.0.0.1",
+        port=port,
+        additional_headers={"Authorization": f"Token {stack.token}"},
+        open_timeout=5,
+        max_size=None,
+    )
+
+
+async def _event_where(socket: Any, matches: Any) -> dict[str, Any]:
+    while True:
+        event = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+        if matches(event):
+            return dict(event)
+
+
+def _is_mention(prefix: str) -> Any:
+    def matches(event: dict[str, Any]) -> bool:
+        mention = event.get("mention") or {}
+        return str(mention.get("external_id", "")).startswith(prefix)
+
+    return matches
+
+
+async def _events_and_presence_cross_nodes(stack: Stack) -> None:
+    """Sockets on both nodes: a mention pushed via one node reaches the socket on the other,
+    and so does presence sent on the other node's socket."""
+    async with _socket(stack, stack.web_port) as on_a, _socket(stack, stack.web2_port) as on_b:
+        for prefix, port, receiver, sender in (
+            ("via-b", stack.web2_port, on_a, on_b),
+            ("via-a", stack.web_port, on_b, on_a),
+        ):
+            pusher = Pusher(stack=stack, prefix=prefix, batches=1, size=1, ports=(port,))
+            await asyncio.to_thread(pusher.run)
+            event = await _event_where(receiver, _is_mention(prefix))
+            mention_id = event["mention"]["id"]
+            await sender.send(
+                json.dumps({"type": "presence", "mention_id": mention_id, "state": "viewing"})
+            )
+            presence = await _event_where(
+                receiver,
+                lambda e, m=mention_id: e.get("type") == "presence" and e.get("mention_id") == m,
+            )
+            assert presence["state"] == "viewing"
+
+
+def _tasks_received(stack: Stack, task: str) -> int:
+    return sum(stack.log(name).count(f"Task {task}[") for name in ("worker", "worker2"))
+
+
+def _batches_running(stack: Stack, worker: str) -> int:
+    """Ingest batches `worker` has received and not yet finished (from its log)."""
+    log = stack.log(worker)
+    received = len(re.findall(r"Task sources\.ingest_batch\[[^\]]+\] received", log))
+    return received - len(re.findall(r"Task sources\.ingest_batch\[[^\]]+\] succeeded", log))
+
+
+BEAT_OUTAGE_SECONDS = 120
+
+
+def test_beat_stopped_for_two_minutes_while_two_web_nodes_and_two_workers_take_pushes(
+    stack: Stack,
+) -> None:
+    """Beat is stopped for 2 minutes. Meanwhile a second web node and a second worker join:
+    pushes go to both nodes, one worker is killed mid-batch, events and presence cross the
+    nodes. Pushes are stored without beat; what beat drives (the sweep that recovers the
+    killed worker's batches, feed polling, spike checks, report schedules) resumes when it
+    is back, with nothing lost or doubled."""
+    feed = stack.feed
+    _wait(lambda: stack.stored("feed") == (10, 10), "the feed polled by beat", 60)
+    stack.kill("beat", signal.SIGTERM)
+    stopped = time.monotonic()
+    stack.start("web2")
+    stack.start("worker2")
+    time.sleep(2)  # a poll beat queued just before it stopped may still run
+    polls_before = feed.requests
+    feed.show(5, 19)  # overlaps what was polled before: entries 5 to 9 again
+    _wait(lambda: stack.web_up(stack.web2_port), "the second web node answered", 60)
+    _wait(lambda: "ready." in stack.log("worker2"), "the second worker started", 60)
+
+    asyncio.run(_events_and_presence_cross_nodes(stack))
+    pusher = Pusher(
+        stack=stack,
+        prefix="twonodes",
+        batches=40,
+        pause=0.2,
+        ports=(stack.web_port, stack.web2_port),
+    )
+    thread = pusher.start()
+    _wait(lambda: stack.stored("twonodes")[0] >= 200, "both workers were storing", 60)
+    _wait(lambda: _batches_running(stack, "worker2") > 0, "the second worker in a batch", 60)
+    stack.kill("worker2")  # kill -9 mid-batch: only the sweep (beat) hands its batches back
+    stack.start("worker2")
+    thread.join(timeout=BEAT_OUTAGE_SECONDS)
+    assert pusher.done.is_set()
+    assert len(pusher.accepted) == 40 * 25
+    assert all(pusher.by_port.get(port, 0) == 20 for port in (stack.web_port, stack.web2_port))
+    # Without beat, pushes are still stored (they are queued directly): all but what the
+    # killed worker held (at most two running and two reserved batches).
+    _wait(
+        lambda: stack.stored_of(sorted(pusher.accepted)) >= len(pusher.accepted) - 4 * 25,
+        "pushes stored without beat",
+        RECOVERY_SECONDS,
+    )
+    time.sleep(max(0.0, BEAT_OUTAGE_SECONDS - (time.monotonic() - stopped)))
+    waiting = len(pusher.accepted) - stack.stored_of(sorted(pusher.accepted))
+    assert feed.requests == polls_before, "the feed was polled without beat"
+    assert stack.stored("feed") == (10, 10)
+    spikes = _tasks_received(stack, "reports.spike_check_all_clients")
+    reports = _tasks_received(stack, "reports.report_schedules_due_all_clients")
+
+    beat_log = len(stack.log("beat"))  # earlier experiments took Redis away from it
+    stack.start("beat")
+    # Beat is back when it has started (its process start depends on the machine's load).
+    booted = _wait(lambda: "Starting..." in stack.log("beat")[beat_log:], "beat started", 90)
+    print(f"\n[faults] beat was up {booted:.1f} s after it was started")
+    back = time.monotonic()
+    _recovery(stack, pusher, f"beat back after 2 min ({waiting} held by the killed worker)")
+    _wait(lambda: stack.stored("feed") == (20, 20), "the feed's new entries stored", 30)
+    _wait(
+        lambda: (
+            _tasks_received(stack, "reports.spike_check_all_clients") > spikes
+            and _tasks_received(stack, "reports.report_schedules_due_all_clients") > reports
+        ),
+        "spike checks and report schedules resumed",
+        30,
+    )
+    took = time.monotonic() - back
+    print(
+        f"\n[faults] beat back after 2 min: sweep, feed ({feed.requests - polls_before} polls, "
+        f"20 entries stored once), spike and report checks resumed {took:.1f} s after; "
+        f"pushes per node {sorted(pusher.by_port.values())}"
+    )
+    assert took < RECOVERY_SECONDS
+    _exactly_once(stack, pusher)
+    assert stack.stored("feed") == (20, 20)  # entries polled twice are stored once
+    assert all(stack.alive(name) for name in ("web", "web2", "worker", "worker2", "beat"))
+    assert "Traceback" not in stack.log("beat")[beat_log:]
