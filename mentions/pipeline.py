@@ -318,8 +318,10 @@ def _drop_seen_elsewhere(
         return items
     with connection.cursor() as cursor:
         cursor.execute(
+            # `<> ''` matches the partial index mention_canonical_url: without it the
+            # planner cannot use the index and reads the whole table (0.5 s at 75,000 rows).
             "SELECT DISTINCT canonical_url FROM mentions_mention "
-            "WHERE canonical_url = ANY(%s) AND source_id <> %s",
+            "WHERE canonical_url = ANY(%s) AND canonical_url <> '' AND source_id <> %s",
             [list(urls), source.pk],
         )
         seen = {row[0] for row in cursor.fetchall()}
