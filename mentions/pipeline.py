@@ -49,6 +49,9 @@ class StoreOutcome:
     mention_ids: list[int]
 
 
+# The rows travel as one JSON array (one parameter, encoded by the C json module) instead
+# of 29 Python lists that psycopg would quote element by element (about a third of a
+# second per 500-mention batch on a loaded machine).
 _MENTION_INSERT = """
 INSERT INTO mentions_mention
     (source_id, external_id, url, canonical_url, text, published_at, received_at, author_id,
@@ -57,28 +60,57 @@ INSERT INTO mentions_mention
      copied_to, requires_approval, aspects, country, sla_policy_id, first_response_due,
      resolution_due, sla_state, relevant, relevance_score, cluster_id, cluster_keys)
 SELECT %s, external_id, url, canonical_url, text, published_at, %s, author_id, in_reply_to,
-       raw::jsonb, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
+       raw, language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
        routing_reason, priority, status, %s, team_id, assignee_id,
        CASE WHEN copy_to IS NULL THEN '{}'::bigint[] ELSE ARRAY[copy_to] END,
        requires_approval,
        COALESCE(string_to_array(NULLIF(aspects, ''), ','), '{}')::varchar[], '',
        sla_policy_id, first_response_due, resolution_due, 'ok', relevant, relevance_score,
        cluster_id, cluster_keys::bigint[]
-FROM unnest(
-    %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
-    %s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
-    %s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::bigint[], %s::bigint[],
-    %s::bigint[], %s::boolean[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-    %s::text[], %s::boolean[], %s::float8[], %s::bigint[], %s::text[]
-) AS t(external_id, url, canonical_url, text, published_at, author_id, in_reply_to, raw,
-       language, sentiment, sentiment_score, kind, department_id, routing_rule_id,
-       routing_reason, priority, status, team_id, assignee_id, copy_to, requires_approval,
-       sla_policy_id, first_response_due, resolution_due, aspects, relevant, relevance_score,
-       cluster_id, cluster_keys)
+FROM json_to_recordset(%s::json) AS t(
+    external_id text, url text, canonical_url text, text text, published_at timestamptz,
+    author_id bigint, in_reply_to text, raw jsonb, language text, sentiment text,
+    sentiment_score float8, kind text, department_id bigint, routing_rule_id bigint,
+    routing_reason text, priority smallint, status text, team_id bigint, assignee_id bigint,
+    copy_to bigint, requires_approval boolean, sla_policy_id bigint,
+    first_response_due timestamptz, resolution_due timestamptz, aspects text,
+    relevant boolean, relevance_score float8, cluster_id bigint, cluster_keys text
+)
 ORDER BY external_id
 ON CONFLICT (source_id, external_id) DO NOTHING
 RETURNING id, external_id
 """
+_MENTION_COLUMNS = (
+    "external_id",
+    "url",
+    "canonical_url",
+    "text",
+    "published_at",
+    "author_id",
+    "in_reply_to",
+    "raw",
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "kind",
+    "department_id",
+    "routing_rule_id",
+    "routing_reason",
+    "priority",
+    "status",
+    "team_id",
+    "assignee_id",
+    "copy_to",
+    "requires_approval",
+    "sla_policy_id",
+    "first_response_due",
+    "resolution_due",
+    "aspects",
+    "relevant",
+    "relevance_score",
+    "cluster_id",
+    "cluster_keys",
+)
 
 
 @live_batch()
@@ -110,7 +142,7 @@ def mentions_store(
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
         policies = sla_policies_load()
-        columns: list[list[Any]] = [[] for _ in range(29)]
+        rows: list[dict[str, Any]] = []
         decided = []
         texts = [item["text"] for item in ordered]
         client_triage = client_triage_load()
@@ -177,10 +209,10 @@ def mentions_store(
                 item.get("url", ""),
                 canonical[item["external_id"]],
                 item["text"],
-                datetime.fromisoformat(item["published_at"]),
+                item["published_at"],  # ISO 8601, as `mention_item_validate` wrote it
                 authors[item["author"]["handle"]].id,
                 item.get("in_reply_to", ""),
-                json.dumps(item.get("raw", {}), ensure_ascii=False),
+                item.get("raw", {}),
                 triage.language,
                 triage.sentiment,
                 triage.sentiment_score,
@@ -200,10 +232,12 @@ def mentions_store(
                 triage.relevance_score,
                 *clustering.columns(item["external_id"]),
             )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
+            rows.append(dict(zip(_MENTION_COLUMNS, row, strict=True)))
         assigner.save()
-        cursor.execute(_MENTION_INSERT, [source.pk, now, now, *columns])
+        cursor.execute(
+            _MENTION_INSERT,
+            [source.pk, now, now, json.dumps(rows, ensure_ascii=False, default=_json_value)],
+        )
         inserted = dict(cursor.fetchall())
         mention_ids = sorted(inserted)
         stored_ids = set(inserted.values())
@@ -328,6 +362,13 @@ def _drop_seen_elsewhere(
     if not seen:
         return items
     return [item for item in items if canonical[item["external_id"]] not in seen]
+
+
+def _json_value(value: object) -> str:
+    """The rows' only values json cannot write itself: SLA due times."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a mention row")
 
 
 def _sla_columns(
