@@ -257,13 +257,14 @@ def mentions_store(
     # The outbox rows commit with the mentions (none when the client has no subscriber).
     events.mentions_created_webhooks(mention_ids=mention_ids)
     if len(mention_ids) > events.LIVE_EVENTS_PER_BATCH:
-        departments: set[int] = set()
-        for department_id, copied_to in Mention.objects.filter(id__in=mention_ids).values_list(
-            "department_id", "copied_to"
-        ):
-            departments.update(copied_to or [])
-            if department_id is not None:
-                departments.add(department_id)
+        # Where the stored rows went, from the rows just written (no second read).
+        departments = {
+            department_id
+            for row in rows
+            if row["external_id"] in stored_ids
+            for department_id in (row["department_id"], row["copy_to"])
+            if department_id is not None
+        }
         events.mentions_arrived_broadcast(departments=departments)
     elif mention_ids:
         created = list(
