@@ -37,6 +37,8 @@ class AuthorNow:
     # keep the stored value), and when that profile was seen (its post's publication).
     profile: tuple[int | None, int | None, int | None]
     profile_seen_at: datetime | None = None
+    # The name the author row holds after the upsert (the mention's search text has it).
+    name: str = ""
 
 
 @dataclass
@@ -77,7 +79,7 @@ ON CONFLICT (network, handle) DO UPDATE SET
         ELSE mentions_author.name END,
     last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
 RETURNING id, handle, followers, following, posts_count, recent_mentions, recent_at,
-          likes_total, reposts_total, replies_total, engaged_mentions, profile_seen_at
+          likes_total, reposts_total, replies_total, engaged_mentions, profile_seen_at, name
 """
 
 _SCORE, _SEGMENT = influence_sql(
@@ -175,7 +177,7 @@ def authors_upsert(
     result: dict[str, AuthorNow] = {}
     for row in cursor.fetchall():
         author_id, handle, followers, following, posts, recent, recent_at = row[:7]
-        likes, reposts, replies, engaged, held_at = row[7:]
+        likes, reposts, replies, engaged, held_at, name = row[7:]
         tally = tallies[handle]
         profile = profiles[handle]
         if held_at is not None and seen[handle] < held_at:
@@ -191,6 +193,7 @@ def authors_upsert(
             followers=followers,
             profile=(profile["followers"], profile["following"], profile["posts"]),
             profile_seen_at=seen[handle],
+            name=name,
             influence=influence_score(
                 followers=followers,
                 following=following,
