@@ -1,4 +1,5 @@
-"""The author side of storing a batch: two bulk statements per batch, never one per author.
+"""The author side of storing a batch: two bulk statements per batch, never one per author
+(each takes its rows as one JSON parameter: psycopg quotes Python lists element by element).
 
 1. `authors_upsert` before routing: inserts new authors, updates names, and returns each
    author with a preview of their influence that already counts this batch (its profile
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,9 +70,9 @@ INSERT INTO mentions_author
      recent_mentions, influence, segment, profile_seen_at)
 SELECT %s, handle, name, COALESCE(followers, 0), following, posts, 0, %s, %s, 0, 0, 0, 0, 0,
        0, 'regular', seen
-FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[],
-            %s::timestamptz[])
-    AS t(handle, name, followers, following, posts, seen)
+FROM json_to_recordset(%s::json)
+    AS t(handle text, name text, followers bigint, following bigint, posts bigint,
+         seen timestamptz)
 ON CONFLICT (network, handle) DO UPDATE SET
     name = CASE
         WHEN mentions_author.profile_seen_at IS NULL
@@ -125,10 +127,10 @@ FROM (
                a0.reposts_total + t.reposts AS reposts_total,
                a0.replies_total + t.replies AS replies_total,
                a0.engaged_mentions + t.engaged AS engaged_mentions
-        FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
-                    %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::timestamptz[])
-            AS t(author_id, followers, following, posts, n, likes, reposts, replies, engaged,
-                 seen)
+        FROM json_to_recordset(%s::json)
+            AS t(author_id bigint, followers bigint, following bigint, posts bigint, n int,
+                 likes bigint, reposts bigint, replies bigint, engaged int,
+                 seen timestamptz)
         JOIN mentions_author AS a0 ON a0.id = t.author_id
         CROSS JOIN (SELECT %s::timestamptz AS now) AS c
     ) AS s
@@ -162,18 +164,18 @@ def authors_upsert(
         tallies.setdefault(handle, _Tally()).add(item)
     # One lock order for every worker (sorted handles): no deadlocks.
     handles = sorted(profiles)
-    cursor.execute(
-        _UPSERT,
-        [
-            network,
-            now,
-            now,
-            handles,
-            *([profiles[h][key] for h in handles] for key in ("name", "followers", "following")),
-            [profiles[h]["posts"] for h in handles],
-            [seen[h] for h in handles],
-        ],
-    )
+    rows = [
+        {
+            "handle": h,
+            "name": profiles[h]["name"],
+            "followers": profiles[h]["followers"],
+            "following": profiles[h]["following"],
+            "posts": profiles[h]["posts"],
+            "seen": seen[h].isoformat(),
+        }
+        for h in handles
+    ]
+    cursor.execute(_UPSERT, [network, now, now, json.dumps(rows, ensure_ascii=False)])
     result: dict[str, AuthorNow] = {}
     for row in cursor.fetchall():
         author_id, handle, followers, following, posts, recent, recent_at = row[:7]
@@ -224,20 +226,25 @@ def authors_count_stored(
     for item in stored:
         tallies[item["author"]["handle"]].add(item)
     handles = sorted(authors)
-    cursor.execute(
-        _COUNT_STORED,
-        [
-            [authors[h].id for h in handles],
-            *([authors[h].profile[i] for h in handles] for i in range(3)),
-            [tallies[h].n for h in handles],
-            [tallies[h].likes for h in handles],
-            [tallies[h].reposts for h in handles],
-            [tallies[h].replies for h in handles],
-            [tallies[h].engaged for h in handles],
-            [authors[h].profile_seen_at for h in handles],
-            now,
-        ],
-    )
+    rows = []
+    for h in handles:
+        author, tally = authors[h], tallies[h]
+        seen = author.profile_seen_at
+        rows.append(
+            {
+                "author_id": author.id,
+                "followers": author.profile[0],
+                "following": author.profile[1],
+                "posts": author.profile[2],
+                "n": tally.n,
+                "likes": tally.likes,
+                "reposts": tally.reposts,
+                "replies": tally.replies,
+                "engaged": tally.engaged,
+                "seen": seen.isoformat() if seen is not None else None,
+            }
+        )
+    cursor.execute(_COUNT_STORED, [json.dumps(rows), now])
 
 
 def _published(item: dict[str, Any]) -> datetime:
