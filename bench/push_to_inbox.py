@@ -37,7 +37,6 @@ from accounts.models import Client, Membership, Role
 from accounts.services import api_token_create
 from sources.services import signature_compute
 
-
 PUSHES_PER_SOURCE = 100
 
 
