@@ -1,4 +1,5 @@
-"""The author side of storing a batch: two bulk statements per batch, never one per author.
+"""The author side of storing a batch: two bulk statements per batch, never one per author
+(each takes its rows as one JSON parameter: psycopg quotes Python lists element by element).
 
 1. `authors_upsert` before routing: inserts new authors, updates names, and returns each
    author with a preview of their influence that already counts this batch (its profile
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,8 @@ class AuthorNow:
     # keep the stored value), and when that profile was seen (its post's publication).
     profile: tuple[int | None, int | None, int | None]
     profile_seen_at: datetime | None = None
+    # The name the author row holds after the upsert (the mention's search text has it).
+    name: str = ""
 
 
 @dataclass
@@ -66,9 +70,9 @@ INSERT INTO mentions_author
      recent_mentions, influence, segment, profile_seen_at)
 SELECT %s, handle, name, COALESCE(followers, 0), following, posts, 0, %s, %s, 0, 0, 0, 0, 0,
        0, 'regular', seen
-FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[],
-            %s::timestamptz[])
-    AS t(handle, name, followers, following, posts, seen)
+FROM json_to_recordset(%s::json)
+    AS t(handle text, name text, followers bigint, following bigint, posts bigint,
+         seen timestamptz)
 ON CONFLICT (network, handle) DO UPDATE SET
     name = CASE
         WHEN mentions_author.profile_seen_at IS NULL
@@ -77,7 +81,7 @@ ON CONFLICT (network, handle) DO UPDATE SET
         ELSE mentions_author.name END,
     last_seen_at = GREATEST(mentions_author.last_seen_at, EXCLUDED.last_seen_at)
 RETURNING id, handle, followers, following, posts_count, recent_mentions, recent_at,
-          likes_total, reposts_total, replies_total, engaged_mentions, profile_seen_at
+          likes_total, reposts_total, replies_total, engaged_mentions, profile_seen_at, name
 """
 
 _SCORE, _SEGMENT = influence_sql(
@@ -123,10 +127,10 @@ FROM (
                a0.reposts_total + t.reposts AS reposts_total,
                a0.replies_total + t.replies AS replies_total,
                a0.engaged_mentions + t.engaged AS engaged_mentions
-        FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[],
-                    %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::timestamptz[])
-            AS t(author_id, followers, following, posts, n, likes, reposts, replies, engaged,
-                 seen)
+        FROM json_to_recordset(%s::json)
+            AS t(author_id bigint, followers bigint, following bigint, posts bigint, n int,
+                 likes bigint, reposts bigint, replies bigint, engaged int,
+                 seen timestamptz)
         JOIN mentions_author AS a0 ON a0.id = t.author_id
         CROSS JOIN (SELECT %s::timestamptz AS now) AS c
     ) AS s
@@ -160,22 +164,22 @@ def authors_upsert(
         tallies.setdefault(handle, _Tally()).add(item)
     # One lock order for every worker (sorted handles): no deadlocks.
     handles = sorted(profiles)
-    cursor.execute(
-        _UPSERT,
-        [
-            network,
-            now,
-            now,
-            handles,
-            *([profiles[h][key] for h in handles] for key in ("name", "followers", "following")),
-            [profiles[h]["posts"] for h in handles],
-            [seen[h] for h in handles],
-        ],
-    )
+    rows = [
+        {
+            "handle": h,
+            "name": profiles[h]["name"],
+            "followers": profiles[h]["followers"],
+            "following": profiles[h]["following"],
+            "posts": profiles[h]["posts"],
+            "seen": seen[h].isoformat(),
+        }
+        for h in handles
+    ]
+    cursor.execute(_UPSERT, [network, now, now, json.dumps(rows, ensure_ascii=False)])
     result: dict[str, AuthorNow] = {}
     for row in cursor.fetchall():
         author_id, handle, followers, following, posts, recent, recent_at = row[:7]
-        likes, reposts, replies, engaged, held_at = row[7:]
+        likes, reposts, replies, engaged, held_at, name = row[7:]
         tally = tallies[handle]
         profile = profiles[handle]
         if held_at is not None and seen[handle] < held_at:
@@ -191,6 +195,7 @@ def authors_upsert(
             followers=followers,
             profile=(profile["followers"], profile["following"], profile["posts"]),
             profile_seen_at=seen[handle],
+            name=name,
             influence=influence_score(
                 followers=followers,
                 following=following,
@@ -221,20 +226,25 @@ def authors_count_stored(
     for item in stored:
         tallies[item["author"]["handle"]].add(item)
     handles = sorted(authors)
-    cursor.execute(
-        _COUNT_STORED,
-        [
-            [authors[h].id for h in handles],
-            *([authors[h].profile[i] for h in handles] for i in range(3)),
-            [tallies[h].n for h in handles],
-            [tallies[h].likes for h in handles],
-            [tallies[h].reposts for h in handles],
-            [tallies[h].replies for h in handles],
-            [tallies[h].engaged for h in handles],
-            [authors[h].profile_seen_at for h in handles],
-            now,
-        ],
-    )
+    rows = []
+    for h in handles:
+        author, tally = authors[h], tallies[h]
+        seen = author.profile_seen_at
+        rows.append(
+            {
+                "author_id": author.id,
+                "followers": author.profile[0],
+                "following": author.profile[1],
+                "posts": author.profile[2],
+                "n": tally.n,
+                "likes": tally.likes,
+                "reposts": tally.reposts,
+                "replies": tally.replies,
+                "engaged": tally.engaged,
+                "seen": seen.isoformat() if seen is not None else None,
+            }
+        )
+    cursor.execute(_COUNT_STORED, [json.dumps(rows), now])
 
 
 def _published(item: dict[str, Any]) -> datetime:

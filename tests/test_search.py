@@ -241,3 +241,12 @@ def test_the_inbox_sorts(world, sortable):
     web = web_client(world.acme, world.rita)
     page = web.get("/", {"sort": "priority", "status": "all"}).content.decode()
     assert page.index("eins") < page.index("drei") < page.index("zwei")
+
+
+def test_a_mention_is_found_by_the_name_its_author_already_has(world):
+    # The second post carries no name: its search text takes the name the author row holds.
+    first = {"author": {"handle": "gleisgreta", "name": "Greta Gleisberg"}}
+    second = {"author": {"handle": "gleisgreta", "name": ""}}
+    _store(world, {"first": "Der Zug ist voll"}, first=first)
+    _store(world, {"second": "Der Zug ist leer"}, second=second)
+    assert _found(world, "Gleisberg") == {"first", "second"}

@@ -155,19 +155,20 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():
-        # SKIP LOCKED: a duplicate message for a batch another worker holds returns at once
+        # One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED). SKIP
+        # LOCKED: a duplicate message for a batch another worker holds returns at once
         # instead of waiting on its row lock.
         claimable = (
             IngestBatch.objects.filter(pk=batch_id)
             .filter(_batch_claimable_q(now=now, stall=stall))
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
+            .values("pk")
         )
-        if not list(claimable):
-            return None
-        IngestBatch.objects.filter(pk=batch_id).update(
+        claimed = IngestBatch.objects.filter(pk__in=claimable).update(
             status=BatchStatus.PROCESSING, started_at=now, attempts=F("attempts") + 1
         )
+        if not claimed:
+            return None
     try:
         with transaction.atomic():
             batch = (
