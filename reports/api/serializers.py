@@ -172,10 +172,21 @@ class VoiceRowSerializer(serializers.Serializer):
     share = serializers.FloatField(allow_null=True)
 
 
+class RematchSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    changed = serializers.IntegerField()
+
+
 class ShareOfVoiceSerializer(serializers.Serializer):
     brand = serializers.IntegerField()
     competitors = serializers.IntegerField()
     brand_share = serializers.FloatField(allow_null=True)
     checked = serializers.IntegerField()
     sampled = serializers.BooleanField()
+    matching = RematchSerializer(
+        allow_null=True,
+        help_text="set while the mentions are matched against the queries again "
+        "(after a query changed): the counts cover only the `done` of `total` mentions",
+    )
     queries = VoiceRowSerializer(many=True)

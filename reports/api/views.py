@@ -255,6 +255,7 @@ def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
         "brand_share": voice.brand_share,
         "checked": voice.checked,
         "sampled": voice.sampled,
+        "matching": voice.matching,
         "queries": [
             {**row.__dict__, "share": row.mentions / both if both else None} for row in voice.rows
         ],
@@ -263,7 +264,8 @@ def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
 
 class ReportShareOfVoiceView(APIView):
     """How the period's mentions split between the brand's and the competitors' listening
-    queries (`sampled`: only the newest 8,000 mentions of the period were matched)."""
+    queries, over every mention of the period (`matching`: the mentions are being matched
+    against the queries again, so far `done` of `total`; until then the counts are short)."""
 
     @extend_schema(parameters=[ReportParamsSerializer], responses=ShareOfVoiceSerializer)
     def get(self, request: Request) -> Response:
