@@ -73,6 +73,15 @@ def _figures(summary: figures.Summary, clocks: CareClocks) -> dict[str, Any]:
         "first_response_p90_business_seconds": business.p90_seconds,
         "first_response_mean_business_seconds": business.mean_seconds,
         "sla_met_share": care.sla_met_share,
+        "business_sample": (
+            {
+                "every_hours": clocks.sample_every_hours,
+                "measured": business.count,
+                "answered": clocks.answered,
+            }
+            if clocks.sampled
+            else None
+        ),
     }
 
 
@@ -192,6 +201,16 @@ def top_payload(*, what: str, period: figures.Period, slice_: figures.Slice) -> 
         return {
             "what": what,
             "sampled": terms.sampled,
+            "sample": (
+                {
+                    "read": terms.read[0],
+                    "mentions": terms.mentions[0],
+                    "read_before": terms.read[1],
+                    "mentions_before": terms.mentions[1],
+                }
+                if terms.sampled
+                else None
+            ),
             "items": [
                 {
                     "term": row.term,
