@@ -98,6 +98,7 @@ def summary_payload(*, period: figures.Period, slice_: figures.Slice) -> dict[st
     deltas = {
         key: (now[key] - before[key] if now[key] is not None and before[key] is not None else None)
         for key in now
+        if key != "business_sample"
     }
     return {
         **now,
