@@ -17,7 +17,6 @@ from frontend.times import active_zone
 from mentions.models import Aspect, Kind
 from reports import figures
 from reports.document import BarRow, report_document
-from reports.terms import TERMS_SAMPLE
 from routing.models import Department
 from sources.models import Source
 
@@ -185,7 +184,6 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "export_href": "/api/v1/reports/export.csv?" + exported,
         "pdf_href": "/api/v1/reports/export.pdf?" + exported,
         "table_csv": "/api/v1/reports/table.csv?" + exported,
-        "terms_sample": TERMS_SAMPLE,
         "crisis": [
             {
                 "window": window,

@@ -5,8 +5,11 @@ mention of a period, not a sample."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from mentions.models import Mention
@@ -74,12 +77,56 @@ WHERE m.id = t.id
 """
 
 
-def mentions_queries_rematch(*, chunk: int = 5000) -> int:
+class RematchProgress(TypedDict):
+    """How far the client's running rematch is: mentions checked of all, and changed."""
+
+    done: int
+    total: int
+    changed: int
+
+
+# One hour after the last chunk a stuck rematch's progress is forgotten.
+_PROGRESS_SECONDS = 3600
+
+
+def _progress_key() -> str:
+    return f"mentions:queries_rematch:{connection.schema_name}"  # type: ignore[attr-defined]
+
+
+def rematch_progress() -> RematchProgress | None:
+    """The current client's running rematch (None when none runs): until it ends, share of
+    voice counts only the mentions it has reached."""
+    found: RematchProgress | None = cache.get(_progress_key())
+    return found
+
+
+def mentions_queries_rematch(
+    *, chunk: int = 5000, report: Callable[[RematchProgress], None] | None = None
+) -> int:
     """Match every mention of the current client against its enabled queries again (after
-    a query was added, edited, switched on or off, or removed) and store what changed, a
-    chunk per transaction (the rollup triggers move share of voice with each). Returns how
-    many mentions changed."""
+    a query was added, edited, switched on or off, or removed, and once after the upgrade
+    that added `matched_queries`) and store what changed, a chunk per transaction (the
+    rollup triggers move share of voice with each). Progress is kept for
+    `rematch_progress` and handed to `report` after each chunk. Returns how many mentions
+    changed."""
     matcher = query_matcher_load()
+    key = _progress_key()
+    progress = RematchProgress(done=0, total=Mention.objects.count(), changed=0)
+    cache.set(key, progress, _PROGRESS_SECONDS)
+    try:
+        return _rematch(matcher=matcher, chunk=chunk, progress=progress, report=report)
+    finally:
+        cache.delete(key)
+
+
+def _rematch(
+    *,
+    matcher: QueryMatcher,
+    chunk: int,
+    progress: RematchProgress,
+    report: Callable[[RematchProgress], None] | None,
+) -> int:
+    key = _progress_key()
     changed = 0
     after = 0
     while True:
@@ -117,3 +164,8 @@ def mentions_queries_rematch(*, chunk: int = 5000) -> int:
                 cursor.execute(_REMATCH_UPDATE, [ids, matched])
             changed += len(ids)
         after = rows[-1][0]
+        progress["done"] = min(progress["done"] + len(rows), progress["total"])
+        progress["changed"] = changed
+        cache.set(key, progress, _PROGRESS_SECONDS)
+        if report is not None:
+            report(progress)

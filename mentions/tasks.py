@@ -3,11 +3,15 @@ its labels) and delivering responses through the source's connector."""
 
 from __future__ import annotations
 
+import logging
+
 from config.celery import app, tenant_task
 from config.tenancy import client_schemas_serving
-from mentions.queries import mentions_queries_rematch
+from mentions.queries import RematchProgress, mentions_queries_rematch
 from mentions.responses import response_deliver
 from mentions.triage.learn import triage_learn
+
+log = logging.getLogger(__name__)
 
 
 @tenant_task(name="mentions.triage_learn", queue="reports")
@@ -28,4 +32,12 @@ def response_deliver_task(response_id: int) -> None:
 
 @tenant_task(name="mentions.queries_rematch", queue="reports")
 def queries_rematch_task() -> None:
-    mentions_queries_rematch()
+    def report(progress: RematchProgress) -> None:
+        log.info(
+            "queries rematch: %d of %d mentions checked, %d changed",
+            progress["done"],
+            progress["total"],
+            progress["changed"],
+        )
+
+    mentions_queries_rematch(report=report)

@@ -199,6 +199,10 @@ class CareClocks:
     resolution_business: Durations
     has_business_hours: bool  # False: no SLA policy, so no business figures
     sampled: bool  # True: measured on an even sample of the mentions
+    # When sampled: the mentions of every `sample_every_hours`-th UTC hour were measured
+    # (`first_response.count` of the period's `answered` first responses).
+    sample_every_hours: int | None = None
+    answered: int = 0
 
 
 def _clocks(
@@ -226,16 +230,24 @@ def _clocks(
     return built, default
 
 
-def sample_hours(*, period: Period, expected: int) -> list[datetime] | None:
-    """Every k-th UTC hour of the period when `expected` answers are more than
-    BUSINESS_SAMPLE (None: measure them all). k shares no factor with the 168 hours of a
-    week, so the sample walks through every hour of the day and weekday evenly (business
-    time depends on when a mention arrived)."""
+def sample_step(*, expected: int) -> int | None:
+    """k for `sample_hours`: None when `expected` answers are at most BUSINESS_SAMPLE."""
     if expected <= BUSINESS_SAMPLE:
         return None
     step = -(-expected // BUSINESS_SAMPLE)
     while math.gcd(step, 168) != 1:
         step += 1
+    return step
+
+
+def sample_hours(*, period: Period, expected: int) -> list[datetime] | None:
+    """Every k-th UTC hour of the period when `expected` answers are more than
+    BUSINESS_SAMPLE (None: measure them all). k shares no factor with the 168 hours of a
+    week, so the sample walks through every hour of the day and weekday evenly (business
+    time depends on when a mention arrived)."""
+    step = sample_step(expected=expected)
+    if step is None:
+        return None
     first = period.start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     hours = []
     at = first
@@ -318,4 +330,6 @@ def care_clocks(*, period: Period, slice_: Slice, expected: int | None = None) -
         resolution_business=durations_of(resolution_business),
         has_business_hours=default is not None or bool(clocks),
         sampled=hours is not None,
+        sample_every_hours=sample_step(expected=expected),
+        answered=expected,
     )

@@ -25,6 +25,7 @@ from accounts.models import Role, User
 from accounts.selectors import client_members, membership_role_for, role_at_least
 from config.tenancy import current_client, current_client_or_none
 from mentions.models import Author, Mention, ProblemCluster, Sentiment
+from mentions.queries import RematchProgress, rematch_progress
 from mentions.selectors import mention_list_for_user
 from routing.models import Department, Team
 from routing.selectors import client_timezone
@@ -943,6 +944,9 @@ class ShareOfVoice:
     rows: list[VoiceRow]
     checked: int  # the period's mentions in the slice (every one is counted)
     sampled: bool = False  # never: kept for the API's shape (it once counted a sample)
+    # While the mentions are matched against the queries again (after a query changed, or
+    # once after the upgrade): how far; the counts cover only the mentions reached so far.
+    matching: RematchProgress | None = None
 
     def role_total(self, role: str) -> int:
         return sum(row.mentions for row in self.rows if row.role == role)
@@ -991,6 +995,7 @@ def share_of_voice(*, period: Period, slice_: Slice) -> ShareOfVoice:
             VoiceRow(query.pk, query.name, query.role, counts.get(query.pk, 0)) for query in queries
         ],
         checked=summary_total(period=period, slice_=slice_),
+        matching=rematch_progress(),
     )
 
 

@@ -221,6 +221,7 @@ def _care_times(period: figures.Period, slice_: figures.Slice) -> Table:
             times.p90_seconds,
             times.mean_seconds,
             found.sampled,
+            found.sample_every_hours,
         ]
 
     return Table(
@@ -233,6 +234,7 @@ def _care_times(period: figures.Period, slice_: figures.Slice) -> Table:
             "p90_seconds",
             "mean_seconds",
             "sampled",
+            "sample_every_hours",
         ],
         [
             row("first_response", "calendar", found.first_response),
@@ -282,8 +284,20 @@ def _terms(period: figures.Period, slice_: figures.Slice) -> Table:
     found = rising_terms(period=period, slice_=slice_, limit=100)
     return Table(
         "terms",
-        ["term", "hashtag", "mentions", "mentions_before", "growth", "sampled"],
-        [[r.term, r.hashtag, r.now, r.before, r.growth, found.sampled] for r in found.rows],
+        [
+            "term",
+            "hashtag",
+            "mentions",
+            "mentions_before",
+            "growth",
+            "sampled",
+            "mentions_read",
+            "mentions_read_before",
+        ],
+        [
+            [r.term, r.hashtag, r.now, r.before, r.growth, found.sampled, *found.read]
+            for r in found.rows
+        ],
     )
 
 

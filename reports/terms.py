@@ -1,7 +1,8 @@
 """Rising terms and hashtags: words (normalised as problem clusters normalise them) and
 hashtags that more of the period's mentions use than the previous period's. Counts are
 per mention (a word said five times in one post counts once), over the newest
-TERMS_SAMPLE mentions of each period (the answer says when it was sampled)."""
+TERMS_SAMPLE mentions of each period (the answer says when it was sampled, and how many
+mentions were read of how many)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from mentions.clusters import text_terms
 from mentions.models import Mention
-from reports.figures import Period, Slice
+from reports.figures import Period, Slice, summary_total
 
 TERMS_SAMPLE = 5_000
 MIN_COUNT = 3  # a term needs this many mentions in the period to be "rising"
@@ -36,9 +37,12 @@ class TermRow:
 class RisingTerms:
     rows: list[TermRow]
     sampled: bool
+    # Mentions read for the counts, and the periods' mentions (this period, the previous).
+    read: tuple[int, int] = (0, 0)
+    mentions: tuple[int, int] = (0, 0)
 
 
-def _counts(period: Period, slice_: Slice) -> tuple[Counter[str], dict[str, str], bool]:
+def _counts(period: Period, slice_: Slice) -> tuple[Counter[str], dict[str, str], int]:
     texts = list(
         slice_.mentions(Mention.objects.all())
         .filter(published_at__gte=period.start, published_at__lt=period.end)
@@ -61,17 +65,24 @@ def _counts(period: Period, slice_: Slice) -> tuple[Counter[str], dict[str, str]
             keys.add(stem)
             surface.setdefault(stem, word)
         counts.update(keys)
-    return counts, surface, len(texts) >= TERMS_SAMPLE
+    return counts, surface, len(texts)
 
 
 def rising_terms(*, period: Period, slice_: Slice, limit: int = 15) -> RisingTerms:
     """The terms that rose most against the previous period, most grown first."""
-    now, surface, sampled_now = _counts(period, slice_)
-    before, _, sampled_before = _counts(period.previous(), slice_)
+    now, surface, read_now = _counts(period, slice_)
+    before, _, read_before = _counts(period.previous(), slice_)
     rows = [
         TermRow(surface[key], n, before.get(key, 0), key.startswith("#"))
         for key, n in now.items()
         if n >= MIN_COUNT and n > before.get(key, 0)
     ]
     rows.sort(key=lambda row: (-row.growth, -row.now, row.term))
-    return RisingTerms(rows=rows[:limit], sampled=sampled_now or sampled_before)
+    read = (read_now, read_before)
+    mentions = read
+    if TERMS_SAMPLE in read:
+        mentions = (
+            summary_total(period=period, slice_=slice_),
+            summary_total(period=period.previous(), slice_=slice_),
+        )
+    return RisingTerms(rows=rows[:limit], sampled=mentions != read, read=read, mentions=mentions)

@@ -106,6 +106,29 @@ def test_many_answers_are_measured_on_every_kth_hour(office_week, monkeypatch):
     assert found.sampled
     assert found.first_response.count == 1  # only Monday 10:00 falls into a sampled hour
     assert found.first_response_business.median_seconds == 1800
+    assert (found.sample_every_hours, found.answered) == (5, 3)
+
+
+@pytest.mark.django_db
+def test_a_sample_says_so_and_of_how_many_on_the_page_and_in_the_api(office_week, monkeypatch):
+    monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 1)
+    # The week before is sampled too (an answer there): no difference is taken of samples.
+    add(office_week.acme.source, at=berlin(17, 10), answered=berlin(17, 11))
+    add(office_week.acme.source, at=berlin(18, 10), answered=berlin(18, 11))
+    api = api_client(office_week.acme, office_week.acme.read_token)
+    answer = api.get(f"/api/v1/reports/summary?{WEEK}").json()
+    assert answer["business_sample"] == {"every_hours": 5, "measured": 1, "answered": 3}
+    assert answer["previous"]["business_sample"]["answered"] == 2
+    assert "business_sample" not in answer["deltas"]
+    html = (
+        web_client(office_week.acme, office_week.alice)
+        .get(f"/reports/?range=custom&{WEEK}")
+        .content.decode()
+    )
+    assert "measured on the mentions of every 5th hour, 1 of the period" in html
+    assert "3 first responses" in html
+    monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 10_000)
+    assert api.get(f"/api/v1/reports/summary?{WEEK}").json()["business_sample"] is None
 
 
 def test_the_sample_walks_through_every_hour_of_the_week():

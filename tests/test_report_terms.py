@@ -64,3 +64,31 @@ def test_rising_terms_on_the_page_and_in_the_api(two_weeks):
     assert response.status_code == 200
     items = response.json()["items"]
     assert items[0]["term"] in ("#Akkugate", "Akku", "akku")
+
+
+@pytest.mark.django_db
+def test_sampled_terms_say_how_many_mentions_were_read_of_how_many(two_weeks, monkeypatch):
+    monkeypatch.setattr("reports.terms.TERMS_SAMPLE", 2)
+    period = period_for(first=None, last=None, days=7)
+    found = rising_terms(period=period, slice_=Slice())
+    assert found.sampled
+    assert (found.read, found.mentions) == ((2, 2), (5, 5))
+    api = api_client(two_weeks.acme, two_weeks.acme.read_token)
+    dates = f"from={period.first.isoformat()}&to={period.last.isoformat()}"
+    body = api.get(f"/api/v1/reports/top?what=terms&{dates}").json()
+    assert body["sampled"] is True
+    assert body["sample"] == {"read": 2, "mentions": 5, "read_before": 2, "mentions_before": 5}
+    html = web_client(two_weeks.acme, two_weeks.alice).get("/reports/?range=7").content.decode()
+    assert "newest 2 of the period's 5 mentions" in html
+
+
+@pytest.mark.django_db
+def test_terms_of_every_mention_are_not_called_a_sample(two_weeks):
+    found = rising_terms(period=period_for(first=None, last=None, days=7), slice_=Slice())
+    assert not found.sampled and found.read == found.mentions == (5, 5)
+    body = (
+        api_client(two_weeks.acme, two_weeks.acme.read_token)
+        .get("/api/v1/reports/top?what=terms")
+        .json()
+    )
+    assert body["sample"] is None

@@ -95,6 +95,19 @@ class VolumeSerializer(serializers.Serializer):
     series = VolumePointSerializer(many=True)
 
 
+class BusinessSampleSerializer(serializers.Serializer):
+    every_hours = serializers.IntegerField()
+    measured = serializers.IntegerField()
+    answered = serializers.IntegerField()
+
+
+class TermsSampleSerializer(serializers.Serializer):
+    read = serializers.IntegerField()
+    mentions = serializers.IntegerField()
+    read_before = serializers.IntegerField()
+    mentions_before = serializers.IntegerField()
+
+
 class FiguresSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     negative = serializers.IntegerField()
@@ -123,6 +136,12 @@ class FiguresSerializer(serializers.Serializer):
         allow_null=True, help_text="Mean of the same, in business seconds."
     )
     sla_met_share = serializers.FloatField(allow_null=True)
+    business_sample = BusinessSampleSerializer(
+        allow_null=True,
+        help_text="Set when the business-hours figures were measured on a sample: the "
+        "mentions of every `every_hours`-th hour, `measured` of the `answered` first "
+        "responses. Null: every answered mention was measured.",
+    )
 
 
 class SummarySerializer(FiguresSerializer):
@@ -162,6 +181,12 @@ class TopSerializer(serializers.Serializer):
     sampled = serializers.BooleanField(
         required=False, help_text="terms: counted over the newest 5,000 mentions of each period"
     )
+    sample = TermsSampleSerializer(
+        required=False,
+        allow_null=True,
+        help_text="terms, when sampled: mentions read of the period's mentions, for this "
+        "period and the previous one",
+    )
 
 
 class VoiceRowSerializer(serializers.Serializer):
@@ -172,10 +197,21 @@ class VoiceRowSerializer(serializers.Serializer):
     share = serializers.FloatField(allow_null=True)
 
 
+class RematchSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    changed = serializers.IntegerField()
+
+
 class ShareOfVoiceSerializer(serializers.Serializer):
     brand = serializers.IntegerField()
     competitors = serializers.IntegerField()
     brand_share = serializers.FloatField(allow_null=True)
     checked = serializers.IntegerField()
     sampled = serializers.BooleanField()
+    matching = RematchSerializer(
+        allow_null=True,
+        help_text="set while the mentions are matched against the queries again "
+        "(after a query changed): the counts cover only the `done` of `total` mentions",
+    )
     queries = VoiceRowSerializer(many=True)

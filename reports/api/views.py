@@ -73,6 +73,15 @@ def _figures(summary: figures.Summary, clocks: CareClocks) -> dict[str, Any]:
         "first_response_p90_business_seconds": business.p90_seconds,
         "first_response_mean_business_seconds": business.mean_seconds,
         "sla_met_share": care.sla_met_share,
+        "business_sample": (
+            {
+                "every_hours": clocks.sample_every_hours,
+                "measured": business.count,
+                "answered": clocks.answered,
+            }
+            if clocks.sampled
+            else None
+        ),
     }
 
 
@@ -89,6 +98,7 @@ def summary_payload(*, period: figures.Period, slice_: figures.Slice) -> dict[st
     deltas = {
         key: (now[key] - before[key] if now[key] is not None and before[key] is not None else None)
         for key in now
+        if key != "business_sample"
     }
     return {
         **now,
@@ -192,6 +202,16 @@ def top_payload(*, what: str, period: figures.Period, slice_: figures.Slice) -> 
         return {
             "what": what,
             "sampled": terms.sampled,
+            "sample": (
+                {
+                    "read": terms.read[0],
+                    "mentions": terms.mentions[0],
+                    "read_before": terms.read[1],
+                    "mentions_before": terms.mentions[1],
+                }
+                if terms.sampled
+                else None
+            ),
             "items": [
                 {
                     "term": row.term,
@@ -255,6 +275,7 @@ def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
         "brand_share": voice.brand_share,
         "checked": voice.checked,
         "sampled": voice.sampled,
+        "matching": voice.matching,
         "queries": [
             {**row.__dict__, "share": row.mentions / both if both else None} for row in voice.rows
         ],
@@ -263,7 +284,8 @@ def voice_payload(voice: figures.ShareOfVoice) -> dict[str, Any]:
 
 class ReportShareOfVoiceView(APIView):
     """How the period's mentions split between the brand's and the competitors' listening
-    queries (`sampled`: only the newest 8,000 mentions of the period were matched)."""
+    queries, over every mention of the period (`matching`: the mentions are being matched
+    against the queries again, so far `done` of `total`; until then the counts are short)."""
 
     @extend_schema(parameters=[ReportParamsSerializer], responses=ShareOfVoiceSerializer)
     def get(self, request: Request) -> Response:

@@ -4,8 +4,6 @@ import importlib
 
 from django.db import migrations, models
 
-from sources.query import QueryDocument, QuerySyntaxError, compile_query, prepare_document
-
 # The rollup functions of 0002 again, with two more things counted: each mention once per
 # listening query it matches (`reports_dimensionhour`, dimension `query`: share of voice)
 # and per author and UTC month (`reports_authormonth`: top authors). An UPDATE now also
@@ -195,80 +193,11 @@ DELETE FROM reports_dimensionhour WHERE dimension = 'query';
     )
 
 
-def _match_queries(apps, schema_editor):
-    """Which enabled listening queries each existing mention matches (the pipeline decides
-    it for new ones). The rollup trigger is off meanwhile (a million updates through it
-    would take an hour); `_QUERY_ROWS` then counts the matches into share of voice."""
-    ListeningQuery = apps.get_model("sources", "ListeningQuery")
-    Mention = apps.get_model("mentions", "Mention")
-    queries = []
-    for pk, expression in ListeningQuery.objects.filter(enabled=True).values_list(
-        "pk", "expression"
-    ):
-        try:
-            queries.append((pk, compile_query(expression)))
-        except QuerySyntaxError:
-            continue
-    if not queries:
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE mentions_mention DISABLE TRIGGER reports_rollup_update")
-    after = 0
-    while True:
-        rows = list(
-            Mention.objects.filter(id__gt=after)
-            .order_by("id")
-            .values_list(
-                "id", "text", "language", "author__handle", "source__name", "source__kind",
-                "country",
-            )[:5000]
-        )
-        if not rows:
-            break
-        ids, matched = [], []
-        for pk, text, language, handle, source_name, source_kind, country in rows:
-            doc = prepare_document(
-                QueryDocument(
-                    text=text, language=language, author=handle, source=source_name,
-                    source_kind=source_kind, country=country,
-                )
-            )
-            found = [qid for qid, compiled in queries if compiled.matches_prepared(doc)]
-            if found:
-                ids.append(pk)
-                matched.append(",".join(map(str, found)))
-        if ids:
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE mentions_mention m SET matched_queries = "
-                    "string_to_array(t.matched, ',')::bigint[] "
-                    "FROM unnest(%s::bigint[], %s::text[]) AS t(id, matched) WHERE m.id = t.id",
-                    [ids, matched],
-                )
-        after = rows[-1][0]
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE mentions_mention ENABLE TRIGGER reports_rollup_update")
-
-
-# Share of voice of the mentions matched above (no `query` rows exist before).
-_QUERY_ROWS = """
-INSERT INTO reports_dimensionhour (bucket, dimension, value, sentiment, mentions, responded,
-    sla_answered, sla_met, first_response_seconds, responded_1h, responded_4h, responded_8h,
-    responded_24h)
-SELECT date_trunc('hour', m.published_at, 'UTC'), 'query', q::text, m.sentiment, count(*),
-       count(m.first_response_at),
-       count(*) FILTER (WHERE m.first_response_at IS NOT NULL
-                        AND m.first_response_due IS NOT NULL),
-       count(*) FILTER (WHERE m.first_response_at <= m.first_response_due),
-       COALESCE(sum(GREATEST(0, floor(extract(epoch FROM
-           m.first_response_at - m.received_at)))::bigint), 0),
-       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '1 hour'),
-       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '4 hours'),
-       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '8 hours'),
-       count(*) FILTER (WHERE m.first_response_at - m.received_at < interval '24 hours')
-FROM mentions_mention m, unnest(m.matched_queries) AS q
-WHERE m.relevant GROUP BY 1, 2, 3, 4;
-"""
+# Which listening queries each existing mention matches is not decided here: matching a
+# million mentions in Python took 25 minutes and held the deploy. `matched_queries` starts
+# empty; after the deploy `manage.py queries_rematch` queues `mentions.queries_rematch` per
+# client, whose UPDATEs go through the rollup trigger and so count share of voice
+# (docs/operations.md, §6).
 
 
 class Migration(migrations.Migration):
@@ -305,6 +234,4 @@ class Migration(migrations.Migration):
             sql=_functions() + _TRUNCATE + _BACKFILL,
             reverse_sql=_previous_functions(),
         ),
-        migrations.RunPython(_match_queries, migrations.RunPython.noop),
-        migrations.RunSQL(sql=_QUERY_ROWS, reverse_sql=migrations.RunSQL.noop),
     ]
