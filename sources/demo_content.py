@@ -76,6 +76,7 @@ CATEGORY_WEIGHTS: dict[str, int] = {
     "sales": 6,
     "job": 5,
     "press": 3,
+    "news": 3,
     "legal": 3,
     "crisis": 2,
     "spam": 4,
@@ -91,6 +92,7 @@ _EMOJI: dict[str, tuple[str, ...]] = {
     "job": ("🙂", "🤞"),
     "sales": ("🙂",),
     "press": (),
+    "news": (),
     "legal": (),
     "spam": ("🚀", "💰", "🔥", "💎"),
 }
@@ -197,6 +199,19 @@ NORDBAHN = DemoProfile(
             "Journalist beim {outlet} hier. Hätten Sie morgen Zeit für ein kurzes Interview zum "
             "neuen Fahrplan?",
         ),
+        "news": (
+            "{outlet}: Nordbahn bestellt zwölf neue Triebzüge für den {line}. Die ersten "
+            "Fahrzeuge sollen ab 2028 zwischen {station} und {city} fahren, wie das "
+            "Unternehmen mitteilte. https://presse.example/nordbahn-triebzuege",
+            "Bauarbeiten bei {station}: Auf dem {line} fahren vom 3. bis 14. März Busse statt "
+            "Züge, wie die Nordbahn mitteilte. Fahrgäste sollen bis zu {minutes} Minuten mehr "
+            "einplanen. ({outlet})",
+            "Laut {outlet} hat die Nordbahn im vergangenen Jahr 94 Prozent ihrer Züge pünktlich "
+            "ins Ziel gebracht. Auf dem {line} lag die Quote nach Angaben des Unternehmens "
+            "deutlich darunter.",
+            "Landesregierung und Nordbahn unterzeichnen Vertrag: Der {line} fährt ab Dezember "
+            "auch abends im Halbstundentakt nach {city}. https://presse.example/takt",
+        ),
         "sales": (
             "Gibt es ein Angebot für Firmenkunden? Wir haben 40 Mitarbeitende, die täglich nach "
             "{city} pendeln.",
@@ -258,6 +273,13 @@ NORDBAHN = DemoProfile(
         "press": (
             "Journalist with {outlet} here, working on a story about rail delays in northern "
             "Germany. Who handles press enquiries?",
+        ),
+        "news": (
+            "Regional operator Nordbahn orders twelve new trains for the {line}, the company "
+            "said on Tuesday. The first units are due between {station} and {city} in 2028. "
+            "({outlet})",
+            "Nordbahn to run the {line} every 30 minutes from December under a new deal with "
+            "the state government, according to {outlet}. https://news.example/nordbahn",
         ),
         "sales": (
             "Do you offer a group price for a school trip to {city}? 30 pupils.",
@@ -356,6 +378,15 @@ BRIGHTCELL = DemoProfile(
             "Journalist bei {outlet}, ich hätte Fragen zum mutmaßlichen Datenleck. Bitte um "
             "Rückruf.",
         ),
+        "news": (
+            "{outlet}: Brightcell baut das 5G-Netz in {city} aus. Bis Jahresende sollen 120 "
+            "neue Standorte in Betrieb gehen, wie ein Sprecher mitteilte. "
+            "https://presse.example/brightcell-5g",
+            "Brightcell erhöht den Umsatz im dritten Quartal um 4 Prozent auf 1,2 Milliarden "
+            "Euro. Der Vorstand bestätigte die Prognose für das Gesamtjahr, berichtet {outlet}.",
+            "Nach der Störung in {city} am Montag: Laut einem Sprecher von Brightcell war ein "
+            "defekter Netzknoten die Ursache, betroffen waren rund 40.000 Kunden. ({outlet})",
+        ),
         "sales": (
             "Habt ihr ein Angebot für Firmenkunden mit 25 Leitungen?",
             "Was kostet der Tarif {product}, wenn ich zwei Zusatzkarten nehme?",
@@ -416,6 +447,15 @@ BRIGHTCELL = DemoProfile(
             "Journalist at {outlet} here, writing about today's outage in {city}. Who can I speak "
             "to from your press team?",
         ),
+        "news": (
+            "Brightcell expands 5G to 40 more towns including {city}, the company said on "
+            "Monday. Rollout is due to finish by the end of the year. ({outlet})",
+            "Brightcell reports quarterly revenue up 4 percent to £1.1 billion and confirmed its "
+            "outlook for the year, according to {outlet}. https://news.example/brightcell-q3",
+            "Brightcell signs a deal to share masts with a rival network in rural Wales, a "
+            "spokesperson said. The company plans to invest £300 million over five years. "
+            "({outlet})",
+        ),
         "sales": (
             "Can I get a quote for a business plan with 15 lines?",
             "What's your best offer on the {device} with unlimited data?",
@@ -443,7 +483,7 @@ BRIGHTCELL = DemoProfile(
         "city": ("London", "Manchester", "Leeds", "Bristol", "Glasgow", "Birmingham", "Cardiff"),
         "amount": ("£87.50", "£54.99", "£126.40", "£39.99"),
         "product": ("Brightcell Unlimited", "5G Max", "SIM-only 30GB", "Family Plus"),
-        "outlet": ("BBC News", "The Guardian", "TechRadar", "Which?"),
+        "outlet": ("BBC News", "The Guardian", "TechRadar", "Sky News"),
     },
 )
 
@@ -577,7 +617,7 @@ def _followers(rng: random.Random, category: str) -> int:
         return rng.randint(0, 80)
     if rng.random() < 0.02:
         return round(math.exp(rng.uniform(math.log(50_000), math.log(500_000))))
-    median = 3_000 if category == "press" else 250
+    median = 3_000 if category in ("press", "news") else 250
     return max(3, min(40_000, round(rng.lognormvariate(math.log(median), 1.0))))
 
 

@@ -104,6 +104,7 @@ def _category_weights(day: int, days: int) -> dict[str, float]:
         weights["crisis"] *= 14
         weights["complaint"] *= 1.6
         weights["press"] *= 5
+        weights["news"] *= 4
     return weights
 
 
