@@ -54,7 +54,7 @@ from accounts.services import agency_ensure, api_token_create, user_create_or_up
 from config.tenancy import client_schemas_serving
 from mentions.models import Mention
 from mentions.pipeline import mentions_store
-from mentions.queries import mentions_queries_rematch, query_matcher_load
+from mentions.queries import STORED_MATCH_FIELDS, mentions_queries_rematch, query_matcher_load
 from reports import figures
 from reports.care_figures import (
     approvals,
@@ -215,27 +215,10 @@ def _seeded_matches_agree(*, source_id: int, sample: int = 3000) -> bool:
     rows = (
         Mention.objects.filter(source_id=source_id)
         .order_by("?")
-        .values_list(
-            "text",
-            "language",
-            "author__handle",
-            "source__name",
-            "source__kind",
-            "country",
-            "matched_queries",
-        )[:sample]
+        .values_list(*STORED_MATCH_FIELDS, "matched_queries")[:sample]
     )
     return all(
-        matcher.matches(
-            text=text,
-            language=language,
-            author=handle,
-            source_name=source_name,
-            source_kind=source_kind,
-            country=country,
-        )
-        == sorted(matched)
-        for text, language, handle, source_name, source_kind, country, matched in rows
+        matcher.matches_stored(tuple(fields)) == sorted(matched) for *fields, matched in rows
     )
 
 

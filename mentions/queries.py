@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -53,6 +53,29 @@ class QueryMatcher:
             )
         )
         return [pk for pk, compiled in self.queries if compiled.matches_prepared(doc)]
+
+    def matches_stored(self, row: tuple[Any, ...]) -> list[int]:
+        """`matches` for a stored mention read as `STORED_MATCH_FIELDS`."""
+        text, language, handle, source_name, source_kind, country = row
+        return self.matches(
+            text=text,
+            language=language,
+            author=handle,
+            source_name=source_name,
+            source_kind=source_kind,
+            country=country,
+        )
+
+
+# What a stored mention is matched on, in the order `QueryMatcher.matches_stored` reads it.
+STORED_MATCH_FIELDS = (
+    "text",
+    "language",
+    "author__handle",
+    "source__name",
+    "source__kind",
+    "country",
+)
 
 
 def query_matcher_load() -> QueryMatcher:
@@ -133,29 +156,13 @@ def _rematch(
         rows = list(
             Mention.objects.filter(id__gt=after)
             .order_by("id")
-            .values_list(
-                "id",
-                "text",
-                "language",
-                "author__handle",
-                "source__name",
-                "source__kind",
-                "country",
-                "matched_queries",
-            )[:chunk]
+            .values_list("id", *STORED_MATCH_FIELDS, "matched_queries")[:chunk]
         )
         if not rows:
             return changed
         ids, matched = [], []
-        for pk, text, language, handle, source_name, source_kind, country, before in rows:
-            found = matcher.matches(
-                text=text,
-                language=language,
-                author=handle,
-                source_name=source_name,
-                source_kind=source_kind,
-                country=country,
-            )
+        for pk, *fields, before in rows:
+            found = matcher.matches_stored(tuple(fields))
             if found != sorted(before or []):
                 ids.append(pk)
                 matched.append(",".join(map(str, found)))

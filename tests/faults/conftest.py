@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.faults.template import pg_client_bin
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -86,16 +88,10 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 def _pg_bin(name: str) -> str:
-    found = shutil.which(name)
+    found = pg_client_bin(name)
     if found is None:
-        pg_config = shutil.which("pg_config")
-        if pg_config:
-            bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
-            candidate = Path(bindir.stdout.strip()) / name
-            if candidate.exists():
-                return str(candidate)
         pytest.skip(f"{name} is not installed")
-    return str(found)
+    return found
 
 
 @dataclass

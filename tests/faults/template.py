@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _client_bin(name: str) -> str | None:
+def pg_client_bin(name: str) -> str | None:
+    """A PostgreSQL program on PATH, or in `pg_config --bindir` (Debian keeps them there)."""
     found = shutil.which(name)
     if found is None:
         pg_config = shutil.which("pg_config")
@@ -31,7 +32,7 @@ def _client_bin(name: str) -> str | None:
 def database_dump(*, settings: dict[str, Any], path: Path) -> bool:
     """Dump the database `settings` (a Django DATABASES entry) names to `path`, in pg_dump's
     custom format. False when that is not possible."""
-    pg_dump = _client_bin("pg_dump")
+    pg_dump = pg_client_bin("pg_dump")
     if pg_dump is None:
         return False
     env = dict(os.environ)
@@ -63,7 +64,7 @@ def database_dump(*, settings: dict[str, Any], path: Path) -> bool:
 def database_restore(*, path: Path, port: int, name: str) -> bool:
     """Restore a `database_dump` into the empty database `name` on 127.0.0.1:`port`. False
     when that fails (the caller migrates instead)."""
-    pg_restore = _client_bin("pg_restore")
+    pg_restore = pg_client_bin("pg_restore")
     if pg_restore is None:
         return False
     done = subprocess.run(
