@@ -329,6 +329,17 @@ def _int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+# Earlier unclustered reports sharing a key with the batch, newest first (parameters: keys,
+# window start and end, source id, the batch's external ids, limit).
+CANDIDATES_SQL = (
+    "SELECT id, text, published_at, cluster_keys, aspects FROM mentions_mention "
+    "WHERE cluster_keys && %s::bigint[] AND cluster_keys IS NOT NULL "
+    "AND cluster_id IS NULL AND published_at BETWEEN %s AND %s "
+    "AND NOT (source_id = %s AND external_id = ANY(%s)) "
+    "ORDER BY id DESC LIMIT %s"
+)
+
+
 def _lock_key() -> int:
     return zlib.crc32(f"lotse.clusters:{current_client().schema_name}".encode())
 
@@ -389,11 +400,7 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
                 by_key.setdefault(key, []).append(known)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, text, published_at, cluster_keys, aspects FROM mentions_mention "
-            "WHERE cluster_keys && %s::bigint[] AND cluster_keys IS NOT NULL "
-            "AND cluster_id IS NULL AND published_at BETWEEN %s AND %s "
-            "AND NOT (source_id = %s AND external_id = ANY(%s)) "
-            "ORDER BY id DESC LIMIT %s",
+            CANDIDATES_SQL,
             [
                 keys_param,
                 low,
