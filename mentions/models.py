@@ -173,7 +173,12 @@ class Mention(models.Model):
     # The problem cluster it belongs to, and its MinHash band keys (null: never clustered,
     # e.g. praise) by which later reports of the same problem find it.
     cluster = models.ForeignKey(
-        ProblemCluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+        ProblemCluster,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        db_index=False,  # `mention_cluster_members`: members only, see there
     )
     cluster_keys = ArrayField(models.BigIntegerField(), null=True, blank=True)
     # The enabled listening queries it matches (ids; `mentions.queries`): set on arrival,
@@ -233,6 +238,13 @@ class Mention(models.Model):
                 name="mention_escalated",
             ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
+            # A cluster's members. Partial, so `cluster_id IS NULL` has no index of its own:
+            # the candidate lookup (clusters_plan) must read `mention_unclustered_keys`.
+            models.Index(
+                fields=["cluster"],
+                condition=models.Q(cluster__isnull=False),
+                name="mention_cluster_members",
+            ),
             GinIndex(
                 fields=["cluster_keys"],
                 condition=models.Q(cluster_keys__isnull=False, cluster__isnull=True),
