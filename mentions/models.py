@@ -97,6 +97,8 @@ class ProblemCluster(models.Model):
                 fields=["keys"],
                 condition=models.Q(status__in=["open", "waiting"]),
                 name="cluster_open_keys",
+                # Read by every batch (clusters_plan), like `mention_unclustered_keys`.
+                fastupdate=False,
             ),
         ]
 
