@@ -39,13 +39,15 @@ def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
     result = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])
     with CaptureQueriesContext(connection) as queries:
         ingest_batch_process(batch_id=result.batch_ids[0])
-    # 17 reads and writes (the claim is one UPDATE … SKIP LOCKED; a batch of more than 100
+    # 19 reads and writes (the claim is one UPDATE … SKIP LOCKED; a batch of more than 100
     # is announced without reading its mentions back), plus the routing matrix
     # (departments, rules, SLA policies) when this process has not cached the client's
     # current matrix version. It includes the savepoints of the claim and of the store, the
-    # matrix's version check, the client's triage profile, aspects and learned models, and
-    # its enabled listening queries (which each mention matches, for share of voice).
-    assert len(queries) <= 20
+    # matrix's version check, the client's triage profile, aspects and learned models, its
+    # enabled listening queries (which each mention matches, for share of voice), and the
+    # SET LOCAL / RESET around the problem-case candidate lookup (`clusters.CANDIDATES_SQL`).
+    # Measured: 20 alone, 21 in a full run (the matrix cache's state decides the rest).
+    assert len(queries) <= 22
 
 
 def test_inbox_list_api_query_count_does_not_grow_with_page_size(world, in_acme):
