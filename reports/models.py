@@ -166,7 +166,26 @@ class AspectHour(models.Model):
         return f"{self.bucket:%Y-%m-%d %H}h {self.aspect}: {self.mentions}"
 
 
-class DimensionHour(models.Model):
+class DimensionCounts(models.Model):
+    """The counters `DimensionHour` and `DimensionDay` keep for one dimension value and
+    sentiment (the triggers write both with the same columns)."""
+
+    mentions = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    sla_answered = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    # First responses within 1, 4, 8 and 24 hours of arrival (the report's distribution).
+    responded_1h = models.IntegerField(default=0)
+    responded_4h = models.IntegerField(default=0)
+    responded_8h = models.IntegerField(default=0)
+    responded_24h = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DimensionHour(DimensionCounts):
     """Relevant mentions per UTC hour for one dimension at a time (`all`, `source`,
     `language`, `kind`, `department`, `aspect`), by sentiment, with the care counts.
 
@@ -178,16 +197,6 @@ class DimensionHour(models.Model):
     dimension = models.CharField(max_length=12)
     value = models.CharField(max_length=60)  # "" for `all`; ids as text; 0: no department
     sentiment = models.CharField(max_length=10)
-    mentions = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    sla_answered = models.IntegerField(default=0)
-    sla_met = models.IntegerField(default=0)
-    first_response_seconds = models.BigIntegerField(default=0)
-    # First responses within 1, 4, 8 and 24 hours of arrival (the report's distribution).
-    responded_1h = models.IntegerField(default=0)
-    responded_4h = models.IntegerField(default=0)
-    responded_8h = models.IntegerField(default=0)
-    responded_24h = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -345,7 +354,7 @@ class ResponseDay(models.Model):
         return f"{self.day:%Y-%m-%d} {self.dimension}={self.value} #{self.seconds_bucket}"
 
 
-class DimensionDay(models.Model):
+class DimensionDay(DimensionCounts):
     """`DimensionHour` summed per UTC day: totals over long periods (summary, breakdowns,
     care counts, share of voice, first-response distribution) read whole days here and
     only the ragged hours at the ends from `DimensionHour`. Kept current by the same
@@ -355,15 +364,6 @@ class DimensionDay(models.Model):
     dimension = models.CharField(max_length=12)
     value = models.CharField(max_length=60)
     sentiment = models.CharField(max_length=10)
-    mentions = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    sla_answered = models.IntegerField(default=0)
-    sla_met = models.IntegerField(default=0)
-    first_response_seconds = models.BigIntegerField(default=0)
-    responded_1h = models.IntegerField(default=0)
-    responded_4h = models.IntegerField(default=0)
-    responded_8h = models.IntegerField(default=0)
-    responded_24h = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

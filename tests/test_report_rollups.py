@@ -87,8 +87,10 @@ ROLLUP_DIMENSION_DAYS = ROLLUP_DIMENSIONS.replace("SELECT bucket,", "SELECT day,
 )
 
 
-DIRECT_RESPONSES = f"""
-SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
+def _direct_responses(unit: str) -> str:
+    """First responses per dimension value, UTC `unit` and seconds bucket, from raw rows."""
+    return f"""
+SELECT d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
        count(*)
 FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
@@ -97,22 +99,16 @@ FROM mentions_mention m CROSS JOIN LATERAL (
 ) AS d(dimension, value)
 WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
 """  # noqa: S608 (a constant of reports.services)
+
+
+DIRECT_RESPONSES = _direct_responses("hour")
 ROLLUP_RESPONSES = """
 SELECT dimension, value, bucket, seconds_bucket, responses FROM reports_responsehour
 WHERE responses <> 0
 """
 
 
-DIRECT_RESPONSE_DAYS = f"""
-SELECT d.dimension, d.value, date_trunc('day', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
-       count(*)
-FROM mentions_mention m CROSS JOIN LATERAL (
-    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
-           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
-    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)
-WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
-"""  # noqa: S608 (a constant of reports.services)
+DIRECT_RESPONSE_DAYS = _direct_responses("day")
 ROLLUP_RESPONSE_DAYS = """
 SELECT dimension, value, day, seconds_bucket, responses FROM reports_responseday
 WHERE responses <> 0
