@@ -10,13 +10,14 @@ that is rolled back; tests that need committed data (threads, a worker, a server
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test import Client as DjangoClient
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
@@ -192,10 +193,22 @@ def _public_schema_after_each_test() -> Iterator[None]:
     connection.set_schema_to_public()
 
 
-def _empty_tenant_tables() -> None:
+def _empty_tenant_tables(*, attempts: int = 20) -> None:
+    """TRUNCATE locks its tables one by one while a live worker or beat task may hold one of
+    them and wait for another: PostgreSQL then ends one side with "deadlock detected" (a CI
+    run lost the TRUNCATE that way). Each schema is emptied in its own transaction, tried
+    again after a deadlock or a lock wait over 2 s, while the worker's task finishes."""
     for schema in ("c_acme", "c_globex"):
-        with schema_context(schema), connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(TENANT_TABLES)} CASCADE")
+        for attempt in range(attempts):
+            try:
+                with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                    cursor.execute(f"TRUNCATE {', '.join(TENANT_TABLES)} CASCADE")
+                break
+            except OperationalError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture
