@@ -351,15 +351,18 @@ def _lock_key() -> int:
     return zlib.crc32(f"lotse.clusters:{current_client().schema_name}".encode())
 
 
-def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPlan:
-    """Decide, for a batch about to be stored, which problem cluster each mention joins.
+_Prepared = tuple[ClusterInput, dict[str, str], frozenset[str], list[int]]
 
-    Must run inside the storing transaction, in the client's schema.
-    """
+
+def _plan_prepare(
+    *, source_id: int, items: Sequence[ClusterInput]
+) -> tuple[ClusterPlan, list[_Prepared]]:
+    """A plan with the band keys of the reports that can be clustered (no clusters yet),
+    and those reports with their terms and aspects."""
     plan = ClusterPlan(
         source_id=source_id, stop=stop_words(languages=current_client().languages or ())
     )
-    prepared = []
+    prepared: list[_Prepared] = []
     for item in items:
         if item.kind not in CLUSTER_KINDS or not item.relevant:
             continue
@@ -372,6 +375,81 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
             continue
         plan.keys[item.external_id] = keys
         prepared.append((item, terms, item_aspects, keys))
+    return plan, prepared
+
+
+def clusters_keys(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPlan:
+    """A plan that only gives each report its band keys (`ClusterPlan.columns`), for a
+    batch stored before its clusters are settled: no lock, no query. The reports are
+    inserted unclustered, with their keys, and `clusters_join_stored` settles them after
+    the commit that announced them. Never `settle` this plan."""
+    return _plan_prepare(source_id=source_id, items=items)[0]
+
+
+# The stored reports of a batch that still wait to be clustered (parameter: their ids).
+_STORED_UNCLUSTERED_SQL = (
+    "SELECT id, external_id, text, kind, published_at, aspects, relevant "
+    "FROM mentions_mention WHERE id = ANY(%s) AND cluster_id IS NULL "
+    "AND cluster_keys IS NOT NULL ORDER BY id"
+)
+
+
+def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+    """Cluster reports that were stored (and announced) unclustered with their band keys
+    (`clusters_keys`): plan them as a new batch would be, write their cluster ids, settle the
+    clusters and push `cluster.updated` (with the ids that joined) after commit.
+
+    Idempotent, and safe against racing workers: under the client's clustering lock it
+    reads only those reports still unclustered, so a report another batch has meanwhile
+    taken into a cluster (as the earlier report it paired with) is neither moved nor
+    counted twice. Must run inside a transaction in the client's schema; returns the
+    clusters that changed."""
+    if not mention_ids:
+        return []
+    with connection.cursor() as cursor:
+        # Taken before the read (`clusters_plan` takes it again, a no-op in one session).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
+        cursor.execute(_STORED_UNCLUSTERED_SQL, [list(mention_ids)])
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    plan = clusters_plan(
+        source_id=source_id,
+        items=[
+            ClusterInput(
+                external_id=external_id,
+                text=text,
+                kind=kind,
+                published_at=published_at,
+                aspects=tuple(aspects or ()),
+                relevant=relevant,
+            )
+            for _, external_id, text, kind, published_at, aspects, relevant in rows
+        ],
+    )
+    stored = {external_id: mention_id for mention_id, external_id, *_ in rows}
+    joined = [
+        (stored[external_id], cluster.id)
+        for external_id, cluster in plan.member_of.items()
+        if cluster.id is not None
+    ]
+    if joined:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mentions_mention AS m SET cluster_id = t.cluster_id "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, cluster_id) "
+                "WHERE m.id = t.id AND m.cluster_id IS NULL",
+                [[pk for pk, _ in joined], [cluster_id for _, cluster_id in joined]],
+            )
+    return plan.settle(mention_ids=sorted(stored.values()))
+
+
+def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPlan:
+    """Decide, for a batch about to be stored, which problem cluster each mention joins.
+
+    Must run inside the storing transaction, in the client's schema.
+    """
+    plan, prepared = _plan_prepare(source_id=source_id, items=items)
     if not prepared:
         return plan
 

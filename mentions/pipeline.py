@@ -11,12 +11,18 @@
 8. insert once per (source, external_id), settle clusters, count authors' stored mentions;
 9. push the new mentions live after commit (`mentions.events`), with the cases they joined,
    in one trip to the channel layer (`config.live.live_batch`).
+
+A small batch (a push) can be announced first (`announce_first=True`, the worker's choice):
+steps 4 and 8's cluster settling and the webhook outbox rows wait, so the inbox gets the new
+mentions one commit earlier; `mentions_settle` does them after that commit (clusters from
+the stored rows, `cluster.updated` with the mentions that joined, webhooks). Not when a
+routing rule reads the cluster size: then routing needs the plan first.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +33,7 @@ from config.live import live_batch
 from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
-from mentions.clusters import ClusterInput, clusters_plan
+from mentions.clusters import ClusterInput, clusters_join_stored, clusters_keys, clusters_plan
 from mentions.models import Mention, Status
 from mentions.queries import query_matcher_load
 from mentions.selectors import mentions_open_load
@@ -48,6 +54,13 @@ class StoreOutcome:
     stored: int
     duplicates: int
     mention_ids: list[int]
+    # Stored and announced, their clusters and webhooks still due (`mentions_settle`).
+    settle_ids: list[int] = field(default_factory=list)
+
+
+# The most mentions a batch may have to be announced before its clusters settle: pushes
+# and polled pages one at a time; imports and backfills take the one-transaction path.
+ANNOUNCE_FIRST_MAX = 20
 
 
 # The search vector is computed here, from the author row the upsert returned, instead of by
@@ -126,12 +139,19 @@ _MENTION_COLUMNS = (
 
 @live_batch()
 def mentions_store(
-    *, source: Source, items: list[dict[str, Any]], now: datetime | None = None
+    *,
+    source: Source,
+    items: list[dict[str, Any]],
+    now: datetime | None = None,
+    announce_first: bool = False,
 ) -> StoreOutcome:
     """Store validated items in bulk: upsert authors, triage, route, insert once per
     (source, external_id) even when workers race, and push the new mentions live on commit.
 
     `now` is when they arrived (default: now); only generated back history passes it.
+    With `announce_first`, a batch of at most ANNOUNCE_FIRST_MAX leaves its problem
+    clusters and webhooks to `mentions_settle` (`StoreOutcome.settle_ids`), which the
+    caller must run after this transaction commits, and make sure it runs.
     Must run inside a transaction in the client's schema.
     """
     unique: dict[str, dict[str, Any]] = {}
@@ -164,8 +184,12 @@ def mentions_store(
             client=client_triage,
         )
         learned_routes = _learned_routes(client_triage, texts)
-        # Problem clusters: which cluster each report joins, and its size for routing.
-        clustering = clusters_plan(
+        # Problem clusters: which cluster each report joins, and its size for routing; or,
+        # announced first, only each report's band keys (its cluster settles after commit).
+        announce_first = (
+            announce_first and len(ordered) <= ANNOUNCE_FIRST_MAX and not matrix.reads_cluster_size
+        )
+        clustering = (clusters_keys if announce_first else clusters_plan)(
             source_id=source.pk,
             items=[
                 ClusterInput(
@@ -272,7 +296,8 @@ def mentions_store(
             stored=[item for item in ordered if item["external_id"] in stored_ids],
             now=now,
         )
-        clustering.settle(mention_ids=mention_ids)
+        if not announce_first:
+            clustering.settle(mention_ids=mention_ids)
         if mention_ids:
             cursor.execute(
                 "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",
@@ -280,7 +305,8 @@ def mentions_store(
             )
 
     # The outbox rows commit with the mentions (none when the client has no subscriber).
-    events.mentions_created_webhooks(mention_ids=mention_ids)
+    if not announce_first:
+        events.mentions_created_webhooks(mention_ids=mention_ids)
     if len(mention_ids) > events.LIVE_EVENTS_PER_BATCH:
         # Where the stored rows went, from the rows just written (no second read).
         departments = {
@@ -303,7 +329,19 @@ def mentions_store(
         stored=len(mention_ids),
         duplicates=len(items) - len(mention_ids),
         mention_ids=mention_ids,
+        settle_ids=mention_ids if announce_first else [],
     )
+
+
+@live_batch()
+def mentions_settle(*, source: Source, mention_ids: list[int]) -> None:
+    """The follow-ups of mentions stored with `announce_first`, after the commit that
+    announced them: their problem clusters (`cluster.updated` with the ids that joined, so
+    open inboxes fold the rows into the case) and their webhook events (which then carry
+    the cluster). Idempotent only together with the caller's bookkeeping (the batch's
+    status): run it once per stored batch, inside a transaction in the client's schema."""
+    clusters_join_stored(source_id=source.pk, mention_ids=mention_ids)
+    events.mentions_created_webhooks(mention_ids=mention_ids)
 
 
 # Autovacuum's default rule for ANALYZE: 50 rows plus a tenth of the table.

@@ -214,6 +214,9 @@ class Matrix:
         }
         self.size = len(ordered) + len(defaults)
         every = [*ordered, *defaults]
+        # Whether any rule looks at the problem-cluster size: then a batch's clusters must be
+        # planned before it is routed (`mentions.pipeline.mentions_store`).
+        self.reads_cluster_size = any(rule.spec.min_cluster_size is not None for rule in every)
         self._rule_names = {rule.spec.id: rule.spec.name for rule in every}
         self._department_names = {
             rule.spec.department_id: rule.spec.department_name for rule in every

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -89,6 +90,8 @@ class Source(models.Model):
 class BatchStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     PROCESSING = "processing", "Processing"
+    # Stored and announced; its problem clusters and webhooks are still due (`settle_ids`).
+    SETTLING = "settling", "Settling"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
 
@@ -114,6 +117,8 @@ class IngestBatch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # While `settling`: the mentions this batch stored whose follow-ups are still due.
+    settle_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"], name="batch_status_created")]

@@ -20,7 +20,7 @@ from config.celery import queue_waiting, task_send
 from config.errors import DomainError
 from config.metrics import BATCH_LAG, metric_observe
 from config.tenancy import current_schema
-from mentions.pipeline import mentions_store
+from mentions.pipeline import mentions_settle, mentions_store
 from sources.credentials import credentials_encrypt
 from sources.formats import mention_item_validate
 from sources.models import (
@@ -151,7 +151,13 @@ def _enqueue(schema_name: str, batch_id: int) -> None:
 
 def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     """Store a batch's mentions (deduplicated, triaged, routed). Idempotent: a batch that is
-    done, failed, or being processed by another worker is left alone."""
+    done, failed, or being processed by another worker is left alone.
+
+    A small batch (a push) is announced first: the commit that stores its mentions sends
+    them to the inbox and leaves the batch `settling` with the ids stored; its problem
+    clusters and webhooks follow in a second transaction (`ingest_batch_settle`), at once,
+    in this call. A batch left `settling` (its worker was killed between the two) is
+    settled by the next message for it, which the stalled-batch sweep sends."""
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():
@@ -168,26 +174,72 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
             status=BatchStatus.PROCESSING, started_at=now, attempts=F("attempts") + 1
         )
         if not claimed:
-            return None
+            return ingest_batch_settle(batch_id=batch_id)
     try:
         with transaction.atomic():
             batch = (
                 IngestBatch.objects.select_related("source").select_for_update().get(pk=batch_id)
             )
-            outcome = mentions_store(source=batch.source, items=batch.items)
+            outcome = mentions_store(source=batch.source, items=batch.items, announce_first=True)
             batch.stored = outcome.stored
             batch.duplicates = outcome.duplicates
-            batch.status = BatchStatus.DONE
-            batch.finished_at = timezone.now()
             batch.items = []
-            batch.save(update_fields=["stored", "duplicates", "status", "finished_at", "items"])
-            received = batch.enqueued_at or batch.created_at
-            lag = (batch.finished_at - received).total_seconds()
-            transaction.on_commit(lambda: metric_observe(BATCH_LAG, max(0.0, lag)), robust=True)
+            if outcome.settle_ids:
+                batch.status = BatchStatus.SETTLING
+                batch.settle_ids = outcome.settle_ids
+            else:
+                _batch_done(batch)
+            batch.save(
+                update_fields=[
+                    "stored",
+                    "duplicates",
+                    "status",
+                    "finished_at",
+                    "items",
+                    "settle_ids",
+                ]
+            )
     except Exception as exc:
         _batch_hand_back(batch_id=batch_id, exc=exc)
         raise
+    if batch.status == BatchStatus.SETTLING:
+        return ingest_batch_settle(batch_id=batch_id) or batch
     return batch
+
+
+def ingest_batch_settle(*, batch_id: int) -> IngestBatch | None:
+    """The follow-ups of a batch stored and announced (`settling`): its mentions' problem
+    clusters and webhooks (`mentions.pipeline.mentions_settle`), then `done`, in one
+    transaction that holds the batch row, so they happen once: a killed worker's batch
+    stays `settling` and is settled by the next message (the sweep sends one), a batch
+    another worker holds is left to it. Returns the batch, or None when nothing was due."""
+    try:
+        with transaction.atomic():
+            batch = (
+                IngestBatch.objects.select_related("source")
+                .select_for_update(skip_locked=True)
+                .filter(pk=batch_id, status=BatchStatus.SETTLING)
+                .first()
+            )
+            if batch is None:
+                return None
+            mentions_settle(source=batch.source, mention_ids=batch.settle_ids)
+            _batch_done(batch)
+            batch.settle_ids = []
+            batch.save(update_fields=["status", "finished_at", "settle_ids"])
+    except Exception as exc:
+        _batch_hand_back(batch_id=batch_id, exc=exc, status=BatchStatus.SETTLING)
+        raise
+    return batch
+
+
+def _batch_done(batch: IngestBatch) -> None:
+    """Mark the batch done (the caller saves it) and count its lag once committed."""
+    batch.status = BatchStatus.DONE
+    batch.finished_at = timezone.now()
+    received = batch.enqueued_at or batch.created_at
+    lag = (batch.finished_at - received).total_seconds()
+    transaction.on_commit(lambda: metric_observe(BATCH_LAG, max(0.0, lag)), robust=True)
 
 
 # How long the hand-back keeps trying while the database comes back (a restart takes
@@ -195,9 +247,14 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
 HAND_BACK_WAITS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0)
 
 
-def _batch_hand_back(*, batch_id: int, exc: Exception) -> None:
+def _batch_hand_back(
+    *, batch_id: int, exc: Exception, status: str = BatchStatus.PROCESSING
+) -> None:
     """Hand the batch back for a retry (deadlocks and lost connections are worth one), or
     give up after a few attempts so one poisoned batch cannot loop forever.
+
+    A `processing` batch goes back to `pending`; a `settling` one (its mentions are stored)
+    stays `settling`, one attempt more, so the retry settles it.
 
     When the failure was the database itself going away, the connection that failed is
     useless: it is dropped and the hand-back retried on a new one, so the task's own retry
@@ -209,11 +266,14 @@ def _batch_hand_back(*, batch_id: int, exc: Exception) -> None:
         try:
             if not connection.is_usable():
                 connection.close()
-            base = IngestBatch.objects.filter(pk=batch_id, status=BatchStatus.PROCESSING)
+            base = IngestBatch.objects.filter(pk=batch_id, status=status)
             base.filter(failed).update(
                 status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
             )
-            base.exclude(failed).update(status=BatchStatus.PENDING, started_at=None)
+            if status == BatchStatus.SETTLING:
+                base.exclude(failed).update(attempts=F("attempts") + 1)
+            else:
+                base.exclude(failed).update(status=BatchStatus.PENDING, started_at=None)
             return
         except (OperationalError, InterfaceError):
             connection.close()
@@ -237,6 +297,8 @@ def ingest_batches_requeue_stalled() -> int:
       finishing (a worker killed with `kill -9`, or its database connection cut). It is
       handed back and queued within seconds (`LOTSE_BATCH_ORPHAN_SECONDS`), not after the
       stall period. Rows a live worker holds are skipped, never waited for.
+    - A `settling` batch nobody holds (its worker died after storing and announcing it,
+      before its clusters settled) is queued again as it is: the message settles it.
     """
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     grace = timedelta(seconds=settings.LOTSE_BATCH_ORPHAN_SECONDS)
@@ -252,12 +314,15 @@ def ingest_batches_requeue_stalled() -> int:
             .values_list("pk", flat=True)[:500]
         )
         orphans = list(
-            IngestBatch.objects.filter(status=BatchStatus.PROCESSING, started_at__lt=now - grace)
+            IngestBatch.objects.filter(
+                status__in=(BatchStatus.PROCESSING, BatchStatus.SETTLING),
+                started_at__lt=now - grace,
+            )
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:500]
         )
-        IngestBatch.objects.filter(pk__in=orphans).update(
+        IngestBatch.objects.filter(pk__in=orphans, status=BatchStatus.PROCESSING).update(
             status=BatchStatus.PENDING, started_at=None
         )
         IngestBatch.objects.filter(pk__in=lost + orphans).update(enqueued_at=now)
