@@ -189,6 +189,8 @@ def mentions_store(
         announce_first = (
             announce_first and len(ordered) <= ANNOUNCE_FIRST_MAX and not matrix.reads_cluster_size
         )
+        if announce_first:
+            commit_without_flush()
         clustering = (clusters_keys if announce_first else clusters_plan)(
             source_id=source.pk,
             items=[
@@ -342,6 +344,22 @@ def mentions_settle(*, source: Source, mention_ids: list[int]) -> None:
     status): run it once per stored batch, inside a transaction in the client's schema."""
     clusters_join_stored(source_id=source.pk, mention_ids=mention_ids)
     events.mentions_created_webhooks(mention_ids=mention_ids)
+
+
+def commit_without_flush() -> None:
+    """The current transaction's commit returns before its WAL reaches the disk
+    (`synchronous_commit = off`, this transaction only): one fsync less, 8-14 ms on a busy
+    machine, on the way to a pushed mention's event.
+
+    Only for writes whose source stays durable elsewhere: an ingest batch's claim and the
+    store of a batch announced first. The batch row was committed durably before the push
+    was answered; a database crash within the WAL writer's few hundred milliseconds loses
+    the store and its claim together (a transaction is still all or nothing) and leaves the
+    batch pending, and the stalled-batch sweep has it stored again, once. Webhooks, which
+    reach the outside world, are written by the settling transaction, which commits
+    durably (and flushes everything before it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 # Autovacuum's default rule for ANALYZE: 50 rows plus a tenth of the table.

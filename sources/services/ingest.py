@@ -20,7 +20,7 @@ from config.celery import queue_waiting, task_send
 from config.errors import DomainError
 from config.metrics import BATCH_LAG, metric_observe
 from config.tenancy import current_schema
-from mentions.pipeline import mentions_settle, mentions_store
+from mentions.pipeline import commit_without_flush, mentions_settle, mentions_store
 from sources.credentials import credentials_encrypt
 from sources.formats import mention_item_validate
 from sources.models import (
@@ -161,6 +161,10 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():
+        # The claim is bookkeeping: a database crash that loses it leaves the batch pending,
+        # and the sweep queues it again. Its commit need not wait for the WAL flush (one
+        # fsync, 8-14 ms on a busy machine, on the way to every pushed mention's event).
+        commit_without_flush()
         # One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED). SKIP
         # LOCKED: a duplicate message for a batch another worker holds returns at once
         # instead of waiting on its row lock.

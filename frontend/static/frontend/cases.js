@@ -92,8 +92,9 @@
     // just reached the minimum size) the earlier ones still shown as rows.
     var rows = document.querySelectorAll('tr.mention-row[data-cluster="' + Number(id) + '"]');
     Array.prototype.forEach.call(rows, function (row) { row.remove(); });
+    var ids = (waiting[id] || []).concat(joined || []);
     delete waiting[id];
-    (waiting[id] || []).concat(joined || []).forEach(function (mentionId) {
+    ids.forEach(function (mentionId) {
       var row = document.getElementById("mention-" + Number(mentionId));
       if (row) row.remove();
     });
@@ -101,6 +102,12 @@
   function apply(event) {
     if (!event || event.type !== "cluster.updated" || !event.cluster) return;
     var c = event.cluster;
+    // A pushed mention is shown before its case settles: its row learns the case now, so
+    // the case folds it once it is big enough to be shown.
+    (c.joined_ids || []).forEach(function (mentionId) {
+      var row = document.getElementById("mention-" + Number(mentionId));
+      if (row) row.dataset.cluster = c.id;
+    });
     var existing = document.getElementById("cluster-" + Number(c.id));
     if (!shown(c)) {
       waiting[c.id] = (waiting[c.id] || []).concat(c.joined_ids || []);
