@@ -407,7 +407,7 @@ def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[
     if not mention_ids:
         return []
     with connection.cursor() as cursor:
-        # Taken before the read (`clusters_plan` takes it again, a no-op in one session).
+        # The clustering lock before the read: what is unclustered stays so until commit.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
         cursor.execute(_STORED_UNCLUSTERED_SQL, [list(mention_ids)])
         rows = cursor.fetchall()
@@ -415,6 +415,7 @@ def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[
         return []
     plan = clusters_plan(
         source_id=source_id,
+        locked=True,
         items=[
             ClusterInput(
                 external_id=external_id,
@@ -444,10 +445,13 @@ def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[
     return plan.settle(mention_ids=sorted(stored.values()))
 
 
-def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPlan:
+def clusters_plan(
+    *, source_id: int, items: Sequence[ClusterInput], locked: bool = False
+) -> ClusterPlan:
     """Decide, for a batch about to be stored, which problem cluster each mention joins.
 
-    Must run inside the storing transaction, in the client's schema.
+    Must run inside the storing transaction, in the client's schema (`locked`: the caller
+    already holds the client's clustering lock).
     """
     plan, prepared = _plan_prepare(source_id=source_id, items=items)
     if not prepared:
@@ -456,10 +460,11 @@ def clusters_plan(*, source_id: int, items: Sequence[ClusterInput]) -> ClusterPl
     all_keys = sorted({key for *_, keys in prepared for key in keys})
     low = min(item.published_at for item, *_ in prepared) - WINDOW
     high = max(item.published_at for item, *_ in prepared) + WINDOW
-    with connection.cursor() as cursor:
-        # One clustering step at a time per client, to commit: a second worker sees the
-        # first one's reports and joins them instead of starting a rival cluster.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
+    if not locked:
+        with connection.cursor() as cursor:
+            # One clustering step at a time per client, to commit: a second worker sees the
+            # first one's reports and joins them instead of starting a rival cluster.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
     by_key: dict[int, list[_Cluster | _Candidate]] = {}
     keys_param = _int_array(all_keys)
     with connection.cursor() as cursor:

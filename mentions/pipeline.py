@@ -13,10 +13,10 @@
    in one trip to the channel layer (`config.live.live_batch`).
 
 A small batch (a push) can be announced first (`announce_first=True`, the worker's choice):
-steps 4 and 8's cluster settling and the webhook outbox rows wait, so the inbox gets the new
-mentions one commit earlier; `mentions_settle` does them after that commit (clusters from
-the stored rows, `cluster.updated` with the mentions that joined, webhooks). Not when a
-routing rule reads the cluster size: then routing needs the plan first.
+steps 4 and 8's cluster settling, the webhook outbox rows and the source's counter wait, so
+the inbox gets the new mentions one commit earlier; `mentions_settle` does them after that
+commit (clusters from the stored rows, `cluster.updated` with the mentions that joined,
+webhooks). Not when a routing rule reads the cluster size: routing needs the plan first.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class StoreOutcome:
 
 
 # The most mentions a batch may have to be announced before its clusters settle: pushes
-# and polled pages one at a time; imports and backfills take the one-transaction path.
+# (most carry one); imports and backfills take the one-transaction path.
 ANNOUNCE_FIRST_MAX = 20
 
 
@@ -300,11 +300,7 @@ def mentions_store(
         )
         if not announce_first:
             clustering.settle(mention_ids=mention_ids)
-        if mention_ids:
-            cursor.execute(
-                "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",
-                [len(mention_ids), source.pk],
-            )
+            _source_count_stored(cursor, source=source, stored=len(mention_ids))
 
     # The outbox rows commit with the mentions (none when the client has no subscriber).
     if not announce_first:
@@ -344,6 +340,17 @@ def mentions_settle(*, source: Source, mention_ids: list[int]) -> None:
     status): run it once per stored batch, inside a transaction in the client's schema."""
     clusters_join_stored(source_id=source.pk, mention_ids=mention_ids)
     events.mentions_created_webhooks(mention_ids=mention_ids)
+    with connection.cursor() as cursor:
+        _source_count_stored(cursor, source=source, stored=len(mention_ids))
+
+
+def _source_count_stored(cursor: Any, *, source: Source, stored: int) -> None:
+    """The source's count of stored mentions (the sources page)."""
+    if stored:
+        cursor.execute(
+            "UPDATE sources_source SET items_stored = items_stored + %s WHERE id = %s",
+            [stored, source.pk],
+        )
 
 
 def commit_without_flush() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config import live
@@ -17,7 +18,7 @@ from mentions.clusters import CLUSTER_UPDATED
 from mentions.events import MENTION_CREATED
 from mentions.models import Mention, ProblemCluster
 from routing.services import rule_create
-from sources.models import BatchStatus, IngestBatch
+from sources.models import BatchStatus, IngestBatch, Source
 from sources.services import (
     ingest,
     ingest_batch_process,
@@ -98,6 +99,7 @@ def test_a_batch_whose_worker_died_after_announcing_is_settled_once(
     connection.set_tenant(world.acme.client)
     ingest_batch_process(batch_id=push(world, LOGIN[0], minute=0))
     batch_id = push(world, LOGIN[1], minute=1)
+    counted = Source.objects.get(pk=world.acme.source.pk).items_stored
     # kill -9 after the commit that stored and announced the mention, before its case.
     real_settle = ingest.ingest_batch_settle
     monkeypatch.setattr(ingest, "ingest_batch_settle", lambda *, batch_id: None)
@@ -130,6 +132,7 @@ def test_a_batch_whose_worker_died_after_announcing_is_settled_once(
     assert Mention.objects.filter(cluster_id__isnull=True).count() == 0
     batch = IngestBatch.objects.get(pk=batch_id)
     assert (batch.status, batch.settle_ids, batch.stored) == (BatchStatus.DONE, [], 1)
+    assert Source.objects.get(pk=world.acme.source.pk).items_stored == counted + 1
 
 
 def test_a_settling_batch_whose_follow_ups_failed_stays_settling_for_the_retry(
@@ -190,3 +193,27 @@ def test_a_routing_rule_on_the_case_size_keeps_routing_after_clustering(
     # Each push was stored with its case in one commit, as before.
     assert types(trips[-1], world) == [CLUSTER_UPDATED, MENTION_CREATED]
     assert not IngestBatch.objects.exclude(status=BatchStatus.DONE).exists()
+
+
+def test_a_pushed_mention_is_announced_after_a_handful_of_queries(
+    live_db: Any, queued: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted from the worker's claim to the event (the case's statements come after)."""
+    world = live_db
+    connection.set_tenant(world.acme.client)
+    ingest_batch_process(batch_id=push(world, LOGIN[0], minute=0))  # caches warm
+    batch_id = push(world, LOGIN[1], minute=1)
+    announced_after: list[int] = []
+    with CaptureQueriesContext(connection) as queries:
+        monkeypatch.setattr(
+            live, "_send", lambda by_group: announced_after.append(len(queries.captured_queries))
+        )
+        ingest_batch_process(batch_id=batch_id)
+    # The claim (BEGIN, SET LOCAL, UPDATE, COMMIT), then the store: the batch row, pages
+    # seen elsewhere, the author upsert, the matrix version, SLA policies, listening
+    # queries, the client's triage (3), SET LOCAL, the insert, the authors' counts, the
+    # read for the event, the batch, COMMIT. The case, webhooks and the source's counter
+    # (about 20 more) come after the event.
+    assert announced_after[0] <= 20
+    assert len(announced_after) == 2
+    assert len(queries) <= 42
