@@ -80,6 +80,7 @@ async def run_until(
     *,
     status: str | None = None,
     timings: Timings | None = None,
+    text: str = "Benchmark mention {n}: Die App zeigt einen Fehler beim Login",
 ) -> list[float]:
     """Push `count` mentions one by one; time each until its event arrives (with `status`)."""
     timings = timings or Timings()
@@ -109,7 +110,7 @@ async def run_until(
                 external_id = f"bench-{uuid.uuid4().hex}"
                 mention = {
                     "external_id": external_id,
-                    "text": f"Benchmark mention {number}: Die App zeigt einen Fehler beim Login",
+                    "text": text.format(n=number),
                     "published_at": datetime.now(UTC).isoformat(),
                     "author": {"handle": f"bench{number % 20}", "followers": 100},
                     "language": "de",
@@ -144,6 +145,12 @@ def main() -> None:
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--client", default="nordbahn")
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument(
+        "--text",
+        default="Benchmark mention {n}: Die App zeigt einen Fehler beim Login",
+        help="the pushed text ({n}: its number); the default is kind other (no problem "
+        "case); a complaint like one of the client's open cases joins it",
+    )
     args = parser.parse_args()
     try:
         httpx.get(f"{args.base_url}/login/", timeout=2)
@@ -155,7 +162,7 @@ def main() -> None:
     timings = Timings()
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     latencies = asyncio.run(
-        run_until(args.base_url, args.client, token, args.count, timings=timings)
+        run_until(args.base_url, args.client, token, args.count, timings=timings, text=args.text)
     )
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"push → websocket event, {len(latencies)} mentions pushed one by one")
