@@ -4,6 +4,7 @@ returning, not left `processing` until the stalled-batch sweep."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,14 @@ def _side_connection() -> psycopg.Connection[Any]:
     return psycopg.connect(
         host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
     )
+
+
+def _wait_for_backend_exit(pid: int, *, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    with _side_connection() as side:
+        while side.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+            assert time.monotonic() < deadline, f"backend {pid} still there"
+            time.sleep(0.02)
 
 
 def test_a_batch_cut_off_by_a_database_outage_is_pending_again_once_it_answers(
@@ -109,8 +118,11 @@ def test_a_batch_whose_worker_was_killed_is_handed_back_by_the_next_sweep(
     )
     assert ingest_batches_requeue_stalled() == 0
     assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.PROCESSING
-    # kill -9: its transaction ends with its connection, the row is free.
+    # kill -9: its transaction ends with its connection, the row is free (once PostgreSQL
+    # has noticed: on a busy machine the backend outlives the closed socket for a moment).
+    pid = worker.info.backend_pid
     worker.close()
+    _wait_for_backend_exit(pid)
     assert ingest_batches_requeue_stalled() == 1
     assert queued == [batch_id]
     assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.PENDING
