@@ -124,7 +124,7 @@ def main() -> None:
         if clock is not None and clock.announced is None:
             clock.announced = time.perf_counter()
 
-    config.live._send = timed_send  # type: ignore[assignment]
+    config.live._send = timed_send
 
     profiler = cProfile.Profile() if args.profile else None
     totals: dict[str, list[float]] = defaultdict(list)
