@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.celery import queue_waiting, task_send
 from config.errors import DomainError
-from config.metrics import BATCH_LAG, metric_observe
+from config.metrics import BATCH_LAG, INGEST_CPU, metric_inc, metric_observe
 from config.tenancy import current_schema
 from mentions.pipeline import mentions_store
 from sources.credentials import credentials_encrypt
@@ -152,6 +152,7 @@ def _enqueue(schema_name: str, batch_id: int) -> None:
 def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     """Store a batch's mentions (deduplicated, triaged, routed). Idempotent: a batch that is
     done, failed, or being processed by another worker is left alone."""
+    cpu = time.process_time()
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():
@@ -187,6 +188,8 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     except Exception as exc:
         _batch_hand_back(batch_id=batch_id, exc=exc)
         raise
+    # The worker's CPU for the batch, its commit and what ran on commit (live sends).
+    metric_inc(INGEST_CPU, time.process_time() - cpu)
     return batch
 
 
