@@ -87,6 +87,17 @@ def _statements(cursor: CursorWrapper, *, ns: int, source: str, target: str) -> 
         for name, kind, step, low, high, start, cache, cycle in _rows(cursor, FREE_SEQUENCES_SQL, p)
     ]
     statements += [f"CREATE TABLE {tgt}.{_q(t)} (LIKE {src}.{_q(t)} {like})" for t in tables]
+    # LIKE leaves out the table's storage parameters (a fillfactor that keeps room for
+    # in-place updates, e.g. the problem clusters').
+    statements += [
+        f"ALTER TABLE {tgt}.{_q(name)} SET ({', '.join(options)})"
+        for name, options in _rows(
+            cursor,
+            "SELECT relname, reloptions FROM pg_class WHERE relnamespace = %(ns)s "
+            "AND relkind = 'r' AND reloptions IS NOT NULL ORDER BY relname",
+            p,
+        )
+    ]
     # LIKE copies defaults as they are: one naming a sequence of the template must name the
     # clone's own.
     defaults = _rows(

@@ -41,7 +41,15 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Client
-from mentions.clusters import BANDS, CANDIDATES_SQL, MAX_CANDIDATES, WINDOW, _int_array
+from mentions.clusters import (
+    _LOOKUP_SETTINGS,
+    BANDS,
+    CANDIDATES_SQL,
+    MAX_CANDIDATES,
+    WINDOW,
+    _int_array,
+    window_lookup_keys,
+)
 from sources.services import source_create
 from sources.services.onboarding import client_create
 
@@ -144,7 +152,7 @@ def _measure(*, source_id: int, size: int, rounds: int) -> tuple[float, int, str
     rng = random.Random(size)
     now = timezone.now()
     params: list[Any] = [
-        _int_array(_batch_keys(size, rng)),
+        _int_array(sorted(window_lookup_keys(_batch_keys(size, rng), now))),
         now - WINDOW,
         now + WINDOW,
         source_id,
@@ -153,7 +161,7 @@ def _measure(*, source_id: int, size: int, rounds: int) -> tuple[float, int, str
     ]
     times = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # as clusters_plan runs it
+        cursor.execute(_LOOKUP_SETTINGS)  # as clusters_plan runs it
         for _ in range(rounds):
             started = time.perf_counter()
             cursor.execute(CANDIDATES_SQL, params)

@@ -179,6 +179,7 @@ HTTP_LATENCY = "lotse_http_request_duration_seconds"
 MENTIONS_INGESTED = "lotse_mentions_ingested_total"
 MENTIONS_STORED = "lotse_mentions_stored_total"
 BATCH_LAG = "lotse_ingest_batch_lag_seconds"
+INGEST_CPU = "lotse_ingest_cpu_seconds_total"
 WEBSOCKETS = "lotse_websocket_connections"
 POLL_ERRORS = "lotse_poll_errors_total"
 SLA_BREACHES = "lotse_sla_breaches_total"
@@ -204,6 +205,11 @@ metric_register(
     kind=COUNTER,
     help="Mentions stored as new rows (after de-duplication)",
     per_client=True,
+)
+metric_register(
+    INGEST_CPU,
+    kind=COUNTER,
+    help="Worker CPU seconds spent storing batches and polling (not the database's)",
 )
 metric_register(
     BATCH_LAG,
@@ -300,6 +306,17 @@ def metrics_text() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RedisCollector())
     return generate_latest(registry)
+
+
+def metric_total(name: str) -> float:
+    """A counter's value summed over its labels (0 when nothing was counted or Redis is
+    away): what a benchmark reads before and after its run."""
+    _spec(name, COUNTER)
+    try:
+        values = redis_shared().hvals(KEY_PREFIX + name)
+    except RedisError:
+        return 0.0
+    return sum(float(value) for value in values)
 
 
 def metrics_reset() -> None:

@@ -27,7 +27,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -192,6 +192,32 @@ def band_keys(terms: Iterable[str]) -> list[int]:
     return keys
 
 
+# --- keys by time: what the unclustered-keys index holds --------------------------------
+
+# Each stored report's keys are indexed mixed with its twelve-hour bucket (counted from the
+# epoch; `public.mention_window_keys`, mentions migration 0027), so a lookup finds only the
+# reports of the buckets it names, not every unclustered report since the first. A report's
+# window (WINDOW either side) touches two buckets: each key is looked up twice.
+BUCKET = 2 * WINDOW
+_BUCKET_MIX = 2654435761
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_keys(keys: Iterable[int], published_at: datetime) -> list[int]:
+    """`public.mention_window_keys(keys, published_at)`: the keys as the index holds them."""
+    mix = ((published_at - _EPOCH) // BUCKET) * _BUCKET_MIX
+    return [key ^ mix for key in keys]
+
+
+def window_lookup_keys(keys: Iterable[int], published_at: datetime) -> set[int]:
+    """The indexed keys of every report within WINDOW of `published_at` that shares one of
+    `keys`: each key in each bucket the window touches."""
+    first = (published_at - WINDOW - _EPOCH) // BUCKET
+    last = (published_at + WINDOW - _EPOCH) // BUCKET
+    keys = list(keys)
+    return {key ^ (bucket * _BUCKET_MIX) for bucket in range(first, last + 1) for key in keys}
+
+
 # --- planning and settling a batch ---------------------------------------------------------
 
 
@@ -329,8 +355,9 @@ def _int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-# Earlier unclustered reports sharing a key with the batch, newest first (parameters: keys,
-# window start and end, source id, the batch's external ids, limit).
+# Earlier unclustered reports sharing a key with the batch, newest first (parameters: the
+# keys in their time buckets, `window_lookup_keys`; window start and end, source id, the
+# batch's external ids, limit).
 # The key match is the inner query, fenced (OFFSET 0) so the window is a filter on its rows:
 # the planner prices `&&` with a batch's thousands of keys as cheap per row, and otherwise
 # reads the whole window (or the table newest first) comparing every row with all the keys,
@@ -339,11 +366,26 @@ def _int_array(values: Iterable[int]) -> str:
 CANDIDATES_SQL = (
     "SELECT id, text, published_at, cluster_keys, aspects FROM ("
     "SELECT id, text, published_at, cluster_keys, aspects, source_id, external_id "
-    "FROM mentions_mention WHERE cluster_keys && %s::bigint[] AND cluster_keys IS NOT NULL "
+    "FROM mentions_mention WHERE public.mention_window_keys(cluster_keys, published_at) "
+    "&& %s::bigint[] AND cluster_keys IS NOT NULL "
     "AND cluster_id IS NULL OFFSET 0) AS keyed "
     "WHERE published_at BETWEEN %s AND %s "
     "AND NOT (source_id = %s AND external_id = ANY(%s)) "
     "ORDER BY id DESC LIMIT %s"
+)
+
+
+# The candidate lookup runs with sequential scans off (the GIN index is then its only
+# path), and without JIT compilation and parallel workers: the planner expects thousands of
+# rows from thousands of keys, and compiled the query (80 ms) and started two workers for a
+# lookup that finds a handful. One statement sets them for the transaction, one resets them.
+_LOOKUP_SETTINGS = (
+    "SELECT set_config(name, value, true) FROM (VALUES ('enable_seqscan', 'off'), "
+    "('jit', 'off'), ('max_parallel_workers_per_gather', '0')) AS s(name, value)"
+)
+_LOOKUP_SETTINGS_RESET = (
+    "SELECT set_config(name, reset_val, true) FROM pg_settings "
+    "WHERE name IN ('enable_seqscan', 'jit', 'max_parallel_workers_per_gather')"
 )
 
 
@@ -489,11 +531,14 @@ def clusters_plan(
             for key in known.keys:
                 by_key.setdefault(key, []).append(known)
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(_LOOKUP_SETTINGS)
+        lookup: set[int] = set()
+        for item, *_, keys in prepared:
+            lookup |= window_lookup_keys(keys, item.published_at)
         cursor.execute(
             CANDIDATES_SQL,
             [
-                keys_param,
+                _int_array(sorted(lookup)),
                 low,
                 high,
                 source_id,
@@ -502,7 +547,7 @@ def clusters_plan(
             ],
         )
         rows = cursor.fetchall()
-        cursor.execute("RESET enable_seqscan")
+        cursor.execute(_LOOKUP_SETTINGS_RESET)
         for mention_id, text, published_at, keys, aspects in rows:
             surfaces = _stored_terms(mention_id, text, plan.stop)
             candidate = _Candidate(

@@ -97,7 +97,7 @@ class ProblemCluster(models.Model):
                 fields=["keys"],
                 condition=models.Q(status__in=["open", "waiting"]),
                 name="cluster_open_keys",
-                # Read by every batch (clusters_plan), like `mention_unclustered_keys`.
+                # Read by every batch (clusters_plan), like `mention_unclustered_near`.
                 fastupdate=False,
             ),
         ]
@@ -241,16 +241,23 @@ class Mention(models.Model):
             ),
             models.Index(fields=["source", "in_reply_to"], name="mention_thread"),
             # A cluster's members. Partial, so `cluster_id IS NULL` has no index of its own:
-            # the candidate lookup (clusters_plan) must read `mention_unclustered_keys`.
+            # the candidate lookup (clusters_plan) must read `mention_unclustered_near`.
             models.Index(
                 fields=["cluster"],
                 condition=models.Q(cluster__isnull=False),
                 name="mention_cluster_members",
             ),
+            # Unclustered reports by band key and six-hour bucket (migration 0027): a
+            # batch finds the reports near it in time, not every one since the first.
             GinIndex(
-                fields=["cluster_keys"],
+                models.Func(
+                    models.F("cluster_keys"),
+                    models.F("published_at"),
+                    function="public.mention_window_keys",
+                    output_field=ArrayField(models.BigIntegerField()),
+                ),
                 condition=models.Q(cluster_keys__isnull=False, cluster__isnull=True),
-                name="mention_unclustered_keys",
+                name="mention_unclustered_near",
                 # Read by every batch (clusters_plan): with a pending list, which only
                 # VACUUM or a 4 MB overflow flushes, each read scanned it (48 of 51 ms).
                 fastupdate=False,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
-from mentions.clusters import ClusterInput, clusters_plan, text_terms
+from mentions.clusters import ClusterInput, clusters_plan, text_terms, window_keys
 from mentions.models import Mention, ProblemCluster
 from mentions.pipeline import mentions_store
 from tests.factories import mention_item
@@ -90,6 +91,32 @@ def test_reports_outside_the_time_window_do_not_join(world, in_acme):
     store(world, LOGIN[2:3], at=T0 + timedelta(hours=9))
     cluster = ProblemCluster.objects.get()
     assert members(cluster) == sorted(LOGIN[1:3])
+
+
+def test_reports_either_side_of_a_time_bucket_join(world, in_acme):
+    """The index keeps keys by twelve-hour bucket (00:00 and 12:00 UTC): a report just
+    before noon and one after it, in separate batches, still find each other."""
+    noon = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    store(world, LOGIN[:1], at=noon - timedelta(hours=5, minutes=50))
+    store(world, LOGIN[1:2], at=noon + timedelta(seconds=1))
+    cluster = ProblemCluster.objects.get()
+    assert members(cluster) == sorted(LOGIN[:2])
+
+
+@pytest.mark.parametrize(
+    "published_at",
+    [
+        datetime(2026, 11, 23, 11, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 14, 5, 30, 250000, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 0, tzinfo=UTC),
+    ],
+)
+def test_keys_are_mixed_with_their_bucket_as_the_index_does(in_acme, published_at):
+    keys = [0, 1, 7314824861778598450, 2**63 - 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT public.mention_window_keys(%s::bigint[], %s)", [keys, published_at])
+        assert cursor.fetchone()[0] == window_keys(keys, published_at)
 
 
 def test_praise_and_ideas_are_not_clustered(world, in_acme):

@@ -250,7 +250,8 @@ SELECT 'constraint ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
 UNION ALL SELECT 'index ' || split_part(pg_get_indexdef(c.oid), ' WHERE ', 1)
     || CASE WHEN i.indpred IS NULL THEN '' ELSE ' WHERE (a predicate)' END
   FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relnamespace = %(ns)s
-UNION ALL SELECT 'relation ' || c.relname || ' ' || c.relkind::text
+UNION ALL SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' '
+    || coalesce(c.reloptions::text, '')
   FROM pg_class c WHERE c.relnamespace = %(ns)s
 UNION ALL SELECT 'column ' || c.relname || '.' || a.attname || ' '
     || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' '
@@ -267,10 +268,11 @@ UNION ALL SELECT 'function ' || pg_get_functiondef(p.oid)
 
 
 def schema_definition(schema: str) -> list[str]:
-    """Every table, column, constraint, index, trigger and function, the schema name
-    replaced, so a clone and its template compare equal. (A partial index's predicate is
-    parsed again when the clone is made; PostgreSQL then prints its casts differently, with
-    the same meaning, so only its presence is compared.)"""
+    """Every table (with its storage parameters), column, constraint, index, trigger and
+    function, the schema name replaced, so a clone and its template compare equal. (A
+    partial index's predicate is parsed again when the clone is made; PostgreSQL then
+    prints its casts differently, with the same meaning, so only its presence is
+    compared.)"""
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('search_path', '', true)")
         cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])

@@ -45,7 +45,7 @@ def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
     # current matrix version. It includes the savepoints of the claim and of the store, the
     # matrix's version check, the client's triage profile, aspects and learned models, its
     # enabled listening queries (which each mention matches, for share of voice), and the
-    # SET LOCAL / RESET around the problem-case candidate lookup (`clusters.CANDIDATES_SQL`).
+    # settings set and reset around the problem-case candidate lookup (`CANDIDATES_SQL`).
     # Measured: 20 alone, 21 in a full run (the matrix cache's state decides the rest).
     assert len(queries) <= 22
 

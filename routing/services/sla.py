@@ -25,6 +25,9 @@ class SlaPolicies:
     by_id: dict[int, SlaPolicy] = field(default_factory=dict)
     default: SlaPolicy | None = None
     calendars: dict[int, BusinessCalendar] = field(default_factory=dict)
+    # Due times by (policy, priority, start): a batch starts every clock at the same instant,
+    # so it works out each pair once (about a fifth of a worker's CPU per mention was here).
+    dues: dict[tuple[int, int, datetime], tuple[datetime, datetime]] = field(default_factory=dict)
 
     def get(self, policy_id: int | None) -> SlaPolicy | None:
         return self.by_id.get(policy_id, self.default) if policy_id else self.default
@@ -86,13 +89,17 @@ def sla_policy_default_configure(*, timezone: str, hours: Mapping[str, Sequence[
 def sla_dues(
     *, policies: SlaPolicies, policy: SlaPolicy, priority: int, start: datetime
 ) -> tuple[datetime, datetime]:
-    calendar = policies.calendar(policy)
-    first = int(policy.first_response_minutes.get(str(priority), 240))
-    resolution = int(policy.resolution_minutes.get(str(priority), 3 * 540))
-    return (
-        add_business_minutes(start, first, calendar),
-        add_business_minutes(start, resolution, calendar),
-    )
+    key = (policy.pk, priority, start)
+    found = policies.dues.get(key)
+    if found is None:
+        calendar = policies.calendar(policy)
+        first = int(policy.first_response_minutes.get(str(priority), 240))
+        resolution = int(policy.resolution_minutes.get(str(priority), 3 * 540))
+        found = policies.dues[key] = (
+            add_business_minutes(start, first, calendar),
+            add_business_minutes(start, resolution, calendar),
+        )
+    return found
 
 
 def mention_sla_on_status(*, mention: Any, old: str, new: str, now: datetime) -> list[str]:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.celery import queue_waiting, task_send
 from config.errors import DomainError
-from config.metrics import BATCH_LAG, metric_observe
+from config.metrics import BATCH_LAG, INGEST_CPU, metric_inc, metric_observe
 from config.tenancy import current_schema
 from mentions.pipeline import commit_without_flush, mentions_settle, mentions_store
 from sources.credentials import credentials_encrypt
@@ -158,6 +158,7 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
     clusters and webhooks follow in a second transaction (`ingest_batch_settle`), at once,
     in this call. A batch left `settling` (its worker was killed between the two) is
     settled by the next message for it, which the stalled-batch sweep sends."""
+    cpu = time.process_time()
     stall = timedelta(seconds=settings.LOTSE_BATCH_STALL_SECONDS)
     now = timezone.now()
     with transaction.atomic():
@@ -207,7 +208,10 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
         _batch_hand_back(batch_id=batch_id, exc=exc)
         raise
     if batch.status == BatchStatus.SETTLING:
-        return ingest_batch_settle(batch_id=batch_id) or batch
+        batch = ingest_batch_settle(batch_id=batch_id) or batch
+    # The worker's CPU for the batch, its commit, what ran on commit (live sends) and, for
+    # a batch announced first, its settling.
+    metric_inc(INGEST_CPU, time.process_time() - cpu)
     return batch
 
 

@@ -8,6 +8,7 @@ the source row keeps two workers from polling the same source at once.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from config.celery import task_send
 from config.errors import DomainError
-from config.metrics import POLL_ERRORS, metric_inc
+from config.metrics import INGEST_CPU, POLL_ERRORS, metric_inc
 from config.tenancy import current_schema
 from mentions.pipeline import mentions_statistics_refresh, mentions_store
 from sources import events
@@ -179,6 +180,7 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
     )
     if not claimed:
         return None
+    cpu = time.process_time()
     source = Source.objects.get(pk=source_id)
     outcome = PollOutcome()
     queries = listening_queries_active()
@@ -216,6 +218,8 @@ def source_poll(*, source_id: int) -> PollOutcome | None:
     if failure:
         metric_inc(POLL_ERRORS, connector=source.kind)
     outcome.error, outcome.problem = failure, problem
+    # The worker's CPU for the poll: fetching, parsing, validating and storing its pages.
+    metric_inc(INGEST_CPU, time.process_time() - cpu)
     return outcome
 
 
