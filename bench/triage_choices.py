@@ -10,8 +10,15 @@ Prints, pooled over k folds of the 80 % (stratified, shuffled, seed 42):
 - the English complaint head alone and folded with a plain logistic regression, by
   decision threshold;
 - the whole triage's complaint kind with that fold at member C 0.3-10, by threshold (the
-  shipped C=3 and 0.45 are its best cell at 5 folds: `--folds 5`).
-The settings in `mentions/triage/build.py` are the best rows here.
+  shipped C=3 and 0.45 are its best cell at 5 folds: `--folds 5`);
+- learned aspects (airline negative reasons, as `bench/triage_eval.py` scores them): the
+  per-aspect yes/no heads of `triage_learn` against the plain recipe's features (char_wb
+  2-5), a plain logistic regression folded in (binary per aspect, or multinomial), other
+  regularisation, class weights, and calibrated first-aspect choices (Platt per aspect, or a
+  per-aspect bias, both fitted on inner 3-fold out-of-fold scores of the training part):
+  first-aspect accuracy and aspect-set micro-F1 (`--only aspects --folds 5`).
+The settings in `mentions/triage/build.py` and `mentions/triage/learn.py` are the best rows
+here.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -35,13 +43,21 @@ import django
 django.setup()
 
 import numpy as np
-from sklearn.metrics import f1_score
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from mentions.triage import datasets, lexicon, triage_texts
 from mentions.triage.build import fold_member
-from mentions.triage.linear import Features, TextModel, train_head
-from mentions.triage.text import normalize
+from mentions.triage.linear import (
+    Features,
+    LinearHead,
+    TextModel,
+    _char_vectorizer,
+    _word_vectorizer,
+    train_head,
+)
+from mentions.triage.text import normalize, prepare
 
 SEED = 42
 LABELS = ["negative", "neutral", "positive"]
@@ -165,15 +181,140 @@ def complaint_kind(folds: int) -> None:
         print(f"  {name:<30}" + "".join(f"{score:>7.3f}" for score in scores), flush=True)
 
 
+NO_ASPECT = {"", "Can't Tell"}
+
+
+def _features_char_2_5(texts: list[str]) -> Features:
+    """Our features with the plain recipe's character n-grams (char_wb 2-5)."""
+    prepared = [prepare(t) for t in texts]
+    word, char = _word_vectorizer(min_df=2), _char_vectorizer(min_df=2)
+    char.set_params(ngram_range=(2, 5))
+    word.fit(prepared)
+    char.fit(prepared)
+    return Features(word, char)
+
+
+def _aspect_scores(
+    X: Any, X_test: Any, reasons: np.ndarray, names: list[str], **kwargs: Any
+) -> tuple[np.ndarray, np.ndarray, list[LinearHead]]:
+    """One yes/no head per aspect (as triage_learn trains them): the yes-scores, test and
+    training rows, one column per aspect, and the heads."""
+    heads = [train_head(X, ["yes" if r == n else "no" for r in reasons], **kwargs) for n in names]
+    test = np.column_stack([h.scores(X_test)[:, 1] for h in heads])
+    train = np.column_stack([h.scores(X)[:, 1] for h in heads])
+    return test, train, heads
+
+
+def aspects(folds: int) -> None:
+    """Learned aspects: airline negative reasons, first-aspect accuracy (argmax of the yes
+    scores) and aspect-set micro-F1 (yes score above 0, i.e. probability above 0.5)."""
+    dev_all, _ = datasets.split_set(datasets.airline())
+    keep = [i for i, r in enumerate(dev_all.labels["reason"]) if r not in NO_ASPECT]
+    dev = dev_all.subset(keep)
+    gold = np.array(dev.labels["reason"])
+    names = sorted(set(gold))
+    scores: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((len(gold), len(names))))
+    for train, test in _folds(dev.strata, folds):
+        texts, test_texts, reasons = (
+            [dev.texts[i] for i in train],
+            [dev.texts[i] for i in test],
+            gold[train],
+        )
+        for tag, features in (
+            ("our features", Features.fit(texts)),
+            ("char_wb 2-5", _features_char_2_5(texts)),
+        ):
+            X, X_test = features.transform(texts), features.transform(test_texts)
+            yes, yes_train, heads = _aspect_scores(X, X_test, reasons, names)
+            scores[f"{tag}: per-aspect heads"][test] = yes
+            multinomial = LogisticRegression(C=1.0, max_iter=3000).fit(X, reasons)
+            z, z_train = multinomial.decision_function(X_test), multinomial.decision_function(X)
+            z -= z.mean(axis=1, keepdims=True)
+            z_train -= z_train.mean(axis=1, keepdims=True)
+            scores[f"{tag}: heads + multinomial LR C=1"][test] = (
+                yes / yes_train.std(axis=0) + z / z_train.std()
+            )
+            if tag != "our features":
+                continue
+            scores[f"{tag}: multinomial LR C=1 alone"][test] = z
+            for k, (name, head) in enumerate(zip(names, heads, strict=True)):
+                folded = fold_member(head, X, ["yes" if r == name else "no" for r in reasons], c=10)
+                scores[f"{tag}: heads folded with binary LR C=10"][test, k] = folded.scores(X_test)[
+                    :, 1
+                ]
+            for scale in (0.3, 3.0):
+                scores[f"{tag}: heads, all C x{scale:g}"][test] = _aspect_scores(
+                    X, X_test, reasons, names, lr_c=10 * scale, svc_c=0.1 * scale, nb_c=4 * scale
+                )[0]
+            scores[f"{tag}: heads, unbalanced"][test] = _aspect_scores(
+                X, X_test, reasons, names, balanced=False
+            )[0]
+            # Calibrated first aspect, fitted on inner out-of-fold scores of the training part.
+            inner = np.zeros_like(yes_train)
+            splitter = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
+            for a, b in splitter.split(np.zeros(len(texts)), reasons):
+                part = Features.fit([texts[i] for i in a])
+                inner[b] = _aspect_scores(
+                    part.transform([texts[i] for i in a]),
+                    part.transform([texts[i] for i in b]),
+                    reasons[a],
+                    names,
+                )[0]
+            platt = np.column_stack(
+                [
+                    LogisticRegression(C=1e4)
+                    .fit(inner[:, [k]], (reasons == name).astype(int))
+                    .decision_function(yes[:, [k]])
+                    for k, name in enumerate(names)
+                ]
+            )
+            scores[f"{tag}: heads, Platt per aspect"][test] = platt
+            bias = np.zeros(len(names))
+            for _ in range(3):
+                for k in range(len(names)):
+                    best, best_d = -1.0, 0.0
+                    for d in np.linspace(-1.5, 1.5, 31):
+                        trial = bias.copy()
+                        trial[k] = d
+                        hit = float(
+                            np.mean(np.array(names)[(inner + trial).argmax(axis=1)] == reasons)
+                        )
+                        if hit > best + 1e-9:
+                            best, best_d = hit, d
+                    bias[k] = best_d
+            scores[f"{tag}: heads, per-aspect bias"][test] = yes + bias
+    truth = np.array([[r == name for name in names] for r in gold])
+    print(f"Learned aspects, {folds}-fold CV inside the 80 %: first-aspect accuracy, set micro-F1")
+    rows = []
+    for name, values in scores.items():
+        first = accuracy_score(gold, np.array(names)[values.argmax(axis=1)])
+        attached = values > 0
+        hits = int((attached & truth).sum())
+        precision, recall = hits / max(int(attached.sum()), 1), hits / len(gold)
+        micro = 2 * precision * recall / (precision + recall) if hits else 0.0
+        rows.append((first, micro, name))
+    for first, micro, name in sorted(rows, reverse=True):
+        print(f"  {name:<48} {first:.3f} {micro:.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument(
+        "--only", choices=["german", "complaints", "complaint_kind", "aspects"], help="one part"
+    )
     args = parser.parse_args()
     if not datasets.available():
         sys.exit(f"labelled data not found under {datasets.data_root()} (set LOTSE_SHARED_DATA)")
-    german(args.folds)
-    complaints(args.folds)
-    complaint_kind(args.folds)
+    parts = {
+        "german": german,
+        "complaints": complaints,
+        "complaint_kind": complaint_kind,
+        "aspects": aspects,
+    }
+    for name, part in parts.items():
+        if args.only in (None, name):
+            part(args.folds)
 
 
 if __name__ == "__main__":

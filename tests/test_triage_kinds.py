@@ -84,7 +84,7 @@ def test_cue_checks_read_normalised_text():
     assert is_sarcastic(normalize("Danke für NICHTS!"))
     assert not is_sarcastic(normalize("Danke für die schnelle Hilfe"))
     assert says_unaffected(normalize("Die S-Bahn ist nicht betroffen"))
-    assert not is_news(normalize("Zug fällt aus, teilte die Bahn mit"))  # too short to tell
+    assert not is_news(normalize("Zug fällt aus, sagt der Schaffner"))  # too short to tell
 
 
 def test_short_posts_that_are_clearly_english_by_their_filler_words_are_english():
@@ -154,6 +154,36 @@ def test_praise_taken_back_is_sarcasm(text):
 )
 def test_a_short_report_is_news(text):
     assert triage_texts([text], client=TRANSPORT)[0].kind == "news"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Bahn teilte am Montag mit, dass die Strecke zwischen Hamburg und Lübeck bis "
+        "Freitag gesperrt bleibt.",
+        "Zug fällt aus, teilte die Bahn mit",
+        "Gleisbauarbeiten zwischen Hamburg und Buchholz am Wochenende, teilt die Nordbahn mit.",
+        "Die Nordbahn teilte am Dienstag in Hamburg mit, dass auf der Linie RE 4 ab Juni "
+        "längere Züge fahren. Die neuen Doppelstockwagen sollen in den Hauptverkehrszeiten "
+        "zusätzliche Sitzplätze bringen, zunächst zwischen Hamburg und Uelzen.",
+    ],
+)
+def test_the_split_reporting_verb_teilte_mit_reads_as_news(text):
+    assert is_news(normalize(text))
+    assert triage_texts([text], client=TRANSPORT)[0].kind == "news"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "mit" as a preposition, not the verb's particle.
+        "Brightcell teilt Daten mit Facebook und Google.",
+        # A customer who was told something, not a press report.
+        "Der Schaffner teilte uns erst in Uelzen mit, dass der Zug endet. Danke für nichts.",
+    ],
+)
+def test_teilen_mit_a_preposition_or_said_to_the_customer_is_not_news(text):
+    assert not is_news(normalize(text))
 
 
 def test_a_post_in_the_first_person_is_not_news():

@@ -137,6 +137,23 @@ _REPORTING = _cues(
     "said-on according-to the-company-said a-spokesperson spokesperson spokesman "
     "spokeswoman press-release reported reports-say reuters",
 )
+# The split reporting verb: "Die Bahn teilte am Montag mit, dass …", "…, teilt das Unternehmen
+# mit." The particle "mit" closes the clause (punctuation or the end follows), which tells it
+# from the preposition ("teilt Daten mit Facebook"); at most six words sit between, none a
+# punctuation mark, and a customer told something ("teilte uns mit") is no press report.
+_SPLIT_REPORTING = re.compile(
+    r"\bteilt(?:e|en)?((?:\s+[\w\-]+){1,6}?)\s+mit(?=\s*(?:[,.;:!?\-–—)\"“”]|$))"
+)
+_TOLD_US = re.compile(r"\b(?:mir|mich|uns|dir|dich|euch)\b")
+
+
+def _reports(text: str) -> bool:
+    """Reported speech or a source, as the press words it."""
+    if _REPORTING.search(text):
+        return True
+    return any(not _TOLD_US.search(m.group(1)) for m in _SPLIT_REPORTING.finditer(text))
+
+
 # Press wording clear enough at any length (a headline, a one-line report), when the post
 # has no first or second person and asks nothing.
 _HEADLINE = _cues(
@@ -259,10 +276,10 @@ def is_news(text: str) -> bool:
     if len(text) < NEWS_MIN_CHARS:
         if "?" in text or "!" in text or text.startswith("@user") or _PERSONAL.search(text):
             return False
-        if _HEADLINE.search(text) or _REPORTING.search(text):
+        if _HEADLINE.search(text) or _reports(text):
             return True
         return bool(_NEWSY.search(text)) and cue_counts(text) == (0, 0)
-    reporting = bool(_REPORTING.search(text))
+    reporting = _reports(text)
     if len(text) >= NEWS_ARTICLE_CHARS and reporting:
         return True
     if "?" in text or _PERSONAL.search(text):
