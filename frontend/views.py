@@ -22,6 +22,7 @@ from config.tenancy import current_client_or_none
 from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_instant, form_int
 from frontend.response_views import composer_context
+from frontend.rows import CASE_MEMBER_FIELDS, ROW_FIELDS
 from frontend.templatetags.lotse import change_token
 from frontend.times import active_zone
 from mentions.assignees import mention_assignees
@@ -228,8 +229,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if cases_total == CLUSTER_ROWS:
             totals = cases.aggregate(n=Count("id"), reports=Sum("member_count"))
             cases_total, cases_reports = totals["n"], totals["reports"] or 0
-    previews = cluster_previews_for_user(user=request.user, clusters=clusters, per_cluster=3)  # type: ignore[arg-type]
-    page = list(mentions[offset : offset + PAGE_SIZE + 1])
+    previews = cluster_previews_for_user(
+        user=request.user,  # type: ignore[arg-type]
+        clusters=clusters,
+        per_cluster=3,
+        fields=CASE_MEMBER_FIELDS,
+    )
+    page = list(mentions.only(*ROW_FIELDS)[offset : offset + PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
     if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]
