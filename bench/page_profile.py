@@ -34,6 +34,7 @@ import re
 import statistics
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,20 @@ from bench import inbox_scale  # creates and migrates the database, sets Django 
 
 SLUG, _seed, _load = inbox_scale.SLUG, inbox_scale._seed, inbox_scale._load
 
+from django.core.handlers.base import BaseHandler
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import Model
+from django.db.models.sql.compiler import SQLCompiler
+from django.template import engines
+from django.template.base import Template
 from django.test import Client as WebClient
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context, tenant_context
+from psycopg import Cursor
+from rest_framework.serializers import ListSerializer
 
+import frontend.templatetags.lotse as tags
 from accounts.models import Client
 from config.tenancy import use_client, use_public_schema
 from mentions.models import Mention
@@ -83,17 +93,6 @@ class Stages:
         setattr(owner, attribute, classmethod(timed) if is_classmethod else timed)
 
     def install(self) -> None:
-        from django.core.handlers.base import BaseHandler
-        from django.db.backends.base.base import BaseDatabaseWrapper
-        from django.db.models.base import Model
-        from django.db.models.sql.compiler import SQLCompiler
-        from django.template.base import Template
-        from django.template.context import RequestContext
-        from psycopg import Cursor
-        from rest_framework.serializers import ListSerializer
-
-        import frontend.templatetags.lotse as tags
-
         self.wrap(BaseHandler, "_get_response", "view (own code, selectors, querysets)")
         self.wrap(SQLCompiler, "as_sql", "ORM: compile SQL")
         self.wrap(Cursor, "execute", "psycopg: execute (send, wait, parse)")
@@ -103,7 +102,15 @@ class Stages:
         self.wrap(Model, "from_db", "ORM: build model instances")
         self.wrap(BaseDatabaseWrapper, "connect", "connect to PostgreSQL")
         self.wrap(Template, "render", "templates (own work)")
-        self.wrap(RequestContext, "bind_template", "context processors")
+        # Context processors run inside `RequestContext.bind_template` (a context manager):
+        # each processor is wrapped where the engine keeps them.
+        engine = engines["django"].engine  # type: ignore[attr-defined]
+        processors = []
+        for processor in engine.template_context_processors:
+            holder = types.SimpleNamespace(call=processor)
+            self.wrap(holder, "call", "context processors (header)")
+            processors.append(holder.call)
+        engine.__dict__["template_context_processors"] = tuple(processors)
         self.wrap(tags, "mention_rows_html", "inbox rows (frontend.rows)")
         self.wrap(tags, "case_items_html", "case strip (frontend.rows)")
         self.wrap(ListSerializer, "to_representation", "serializers (DRF)")
