@@ -123,7 +123,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context_processors.client",
-                "frontend.training_context.training_due",
             ],
         },
     },

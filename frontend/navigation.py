@@ -6,9 +6,20 @@ disagree. Templates ask the same question for links inside pages (`{% may_open %
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.conf import settings
+from django.urls import (
+    NoReverseMatch,
+    Resolver404,
+    get_script_prefix,
+    get_urlconf,
+    resolve,
+    reverse,
+)
 
 from accounts.models import Client, User
 from accounts.selectors import membership_role_for
@@ -74,6 +85,23 @@ def agency_nav_entries(*, user: User, agency: Client) -> list[NavEntry]:
     return entries
 
 
+@functools.lru_cache(maxsize=16)
+def _header_pages(
+    urlconf: str | None, prefix: str, header: tuple[tuple[str, str, str], ...]
+) -> tuple[tuple[str, str, str, Callable[..., Any] | None], ...]:
+    """Each header entry's URL and view, looked up once per URL configuration (the
+    configuration is code: it does not change while a process runs)."""
+    pages = []
+    for key, label, name in header:
+        href = reverse(name, urlconf=urlconf)
+        try:
+            view: Callable[..., Any] | None = resolve(href.split("?", 1)[0], urlconf).func
+        except Resolver404:
+            view = None
+        pages.append((key, label, href, view))
+    return tuple(pages)
+
+
 def url_may_open(*, user: User, client: Client, href: str) -> bool:
     """Whether the page at `href` (a path on this client's host) lets `user` in."""
     try:
@@ -97,11 +125,13 @@ def nav_entries(*, user: User, client: Client | None) -> list[NavEntry]:
     """The header's links for this person in this client: only pages that let them in."""
     if client is None or not user.is_authenticated:
         return []
-    if membership_role_for(user=user, client=client) is None:
+    role = membership_role_for(user=user, client=client)
+    if role is None:
         return []
-    entries = []
-    for key, label, name in HEADER:
-        href = reverse(name)
-        if url_may_open(user=user, client=client, href=href):
-            entries.append(NavEntry(key=key, label=label, href=href))
-    return entries
+    return [
+        NavEntry(key=key, label=label, href=href)
+        for key, label, href, view in _header_pages(
+            get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), HEADER
+        )
+        if view is not None and may_open(user=user, role=role, view=view)
+    ]

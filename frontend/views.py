@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +22,7 @@ from config.tenancy import current_client_or_none
 from frontend.access import client_member_required, two_factor_gate
 from frontend.params import form_date, form_instant, form_int
 from frontend.response_views import composer_context
+from frontend.rows import CASE_MEMBER_FIELDS, ROW_FIELDS
 from frontend.templatetags.lotse import change_token
 from frontend.times import active_zone
 from mentions.assignees import mention_assignees
@@ -217,19 +218,25 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # strip above the list, not rows each. (Filtered by author segment, the reports
         # are listed one by one.)
         mentions = mentions_outside_open_cases(mentions, min_size=min_size)
+        # The largest cases, each row with the totals of all of them (window sums: one
+        # query, not a second one to count).
         cases = cluster_list_for_user(
             user=request.user,  # type: ignore[arg-type]
             department=department or None,
             min_size=min_size,
             largest_first=True,
-        )
+        ).annotate(cases_total=Window(Count("id")), cases_reports=Window(Sum("member_count")))
         clusters = list(cases[:CLUSTER_ROWS])
-        cases_total, cases_reports = len(clusters), sum(c.member_count for c in clusters)
-        if cases_total == CLUSTER_ROWS:
-            totals = cases.aggregate(n=Count("id"), reports=Sum("member_count"))
-            cases_total, cases_reports = totals["n"], totals["reports"] or 0
-    previews = cluster_previews_for_user(user=request.user, clusters=clusters, per_cluster=3)  # type: ignore[arg-type]
-    page = list(mentions[offset : offset + PAGE_SIZE + 1])
+        if clusters:
+            cases_total = clusters[0].cases_total  # type: ignore[attr-defined]
+            cases_reports = clusters[0].cases_reports or 0  # type: ignore[attr-defined]
+    previews = cluster_previews_for_user(
+        user=request.user,  # type: ignore[arg-type]
+        clusters=clusters,
+        per_cluster=3,
+        fields=CASE_MEMBER_FIELDS,
+    )
+    page = list(mentions.only(*ROW_FIELDS)[offset : offset + PAGE_SIZE + 1])
     # Staff limited to departments see only those departments' names and counts.
     scoped = None
     if not role_at_least(request.lotse_role, Role.MANAGER):  # type: ignore[attr-defined]

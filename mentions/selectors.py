@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -360,14 +361,22 @@ def cluster_members_for_user(*, user: User, cluster: ProblemCluster) -> QuerySet
 
 
 def cluster_previews_for_user(
-    *, user: User, clusters: list[ProblemCluster], per_cluster: int = 8
+    *,
+    user: User,
+    clusters: list[ProblemCluster],
+    per_cluster: int = 8,
+    fields: Sequence[str] = (),
 ) -> dict[int, list[Mention]]:
-    """The newest few visible members of each cluster, in one query."""
+    """The newest few visible members of each cluster, in one query (only `fields` of
+    them, and the id and cluster, when given)."""
     if not clusters:
         return {}
+    members = mention_list_for_user(user=user)
+    if fields:
+        members = members.select_related(None).select_related("author")
+        members = members.only("id", "cluster_id", *fields)
     rows = (
-        mention_list_for_user(user=user)
-        .filter(cluster_id__in=[cluster.pk for cluster in clusters])
+        members.filter(cluster_id__in=[cluster.pk for cluster in clusters])
         .annotate(place=Window(RowNumber(), partition_by=F("cluster_id"), order_by=F("id").desc()))
         .filter(place__lte=per_cluster)
     )

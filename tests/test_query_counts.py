@@ -111,11 +111,12 @@ def test_inbox_page_takes_the_same_queries_for_5_or_50_mentions(world, in_acme):
 @pytest.mark.parametrize(
     ("persona", "most"),
     [
-        # Session, user, role, client; views, cases, mentions, departments and loads, the
-        # alert banner, teams; the header (clients, unread, approvals, training).
-        ("alice", 22),
+        # Session, user, role, client; views, cases (with their totals), mentions,
+        # departments and loads, the alert banner, teams; the header (clients, and its
+        # badges in one statement: unread, approvals, training).
+        ("alice", 17),
         # A responder limited to departments: their departments are read once per page.
-        ("lena", 21),
+        ("lena", 18),
     ],
 )
 def test_inbox_page_is_a_fixed_handful_of_queries(world, in_acme, persona, most):
@@ -151,12 +152,13 @@ def test_mention_page_does_not_grow_with_colleagues(world, in_acme):
         add_colleague(n)
     connection.set_schema_to_public()
     assert page_queries(web, url) == before
-    assert before <= 26
+    assert before <= 22
 
 
 def test_alerts_page_is_a_fixed_handful_of_queries(world, in_acme):
     store_mentions(world, 30, text="Die App zeigt Fehler beim Login")
     connection.set_schema_to_public()
     # Alerts, settings, open alerts, the first mention, and the hourly counts of the chart
-    # in one statement (three round trips: JIT is switched off for it); the header.
-    assert page_queries(web_client(world.acme, world.alice), "/alerts/") <= 21
+    # in one statement (three round trips: JIT is switched off for it); the header (its
+    # badges in one statement).
+    assert page_queries(web_client(world.acme, world.alice), "/alerts/") <= 17

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -14,8 +15,8 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import client_memberships, role_at_least
 from config.tenancy import current_client
+from routing.models import Department
 from routing.selectors import staff_list
-from routing.services.assignment import visible_department_ids
 from routing.training.models import (
     Acknowledgement,
     Assignment,
@@ -181,11 +182,20 @@ def department_ids_for(*, user_id: int) -> set[int]:
     return {d.pk for d in member.departments.all()} if member else set()
 
 
-def training_due_count(*, user: User, role: str | None) -> int:
-    """Assigned modules not passed yet, plus an unacknowledged guideline (the header badge,
-    on every page: two queries; the person's departments are read once per page)."""
-    departments = visible_department_ids(user_id=int(user.pk)) or set()
-    due = (
+@dataclass(frozen=True)
+class TrainingDueReads:
+    """What the header's training badge counts, as querysets (the header reads them with
+    its other counts in one statement, `config.reads`): assigned modules not passed yet,
+    and, for responders and up, whether the current guideline is acknowledged."""
+
+    modules: QuerySet[Assignment, Any]
+    guideline: QuerySet[Guideline, Any] | None
+
+
+def training_due_reads(*, user: User, role: str | None) -> TrainingDueReads:
+    # The person's departments as a subquery: no read of their own for the badge.
+    departments = Department.objects.filter(staff__user_id=user.pk).values("pk")
+    modules = (
         Assignment.objects.filter(
             Q(role="") | Q(role=role or "-"),
             Q(department__isnull=True) | Q(department_id__in=departments),
@@ -195,10 +205,10 @@ def training_due_count(*, user: User, role: str | None) -> int:
         )
         .values("module_id")
         .distinct()
-        .count()
     )
+    guideline = None
     if role_at_least(role, Role.RESPONDER):
-        acknowledged = (
+        guideline = (
             Guideline.objects.order_by("-version")
             .annotate(
                 acknowledged=Exists(
@@ -206,11 +216,14 @@ def training_due_count(*, user: User, role: str | None) -> int:
                 )
             )
             .values_list("acknowledged", flat=True)
-            .first()
         )
-        if acknowledged is False:
-            due += 1
-    return due
+    return TrainingDueReads(modules=modules, guideline=guideline)
+
+
+def training_due_total(*, modules: int, acknowledged: bool | None) -> int:
+    """The badge: modules to do, plus one for a guideline not acknowledged (None: there is
+    no guideline, or the person need not acknowledge it)."""
+    return modules + (1 if acknowledged is False else 0)
 
 
 # -- people page and statistics -------------------------------------------------------
