@@ -30,7 +30,10 @@ class CalendarError(ValueError):
 def parse_hours(hours: Mapping[str, Sequence[str]]) -> dict[int, tuple[tuple[time, time], ...]]:
     """{"mon": ["08:00-12:00", "13:00-18:00"], …} → {0: ((08:00, 12:00), (13:00, 18:00))}.
 
-    "24h" means the whole day. Days not named are closed."""
+    "24h" means the whole day. Days not named are closed. A span that closes before it
+    opens ("22:00-06:00", a night shift) runs overnight into the next day; a span that
+    closes when it opens is refused (empty or all day: say "24h"). No two spans may
+    overlap, overnight ones included (Monday 22:00-06:00 and Tuesday 05:00-09:00)."""
     parsed: dict[int, tuple[tuple[time, time], ...]] = {}
     for day, spans in hours.items():
         if day not in WEEKDAYS:
@@ -50,15 +53,46 @@ def parse_hours(hours: Mapping[str, Sequence[str]]) -> dict[int, tuple[tuple[tim
                 raise CalendarError(f"{day}: {span!r} is not like 08:00-18:00") from exc
             if end == time(0):
                 end = time.max
-            if end <= start:
-                raise CalendarError(f"{day}: {span!r} ends before it starts")
+            if end == start:
+                raise CalendarError(
+                    f"{day}: {span!r} closes when it opens; for the whole day say 24h"
+                )
             intervals.append((start, end))
-        intervals.sort()
-        for (_, first_end), (second_start, _) in itertools.pairwise(intervals):
-            if second_start < first_end:
-                raise CalendarError(f"{day}: opening hours overlap")
-        parsed[WEEKDAYS.index(day)] = tuple(intervals)
+        parsed[WEEKDAYS.index(day)] = tuple(sorted(intervals))
+    _overlap_check(parsed)
     return parsed
+
+
+def _minute(moment: time) -> int:
+    return 24 * 60 if moment == time.max else moment.hour * 60 + moment.minute
+
+
+def _overlap_check(parsed: Mapping[int, Sequence[Span]]) -> None:
+    """Refuse spans that overlap, as minutes of the week (an overnight span's end lies on
+    the next day; Sunday night runs into Monday morning)."""
+    day, week = 24 * 60, 7 * 24 * 60
+    pieces = []
+    for weekday, spans in parsed.items():
+        for opens, closes in spans:
+            begin = weekday * day + _minute(opens)
+            length = (_minute(closes) - _minute(opens)) % day or day
+            pieces.append((begin, begin + length, weekday, opens, closes))
+            if begin + length > week:
+                pieces.append((begin - week, begin + length - week, weekday, opens, closes))
+    pieces.sort()
+    for first, second in itertools.pairwise(pieces):
+        if second[0] < first[1]:
+            if first[2] == second[2]:
+                raise CalendarError(f"{WEEKDAYS[first[2]]}: opening hours overlap")
+            raise CalendarError(
+                f"opening hours overlap: {_label(first[2], first[3], first[4])} runs into "
+                f"{_label(second[2], second[3], second[4])}"
+            )
+
+
+def _label(weekday: int, opens: time, closes: time) -> str:
+    end = "24:00" if closes == time.max else f"{closes:%H:%M}"
+    return f"{WEEKDAYS[weekday]} {opens:%H:%M}-{end}"
 
 
 @dataclass(frozen=True)

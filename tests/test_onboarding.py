@@ -139,7 +139,8 @@ def test_only_agency_admins_get_agency_tokens(world):
         ({"industry": "shipping"}, "industry"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"languages": ["deutsch"]}, "languages"),
-        ({"business_hours": {"mon": ["18:00-08:00"]}}, "business_hours"),
+        ({"business_hours": {"mon": ["18:00-18:00"]}}, "business_hours"),
+        ({"business_hours": {"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}}, "business_hours"),
         ({"business_hours": {}}, "business_hours"),
         ({"brands": [{"name": "Acme", "query": "acme AND ("}]}, "brands"),
         ({"brands": []}, "brands"),
@@ -154,6 +155,27 @@ def test_bad_input_is_a_400_with_field_errors(world, change, field):
     assert error["code"] == "invalid"
     assert field in error["fields"], error
     assert not Client.objects.filter(slug=GOOD["slug"]).exists()
+
+
+def test_a_night_shift_across_midnight_is_accepted_as_business_hours(world):
+    night = {"mon": ["22:00-06:00"], "tue": ["06:00-14:00", "22:00-06:00"]}
+    response = agency_api(world).post(
+        "/api/v1/clients/", {**GOOD, "business_hours": night}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    with tenant_context(Client.objects.get(slug="nordbahn")):
+        assert SlaPolicy.objects.get(is_default=True).hours == night
+
+
+def test_overlapping_night_hours_are_refused_with_the_spans_named(world):
+    night = {"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}
+    response = agency_api(world).post(
+        "/api/v1/clients/", {**GOOD, "business_hours": night}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["business_hours"] == [
+        "Opening hours: opening hours overlap: mon 22:00-06:00 runs into tue 05:00-09:00."
+    ]
 
 
 def test_every_problem_is_reported_at_once(world):
@@ -203,6 +225,22 @@ def test_agency_admin_creates_a_client_in_the_wizard(world):
         assert ListeningQuery.objects.filter(role="competitor").count() == 1
         assert ListeningQuery.objects.get(name="TN app").expression == "telenord NEAR/2 app"
     assert client in clients_for_user(user=world.ada)
+
+
+def test_the_wizard_takes_a_night_shift_that_closes_after_midnight(world):
+    web = web_client(None, world.ada)
+    response = web.post("/clients/new", {**WIZARD, "opens": "22:00", "closes": "06:00"})
+    assert response.status_code == 200, response.content.decode()[:500]
+    with tenant_context(Client.objects.get(slug="tele-nord")):
+        assert SlaPolicy.objects.get(is_default=True).hours["mon"] == ["22:00-06:00"]
+
+
+def test_the_wizard_refuses_hours_that_close_when_they_open(world):
+    web = web_client(None, world.ada)
+    response = web.post("/clients/new", {**WIZARD, "opens": "08:00", "closes": "08:00"})
+    assert response.status_code == 400
+    assert "closes when it opens; for the whole day say 24h" in response.content.decode()
+    assert not Client.objects.filter(slug="tele-nord").exists()
 
 
 def test_wizard_explains_mistakes_in_plain_words(world):

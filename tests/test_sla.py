@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,9 @@ from accounts.audit.models import AuditEntry
 from mentions.models import Mention
 from mentions.services import mention_set_status
 from mentions.sla import sla_check
+from routing.admin import SlaPolicyForm
 from routing.models import Department, Notification, SlaPolicy
+from routing.services.sla import sla_dues, sla_policies_load
 from sources.services import ingest_batch_process, mentions_submit
 from tests.factories import mention_item
 
@@ -93,3 +96,50 @@ def test_paused_mentions_do_not_breach(world, always_open):
     mention = ingest(world, text="Frage?")
     mention_set_status(mention=mention, status="waiting", by=world.rita)
     assert sla_check(now=timezone.now() + timedelta(days=3)).breached == []
+
+
+def test_a_night_shift_policy_sets_due_times_inside_the_night(in_acme):
+    # Open 22:00-06:00 Berlin every night; normal priority answers within 240 business
+    # minutes. Arriving Tuesday 05:00 (an hour before Monday night's shift ends): one hour
+    # that morning, three more from Tuesday 22:00, so due Wednesday 01:00.
+    policy = SlaPolicy.objects.get(is_default=True)
+    policy.hours = {day: ["22:00-06:00"] for day in ALWAYS}
+    policy.timezone = "Europe/Berlin"
+    policy.first_response_minutes = {"2": 240}
+    policy.resolution_minutes = {"2": 8 * 60}
+    policy.save()
+    berlin = ZoneInfo("Europe/Berlin")
+    first, resolution = sla_dues(
+        policies=sla_policies_load(),
+        policy=policy,
+        priority=2,
+        start=datetime(2026, 11, 24, 5, tzinfo=berlin),
+    )
+    assert first == datetime(2026, 11, 25, 1, tzinfo=berlin)
+    assert resolution == datetime(2026, 11, 25, 5, tzinfo=berlin)
+
+
+@pytest.mark.parametrize(
+    ("hours", "error"),
+    [
+        ('{"mon": ["22:00-06:00"], "tue": ["22:00-06:00"]}', None),
+        ('{"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}', "mon 22:00-06:00 runs into tue"),
+        ('{"mon": ["08:00-08:00"]}', "closes when it opens"),
+        ('["mon"]', "Like {"),
+    ],
+)
+def test_the_policy_form_checks_opening_hours_as_the_clock_reads_them(in_acme, hours, error):
+    form = SlaPolicyForm(
+        data={
+            "name": "Nights",
+            "timezone": "Europe/Berlin",
+            "hours": hours,
+            "holidays": "",
+            "first_response_minutes": '{"2": 240}',
+            "resolution_minutes": '{"2": 480}',
+            "warn_before_minutes": 15,
+        }
+    )
+    assert form.is_valid() is (error is None), form.errors
+    if error:
+        assert error in " ".join(form.errors["hours"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -69,13 +69,85 @@ def test_minutes_between_skip_closed_time_and_can_be_negative():
     [
         ({"monday": ["08:00-18:00"]}, "unknown weekday"),
         ({"mon": ["8 to 6"]}, "not like"),
-        ({"mon": ["18:00-08:00"]}, "ends before"),
+        ({"mon": ["08:00-08:00"]}, "closes when it opens"),
         ({"mon": ["08:00-12:00", "11:00-14:00"]}, "overlap"),
+        ({"mon": ["22:00-06:00", "23:00-23:30"]}, "mon: opening hours overlap"),
+        ({"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}, "mon 22:00-06:00 runs into tue"),
+        ({"sun": ["22:00-06:00"], "mon": ["00:00-05:00"]}, "sun 22:00-06:00 runs into mon"),
     ],
 )
 def test_bad_opening_hours_are_refused(hours, message):
     with pytest.raises(CalendarError, match=message):
         BusinessCalendar.build(timezone="Europe/Berlin", hours=hours)
+
+
+NIGHTS = BusinessCalendar.build(
+    timezone="Europe/Berlin",
+    hours={d: ["22:00-06:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+)
+NIGHT_AND_DAY = BusinessCalendar.build(
+    timezone="Europe/Berlin",
+    hours={d: ["08:00-12:00", "22:00-02:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "start", "minutes", "due"),
+    [
+        # Tuesday 24 Nov 2026, 23:00 Berlin (22:00 UTC) + 60 → Wednesday 00:00 Berlin
+        (NIGHTS, utc(2026, 11, 24, 22), 60, utc(2026, 11, 24, 23)),
+        # Arrives at noon: the night shift opens at 22:00, + 30 → 22:30 Berlin
+        (NIGHTS, utc(2026, 11, 24, 11), 30, utc(2026, 11, 24, 21, 30)),
+        # Arrives Wednesday 05:30 Berlin, still in Tuesday's shift: 30 min left, then 22:00
+        (NIGHTS, utc(2026, 11, 25, 4, 30), 45, utc(2026, 11, 25, 21, 15)),
+        # A whole night is 8 hours: from 22:00 to 06:00 of the next morning
+        (NIGHTS, utc(2026, 11, 24, 21), 8 * 60, utc(2026, 11, 25, 5)),
+        # Daylight saving starts Sunday 29 Mar 2026 at 02:00: Saturday's night is 7 hours;
+        # Saturday 22:00 CET (21:00 UTC) + 7 h → Sunday 06:00 CEST (04:00 UTC)
+        (NIGHTS, utc(2026, 3, 28, 21), 7 * 60, utc(2026, 3, 29, 4)),
+        # … and the eighth hour is Sunday 22:00-23:00 CEST
+        (NIGHTS, utc(2026, 3, 28, 21), 8 * 60, utc(2026, 3, 29, 21)),
+        # Daylight saving ends Sunday 25 Oct 2026 at 03:00: Saturday's night is 9 hours;
+        # Saturday 22:00 CEST (20:00 UTC) + 9 h → Sunday 06:00 CET (05:00 UTC)
+        (NIGHTS, utc(2026, 10, 24, 20), 9 * 60, utc(2026, 10, 25, 5)),
+        # Friday's late span runs into Saturday 02:00; the next opening is Monday 08:00
+        (NIGHT_AND_DAY, utc(2026, 11, 28, 0, 30), 60, utc(2026, 11, 30, 7, 30)),
+        # Monday 11:30 Berlin + 60: 30 min before noon, 30 min from 22:00
+        (NIGHT_AND_DAY, utc(2026, 11, 23, 10, 30), 60, utc(2026, 11, 23, 21, 30)),
+    ],
+)
+def test_overnight_business_hours_give_due_times_across_midnight(calendar, start, minutes, due):
+    assert add_business_minutes(start, minutes, calendar) == due
+    assert business_minutes_between(start, due, calendar) == pytest.approx(minutes)
+
+
+def test_an_overnight_span_is_counted_on_both_days_it_covers():
+    # Monday 20:00 to Wednesday 20:00 Berlin: Monday's and Tuesday's nights, 16 hours.
+    assert business_minutes_between(utc(2026, 11, 23, 19), utc(2026, 11, 25, 19), NIGHTS) == (
+        16 * 60
+    )
+    # Tuesday 03:00 to 04:00 Berlin lies in Monday's night: all of it is business time.
+    assert business_minutes_between(utc(2026, 11, 24, 2), utc(2026, 11, 24, 3), NIGHTS) == 60
+
+
+def test_overnight_spans_may_touch_the_next_days_hours():
+    calendar = BusinessCalendar.build(
+        timezone="Europe/Berlin",
+        hours={
+            "sun": ["22:00-06:00"],
+            "mon": ["06:00-14:00", "23:00-01:00"],
+            "tue": ["01:00-09:00"],
+        },
+    )
+    assert calendar.hours == {
+        6: ((time(22), time(6)),),
+        0: ((time(6), time(14)), (time(23), time(1))),
+        1: ((time(1), time(9)),),
+    }
+    # Sunday 22:00 to Tuesday 02:00 Berlin: 8 + 8 + 2 hours, and Tuesday's first hour.
+    assert business_minutes_between(utc(2026, 11, 22, 21), utc(2026, 11, 24, 1), calendar) == (
+        19 * 60
+    )
 
 
 def test_a_calendar_without_hours_fails_instead_of_looping():
