@@ -808,37 +808,18 @@ class TopAuthor:
 def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAuthor]:
     """The authors with the most mentions in the period (with influence and segment).
 
-    Without filters the whole UTC months inside the period come from `AuthorMonth` and only
-    the ragged ends from the mentions; with filters, all from the mentions."""
+    Without filters the UTC months the period touches come from `AuthorMonth` and only
+    the shorter side of each ragged month from the mentions: the part inside the period,
+    or the month's count less the part outside it (a period ending today leaves nothing
+    but the month's future outside: the current month costs no mention at all). With
+    filters, all from the mentions."""
     where, params = slice_.mention_where()
-    months = _whole_utc_months(period)
-    if months is not None and not slice_.filters() and slice_.departments is None:
-        first_month, end_month = months
+    if not slice_.filters() and slice_.departments is None and _whole_utc_months(period):
+        parts, part_params = _author_month_parts(period, where=where, params=params)
         counts = rows_fetch(
-            f"""SELECT author_id, sum(n), sum(negative) FROM (
-                    SELECT author_id, mentions AS n, negative FROM reports_authormonth
-                    WHERE month >= %s AND month < %s
-                    UNION ALL
-                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
-                    FROM mentions_mention m
-                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
-                    UNION ALL
-                    SELECT m.author_id, 1, (m.sentiment = 'negative')::int
-                    FROM mentions_mention m
-                    WHERE m.published_at >= %s AND m.published_at < %s AND {where}
-                ) AS t
+            f"""SELECT author_id, sum(n), sum(negative) FROM ({" UNION ALL ".join(parts)}) AS t
                 GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT %s""",
-            [
-                first_month,
-                end_month,
-                period.start,
-                first_month,
-                *params,
-                end_month,
-                period.end,
-                *params,
-                limit,
-            ],
+            [*part_params, limit],
             jit=False,
         )
     else:
@@ -865,6 +846,52 @@ def top_authors(*, period: Period, slice_: Slice, limit: int = 10) -> list[TopAu
         for author_id, n, negative in counts
         if (author := authors.get(author_id)) is not None
     ]
+
+
+def _author_month_parts(
+    period: Period, *, where: str, params: list[Any]
+) -> tuple[list[str], list[Any]]:
+    """SELECTs of (author_id, mentions, negative) whose sums per author are the period's
+    counts: `AuthorMonth` rows of whole months, and for each ragged month the shorter of
+    its part inside the period (+1 per mention) or its `AuthorMonth` row less the part
+    outside (-1 per mention)."""
+    utc = ZoneInfo("UTC")
+    start, end = period.start.astimezone(utc), period.end.astimezone(utc)
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    months_from, months_to = first, last  # [from, to) of the AuthorMonth rows read
+    raw: list[tuple[int, datetime, datetime]] = []  # (sign, from, to) read from mentions
+    if first < start:
+        after = _next_month(first)
+        if start - first < after - start:
+            raw.append((-1, first, start))
+        else:
+            months_from = after
+            raw.append((1, start, after))
+    if last < end:
+        after = _next_month(last)
+        if after - end < end - last:
+            months_to = after
+            raw.append((-1, end, after))
+        else:
+            raw.append((1, last, end))
+    parts = [
+        "SELECT author_id, mentions AS n, negative FROM reports_authormonth "
+        "WHERE month >= %s AND month < %s"
+    ]
+    part_params: list[Any] = [months_from, months_to]
+    for sign, begin, stop in raw:
+        parts.append(
+            f"SELECT m.author_id, {sign}, {sign} * (m.sentiment = 'negative')::int "
+            f"FROM mentions_mention m WHERE m.published_at >= %s AND m.published_at < %s "
+            f"AND {where}"
+        )
+        part_params += [begin, stop, *params]
+    return parts, part_params
+
+
+def _next_month(month: datetime) -> datetime:
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def _whole_utc_months(period: Period) -> tuple[datetime, datetime] | None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import transaction
+from django.db.models import Count, Q
 from django_tenants.utils import tenant_context
 
 from mentions.models import Author, Mention, ProblemCluster, Response
 from mentions.pipeline import mentions_store
 from mentions.queries import mentions_queries_rematch
+from reports.figures import period_for
 from routing.models import Department, SlaPolicy, StaffMember
 from sources.models import ListeningQuery
 from sources.services.queries import listening_query_save
@@ -353,6 +355,49 @@ def test_top_authors_over_whole_months_and_ragged_ends_count_every_mention(berli
     )
     found = [(a["handle"], a["mentions"], a["negative"]) for a in body["items"]]
     assert found == [("busy", 4, 2), ("early", 2, 1), ("late", 2, 0)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("2026-03-15", "2026-05-20"),  # both ragged months: the part outside is shorter
+        ("2026-03-03", "2026-05-06"),  # both: the part inside is shorter
+        ("2026-03-01", "2026-05-31"),  # whole months in Berlin, ragged by an hour in UTC
+        ("2026-02-20", "2026-04-10"),
+        ("2026-03-31", "2026-05-01"),
+    ],
+)
+def test_top_authors_equal_a_count_of_the_mentions_whichever_side_is_read(berlin, first, last):
+    world = berlin
+    source = world.acme.source
+    # Every 17 hours from 1 February to 10 June, five authors in turn (one irrelevant in 7).
+    at = datetime(2026, 2, 1, 0, 30, tzinfo=UTC)
+    handles = ("ann", "bob", "cem", "dan", "eve")
+    for i in range(190):
+        add(
+            source,
+            at=at + timedelta(hours=17 * i),
+            handle=handles[(i * i) % 5],
+            sentiment=("negative", "neutral")[i % 2],
+            relevant=i % 7 != 3,
+        )
+    body = (
+        api_client(world.acme, world.acme.read_token)
+        .get(f"/api/v1/reports/top?what=authors&from={first}&to={last}")
+        .json()
+    )
+    found = [(a["handle"], a["mentions"], a["negative"]) for a in body["items"]]
+    period = period_for(first=date.fromisoformat(first), last=date.fromisoformat(last), days=0)
+    expected = (
+        Mention.objects.filter(
+            relevant=True, published_at__gte=period.start, published_at__lt=period.end
+        )
+        .values("author__handle")
+        .annotate(n=Count("id"), negative=Count("id", filter=Q(sentiment="negative")))
+        .order_by("-n", "author_id")
+    )
+    assert found == [(row["author__handle"], row["n"], row["negative"]) for row in expected]
 
 
 @pytest.mark.django_db
