@@ -221,7 +221,7 @@ def report_document(
         care_departments=figures.care_by(period=period, by="department", slice_=slice_),
         care_people=figures.care_by(period=period, by="person", slice_=slice_),
         first_responses=first_response_distribution(period=period, slice_=slice_),
-        clocks=care_clocks(period=period, slice_=slice_, expected=now.care.responded),
+        clocks=care_clocks(period=period, slice_=slice_),
         approvals=approvals(period=period, slice_=slice_),
         escalations=escalations(period=period, slice_=slice_),
         terms=rising_terms(period=period, slice_=slice_),
