@@ -1,23 +1,30 @@
 """The hourly rollups (and the authors' monthly counts) equal a direct aggregate over the
 raw mentions, whatever happens to them: batches arriving (through the real pipeline too),
 triage corrections, late first responses, moves between departments, relevance flips,
-listening queries matched again, authors changed and deletions."""
+listening queries matched again, authors changed and deletions. The care clocks (first
+response and resolution, calendar and business hours) stay exact through the same writes,
+stamped or not."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Author, Mention
 from mentions.pipeline import mentions_store
 from mentions.services import mention_correct
+from reports.care_figures import care_clocks, durations_of
+from reports.figures import Period, Slice, care_times
 from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
-from routing.models import Department
+from routing.models import Department, SlaPolicy
+from routing.sla import BusinessCalendar, business_minutes_between
 from tests.factories import mention_item
 
 _ids = itertools.count(1)
@@ -140,6 +147,50 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
 
 
+def assert_care_clocks_exact(departments: list) -> None:
+    """The care clocks (calendar and business, first response and resolution) equal an
+    exact computation over the raw rows, the business time by the SLA clock's own
+    arithmetic, whether the rows' stamps are stored or not measured yet."""
+    policy = SlaPolicy.objects.get(is_default=True)
+    calendar = BusinessCalendar.build(
+        timezone=policy.timezone, hours=policy.hours, holidays=policy.holidays
+    )
+    period = Period(
+        (T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), ZoneInfo("UTC")
+    )
+    scope = frozenset({departments[1].pk})
+    for slice_, keep in (
+        (Slice(), lambda m: True),
+        (Slice(departments=scope), lambda m: m.department_id in scope),
+    ):
+        kept = [m for m in Mention.objects.filter(relevant=True) if keep(m)]
+        found = care_clocks(period=period, slice_=slice_)
+        for got, end, business in (
+            (found.first_response, "first_response_at", False),
+            (found.first_response_business, "first_response_at", True),
+            (found.resolution, "resolved_at", False),
+            (found.resolution_business, "resolved_at", True),
+        ):
+            stops = [(m.received_at, getattr(m, end)) for m in kept if getattr(m, end)]
+            want = durations_of(
+                [
+                    max(0.0, business_minutes_between(start, stop, calendar) * 60)
+                    if business
+                    else max(0.0, (stop - start).total_seconds())
+                    for start, stop in stops
+                ]
+            )
+            assert got.count == want.count
+            for name in ("median_seconds", "p90_seconds", "mean_seconds"):
+                assert getattr(got, name) == pytest.approx(getattr(want, name))
+        times = care_times(period=period, slice_=slice_)
+        assert (times.responded, times.median_seconds, times.p90_seconds) == (
+            found.first_response.count,
+            pytest.approx(found.first_response.median_seconds),
+            pytest.approx(found.first_response.p90_seconds),
+        )
+
+
 def no_negative_counts() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM reports_mentionhour WHERE mentions < 0")
@@ -177,6 +228,9 @@ operation = st.one_of(
         st.integers(0, 100),
     ),
     st.tuples(st.just("respond"), st.integers(0, 100), st.integers(0, 50_000)),
+    st.tuples(st.just("resolve"), st.integers(0, 100), st.none() | st.integers(0, 400_000)),
+    # What the app does when a clock stops: measure it in business hours and store it.
+    st.tuples(st.just("stamp"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("move_hour"), st.integers(0, 100), st.integers(-5, 5)),
     st.tuples(st.just("delete"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("touch"), st.integers(0, 100)),
@@ -255,6 +309,15 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 Mention.objects.filter(pk=mention.pk).update(
                     first_response_at=mention.received_at + timedelta(seconds=op[2])
                 )
+            elif op[0] == "resolve":
+                mention = pick(op[1])
+                Mention.objects.filter(pk=mention.pk).update(
+                    resolved_at=None
+                    if op[2] is None
+                    else mention.received_at + timedelta(seconds=op[2])
+                )
+            elif op[0] == "stamp":
+                mentions_clocks_restamp(ids=[pick(n).pk for n in op[1]])
             elif op[0] == "move_hour":
                 mention = pick(op[1])
                 Mention.objects.filter(pk=mention.pk).update(
@@ -271,6 +334,7 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 Mention.objects.filter(pk=pick(op[1]).pk).update(status="resolved")
             assert_rollups_match()
             assert no_negative_counts()
+            assert_care_clocks_exact(departments)
         transaction.savepoint_rollback(sid)
 
 
