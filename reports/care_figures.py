@@ -222,13 +222,16 @@ def _durations(count: Any, quantiles: list[float] | None, mean: Any) -> Duration
     )
 
 
-def care_clocks(*, period: Period, slice_: Slice, resolution: bool = True) -> CareClocks:
+def care_clocks(
+    *, period: Period, slice_: Slice, resolution: bool = True, calendar: bool = True
+) -> CareClocks:
     """First-response and resolution times of the period's mentions (those the calendar
     figures count: relevant, published in the period), in calendar and business time,
     exact: percentiles and means in SQL over the business seconds stored on each mention
     when its clock stopped (`mentions.clocks`), read from the index `mention_care_clocks`.
     Stopped clocks not stored yet (normally none) are measured here and joined in.
-    `resolution=False` leaves the resolution figures empty (the summary API has none)."""
+    `resolution=False` leaves the resolution figures empty, `calendar=False` the calendar
+    ones (the summary API has no resolution and takes calendar time from `care_times`)."""
     policies = sla_policies_load()
     calendar_for = clock_calendar_for(policies)
     has_business = any(calendar_for(pk) is not None for pk in policies.by_id)
@@ -255,35 +258,41 @@ def care_clocks(*, period: Period, slice_: Slice, resolution: bool = True) -> Ca
             " AS fix(id, first_response_at, resolved_at) ON fix.id = m.id"
         )
         join_params = [list(column) for column in zip(*fixes, strict=True)]
-    columns, aggregates = [], []
+    measures: dict[str, str] = {}
     for end in ends:
-        business = f"COALESCE({stored[end]}, fix.{end})" if fixes else stored[end]
-        columns += [
-            f"CASE WHEN m.{end} IS NOT NULL THEN {_CALENDAR.format(end=end)} END AS {end}",
-            f"CASE WHEN m.{end} IS NOT NULL THEN {business} END AS {end}_business",
+        if calendar:
+            measures[end] = _CALENDAR.format(end=end)
+        if has_business:
+            measures[f"{end}_business"] = (
+                f"COALESCE({stored[end]}, fix.{end})" if fixes else stored[end]
+            )
+    found: dict[str, Durations] = {}
+    if measures:
+        columns = [
+            f"CASE WHEN m.{name.removesuffix('_business')} IS NOT NULL THEN {sql} END AS {name}"
+            for name, sql in measures.items()
         ]
-        for column in (end, f"{end}_business"):
-            aggregates += [
-                f"count(s.{column})",
-                f"percentile_cont({_FRACTIONS}) WITHIN GROUP (ORDER BY s.{column})",
-                f"avg(s.{column})",
-            ]
-    stopped = " OR ".join(f"m.{end} IS NOT NULL" for end in ends)
-    ((*found,),) = rows_fetch(
-        f"""SELECT {", ".join(aggregates)} FROM (
-                SELECT {", ".join(columns)} FROM mentions_mention m {join}
-                WHERE ({stopped}) AND {in_period} AND {where}) AS s""",
-        [*join_params, period.start, period.end, *params],
-        jit=False,  # compiling took longer than the read
-    )
-    figures = [_durations(*found[i : i + 3]) for i in range(0, len(found), 3)]
-    first, first_business = figures[0], figures[1]
-    resolved, resolved_business = (figures[2], figures[3]) if resolution else (Durations(),) * 2
+        aggregates = [
+            f"count(s.{name}), percentile_cont({_FRACTIONS}) WITHIN GROUP (ORDER BY s.{name}),"
+            f" avg(s.{name})"
+            for name in measures
+        ]
+        stopped = " OR ".join(f"m.{end} IS NOT NULL" for end in ends)
+        ((*row,),) = rows_fetch(
+            f"""SELECT {", ".join(aggregates)} FROM (
+                    SELECT {", ".join(columns)} FROM mentions_mention m {join}
+                    WHERE ({stopped}) AND {in_period} AND {where}) AS s""",
+            [*join_params, period.start, period.end, *params],
+            jit=False,  # compiling took longer than the read
+            sorts=True,
+        )
+        found = {name: _durations(*row[3 * i : 3 * i + 3]) for i, name in enumerate(measures)}
+    first = found.get("first_response_at", Durations())
     return CareClocks(
         first_response=first,
-        first_response_business=first_business if has_business else Durations(),
-        resolution=resolved,
-        resolution_business=resolved_business if has_business else Durations(),
+        first_response_business=found.get("first_response_at_business", Durations()),
+        resolution=found.get("resolved_at", Durations()),
+        resolution_business=found.get("resolved_at_business", Durations()),
         has_business_hours=has_business,
         restamping=restamp_progress(),
         answered=first.count,

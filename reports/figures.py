@@ -187,12 +187,22 @@ class Slice:
         return mentions
 
 
-def rows_fetch(sql: str, params: list[Any], *, jit: bool = True) -> list[tuple[Any, ...]]:
+# Memory for the sorts of exact percentiles (a year of answers sorts in memory, not on disk).
+SORT_MEMORY = "64MB"
+
+
+def rows_fetch(
+    sql: str, params: list[Any], *, jit: bool = True, sorts: bool = False
+) -> list[tuple[Any, ...]]:
     """The rows of one read. `jit=False` for reads whose cost estimate is large but whose
-    run is short (compiling them took longer than running them)."""
-    if not jit:
+    run is short (compiling them took longer than running them); `sorts=True` for exact
+    percentiles over many rows (work_mem SORT_MEMORY for this read only)."""
+    if not jit or sorts:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            if not jit:
+                cursor.execute("SET LOCAL jit = off")
+            if sorts:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_MEMORY])
             cursor.execute(sql, params)
             return list(cursor.fetchall())
     with connection.cursor() as cursor:
@@ -453,6 +463,7 @@ def care_times(*, period: Period, slice_: Slice) -> CareTimes:
         f"SELECT {_CARE_SELECT} FROM ({sql}) AS s",
         [period.start, period.end, *params],
         jit=False,  # compiling took longer than the read
+        sorts=True,
     )
     return _care(rows[0])
 
@@ -597,6 +608,7 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
             "WHERE s.key IS NOT NULL GROUP BY s.key",
             [period.start, period.end, *params],
             jit=False,
+            sorts=True,
         )
     }
     received: dict[int, int] = {}

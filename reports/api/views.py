@@ -87,7 +87,7 @@ def _figures(summary: figures.Summary, clocks: CareClocks) -> dict[str, Any]:
 
 def _period_figures(*, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
     found = figures.summary(period=period, slice_=slice_)
-    clocks = care_clocks(period=period, slice_=slice_, resolution=False)
+    clocks = care_clocks(period=period, slice_=slice_, resolution=False, calendar=False)
     return _figures(found, clocks)
 
 
