@@ -445,8 +445,7 @@ def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[
     where, params = slice_.mention_where()
     sql = f"""
         SELECT {key} AS key,
-               GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at))::float8
-                   AS secs,
+               GREATEST(0, date_part('epoch', m.first_response_at - m.received_at)) AS secs,
                m.first_response_at AS answered, m.first_response_due AS due
         FROM mentions_mention m {join}
         WHERE m.first_response_at IS NOT NULL AND m.published_at >= %s
@@ -490,7 +489,9 @@ class Summary:
         return self.care.responded / self.total if self.total else None
 
 
-def summary(*, period: Period, slice_: Slice) -> Summary:
+def summary(*, period: Period, slice_: Slice, care: CareTimes | None = None) -> Summary:
+    """Volume and sentiment from the rollups; `care` when the caller has measured it with
+    the business clocks in the same pass (`care_figures.care_clocks`), else `care_times`."""
     source, params = rollup_rows(rollup_plan(slice_), period)
     rows = rows_fetch(f"SELECT sentiment, sum(mentions) {source} GROUP BY 1", params)
     by = {sentiment: int(n) for sentiment, n in rows}
@@ -499,7 +500,7 @@ def summary(*, period: Period, slice_: Slice) -> Summary:
         negative=by.get(Sentiment.NEGATIVE, 0),
         neutral=by.get(Sentiment.NEUTRAL, 0),
         positive=by.get(Sentiment.POSITIVE, 0),
-        care=care_times(period=period, slice_=slice_),
+        care=care if care is not None else care_times(period=period, slice_=slice_),
     )
 
 

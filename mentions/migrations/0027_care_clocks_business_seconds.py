@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(_backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name='mention',
-            index=models.Index(condition=models.Q(('relevant', True), models.Q(('first_response_at__isnull', False), ('resolved_at__isnull', False), _connector='OR')), fields=['published_at'], include=('received_at', 'first_response_at', 'resolved_at', 'first_response_business_seconds', 'resolution_business_seconds', 'department', 'source', 'language', 'kind'), name='mention_care_clocks'),
+            index=models.Index(condition=models.Q(('relevant', True), models.Q(('first_response_at__isnull', False), ('resolved_at__isnull', False), _connector='OR')), fields=['published_at'], include=('received_at', 'first_response_at', 'resolved_at', 'first_response_business_seconds', 'resolution_business_seconds', 'first_response_due', 'department', 'team', 'source', 'language', 'kind', 'aspects'), name='mention_care_clocks'),
         ),
         migrations.AddIndex(
             model_name='mention',
