@@ -81,6 +81,8 @@ ROLLUP_TABLES = (
     "reports_dimensionhour",
     "reports_responsehour",
     "reports_responseday",
+    "reports_clockday",
+    "reports_clockmonth",
     "reports_dimensionday",
     "reports_authormonth",
 )
@@ -91,6 +93,9 @@ TRIGGERS = (
     "reports_response_insert",
     "reports_response_update",
     "reports_response_delete",
+    "reports_clock_insert",
+    "reports_clock_update",
+    "reports_clock_delete",
 )
 
 _AUTHORS = """

@@ -6,6 +6,7 @@ and resolution times in calendar and in business hours."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from mentions.clocks import (
@@ -16,7 +17,22 @@ from mentions.clocks import (
     clocks_measure,
     restamp_progress,
 )
-from reports.figures import CareTimes, Period, Slice, rollup_plan, rollup_rows, rows_fetch
+from reports.clock_rollup import (
+    MEASURES,
+    measure_bucket,
+    measure_condition,
+    measure_seconds,
+    plain_seconds,
+)
+from reports.figures import (
+    CareTimes,
+    Period,
+    Slice,
+    _whole_utc_days,
+    rollup_plan,
+    rollup_rows,
+    rows_fetch,
+)
 from routing.services.sla import sla_policies_load
 
 # (key, label, from seconds, to seconds or None): calendar time from arrival to first
@@ -246,8 +262,291 @@ def care_clocks(
 ) -> CareClocks:
     """First-response and resolution times of the period's mentions (those the calendar
     figures count: relevant, published in the period), in calendar and business time,
-    exact: percentiles and means in SQL over the business seconds stored on each mention
-    when its clock stopped (`mentions.clocks`), read from the index `mention_care_clocks`.
+    exact, without sorting the period's answers (`clock_durations`). Stopped clocks not
+    stored yet (normally none) are measured here and counted in. `resolution=False` leaves
+    the resolution figures empty (the summary API has none), `calendar=False` the calendar
+    ones and the SLA counts; with them, `care_times_of` gives the summary's first-response
+    figures."""
+    policies = sla_policies_load()
+    calendar_for = clock_calendar_for(policies)
+    has_business = any(calendar_for(pk) is not None for pk in policies.by_id)
+    where, params = slice_.mention_where()
+    measures = [
+        measure
+        for measure, (end, stored) in MEASURES.items()
+        if (resolution or end == "first_response_at") and (has_business if stored else calendar)
+    ]
+    fixes: list[tuple[int, float]] = []
+    if has_business and any(MEASURES[n][1] for n in measures):
+        unstamped = rows_fetch(
+            f"""SELECT m.id, m.received_at, m.first_response_at, m.resolved_at, m.sla_policy_id
+                FROM mentions_mention m WHERE {UNSTAMPED} AND m.published_at >= %s
+                AND m.published_at < %s AND {where}""",
+            [period.start, period.end, *params],
+        )
+        for _, answered, resolved in clocks_measure(unstamped, calendar_for=calendar_for):
+            for measure, secs in ((2, answered), (4, resolved)):
+                if measure in measures and secs is not None:
+                    fixes.append((measure, secs))
+    found = (
+        clock_durations(period=period, slice_=slice_, measures=measures, fixes=fixes)
+        if measures
+        else {}
+    )
+    if found is None:  # a rollup disagrees with the mentions: sort every answer
+        return care_clocks_sorted(
+            period=period, slice_=slice_, resolution=resolution, calendar=calendar
+        )
+    sla = _sla_counts(period=period, slice_=slice_) if calendar else (0, 0)
+    first = found.get(1, Durations())
+    return CareClocks(
+        first_response=first,
+        first_response_business=found.get(2, Durations()),
+        resolution=found.get(3, Durations()),
+        resolution_business=found.get(4, Durations()),
+        has_business_hours=has_business,
+        restamping=restamp_progress(),
+        answered=first.count,
+        sla_answered=sla[0],
+        sla_met=sla[1],
+    )
+
+
+def _sla_counts(*, period: Period, slice_: Slice) -> tuple[int, int]:
+    """First responses with a due time, and of those in time: from the one-dimension or
+    cube rollup, else (the aspect cube has no care counts) from the mentions."""
+    plan = rollup_plan(slice_)
+    if plan.table in ("reports_dimensionhour", "reports_mentionhour"):
+        source, params = rollup_rows(plan, period)
+        sql = f"SELECT COALESCE(sum(sla_answered), 0), COALESCE(sum(sla_met), 0) {source}"
+    else:
+        where, where_params = slice_.mention_where()
+        sql = f"""SELECT count(*) FILTER (WHERE m.first_response_due IS NOT NULL),
+                         count(*) FILTER (WHERE m.first_response_at <= m.first_response_due)
+                  FROM mentions_mention m WHERE m.first_response_at IS NOT NULL
+                  AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+        params = [period.start, period.end, *where_params]
+    ((answered, met),) = rows_fetch(sql, params)
+    return int(answered), int(met)
+
+
+def clock_rollup_where(slice_: Slice) -> tuple[str, list[Any]] | None:
+    """The clock rollups' rows of the slice (one dimension value, or the reader's
+    departments), None when it sets two filters or more, or a filter within a scope."""
+    filters = slice_.filters()
+    scope = slice_.departments
+    if not filters and scope is None:
+        return " AND dimension = 'all'", []
+    if len(filters) == 1 and scope is None:
+        ((name, value),) = filters
+        return " AND dimension = %s AND value = %s", [name, value]
+    if not filters and scope is not None:
+        return " AND dimension = 'department' AND value = ANY(%s)", [
+            [str(pk) for pk in sorted(scope)]
+        ]
+    return None
+
+
+def _clock_segments(
+    period: Period, rolled: bool
+) -> tuple[list[tuple[str, datetime, datetime]], list[tuple[datetime, datetime]]]:
+    """The period as rollup ranges (table, start, end: whole UTC months, whole UTC days)
+    and ranges read from the mentions (the ragged hours at the ends, or all of it)."""
+    days = _whole_utc_days(period) if rolled else None
+    if days is None:
+        return [], [(period.start, period.end)]
+    first, last = days
+    month_first = first if first.day == 1 else _next_month(first)
+    month_last = last.replace(day=1)
+    if month_first < month_last:
+        tables = [
+            ("reports_clockmonth", month_first, month_last),
+            ("reports_clockday", first, month_first),
+            ("reports_clockday", month_last, last),
+        ]
+    else:
+        tables = [("reports_clockday", first, last)]
+    ranges = [(period.start, first), (last, period.end)]
+    return [t for t in tables if t[1] < t[2]], [r for r in ranges if r[0] < r[1]]
+
+
+def _next_month(day: datetime) -> datetime:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def clock_durations(
+    *, period: Period, slice_: Slice, measures: list[int], fixes: list[tuple[int, float]]
+) -> dict[int, Durations] | None:
+    """Count, median, p90 and mean of each measure (`reports.clock_rollup.MEASURES`) over
+    the period's answers in the slice and `fixes` (measure, seconds: business clocks not
+    stored yet), exact without sorting the answers (`clock_durations_by`). None when the
+    buckets read do not hold what was counted (the caller then sorts every answer)."""
+    found = clock_durations_by(
+        period=period, slice_=slice_, measures=measures, fixes=fixes, department=False
+    )
+    return None if found is None else found.get("", dict.fromkeys(measures, Durations()))
+
+
+def clock_durations_by(
+    *,
+    period: Period,
+    slice_: Slice,
+    measures: list[int],
+    fixes: list[tuple[int, float]],
+    department: bool,
+) -> dict[str, dict[int, Durations]] | None:
+    """Count, median, p90 and mean of each measure over the period's answers in the slice,
+    per department (its id as text, "0" for none) or, with `department=False`, for all
+    (key ""), exact without sorting the answers: the histogram rollups give each measure's
+    count, sum and the bucket holding each percentile's ranks, and only those buckets'
+    answers are read (covering index `mention_clock_bucket_N`), interpolated as
+    percentile_cont does. The ragged hours at the period's ends, and slices the rollups do
+    not hold, are counted from the mentions (index `mention_care_clocks`). `fixes`
+    (measure, seconds: business clocks not stored yet) count in the total only. None when
+    the buckets read do not hold what was counted."""
+    where, params = slice_.mention_where()
+    rollup = clock_rollup_where(slice_)
+    if department:  # the rollups' department rows, when no filter is set
+        scope = slice_.departments
+        rollup = (
+            None
+            if slice_.filters()
+            else (" AND dimension = 'department'", [])
+            if scope is None
+            else (
+                " AND dimension = 'department' AND value = ANY(%s)",
+                [[str(pk) for pk in sorted(scope)]],
+            )
+        )
+    raw_group = "COALESCE(m.department_id, 0)::text" if department else "''"
+    tables, ranges = _clock_segments(period, rollup is not None)
+    parts: list[str] = []
+    args: list[Any] = []
+    for table, start, end in tables:
+        assert rollup is not None
+        parts.append(
+            f"""SELECT {"value" if department else "''"} AS grp, measure, bucket, answers,
+                       seconds
+                FROM {table} WHERE day >= %s AND day < %s AND measure = ANY(%s){rollup[0]}"""
+        )
+        args += [start, end, measures, *rollup[1]]
+    if ranges:
+        each = ", ".join(f"({n}, {measure_seconds(n)})" for n in MEASURES)
+        within = " OR ".join("(m.published_at >= %s AND m.published_at < %s)" for _ in ranges)
+        parts.append(
+            f"""SELECT {raw_group}, c.measure, reports_clock_bucket(c.secs), 1, c.secs
+                FROM mentions_mention m CROSS JOIN LATERAL (VALUES {each}) AS c(measure, secs)
+                WHERE ({within})
+                  AND (m.first_response_at IS NOT NULL OR m.resolved_at IS NOT NULL)
+                  AND {where} AND c.secs IS NOT NULL AND c.measure = ANY(%s)"""
+        )
+        args += [*(at for span in ranges for at in span), *params, measures]
+    if fixes:
+        assert not department
+        parts.append(
+            "SELECT '', f.measure, reports_clock_bucket(f.secs), 1, f.secs"
+            " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
+        )
+        args += [[n for n, _ in fixes], [secs for _, secs in fixes]]
+    Series = tuple[str, int]  # (group, measure)
+    counts: dict[Series, dict[int, int]] = {}
+    sums: dict[Series, float] = {}
+    for group, measure, bucket, answers, seconds in rows_fetch(
+        f"""SELECT grp, measure, bucket, sum(answers), sum(seconds) FROM (
+                {" UNION ALL ".join(parts)}) AS s(grp, measure, bucket, answers, seconds)
+            GROUP BY 1, 2, 3""",
+        args,
+        jit=False,
+    ):
+        if answers:
+            counts.setdefault((group, measure), {})[bucket] = int(answers)
+            sums[(group, measure)] = sums.get((group, measure), 0.0) + float(seconds)
+    # series -> bucket -> answers before it, for the buckets holding the wanted ranks
+    starts: dict[Series, dict[int, int]] = {}
+    ranks: dict[Series, list[tuple[float, int, int]]] = {}
+    for series, held in counts.items():
+        total = sum(held.values())
+        before, running = {}, 0
+        for bucket in sorted(held):
+            before[bucket] = running
+            running += held[bucket]
+        ranks[series] = []
+        for fraction in (0.5, 0.9):
+            position = fraction * (total - 1)
+            low = int(position)
+            high = low + 1 if position > low else low
+            ranks[series].append((position, low, high))
+            for rank in (low, high):
+                bucket = max(b for b in before if before[b] <= rank)
+                starts.setdefault(series, {})[bucket] = before[bucket]
+    # Bucket 0 holds answers of no time at all: nothing to read.
+    values: dict[tuple[str, int, int], list[float]] = {
+        (*series, 0): [0.0] * counts[series][0] for series in starts if 0 in starts[series]
+    }
+    to_read: dict[int, set[int]] = {}
+    for (_, measure), held in starts.items():
+        to_read.setdefault(measure, set()).update(b for b in held if b != 0)
+    reads = []
+    read_args: list[Any] = []
+    for measure, wanted in to_read.items():
+        if wanted:
+            reads.append(
+                f"""SELECT {raw_group}, {measure}, {measure_bucket(measure)},
+                           {plain_seconds(measure)}
+                    FROM mentions_mention m
+                    WHERE {measure_condition(measure)} AND {measure_bucket(measure)} = ANY(%s)
+                      AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+            )
+            read_args += [sorted(wanted), period.start, period.end, *params]
+    if fixes and reads:
+        reads.append(
+            "SELECT '', f.measure, reports_clock_bucket(f.secs), f.secs"
+            " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
+        )
+        read_args += [[n for n, _ in fixes], [secs for _, secs in fixes]]
+    if reads:
+        for group, measure, bucket, secs in rows_fetch(
+            " UNION ALL ".join(reads), read_args, jit=False
+        ):
+            if bucket != 0 and bucket in starts.get((group, measure), {}):
+                values.setdefault((group, measure, bucket), []).append(float(secs))
+    found: dict[str, dict[int, Durations]] = {}
+    for series, held in starts.items():
+        if any(len(values.get((*series, b), [])) != counts[series][b] for b in held):
+            return None
+        ordered = {b: sorted(values[(*series, b)]) for b in held}
+        quantiles = []
+        for position, low, high in ranks[series]:
+            value = _at_rank(low, held, ordered)
+            if high != low:
+                value += (_at_rank(high, held, ordered) - value) * (position - low)
+            quantiles.append(value)
+        total = sum(counts[series].values())
+        found.setdefault(series[0], dict.fromkeys(measures, Durations()))[series[1]] = Durations(
+            count=total,
+            median_seconds=quantiles[0],
+            p90_seconds=quantiles[1],
+            mean_seconds=sums[series] / total,
+        )
+    return found
+
+
+def _at_rank(rank: int, starts: dict[int, int], ordered: dict[int, list[float]]) -> float:
+    """The value at `rank` (0: the smallest), from the sorted values of the buckets read
+    and how many answers come before each of them."""
+    bucket = max(b for b in starts if starts[b] <= rank)
+    return ordered[bucket][rank - starts[bucket]]
+
+
+def care_clocks_sorted(
+    *, period: Period, slice_: Slice, resolution: bool = True, calendar: bool = True
+) -> CareClocks:
+    """`care_clocks` by sorting every answer of the period (what it falls back to when a
+    rollup disagrees with the mentions). First-response and resolution times of the
+    period's mentions (those the calendar figures count: relevant, published in the
+    period), in calendar and business time, exact: percentiles and means in SQL over the
+    business seconds stored on each mention when its clock stopped (`mentions.clocks`),
+    read from the index `mention_care_clocks`.
     Stopped clocks not stored yet (normally none) are measured here and joined in.
     `resolution=False` leaves the resolution figures empty (the summary API has none),
     `calendar=False` the calendar ones and the SLA counts; with them, `care_times_of` gives
@@ -329,3 +628,38 @@ def care_clocks(
         sla_answered=sla[0],
         sla_met=sla[1],
     )
+
+
+def care_by_department(*, period: Period, slice_: Slice) -> dict[int, CareTimes] | None:
+    """`figures.care_by`'s first-response figures per department (0: none), exact from
+    the clock histograms (`clock_durations_by`) and the SLA counts of the rollups; None
+    when the slice needs the aspect cube (no care counts there) or a rollup disagrees with
+    the mentions (the caller then sorts every answer)."""
+    plan = rollup_plan(slice_, by="department")
+    if plan.table == "reports_aspecthour":
+        return None
+    found = clock_durations_by(
+        period=period, slice_=slice_, measures=[1], fixes=[], department=True
+    )
+    if found is None:
+        return None
+    source, params = rollup_rows(plan, period)
+    sla = {
+        int(key): (int(answered), int(met))
+        for key, answered, met in rows_fetch(
+            f"SELECT {plan.key}, sum(sla_answered), sum(sla_met) {source} GROUP BY 1", params
+        )
+    }
+    rows = {}
+    for key, measures in found.items():
+        first = measures[1]
+        answered, met = sla.get(int(key), (0, 0))
+        rows[int(key)] = CareTimes(
+            responded=first.count,
+            median_seconds=first.median_seconds,
+            p90_seconds=first.p90_seconds,
+            mean_seconds=first.mean_seconds,
+            sla_answered=answered,
+            sla_met=met,
+        )
+    return rows

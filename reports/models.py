@@ -374,3 +374,44 @@ class DimensionDay(DimensionCounts):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.dimension}={self.value}: {self.mentions}"
+
+
+class ClockCounts(models.Model):
+    """Answers and their summed seconds in one bucket of one care clock measure
+    (`reports.clock_rollup`) for one dimension value; kept by triggers (migration 0010)."""
+
+    # 1, 2: first response in calendar, business seconds; 3, 4: resolution
+    measure = models.SmallIntegerField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    day = models.DateTimeField()  # start of the UTC day (month for `ClockMonth`)
+    bucket = models.SmallIntegerField()
+    answers = models.IntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ClockDay(ClockCounts):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "dimension", "value", "day", "bucket"], name="clockday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} #{self.measure} {self.dimension}={self.value} {self.bucket}"
+
+
+class ClockMonth(ClockCounts):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "dimension", "value", "day", "bucket"], name="clockmonth_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} #{self.measure} {self.dimension}={self.value} {self.bucket}"

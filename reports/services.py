@@ -21,6 +21,7 @@ from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.mail import mail_send_on_commit
 from config.tenancy import current_client
+from reports import clock_rollup
 from reports.models import Alert, AlertKind, AlertSettings
 from reports.selectors import alert_settings_get, alert_thresholds, spike_stats
 from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
@@ -409,3 +410,4 @@ def rollups_rebuild() -> None:
             .replace("{each_dimension_and_query}", _EACH_DIMENSION_AND_QUERY)
             .replace("{each_dimension}", _EACH_DIMENSION)
         )
+        cursor.execute(clock_rollup.BACKFILL)

@@ -8,7 +8,7 @@ stamped or not."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +20,9 @@ from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Author, Mention
 from mentions.pipeline import mentions_store
 from mentions.services import mention_correct
-from reports.care_figures import care_clocks, durations_of
-from reports.figures import Period, Slice, care_times
+from reports.care_figures import care_clocks, clock_durations, durations_of
+from reports.clock_rollup import MEASURES, measure_seconds
+from reports.figures import Period, Slice, care_by, care_times
 from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
 from routing.models import Department, SlaPolicy
 from routing.sla import BusinessCalendar, business_minutes_between
@@ -29,6 +30,7 @@ from tests.factories import mention_item
 
 _ids = itertools.count(1)
 T0 = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
 
 DIRECT_HOURS = """
 SELECT date_trunc('hour', published_at, 'UTC'), source_id, language, kind, sentiment,
@@ -131,6 +133,36 @@ WHERE mentions <> 0 OR negative <> 0
 """
 
 
+def _direct_clocks(unit: str) -> str:
+    """Answers and their seconds per care clock measure, dimension value, UTC `unit` and
+    seconds bucket, from raw rows (seconds to the millisecond: the rollup sums them)."""
+    return f"""
+SELECT c.measure, d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'),
+       reports_clock_bucket(c.secs), count(*), round(sum(c.secs)::numeric, 3)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES {", ".join(f"({n}, {measure_seconds(n)})" for n in MEASURES)}
+) AS c(measure, secs) CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND c.secs IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+"""  # noqa: S608 (constants of reports.clock_rollup)
+
+
+def _rollup_clocks(table: str) -> str:
+    return f"""
+SELECT measure, dimension, value, day, bucket, answers, round(seconds::numeric, 3)
+FROM {table} WHERE answers <> 0
+"""  # noqa: S608 (a table name of this module)
+
+
+DIRECT_CLOCK_DAYS = _direct_clocks("day")
+ROLLUP_CLOCK_DAYS = _rollup_clocks("reports_clockday")
+DIRECT_CLOCK_MONTHS = _direct_clocks("month")
+ROLLUP_CLOCK_MONTHS = _rollup_clocks("reports_clockmonth")
+
+
 def rows(sql: str) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -145,6 +177,8 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
     assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
     assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
+    assert rows(ROLLUP_CLOCK_DAYS) == rows(DIRECT_CLOCK_DAYS)
+    assert rows(ROLLUP_CLOCK_MONTHS) == rows(DIRECT_CLOCK_MONTHS)
 
 
 def assert_care_clocks_exact(departments: list) -> None:
@@ -155,15 +189,25 @@ def assert_care_clocks_exact(departments: list) -> None:
     calendar = BusinessCalendar.build(
         timezone=policy.timezone, hours=policy.hours, holidays=policy.holidays
     )
-    period = Period(
-        (T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), ZoneInfo("UTC")
-    )
+    week = Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), ZoneInfo("UTC"))
+    # Whole UTC months and days from the rollups, ragged hours at the ends from the rows.
+    months = Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN)
     scope = frozenset({departments[1].pk})
-    for slice_, keep in (
-        (Slice(), lambda m: True),
-        (Slice(departments=scope), lambda m: m.department_id in scope),
+    for period, slice_, keep in (
+        (week, Slice(), lambda m: True),
+        (months, Slice(), lambda m: True),
+        (months, Slice(departments=scope), lambda m: m.department_id in scope),
+        (week, Slice(department_id=departments[1].pk), lambda m: m.department_id in scope),
     ):
-        kept = [m for m in Mention.objects.filter(relevant=True) if keep(m)]
+        kept = [
+            m
+            for m in Mention.objects.filter(
+                relevant=True, published_at__gte=period.start, published_at__lt=period.end
+            )
+            if keep(m)
+        ]
+        # The rollups hold what the rows do (else care_clocks would sort every answer).
+        assert clock_durations(period=period, slice_=slice_, measures=[1, 3], fixes=[])
         found = care_clocks(period=period, slice_=slice_)
         for got, end, business in (
             (found.first_response, "first_response_at", False),
@@ -189,6 +233,42 @@ def assert_care_clocks_exact(departments: list) -> None:
             pytest.approx(found.first_response.median_seconds),
             pytest.approx(found.first_response.p90_seconds),
         )
+
+
+def assert_care_by_department_exact() -> None:
+    """The first-response figures per department (from the clock histograms) equal the
+    raw rows', over whole UTC days and over a period with ragged hours."""
+    for period in (
+        Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), UTC),
+        Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN),
+    ):
+        answered = [
+            m
+            for m in Mention.objects.filter(
+                relevant=True, published_at__gte=period.start, published_at__lt=period.end
+            )
+            if m.first_response_at
+        ]
+        found = {
+            row.key: row.care for row in care_by(period=period, by="department", slice_=Slice())
+        }
+        for key in {m.department_id or 0 for m in answered}:
+            mine = [m for m in answered if (m.department_id or 0) == key]
+            want = durations_of(
+                [max(0.0, (m.first_response_at - m.received_at).total_seconds()) for m in mine]
+            )
+            got = found[key]
+            assert got.responded == want.count
+            assert (got.median_seconds, got.p90_seconds, got.mean_seconds) == (
+                pytest.approx(want.median_seconds),
+                pytest.approx(want.p90_seconds),
+                pytest.approx(want.mean_seconds),
+            )
+            due = [m for m in mine if m.first_response_due]
+            assert (got.sla_answered, got.sla_met) == (
+                len(due),
+                sum(m.first_response_at <= m.first_response_due for m in due),
+            )
 
 
 def no_negative_counts() -> bool:
@@ -335,6 +415,7 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
             assert_rollups_match()
             assert no_negative_counts()
             assert_care_clocks_exact(departments)
+            assert_care_by_department_exact()
         transaction.savepoint_rollback(sid)
 
 
