@@ -283,6 +283,9 @@ def care_clocks(
                 FROM mentions_mention m WHERE {UNSTAMPED} AND m.published_at >= %s
                 AND m.published_at < %s AND {where}""",
             [period.start, period.end, *params],
+            # The partial index is normally empty, but priced as a year of rows: compiling
+            # took 17 ms of the 43.
+            jit=False,
         )
         for _, answered, resolved in clocks_measure(unstamped, calendar_for=calendar_for):
             for measure, secs in ((2, answered), (4, resolved)):
