@@ -23,7 +23,7 @@ from mentions.services import mention_correct
 from reports.care_figures import care_clocks, clock_durations, durations_of
 from reports.clock_rollup import MEASURES, measure_seconds
 from reports.figures import Period, Slice, care_by, care_times
-from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
+from reports.services import rollups_rebuild
 from routing.models import Department, SlaPolicy
 from routing.sla import BusinessCalendar, business_minutes_between
 from tests.factories import mention_item
@@ -96,32 +96,6 @@ ROLLUP_DIMENSION_DAYS = ROLLUP_DIMENSIONS.replace("SELECT bucket,", "SELECT day,
 )
 
 
-def _direct_responses(unit: str) -> str:
-    """First responses per dimension value, UTC `unit` and seconds bucket, from raw rows."""
-    return f"""
-SELECT d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
-       count(*)
-FROM mentions_mention m CROSS JOIN LATERAL (
-    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
-           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
-    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)
-WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
-"""  # noqa: S608 (a constant of reports.services)
-
-
-DIRECT_RESPONSES = _direct_responses("hour")
-ROLLUP_RESPONSES = """
-SELECT dimension, value, bucket, seconds_bucket, responses FROM reports_responsehour
-WHERE responses <> 0
-"""
-
-
-DIRECT_RESPONSE_DAYS = _direct_responses("day")
-ROLLUP_RESPONSE_DAYS = """
-SELECT dimension, value, day, seconds_bucket, responses FROM reports_responseday
-WHERE responses <> 0
-"""
 DIRECT_AUTHORS = """
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
@@ -173,9 +147,7 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_HOURS) == rows(DIRECT_HOURS)
     assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
     assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
-    assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
     assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
-    assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
     assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
     assert rows(ROLLUP_CLOCK_DAYS) == rows(DIRECT_CLOCK_DAYS)
     assert rows(ROLLUP_CLOCK_MONTHS) == rows(DIRECT_CLOCK_MONTHS)
@@ -484,8 +456,8 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
             "SELECT (SELECT count(*) FROM reports_mentionhour)"
             " + (SELECT count(*) FROM reports_aspecthour)"
             " + (SELECT count(*) FROM reports_dimensionhour)"
-            " + (SELECT count(*) FROM reports_responsehour)"
-            " + (SELECT count(*) FROM reports_responseday)"
+            " + (SELECT count(*) FROM reports_clockday)"
+            " + (SELECT count(*) FROM reports_clockmonth)"
             " + (SELECT count(*) FROM reports_authormonth)"
             " + (SELECT count(*) FROM reports_dimensionday)"
         )
@@ -514,25 +486,26 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
-        rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
-        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_CLOCK_DAYS),
+        rows(ROLLUP_CLOCK_MONTHS),
         rows(ROLLUP_DIMENSION_DAYS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
         cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
-        cursor.execute("DELETE FROM reports_responseday WHERE seconds_bucket > 3")
+        cursor.execute("DELETE FROM reports_clockday WHERE bucket > 3")
+        cursor.execute("DELETE FROM reports_clockmonth WHERE measure = 1")
         cursor.execute("DELETE FROM reports_dimensionday WHERE dimension = 'aspect'")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
-        rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
-        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_CLOCK_DAYS),
+        rows(ROLLUP_CLOCK_MONTHS),
         rows(ROLLUP_DIMENSION_DAYS),
     )
     assert rebuilt == kept
