@@ -482,47 +482,38 @@ def clock_durations_by(
             for rank in (low, high):
                 bucket = max(b for b in before if before[b] <= rank)
                 starts.setdefault(series, {})[bucket] = before[bucket]
-    # Bucket 0 holds answers of no time at all: nothing to read.
-    values: dict[tuple[str, int, int], list[float]] = {
-        (*series, 0): [0.0] * counts[series][0] for series in starts if 0 in starts[series]
-    }
-    to_read: dict[int, set[int]] = {}
-    for (_, measure), held in starts.items():
-        to_read.setdefault(measure, set()).update(b for b in held if b != 0)
-    reads = []
-    read_args: list[Any] = []
-    for measure, wanted in to_read.items():
-        if wanted:
-            reads.append(
-                f"""SELECT {raw_group}, {measure}, {measure_bucket(measure)},
-                           {plain_seconds(measure)}
-                    FROM mentions_mention m
-                    WHERE {measure_condition(measure)} AND {measure_bucket(measure)} = ANY(%s)
-                      AND m.published_at >= %s AND m.published_at < %s AND {where}"""
-            )
-            read_args += [sorted(wanted), period.start, period.end, *params]
-    if fixes and reads:
-        reads.append(
-            "SELECT '', f.measure, reports_clock_bucket(f.secs), f.secs"
-            " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
+    # (group, measure, bucket) -> how many answers it holds, and its values by rank in it
+    sizes: dict[tuple[str, int, int], int] = {}
+    picked: dict[tuple[str, int, int, int], float] = {}
+    for series, held in starts.items():
+        if 0 in held:  # answers of no time at all (0.0 at every rank): nothing to read
+            sizes[(*series, 0)] = counts[series][0]
+    if department or fixes:
+        _buckets_read(
+            starts,
+            sizes=sizes,
+            picked=picked,
+            reads=_bucket_reads(period, slice_, starts, raw_group),
+            fixes=fixes,
         )
-        read_args += [[n for n, _ in fixes], [secs for _, secs in fixes]]
-    if reads:
-        for group, measure, bucket, secs in rows_fetch(
-            " UNION ALL ".join(reads), read_args, jit=False
-        ):
-            if bucket != 0 and bucket in starts.get((group, measure), {}):
-                values.setdefault((group, measure, bucket), []).append(float(secs))
+    else:
+        _buckets_ranked(
+            period, slice_, starts=starts, ranks=ranks, counts=counts, sizes=sizes, picked=picked
+        )
     found: dict[str, dict[int, Durations]] = {}
     for series, held in starts.items():
-        if any(len(values.get((*series, b), [])) != counts[series][b] for b in held):
-            return None
-        ordered = {b: sorted(values[(*series, b)]) for b in held}
+        if any(sizes.get((*series, b)) != counts[series][b] for b in held):
+            return None  # a rollup does not hold what the mentions do
+
+        def value_at(rank: int, held: dict[int, int] = held, series: Series = series) -> float:
+            bucket = max(b for b in held if held[b] <= rank)
+            return 0.0 if bucket == 0 else picked[(*series, bucket, rank - held[bucket])]
+
         quantiles = []
         for position, low, high in ranks[series]:
-            value = _at_rank(low, held, ordered)
+            value = value_at(low)
             if high != low:
-                value += (_at_rank(high, held, ordered) - value) * (position - low)
+                value += (value_at(high) - value) * (position - low)
             quantiles.append(value)
         total = sum(counts[series].values())
         found.setdefault(series[0], dict.fromkeys(measures, Durations()))[series[1]] = Durations(
@@ -534,11 +525,101 @@ def clock_durations_by(
     return found
 
 
-def _at_rank(rank: int, starts: dict[int, int], ordered: dict[int, list[float]]) -> float:
-    """The value at `rank` (0: the smallest), from the sorted values of the buckets read
-    and how many answers come before each of them."""
-    bucket = max(b for b in starts if starts[b] <= rank)
-    return ordered[bucket][rank - starts[bucket]]
+def _bucket_reads(
+    period: Period, slice_: Slice, starts: dict[tuple[str, int], dict[int, int]], group: str
+) -> tuple[str, list[Any]]:
+    """One read of every answer of the period in the wanted buckets (but 0), per measure."""
+    where, params = slice_.mention_where()
+    to_read: dict[int, set[int]] = {}
+    for (_, measure), held in starts.items():
+        to_read.setdefault(measure, set()).update(b for b in held if b != 0)
+    reads = []
+    args: list[Any] = []
+    for measure, buckets in to_read.items():
+        if buckets:
+            reads.append(
+                f"""SELECT {group}, {measure}, {measure_bucket(measure)}, {plain_seconds(measure)}
+                    FROM mentions_mention m
+                    WHERE {measure_condition(measure)} AND {measure_bucket(measure)} = ANY(%s)
+                      AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+            )
+            args += [sorted(buckets), period.start, period.end, *params]
+    return " UNION ALL ".join(reads), args
+
+
+def _buckets_read(
+    starts: dict[tuple[str, int], dict[int, int]],
+    *,
+    sizes: dict[tuple[str, int, int], int],
+    picked: dict[tuple[str, int, int, int], float],
+    reads: tuple[str, list[Any]],
+    fixes: list[tuple[int, float]],
+) -> None:
+    """The wanted buckets' answers, sorted here (per department, or with fixes)."""
+    sql, args = reads
+    if not sql:
+        return
+    if fixes:
+        sql += (
+            " UNION ALL SELECT '', f.measure, reports_clock_bucket(f.secs), f.secs"
+            " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
+        )
+        args = [*args, [n for n, _ in fixes], [secs for _, secs in fixes]]
+    values: dict[tuple[str, int, int], list[float]] = {}
+    for group, measure, bucket, secs in rows_fetch(sql, args, jit=False):
+        if bucket != 0 and bucket in starts.get((group, measure), {}):
+            values.setdefault((group, measure, bucket), []).append(float(secs))
+    for key, found in values.items():
+        sizes[key] = len(found)
+        picked.update(((*key, i), value) for i, value in enumerate(sorted(found)))
+
+
+def _buckets_ranked(
+    period: Period,
+    slice_: Slice,
+    *,
+    starts: dict[tuple[str, int], dict[int, int]],
+    ranks: dict[tuple[str, int], list[tuple[float, int, int]]],
+    counts: dict[tuple[str, int], dict[int, int]],
+    sizes: dict[tuple[str, int, int], int],
+    picked: dict[tuple[str, int, int, int], float],
+) -> None:
+    """The answers at the wanted ranks of each wanted bucket (but 0), taken in SQL: one
+    ordered-set aggregate per bucket over its answers of the period, `percentile_disc` at
+    (rank + 0.5) / size, which is that rank's answer whatever the rounding; with the
+    bucket's size (checked against the rollups' count)."""
+    where, params = slice_.mention_where()
+    wanted: dict[tuple[int, int], set[int]] = {}
+    for series, held in starts.items():
+        for _, low, high in ranks[series]:
+            for rank in (low, high):
+                bucket = max(b for b in held if held[b] <= rank)
+                if bucket != 0:
+                    wanted.setdefault((series[1], bucket), set()).add(rank - held[bucket])
+    arms = []
+    args: list[Any] = []
+    order = {}
+    for (measure, bucket), indexes in wanted.items():
+        size = counts[("", measure)][bucket]
+        order[(measure, bucket)] = ordered = sorted(indexes)
+        arms.append(
+            f"""SELECT {int(measure)}, {int(bucket)}, count(*), percentile_disc(%s::float8[])
+                       WITHIN GROUP (ORDER BY {plain_seconds(measure)})
+                FROM mentions_mention m
+                WHERE {measure_condition(measure)} AND {measure_bucket(measure)} = %s
+                  AND m.published_at >= %s AND m.published_at < %s AND {where}"""
+        )
+        args += [[(i + 0.5) / size for i in ordered], bucket, period.start, period.end, *params]
+    if not arms:
+        return
+    rows = rows_fetch(" UNION ALL ".join(f"({arm})" for arm in arms), args, jit=False)
+    for measure, bucket, size, values in rows:
+        sizes[("", measure, bucket)] = int(size)
+        if values is not None:
+            picked.update(
+                (("", measure, bucket, i), float(v))
+                for i, v in zip(order[(measure, bucket)], values, strict=True)
+            )
 
 
 def care_clocks_sorted(
