@@ -339,7 +339,7 @@ def clock_rollup_where(slice_: Slice) -> tuple[str, list[Any]] | None:
     filters = slice_.filters()
     scope = slice_.departments
     if not filters and scope is None:
-        return " AND dimension = 'all'", []
+        return " AND dimension = 'all' AND value = ''", []
     if len(filters) == 1 and scope is None:
         ((name, value),) = filters
         return " AND dimension = %s AND value = %s", [name, value]
@@ -352,24 +352,35 @@ def clock_rollup_where(slice_: Slice) -> tuple[str, list[Any]] | None:
 
 def _clock_segments(
     period: Period, rolled: bool
-) -> tuple[list[tuple[str, datetime, datetime]], list[tuple[datetime, datetime]]]:
-    """The period as rollup ranges (table, start, end: whole UTC months, whole UTC days)
-    and ranges read from the mentions (the ragged hours at the ends, or all of it)."""
+) -> tuple[list[tuple[str, datetime, datetime, int]], list[tuple[datetime, datetime]]]:
+    """The period as rollup ranges (table, start, end, sign: whole UTC months, whole UTC
+    days) and ranges read from the mentions (the ragged hours at the ends, or all of it).
+    A partial month at either end is its month's row less the days outside the period
+    (sign -1) when those are fewer than the days inside it."""
     days = _whole_utc_days(period) if rolled else None
     if days is None:
         return [], [(period.start, period.end)]
     first, last = days
     month_first = first if first.day == 1 else _next_month(first)
     month_last = last.replace(day=1)
-    if month_first < month_last:
-        tables = [
-            ("reports_clockmonth", month_first, month_last),
-            ("reports_clockday", first, month_first),
-            ("reports_clockday", month_last, last),
-        ]
-    else:
-        tables = [("reports_clockday", first, last)]
     ranges = [(period.start, first), (last, period.end)]
+    if month_first >= month_last:
+        tables = [("reports_clockday", first, last, 1)]
+    else:
+        tables = []
+        head = first.replace(day=1)
+        if first != head and first - head < month_first - first:
+            tables.append(("reports_clockday", head, first, -1))
+            month_first = head
+        else:
+            tables.append(("reports_clockday", first, month_first, 1))
+        tail = _next_month(month_last)
+        if last != month_last and tail - last < last - month_last:
+            tables.append(("reports_clockday", last, tail, -1))
+            month_last = tail
+        else:
+            tables.append(("reports_clockday", month_last, last, 1))
+        tables.append(("reports_clockmonth", month_first, month_last, 1))
     return [t for t in tables if t[1] < t[2]], [r for r in ranges if r[0] < r[1]]
 
 
@@ -425,11 +436,11 @@ def clock_durations_by(
     tables, ranges = _clock_segments(period, rollup is not None)
     parts: list[str] = []
     args: list[Any] = []
-    for table, start, end in tables:
+    for table, start, end, sign in tables:
         assert rollup is not None
         parts.append(
-            f"""SELECT {"value" if department else "''"} AS grp, measure, bucket, answers,
-                       seconds
+            f"""SELECT {"value" if department else "''"} AS grp, measure, bucket,
+                       {int(sign)} * answers, {int(sign)} * seconds
                 FROM {table} WHERE day >= %s AND day < %s AND measure = ANY(%s){rollup[0]}"""
         )
         args += [start, end, measures, *rollup[1]]

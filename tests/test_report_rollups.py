@@ -164,10 +164,14 @@ def assert_care_clocks_exact(departments: list) -> None:
     week = Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), ZoneInfo("UTC"))
     # Whole UTC months and days from the rollups, ragged hours at the ends from the rows.
     months = Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN)
+    # Ends within T0's day: March's row less its days from March 28 (data there too).
+    month_less_days = Period(date(2026, 2, 1), T0.date(), BERLIN)
     scope = frozenset({departments[1].pk})
     for period, slice_, keep in (
         (week, Slice(), lambda m: True),
         (months, Slice(), lambda m: True),
+        (month_less_days, Slice(), lambda m: True),
+        (month_less_days, Slice(departments=scope), lambda m: m.department_id in scope),
         (months, Slice(departments=scope), lambda m: m.department_id in scope),
         (week, Slice(department_id=departments[1].pk), lambda m: m.department_id in scope),
     ):
@@ -213,6 +217,7 @@ def assert_care_by_department_exact() -> None:
     for period in (
         Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), UTC),
         Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN),
+        Period(date(2026, 2, 1), T0.date(), BERLIN),
     ):
         answered = [
             m
