@@ -33,6 +33,7 @@ from reports.figures import (
     rollup_rows,
     rows_fetch,
 )
+from routing.models import Department
 from routing.services.sla import sla_policies_load
 
 # (key, label, from seconds, to seconds or None): calendar time from arrival to first
@@ -421,12 +422,13 @@ def clock_durations_by(
     where, params = slice_.mention_where()
     rollup = clock_rollup_where(slice_)
     if department:  # the rollups' department rows, when no filter is set
+        # By value (every department and 0, none): the rows are keyed by value before day.
         scope = slice_.departments
+        if scope is None:
+            scope = frozenset({0, *Department.objects.values_list("pk", flat=True)})
         rollup = (
             None
             if slice_.filters()
-            else (" AND dimension = 'department'", [])
-            if scope is None
             else (
                 " AND dimension = 'department' AND value = ANY(%s)",
                 [[str(pk) for pk in sorted(scope)]],
