@@ -52,6 +52,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Client, Role
 from accounts.services import agency_ensure, api_token_create, user_create_or_update
 from config.tenancy import client_schemas_serving
+from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Mention
 from mentions.pipeline import mentions_store
 from mentions.queries import STORED_MATCH_FIELDS, mentions_queries_rematch, query_matcher_load
@@ -78,8 +79,8 @@ ROLLUP_TABLES = (
     "reports_mentionhour",
     "reports_aspecthour",
     "reports_dimensionhour",
-    "reports_responsehour",
-    "reports_responseday",
+    "reports_clockday",
+    "reports_clockmonth",
     "reports_dimensionday",
     "reports_authormonth",
 )
@@ -87,9 +88,9 @@ TRIGGERS = (
     "reports_rollup_insert",
     "reports_rollup_update",
     "reports_rollup_delete",
-    "reports_response_insert",
-    "reports_response_update",
-    "reports_response_delete",
+    "reports_clock_insert",
+    "reports_clock_update",
+    "reports_clock_delete",
 )
 
 _AUTHORS = """
@@ -197,6 +198,9 @@ def seed(client: Client, *, count: int) -> None:
                 print(f"seed: matched the queries again ({changed:,} changed)", flush=True)
             for trigger in TRIGGERS:
                 cursor.execute(f"ALTER TABLE mentions_mention ENABLE TRIGGER {trigger}")
+            # Raw SQL stopped the clocks: store their business seconds as the app would.
+            stamped = mentions_clocks_restamp(only_unstamped=True)
+            print(f"seed: business seconds of {stamped:,} stopped clocks", flush=True)
             seeded = time.perf_counter()
             rollups_rebuild()
             built = time.perf_counter()

@@ -16,6 +16,7 @@ from config.errors import DomainError, NotAllowed
 from config.tenancy import current_client
 from mentions import events
 from mentions.assignees import mention_may_take
+from mentions.clocks import CLOCK_SOURCES, mention_clocks_stamp
 from mentions.models import Aspect, Kind, LabelField, Mention, Note, Sentiment, Status
 from mentions.selectors import OPEN_LOAD_STATUSES, mention_list_for_user, mentions_open_load
 from mentions.triage.learn import label_record
@@ -26,8 +27,12 @@ from routing.services.sla import mention_sla_on_status
 
 
 def _mention_save(mention: Mention, fields: list[str]) -> Mention:
+    stamps: list[str] = []
+    if CLOCK_SOURCES.intersection(fields):
+        # A clock stopped, restarted or moved: measure it in business time now.
+        stamps = mention_clocks_stamp(mention=mention)
     mention.updated_at = timezone.now()
-    mention.save(update_fields=[*fields, "updated_at"])
+    mention.save(update_fields=[*fields, *stamps, "updated_at"])
     events.mentions_broadcast(event_type=events.MENTION_UPDATED, mentions=[mention])
     events.mention_changed_webhooks(mention=mention, fields=fields)
     return mention

@@ -7,6 +7,7 @@ import logging
 
 from config.celery import app, tenant_task
 from config.tenancy import client_schemas_serving
+from mentions.clocks import RestampProgress, mentions_clocks_restamp
 from mentions.queries import RematchProgress, mentions_queries_rematch
 from mentions.responses import response_deliver
 from mentions.triage.learn import triage_learn
@@ -41,3 +42,13 @@ def queries_rematch_task() -> None:
         )
 
     mentions_queries_rematch(report=report)
+
+
+@tenant_task(name="mentions.clocks_restamp", queue="reports")
+def clocks_restamp_task() -> None:
+    """Business hours changed: measure every stopped care clock of the client again."""
+
+    def report(progress: RestampProgress) -> None:
+        log.info("clocks restamp: %d of %d mentions", progress["done"], progress["total"])
+
+    mentions_clocks_restamp(report=report)

@@ -187,12 +187,22 @@ class Slice:
         return mentions
 
 
-def rows_fetch(sql: str, params: list[Any], *, jit: bool = True) -> list[tuple[Any, ...]]:
+# Memory for the sorts of exact percentiles (a year of answers sorts in memory, not on disk).
+SORT_MEMORY = "64MB"
+
+
+def rows_fetch(
+    sql: str, params: list[Any], *, jit: bool = True, sorts: bool = False
+) -> list[tuple[Any, ...]]:
     """The rows of one read. `jit=False` for reads whose cost estimate is large but whose
-    run is short (compiling them took longer than running them)."""
-    if not jit:
+    run is short (compiling them took longer than running them); `sorts=True` for exact
+    percentiles over many rows (work_mem SORT_MEMORY for this read only)."""
+    if not jit or sorts:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            if not jit:
+                cursor.execute("SET LOCAL jit = off")
+            if sorts:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_MEMORY])
             cursor.execute(sql, params)
             return list(cursor.fetchall())
     with connection.cursor() as cursor:
@@ -435,7 +445,7 @@ def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[
     where, params = slice_.mention_where()
     sql = f"""
         SELECT {key} AS key,
-               GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at)) AS secs,
+               GREATEST(0, date_part('epoch', m.first_response_at - m.received_at)) AS secs,
                m.first_response_at AS answered, m.first_response_due AS due
         FROM mentions_mention m {join}
         WHERE m.first_response_at IS NOT NULL AND m.published_at >= %s
@@ -444,137 +454,15 @@ def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[
     return sql, params
 
 
-# Up to this many answered mentions, times are computed exactly from the mentions; above
-# it, from the `ResponseHour` histograms (median and p90 within a bucket's width, 25 %;
-# counts, mean and SLA share stay exact), where the slice allows (no filter but department).
-EXACT_LIMIT = 20_000
-_BUCKET_RATIO = 1.25
-_LAST_BUCKET = 49
-
-
-def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
-    """The q-quantile of first-response seconds from bucket counts, interpolated
-    geometrically inside its bucket (bucket k >= 1 is [60 r^(k-1), 60 r^k), r = 1.25)."""
-    total = sum(counts.values())
-    if total <= 0:
-        return None
-    # Each answer fills a unit of the count axis with its time at the unit's middle; the
-    # quantile sits at q * (n - 1) + 0.5 (the convention of percentile_cont).
-    target = q * (total - 1) + 0.5
-    seen = 0
-    for bucket in sorted(counts):
-        n = counts[bucket]
-        if n <= 0:
-            continue
-        if seen + n >= target:
-            fraction = (target - seen) / n
-            if bucket == 0:
-                return 60 * fraction
-            low = 60 * _BUCKET_RATIO ** (bucket - 1)
-            return low if bucket == _LAST_BUCKET else low * _BUCKET_RATIO**fraction
-        seen += n
-    return None
-
-
-def _care_rollup_plan(slice_: Slice) -> tuple[str, list[str] | None] | None:
-    """The rollup dimension and values that answer the slice's care times, or None when
-    it combines filters (those are counted from the mentions)."""
-    filters = slice_.filters()
-    scope = None if slice_.departments is None else {str(pk) for pk in slice_.departments}
-    if scope is None:
-        if not filters:
-            return "all", [""]
-        if len(filters) == 1:
-            name, value = filters[0]
-            return name, [value]
-        return None
-    if not filters:
-        return "department", sorted(scope)
-    if len(filters) == 1 and filters[0][0] == "department":
-        return "department", sorted(scope & {filters[0][1]})
-    return None
-
-
-def _care_rollups(
-    *, period: Period, dimension: str, values: list[str] | None, by_value: bool
-) -> dict[str, CareTimes]:
-    """Care times from the rollups for one dimension's values (None: all of them), per
-    value or in total (under the key "")."""
-    where = "dimension = %s"
-    params: list[Any] = [dimension]
-    if values is not None:
-        where += " AND value = ANY(%s)"
-        params.append(values)
-    key = "value" if by_value else "''"
-    source, source_params = rollup_rows(
-        Plan("reports_dimensionhour", f" AND {where}", params, key), period
-    )
-    counts = rows_fetch(
-        f"""SELECT {key}, sum(responded), sum(sla_answered), sum(sla_met),
-                   sum(first_response_seconds), sum(mentions)
-            {source} GROUP BY 1""",
-        source_params,
-    )
-    histograms: dict[str, dict[int, int]] = {}
-    days = _whole_utc_days(period)
-    if days is None:
-        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses)
-            FROM reports_responsehour
-            WHERE bucket >= %s AND bucket < %s AND {where} GROUP BY 1, 2"""
-        histogram_params = [period.start, period.end, *params]
-    else:
-        # Whole UTC days from the daily sums, the ragged hours at the ends by the hour.
-        histogram_sql = f"""SELECT {key}, seconds_bucket, sum(responses) FROM (
-                SELECT value, seconds_bucket, responses FROM reports_responseday
-                WHERE day >= %s AND day < %s AND {where}
-                UNION ALL
-                SELECT value, seconds_bucket, responses FROM reports_responsehour
-                WHERE bucket >= %s AND bucket < %s AND {where}
-                UNION ALL
-                SELECT value, seconds_bucket, responses FROM reports_responsehour
-                WHERE bucket >= %s AND bucket < %s AND {where}
-            ) AS t GROUP BY 1, 2"""
-        histogram_params = [
-            *days,
-            *params,
-            period.start,
-            days[0],
-            *params,
-            days[1],
-            period.end,
-            *params,
-        ]
-    for owner, bucket, n in rows_fetch(histogram_sql, histogram_params):
-        histograms.setdefault(owner, {})[int(bucket)] = int(n)
-    found = {}
-    for owner, responded, answered, met, seconds, mentions in counts:
-        responded = int(responded or 0)
-        histogram = histograms.get(owner, {})
-        found[owner] = CareTimes(
-            responded=responded,
-            median_seconds=histogram_percentile(histogram, 0.5),
-            p90_seconds=histogram_percentile(histogram, 0.9),
-            mean_seconds=int(seconds or 0) / responded if responded else None,
-            sla_answered=int(answered or 0),
-            sla_met=int(met or 0),
-            mentions=int(mentions or 0),
-        )
-    return found
-
-
 def care_times(*, period: Period, slice_: Slice) -> CareTimes:
-    """First responses to the period's mentions: exact, or from the rollups when there are
-    more than EXACT_LIMIT of them."""
-    care_plan = _care_rollup_plan(slice_)
-    if care_plan is not None:
-        dimension, values = care_plan
-        total = _care_rollups(period=period, dimension=dimension, values=values, by_value=False)
-        found = total.get("", CareTimes())
-        if found.responded > EXACT_LIMIT:
-            return found
+    """First responses to the period's mentions: how many, median, p90 and mean (exact, in
+    SQL over the index `mention_first_response`), and SLA compliance."""
     sql, params = _answered_sql(slice_)
     rows = rows_fetch(
-        f"SELECT {_CARE_SELECT} FROM ({sql}) AS s", [period.start, period.end, *params]
+        f"SELECT {_CARE_SELECT} FROM ({sql}) AS s",
+        [period.start, period.end, *params],
+        jit=False,  # compiling took longer than the read
+        sorts=True,
     )
     return _care(rows[0])
 
@@ -601,7 +489,9 @@ class Summary:
         return self.care.responded / self.total if self.total else None
 
 
-def summary(*, period: Period, slice_: Slice) -> Summary:
+def summary(*, period: Period, slice_: Slice, care: CareTimes | None = None) -> Summary:
+    """Volume and sentiment from the rollups; `care` when the caller has measured it with
+    the business clocks in the same pass (`care_figures.care_clocks`), else `care_times`."""
     source, params = rollup_rows(rollup_plan(slice_), period)
     rows = rows_fetch(f"SELECT sentiment, sum(mentions) {source} GROUP BY 1", params)
     by = {sentiment: int(n) for sentiment, n in rows}
@@ -610,7 +500,7 @@ def summary(*, period: Period, slice_: Slice) -> Summary:
         negative=by.get(Sentiment.NEGATIVE, 0),
         neutral=by.get(Sentiment.NEUTRAL, 0),
         positive=by.get(Sentiment.POSITIVE, 0),
-        care=care_times(period=period, slice_=slice_),
+        care=care if care is not None else care_times(period=period, slice_=slice_),
     )
 
 
@@ -711,19 +601,13 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
     else:
         key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
         join, open_key = "", key
-    answered: dict[int, CareTimes] = {}
-    received: dict[int, int] = {}
-    care_plan = _care_rollup_plan(slice_)
-    if by == "department" and care_plan is not None and care_plan[0] in ("all", "department"):
-        values = None if care_plan[0] == "all" else care_plan[1]
-        per_value = _care_rollups(
-            period=period, dimension="department", values=values, by_value=True
-        )
-        answered = {int(value): care for value, care in per_value.items()}
-        received = {key: care.mentions or 0 for key, care in answered.items()}
-        if sum(care.responded for care in answered.values()) <= EXACT_LIMIT:
-            answered = {}  # few enough to count exactly
-    if not answered:
+    answered: dict[int, CareTimes] | None = None
+    if by == "department":
+        # A module that imports this one: exact from the clock histograms, no sort.
+        from reports.care_figures import care_by_department
+
+        answered = care_by_department(period=period, slice_=slice_)
+    if answered is None:
         sql, params = _answered_sql(slice_, key=key, join=join)
         answered = {
             row[0]: _care(row[1:])
@@ -731,8 +615,11 @@ def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
                 f"SELECT s.key, {_CARE_SELECT} FROM ({sql}) AS s "
                 "WHERE s.key IS NOT NULL GROUP BY s.key",
                 [period.start, period.end, *params],
+                jit=False,
+                sorts=True,
             )
         }
+    received: dict[int, int] = {}
     where, where_params = slice_.mention_where()
     current = {
         row[0]: (int(row[1]), int(row[2]))

@@ -210,33 +210,6 @@ class DimensionHour(DimensionCounts):
         return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value}: {self.mentions}"
 
 
-class ResponseHour(models.Model):
-    """First-response times as a histogram per UTC hour (of publication) and dimension
-    value, like `DimensionHour`: how many first answers fell in each time bucket. Medians
-    and percentiles of large periods come from here (`reports.figures`). Kept current by
-    triggers (migration 0003)."""
-
-    bucket = models.DateTimeField()
-    dimension = models.CharField(max_length=12)
-    value = models.CharField(max_length=60)
-    # 0: under a minute; k >= 1: [60 * 1.25**(k-1), 60 * 1.25**k) seconds; 49: the rest.
-    seconds_bucket = models.SmallIntegerField()
-    responses = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["dimension", "value", "bucket", "seconds_bucket"],
-                name="responsehour_key",
-            )
-        ]
-        # Every value of a dimension over a few hours (the ragged ends of a long period).
-        indexes = [models.Index(fields=["dimension", "bucket"], name="responsehour_bucket")]
-
-    def __str__(self) -> str:
-        return f"{self.bucket:%Y-%m-%d %H}h {self.dimension}={self.value} #{self.seconds_bucket}"
-
-
 class ReportFrequency(models.TextChoices):
     WEEKLY = "weekly", "Weekly (the past 7 days)"
     MONTHLY = "monthly", "Monthly (the past calendar month)"
@@ -332,28 +305,6 @@ class AuthorMonth(models.Model):
         return f"{self.month:%Y-%m} author {self.author_id}: {self.mentions}"
 
 
-class ResponseDay(models.Model):
-    """`ResponseHour` summed per UTC day: long periods read whole days here and only the
-    ragged hours at their ends from `ResponseHour`. Kept current by the same triggers
-    (migration 0007)."""
-
-    day = models.DateTimeField()
-    dimension = models.CharField(max_length=12)
-    value = models.CharField(max_length=60)
-    seconds_bucket = models.SmallIntegerField()
-    responses = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["dimension", "value", "day", "seconds_bucket"], name="responseday_key"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day:%Y-%m-%d} {self.dimension}={self.value} #{self.seconds_bucket}"
-
-
 class DimensionDay(DimensionCounts):
     """`DimensionHour` summed per UTC day: totals over long periods (summary, breakdowns,
     care counts, share of voice, first-response distribution) read whole days here and
@@ -374,3 +325,44 @@ class DimensionDay(DimensionCounts):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.dimension}={self.value}: {self.mentions}"
+
+
+class ClockCounts(models.Model):
+    """Answers and their summed seconds in one bucket of one care clock measure
+    (`reports.clock_rollup`) for one dimension value; kept by triggers (migration 0010)."""
+
+    # 1, 2: first response in calendar, business seconds; 3, 4: resolution
+    measure = models.SmallIntegerField()
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60)
+    day = models.DateTimeField()  # start of the UTC day (month for `ClockMonth`)
+    bucket = models.SmallIntegerField()
+    answers = models.IntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ClockDay(ClockCounts):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "dimension", "value", "day", "bucket"], name="clockday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} #{self.measure} {self.dimension}={self.value} {self.bucket}"
+
+
+class ClockMonth(ClockCounts):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "dimension", "value", "day", "bucket"], name="clockmonth_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} #{self.measure} {self.dimension}={self.value} {self.bucket}"

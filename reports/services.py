@@ -21,6 +21,7 @@ from config.errors import DomainError
 from config.live import live_send_on_commit
 from config.mail import mail_send_on_commit
 from config.tenancy import current_client
+from reports import clock_rollup
 from reports.models import Alert, AlertKind, AlertSettings
 from reports.selectors import alert_settings_get, alert_thresholds, spike_stats
 from reports.spikes import KINDS, WINDOW_MINUTES, Baseline, Counts, verdict
@@ -327,8 +328,8 @@ _EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
     "    SELECT 'query', q::text FROM unnest(m.matched_queries) AS q\n",
 )
 _REBUILD = """
-TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_responsehour,
-    reports_authormonth, reports_responseday, reports_dimensionday;
+TRUNCATE reports_mentionhour, reports_aspecthour, reports_dimensionhour, reports_authormonth,
+    reports_dimensionday;
 INSERT INTO reports_mentionhour
     (bucket, source_id, language, kind, sentiment, department_id, mentions, responded,
      sla_answered, sla_met, first_response_seconds)
@@ -371,31 +372,12 @@ INSERT INTO reports_authormonth (month, author_id, mentions, negative)
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
 FROM mentions_mention WHERE relevant GROUP BY 1, 2;
-INSERT INTO reports_responsehour (dimension, value, bucket, seconds_bucket, responses)
-SELECT d.dimension, d.value, date_trunc('hour', m.published_at, 'UTC'), {seconds_bucket},
-       count(*)
-{each_dimension}
-WHERE m.relevant AND m.first_response_at IS NOT NULL
-GROUP BY 1, 2, 3, 4;
-INSERT INTO reports_responseday (dimension, value, day, seconds_bucket, responses)
-SELECT dimension, value, date_trunc('day', bucket, 'UTC'), seconds_bucket, sum(responses)
-FROM reports_responsehour GROUP BY 1, 2, 3, 4;
-ANALYZE reports_responsehour;
 ANALYZE reports_dimensionhour;
 ANALYZE reports_mentionhour;
 ANALYZE reports_aspecthour;
 ANALYZE reports_authormonth;
-ANALYZE reports_responseday;
 ANALYZE reports_dimensionday;
 """
-
-
-_SECONDS = "GREATEST(0, extract(epoch FROM m.first_response_at - m.received_at))"
-# The first-response time buckets of `ResponseHour` (the same expression as migration 0003).
-SECONDS_BUCKET_SQL = (
-    f"CASE WHEN {_SECONDS} < 60 THEN 0 "
-    f"ELSE LEAST(49, 1 + floor(ln({_SECONDS} / 60.0) / ln(1.25)))::int END"
-)
 
 
 @transaction.atomic
@@ -405,7 +387,8 @@ def rollups_rebuild() -> None:
     with connection.cursor() as cursor:
         cursor.execute("LOCK TABLE mentions_mention IN SHARE MODE")
         cursor.execute(
-            _REBUILD.replace("{seconds_bucket}", SECONDS_BUCKET_SQL)
-            .replace("{each_dimension_and_query}", _EACH_DIMENSION_AND_QUERY)
-            .replace("{each_dimension}", _EACH_DIMENSION)
+            _REBUILD.replace("{each_dimension_and_query}", _EACH_DIMENSION_AND_QUERY).replace(
+                "{each_dimension}", _EACH_DIMENSION
+            )
         )
+        cursor.execute(clock_rollup.BACKFILL)

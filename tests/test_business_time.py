@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.business_time import BusinessClock, business_seconds_between, open_intervals
+from routing.business_time import BusinessClock, business_seconds_between, open_intervals
 from routing.sla import (
     ALWAYS_OPEN,
     BusinessCalendar,

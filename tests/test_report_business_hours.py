@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from mentions.models import Author, Mention
-from reports.care_figures import care_clocks, durations_of, sample_hours
+from reports.care_figures import care_clocks, durations_of
 from reports.figures import Period, Slice
 from routing.models import Department, SlaPolicy, StaffMember
 from tests.conftest import api_client, web_client
@@ -75,6 +75,7 @@ def test_business_hours_leave_out_nights_and_weekends(office_week):
     assert found.resolution.median_seconds == 68 * 3600
     assert found.resolution_business.median_seconds == 4 * 3600
     assert found.has_business_hours and not found.sampled
+    assert found.restamping is None
 
 
 @pytest.mark.django_db
@@ -96,47 +97,21 @@ def test_without_opening_hours_there_are_no_business_figures(office_week):
 
 
 @pytest.mark.django_db
-def test_many_answers_are_measured_on_every_kth_hour(office_week, monkeypatch):
-    monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 1)
-    # Three expected: every 5th hour (3 and 4 share a factor with 168). From Monday 00:00
-    # Berlin (23:00 UTC Sunday) the sample hours include 09:00 UTC Monday = 10:00 Berlin.
-    hours = sample_hours(period=week(), expected=3)
-    assert hours[1] - hours[0] == timedelta(hours=5)
-    found = care_clocks(period=week(), slice_=Slice(), expected=3)
-    assert found.sampled
-    assert found.first_response.count == 1  # only Monday 10:00 falls into a sampled hour
-    assert found.first_response_business.median_seconds == 1800
-    assert (found.sample_every_hours, found.answered) == (5, 3)
-
-
-@pytest.mark.django_db
-def test_a_sample_says_so_and_of_how_many_on_the_page_and_in_the_api(office_week, monkeypatch):
-    monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 1)
-    # The week before is sampled too (an answer there): no difference is taken of samples.
+def test_every_answer_is_measured_and_the_api_keeps_its_shape(office_week):
+    # The week before too: no sample on either side, whatever the size.
     add(office_week.acme.source, at=berlin(17, 10), answered=berlin(17, 11))
-    add(office_week.acme.source, at=berlin(18, 10), answered=berlin(18, 11))
     api = api_client(office_week.acme, office_week.acme.read_token)
     answer = api.get(f"/api/v1/reports/summary?{WEEK}").json()
-    assert answer["business_sample"] == {"every_hours": 5, "measured": 1, "answered": 3}
-    assert answer["previous"]["business_sample"]["answered"] == 2
+    assert answer["business_sample"] is None
+    assert answer["previous"]["business_sample"] is None
     assert "business_sample" not in answer["deltas"]
+    assert answer["previous"]["first_response_median_business_seconds"] == 3600
     html = (
         web_client(office_week.acme, office_week.alice)
         .get(f"/reports/?range=custom&{WEEK}")
         .content.decode()
     )
-    assert "measured on the mentions of every 5th hour, 1 of the period" in html
-    assert "3 first responses" in html
-    monkeypatch.setattr("reports.care_figures.BUSINESS_SAMPLE", 10_000)
-    assert api.get(f"/api/v1/reports/summary?{WEEK}").json()["business_sample"] is None
-
-
-def test_the_sample_walks_through_every_hour_of_the_week():
-    big = Period(date(2026, 1, 5), date(2026, 12, 27), BERLIN)
-    hours = sample_hours(period=big, expected=100_000)
-    assert hours is not None
-    assert {(h.weekday(), h.hour) for h in hours} == {(d, h) for d in range(7) for h in range(24)}
-    assert sample_hours(period=big, expected=10) is None
+    assert "A sample" not in html
 
 
 def test_durations_interpolate_like_percentile_cont():

@@ -1,27 +1,36 @@
 """The hourly rollups (and the authors' monthly counts) equal a direct aggregate over the
 raw mentions, whatever happens to them: batches arriving (through the real pipeline too),
 triage corrections, late first responses, moves between departments, relevance flips,
-listening queries matched again, authors changed and deletions."""
+listening queries matched again, authors changed and deletions. The care clocks (first
+response and resolution, calendar and business hours) stay exact through the same writes,
+stamped or not."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Author, Mention
 from mentions.pipeline import mentions_store
 from mentions.services import mention_correct
-from reports.services import SECONDS_BUCKET_SQL, rollups_rebuild
-from routing.models import Department
+from reports.care_figures import care_clocks, clock_durations, durations_of
+from reports.clock_rollup import MEASURES, measure_seconds
+from reports.figures import Period, Slice, care_by, care_times
+from reports.services import rollups_rebuild
+from routing.models import Department, SlaPolicy
+from routing.sla import BusinessCalendar, business_minutes_between
 from tests.factories import mention_item
 
 _ids = itertools.count(1)
 T0 = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
 
 DIRECT_HOURS = """
 SELECT date_trunc('hour', published_at, 'UTC'), source_id, language, kind, sentiment,
@@ -87,32 +96,6 @@ ROLLUP_DIMENSION_DAYS = ROLLUP_DIMENSIONS.replace("SELECT bucket,", "SELECT day,
 )
 
 
-def _direct_responses(unit: str) -> str:
-    """First responses per dimension value, UTC `unit` and seconds bucket, from raw rows."""
-    return f"""
-SELECT d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'), {SECONDS_BUCKET_SQL},
-       count(*)
-FROM mentions_mention m CROSS JOIN LATERAL (
-    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
-           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
-    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)
-WHERE m.relevant AND m.first_response_at IS NOT NULL GROUP BY 1, 2, 3, 4
-"""  # noqa: S608 (a constant of reports.services)
-
-
-DIRECT_RESPONSES = _direct_responses("hour")
-ROLLUP_RESPONSES = """
-SELECT dimension, value, bucket, seconds_bucket, responses FROM reports_responsehour
-WHERE responses <> 0
-"""
-
-
-DIRECT_RESPONSE_DAYS = _direct_responses("day")
-ROLLUP_RESPONSE_DAYS = """
-SELECT dimension, value, day, seconds_bucket, responses FROM reports_responseday
-WHERE responses <> 0
-"""
 DIRECT_AUTHORS = """
 SELECT date_trunc('month', published_at, 'UTC'), author_id, count(*),
        count(*) FILTER (WHERE sentiment = 'negative')
@@ -122,6 +105,36 @@ ROLLUP_AUTHORS = """
 SELECT month, author_id, mentions, negative FROM reports_authormonth
 WHERE mentions <> 0 OR negative <> 0
 """
+
+
+def _direct_clocks(unit: str) -> str:
+    """Answers and their seconds per care clock measure, dimension value, UTC `unit` and
+    seconds bucket, from raw rows (seconds to the millisecond: the rollup sums them)."""
+    return f"""
+SELECT c.measure, d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'),
+       reports_clock_bucket(c.secs), count(*), round(sum(c.secs)::numeric, 3)
+FROM mentions_mention m CROSS JOIN LATERAL (
+    VALUES {", ".join(f"({n}, {measure_seconds(n)})" for n in MEASURES)}
+) AS c(measure, secs) CROSS JOIN LATERAL (
+    VALUES ('all', ''), ('source', m.source_id::text), ('language', m.language),
+           ('kind', m.kind), ('department', COALESCE(m.department_id, 0)::text)
+    UNION ALL SELECT 'aspect', a FROM unnest(m.aspects) AS a
+) AS d(dimension, value)
+WHERE m.relevant AND c.secs IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+"""  # noqa: S608 (constants of reports.clock_rollup)
+
+
+def _rollup_clocks(table: str) -> str:
+    return f"""
+SELECT measure, dimension, value, day, bucket, answers, round(seconds::numeric, 3)
+FROM {table} WHERE answers <> 0
+"""  # noqa: S608 (a table name of this module)
+
+
+DIRECT_CLOCK_DAYS = _direct_clocks("day")
+ROLLUP_CLOCK_DAYS = _rollup_clocks("reports_clockday")
+DIRECT_CLOCK_MONTHS = _direct_clocks("month")
+ROLLUP_CLOCK_MONTHS = _rollup_clocks("reports_clockmonth")
 
 
 def rows(sql: str) -> set[tuple]:
@@ -134,10 +147,105 @@ def assert_rollups_match() -> None:
     assert rows(ROLLUP_HOURS) == rows(DIRECT_HOURS)
     assert rows(ROLLUP_ASPECTS) == rows(DIRECT_ASPECTS)
     assert rows(ROLLUP_DIMENSIONS) == rows(DIRECT_DIMENSIONS)
-    assert rows(ROLLUP_RESPONSES) == rows(DIRECT_RESPONSES)
     assert rows(ROLLUP_AUTHORS) == rows(DIRECT_AUTHORS)
-    assert rows(ROLLUP_RESPONSE_DAYS) == rows(DIRECT_RESPONSE_DAYS)
     assert rows(ROLLUP_DIMENSION_DAYS) == rows(DIRECT_DIMENSION_DAYS)
+    assert rows(ROLLUP_CLOCK_DAYS) == rows(DIRECT_CLOCK_DAYS)
+    assert rows(ROLLUP_CLOCK_MONTHS) == rows(DIRECT_CLOCK_MONTHS)
+
+
+def assert_care_clocks_exact(departments: list) -> None:
+    """The care clocks (calendar and business, first response and resolution) equal an
+    exact computation over the raw rows, the business time by the SLA clock's own
+    arithmetic, whether the rows' stamps are stored or not measured yet."""
+    policy = SlaPolicy.objects.get(is_default=True)
+    calendar = BusinessCalendar.build(
+        timezone=policy.timezone, hours=policy.hours, holidays=policy.holidays
+    )
+    week = Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), ZoneInfo("UTC"))
+    # Whole UTC months and days from the rollups, ragged hours at the ends from the rows.
+    months = Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN)
+    # Ends within T0's day: March's row less its days from March 28 (data there too).
+    month_less_days = Period(date(2026, 2, 1), T0.date(), BERLIN)
+    scope = frozenset({departments[1].pk})
+    for period, slice_, keep in (
+        (week, Slice(), lambda m: True),
+        (months, Slice(), lambda m: True),
+        (month_less_days, Slice(), lambda m: True),
+        (month_less_days, Slice(departments=scope), lambda m: m.department_id in scope),
+        (months, Slice(departments=scope), lambda m: m.department_id in scope),
+        (week, Slice(department_id=departments[1].pk), lambda m: m.department_id in scope),
+    ):
+        kept = [
+            m
+            for m in Mention.objects.filter(
+                relevant=True, published_at__gte=period.start, published_at__lt=period.end
+            )
+            if keep(m)
+        ]
+        # The rollups hold what the rows do (else care_clocks would sort every answer).
+        assert clock_durations(period=period, slice_=slice_, measures=[1, 3], fixes=[])
+        found = care_clocks(period=period, slice_=slice_)
+        for got, end, business in (
+            (found.first_response, "first_response_at", False),
+            (found.first_response_business, "first_response_at", True),
+            (found.resolution, "resolved_at", False),
+            (found.resolution_business, "resolved_at", True),
+        ):
+            stops = [(m.received_at, getattr(m, end)) for m in kept if getattr(m, end)]
+            want = durations_of(
+                [
+                    max(0.0, business_minutes_between(start, stop, calendar) * 60)
+                    if business
+                    else max(0.0, (stop - start).total_seconds())
+                    for start, stop in stops
+                ]
+            )
+            assert got.count == want.count
+            for name in ("median_seconds", "p90_seconds", "mean_seconds"):
+                assert getattr(got, name) == pytest.approx(getattr(want, name))
+        times = care_times(period=period, slice_=slice_)
+        assert (times.responded, times.median_seconds, times.p90_seconds) == (
+            found.first_response.count,
+            pytest.approx(found.first_response.median_seconds),
+            pytest.approx(found.first_response.p90_seconds),
+        )
+
+
+def assert_care_by_department_exact() -> None:
+    """The first-response figures per department (from the clock histograms) equal the
+    raw rows', over whole UTC days and over a period with ragged hours."""
+    for period in (
+        Period((T0 - timedelta(days=1)).date(), (T0 + timedelta(days=6)).date(), UTC),
+        Period(date(2026, 3, 1), date(2026, 4, 30), BERLIN),
+        Period(date(2026, 2, 1), T0.date(), BERLIN),
+    ):
+        answered = [
+            m
+            for m in Mention.objects.filter(
+                relevant=True, published_at__gte=period.start, published_at__lt=period.end
+            )
+            if m.first_response_at
+        ]
+        found = {
+            row.key: row.care for row in care_by(period=period, by="department", slice_=Slice())
+        }
+        for key in {m.department_id or 0 for m in answered}:
+            mine = [m for m in answered if (m.department_id or 0) == key]
+            want = durations_of(
+                [max(0.0, (m.first_response_at - m.received_at).total_seconds()) for m in mine]
+            )
+            got = found[key]
+            assert got.responded == want.count
+            assert (got.median_seconds, got.p90_seconds, got.mean_seconds) == (
+                pytest.approx(want.median_seconds),
+                pytest.approx(want.p90_seconds),
+                pytest.approx(want.mean_seconds),
+            )
+            due = [m for m in mine if m.first_response_due]
+            assert (got.sla_answered, got.sla_met) == (
+                len(due),
+                sum(m.first_response_at <= m.first_response_due for m in due),
+            )
 
 
 def no_negative_counts() -> bool:
@@ -177,6 +285,9 @@ operation = st.one_of(
         st.integers(0, 100),
     ),
     st.tuples(st.just("respond"), st.integers(0, 100), st.integers(0, 50_000)),
+    st.tuples(st.just("resolve"), st.integers(0, 100), st.none() | st.integers(0, 400_000)),
+    # What the app does when a clock stops: measure it in business hours and store it.
+    st.tuples(st.just("stamp"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("move_hour"), st.integers(0, 100), st.integers(-5, 5)),
     st.tuples(st.just("delete"), st.lists(st.integers(0, 100), min_size=1, max_size=3)),
     st.tuples(st.just("touch"), st.integers(0, 100)),
@@ -255,6 +366,15 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 Mention.objects.filter(pk=mention.pk).update(
                     first_response_at=mention.received_at + timedelta(seconds=op[2])
                 )
+            elif op[0] == "resolve":
+                mention = pick(op[1])
+                Mention.objects.filter(pk=mention.pk).update(
+                    resolved_at=None
+                    if op[2] is None
+                    else mention.received_at + timedelta(seconds=op[2])
+                )
+            elif op[0] == "stamp":
+                mentions_clocks_restamp(ids=[pick(n).pk for n in op[1]])
             elif op[0] == "move_hour":
                 mention = pick(op[1])
                 Mention.objects.filter(pk=mention.pk).update(
@@ -271,6 +391,8 @@ def test_rollups_equal_a_direct_aggregate_after_any_writes(world, in_acme, opera
                 Mention.objects.filter(pk=pick(op[1]).pk).update(status="resolved")
             assert_rollups_match()
             assert no_negative_counts()
+            assert_care_clocks_exact(departments)
+            assert_care_by_department_exact()
         transaction.savepoint_rollback(sid)
 
 
@@ -339,8 +461,8 @@ def test_truncating_mentions_empties_the_rollups(world, in_acme):
             "SELECT (SELECT count(*) FROM reports_mentionhour)"
             " + (SELECT count(*) FROM reports_aspecthour)"
             " + (SELECT count(*) FROM reports_dimensionhour)"
-            " + (SELECT count(*) FROM reports_responsehour)"
-            " + (SELECT count(*) FROM reports_responseday)"
+            " + (SELECT count(*) FROM reports_clockday)"
+            " + (SELECT count(*) FROM reports_clockmonth)"
             " + (SELECT count(*) FROM reports_authormonth)"
             " + (SELECT count(*) FROM reports_dimensionday)"
         )
@@ -369,25 +491,26 @@ def test_a_rebuild_recounts_what_the_triggers_keep(world, in_acme):
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
-        rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
-        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_CLOCK_DAYS),
+        rows(ROLLUP_CLOCK_MONTHS),
         rows(ROLLUP_DIMENSION_DAYS),
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reports_mentionhour WHERE sentiment = 'negative'")
         cursor.execute("DELETE FROM reports_dimensionhour WHERE dimension = 'kind'")
         cursor.execute("DELETE FROM reports_authormonth WHERE negative > 0")
-        cursor.execute("DELETE FROM reports_responseday WHERE seconds_bucket > 3")
+        cursor.execute("DELETE FROM reports_clockday WHERE bucket > 3")
+        cursor.execute("DELETE FROM reports_clockmonth WHERE measure = 1")
         cursor.execute("DELETE FROM reports_dimensionday WHERE dimension = 'aspect'")
     rollups_rebuild()
     rebuilt = (
         rows(ROLLUP_HOURS),
         rows(ROLLUP_ASPECTS),
         rows(ROLLUP_DIMENSIONS),
-        rows(ROLLUP_RESPONSES),
         rows(ROLLUP_AUTHORS),
-        rows(ROLLUP_RESPONSE_DAYS),
+        rows(ROLLUP_CLOCK_DAYS),
+        rows(ROLLUP_CLOCK_MONTHS),
         rows(ROLLUP_DIMENSION_DAYS),
     )
     assert rebuilt == kept

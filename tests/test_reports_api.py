@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 from mentions.models import Author, Mention, ProblemCluster, Response
 from mentions.pipeline import mentions_store
 from mentions.queries import mentions_queries_rematch
+from reports.care_figures import durations_of
 from reports.figures import period_for
 from routing.models import Department, SlaPolicy, StaffMember
 from sources.models import ListeningQuery
@@ -537,22 +538,8 @@ def test_report_endpoints_are_in_the_openapi_schema(world):
     } <= parameters
 
 
-def test_histogram_percentiles_interpolate_inside_a_bucket():
-    from reports.figures import histogram_percentile
-
-    assert histogram_percentile({}, 0.5) is None
-    assert histogram_percentile({0: 4}, 0.5) == 30  # half of the first minute
-    # Bucket 1 is [60, 75) seconds: all of it, the median sits at its geometric middle.
-    assert histogram_percentile({1: 10}, 0.5) == pytest.approx(60 * 1.25**0.5)
-    # Rank 0.9 * (10 - 1) + 0.5 = 8.6: 3.6 of the 5 answers into bucket 10.
-    assert histogram_percentile({0: 5, 10: 5}, 0.9) == pytest.approx(60 * 1.25**9 * 1.25**0.72)
-    assert histogram_percentile({49: 3}, 0.5) == 60 * 1.25**48  # the open-ended last one
-
-
 @pytest.mark.django_db
-def test_large_periods_read_care_times_from_the_rollups_within_a_bucket(berlin, monkeypatch):
-    import reports.figures
-
+def test_care_times_are_exact_for_every_slice_and_department(berlin):
     world = berlin
     department = Department.objects.order_by("pk").first()
     day = datetime(2026, 5, 10, 10, 0, tzinfo=UTC)
@@ -574,21 +561,22 @@ def test_large_periods_read_care_times_from_the_rollups_within_a_bucket(berlin, 
     )
     api = api_client(world.acme, world.acme.read_token)
     q = "from=2026-05-10&to=2026-05-10"
-    slices = ("", "&language=de", f"&department={department.slug}")
-    exact = [api.get(f"/api/v1/reports/summary?{q}{f}").json() for f in slices]
-    exact_care = api.get(f"/api/v1/reports/care?by=department&{q}").json()["rows"]
-    monkeypatch.setattr(reports.figures, "EXACT_LIMIT", 0)
-    rolled = [api.get(f"/api/v1/reports/summary?{q}{f}").json() for f in slices]
-    rolled_care = api.get(f"/api/v1/reports/care?by=department&{q}").json()["rows"]
-    assert [r["responded"] for r in exact] == [300, 200, 150]
-    for got, want in zip(rolled, exact, strict=True):
-        for key in ("responded", "sla_met_share", "first_response_mean_seconds"):
-            assert got[key] == pytest.approx(want[key])
-        for key in ("first_response_median_seconds", "first_response_p90_seconds"):
-            assert got[key] == pytest.approx(want[key], rel=0.25)
-    by_id = {row["id"]: row for row in exact_care}
-    for row in rolled_care:
-        assert row["responded"] == by_id[row["id"]]["responded"]
-        assert row["first_response_median_seconds"] == pytest.approx(
-            by_id[row["id"]]["first_response_median_seconds"], rel=0.25
-        )
+    answers = {
+        "": list(range(300)),
+        "&language=de": [i for i in range(300) if i % 3],
+        f"&department={department.slug}": [i for i in range(300) if i % 2],
+    }
+    for extra, kept in answers.items():
+        got = api.get(f"/api/v1/reports/summary?{q}{extra}").json()
+        want = durations_of([60.0 * (2 + (i * 37) % 600) for i in kept])
+        assert got["responded"] == want.count
+        assert got["first_response_median_seconds"] == pytest.approx(want.median_seconds)
+        assert got["first_response_p90_seconds"] == pytest.approx(want.p90_seconds)
+        assert got["first_response_mean_seconds"] == pytest.approx(want.mean_seconds)
+    rows = api.get(f"/api/v1/reports/care?by=department&{q}").json()["rows"]
+    by_id = {row["id"]: row for row in rows}
+    for key, rows_kept in ((department.pk, range(1, 300, 2)), (0, range(0, 300, 2))):
+        want = durations_of([60.0 * (2 + (i * 37) % 600) for i in rows_kept])
+        assert by_id[key]["responded"] == want.count
+        assert by_id[key]["first_response_median_seconds"] == pytest.approx(want.median_seconds)
+        assert by_id[key]["first_response_p90_seconds"] == pytest.approx(want.p90_seconds)

@@ -29,7 +29,7 @@ from reports.api.serializers import (
     VolumeParamsSerializer,
     VolumeSerializer,
 )
-from reports.care_figures import CareClocks, care_clocks
+from reports.care_figures import CareClocks, care_clocks, care_times_of
 from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
 from reports.pdf import letterhead_for, report_pdf
@@ -86,8 +86,9 @@ def _figures(summary: figures.Summary, clocks: CareClocks) -> dict[str, Any]:
 
 
 def _period_figures(*, period: figures.Period, slice_: figures.Slice) -> dict[str, Any]:
-    found = figures.summary(period=period, slice_=slice_)
-    clocks = care_clocks(period=period, slice_=slice_, expected=found.care.responded)
+    # One pass over the period's answers for both clocks and the SLA counts.
+    clocks = care_clocks(period=period, slice_=slice_, resolution=False)
+    found = figures.summary(period=period, slice_=slice_, care=care_times_of(clocks))
     return _figures(found, clocks)
 
 

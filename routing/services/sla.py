@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
+from config.celery import task_send
 from config.errors import DomainError
+from config.tenancy import current_schema
 from routing.models import SlaPolicy
 from routing.sla import (
     BusinessCalendar,
@@ -80,9 +84,14 @@ def sla_policy_default_configure(*, timezone: str, hours: Mapping[str, Sequence[
     if problems:
         raise DomainError("The business hours are not valid.", fields=problems)
     policy = sla_policy_ensure_default()
+    before = (policy.timezone, policy.hours)
     policy.timezone = timezone
     policy.hours = {day: list(spans) for day, spans in hours.items() if spans}
     policy.save(update_fields=["timezone", "hours"])
+    if (policy.timezone, policy.hours) != before:
+        # Every stopped care clock was measured in the old hours: measure them again.
+        schema = current_schema()
+        transaction.on_commit(lambda: task_send("mentions.clocks_restamp", schema), robust=True)
     return policy
 
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Channel, Mention, Response, ResponseStatus
 from mentions.pipeline import mentions_statistics_refresh, mentions_store
 from reports.models import Alert, AlertKind
@@ -210,6 +211,8 @@ def _store_chunk(
                     "spread": care.spread,
                 },
             )
+        # Raw SQL stopped the clocks: measure them in business hours as a response would.
+        mentions_clocks_restamp(ids=outcome.mention_ids)
         answered = Mention.objects.filter(
             id__in=outcome.mention_ids, first_response_at__isnull=False
         ).values_list("id", "language", "received_at", "first_response_at")
