@@ -312,14 +312,7 @@ def alert_settings_update(*, pr_emails: list[str], by: User) -> AlertSettings:
 # (after a bulk load with the triggers disabled, or to repair), with the same aggregates.
 # Every mention once per dimension it counts under (one row per aspect), for the
 # one-dimension rollups.
-_EACH_DIMENSION = """FROM mentions_mention AS m CROSS JOIN LATERAL (
-    SELECT 'all', '' UNION ALL
-    SELECT 'source', m.source_id::text UNION ALL
-    SELECT 'language', m.language UNION ALL
-    SELECT 'kind', m.kind UNION ALL
-    SELECT 'department', COALESCE(m.department_id, 0)::text UNION ALL
-    SELECT 'aspect', a FROM unnest(m.aspects) AS a
-) AS d(dimension, value)"""
+_EACH_DIMENSION = f"FROM mentions_mention AS m {clock_rollup.EACH_DIMENSION}"
 # The one-dimension counts also count each listening query a mention matches (share of
 # voice; the response histograms do not).
 _EACH_DIMENSION_AND_QUERY = _EACH_DIMENSION.replace(
