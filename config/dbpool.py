@@ -41,8 +41,8 @@ def pool_options() -> dict[str, Any] | None:
     return {
         "min_size": min(env_int("LOTSE_DB_POOL_MIN_SIZE", 2), max_size),
         "max_size": max_size,
-        # A request waits this long for a free connection, then fails (503 via the error
-        # handler) instead of queueing without end behind a stuck database.
-        "timeout": env_int("LOTSE_DB_POOL_TIMEOUT", 10),
+        # A request waits this long for a free connection, then fails (503 via config/outage.py)
+        # instead of queueing without end behind a stuck or stopped database.
+        "timeout": env_int("LOTSE_DB_POOL_TIMEOUT", 5),
         "reset": pool_connection_reset,
     }
