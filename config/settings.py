@@ -8,9 +8,11 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 
+from config.dbpool import pool_options
 from config.env import env_bool, env_file_load, env_int, env_list, env_str
 from config.logs import logging_config, sentry_init, structlog_configure
 
@@ -142,9 +144,17 @@ DATABASES = {
         # Session pooling only: search_path is set per connection (see docs/architecture.md).
         # 0 under ASGI, where each request runs in a fresh thread; workers set it higher.
         "CONN_MAX_AGE": env_int("LOTSE_DB_CONN_MAX_AGE", 0),
+        # With the pool, the pool checks a connection as it hands it out.
         "CONN_HEALTH_CHECKS": True,
     }
 }
+# The web's connection pool (`LOTSE_DB_POOL_MAX_SIZE`, on in scripts/run.sh): a request takes
+# an open connection instead of connecting. Exclusive with CONN_MAX_AGE (workers keep theirs).
+DB_POOL = pool_options()
+if DB_POOL is not None:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("Set LOTSE_DB_POOL_MAX_SIZE or LOTSE_DB_CONN_MAX_AGE, not both")
+    DATABASES["default"]["OPTIONS"] = {"pool": DB_POOL}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Set search_path once per connection and tenant switch, not before every query. Safe from
 # django-tenants 4.0.1 on, which forgets the cached path on (savepoint) rollbacks (#1262).

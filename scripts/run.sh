@@ -45,7 +45,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-supervise web $BIN/uvicorn config.asgi:application --host 127.0.0.1 --port "${LOTSE_PORT:-8000}" \
+# The web takes its PostgreSQL connections from a pool (config/dbpool.py); workers keep theirs.
+supervise web env LOTSE_DB_POOL_MAX_SIZE="${LOTSE_DB_POOL_MAX_SIZE:-10}" $BIN/uvicorn config.asgi:application --host 127.0.0.1 --port "${LOTSE_PORT:-8000}" \
   --log-level warning --timeout-graceful-shutdown 5 --ws config.ws_server:GoingAwayWebSocketProtocol
 supervise worker env LOTSE_DB_CONN_MAX_AGE=60 $BIN/celery -A config worker \
   -Q ingest,triage,notify,reports --concurrency 2 -l WARNING

@@ -206,10 +206,12 @@ class Stack:
             ],
         }
         log = (self.folder / f"{name}.log").open("ab")
+        # Web nodes take their connections from a pool, as `make run` and production do.
+        web_env = {"LOTSE_DB_POOL_MAX_SIZE": "10"} if name.startswith("web") else {}
         self.processes[name] = subprocess.Popen(
             commands[name],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **web_env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill -9 takes the children too
