@@ -33,7 +33,13 @@ from config.live import live_batch
 from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
-from mentions.clusters import ClusterInput, clusters_join_stored, clusters_keys, clusters_plan
+from mentions.clusters import (
+    ClusterInput,
+    ClusterPlan,
+    clusters_join_stored,
+    clusters_keys,
+    clusters_plan,
+)
 from mentions.models import Mention, Status
 from mentions.queries import query_matcher_load
 from mentions.selectors import mentions_open_load
@@ -169,6 +175,27 @@ def mentions_store(
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
     now = now or timezone.now()
+    # Triage first: it takes no lock, so a concurrent batch of the client that holds the
+    # same authors' rows (from the upsert to its commit) does not hold this up.
+    texts = [item["text"] for item in ordered]
+    client_triage = client_triage_load()
+    triaged = triage_texts(
+        texts,
+        languages=[item.get("language", "") for item in ordered],
+        client=client_triage,
+    )
+    learned_routes = _learned_routes(client_triage, texts)
+    cluster_items = [
+        ClusterInput(
+            external_id=item["external_id"],
+            text=item["text"],
+            kind=triage.kind,
+            published_at=datetime.fromisoformat(item["published_at"]),
+            aspects=tuple(triage.aspects),
+            relevant=triage.relevant,
+        )
+        for item, triage in zip(ordered, triaged, strict=True)
+    ]
     with connection.cursor() as cursor:
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
@@ -176,14 +203,6 @@ def mentions_store(
         matcher = query_matcher_load()
         rows: list[dict[str, Any]] = []
         decided = []
-        texts = [item["text"] for item in ordered]
-        client_triage = client_triage_load()
-        triaged = triage_texts(
-            texts,
-            languages=[item.get("language", "") for item in ordered],
-            client=client_triage,
-        )
-        learned_routes = _learned_routes(client_triage, texts)
         # Problem clusters: which cluster each report joins, and its size for routing; or,
         # announced first, only each report's band keys (its cluster settles after commit).
         announce_first = (
@@ -191,20 +210,15 @@ def mentions_store(
         )
         if announce_first:
             commit_without_flush()
-        clustering = (clusters_keys if announce_first else clusters_plan)(
-            source_id=source.pk,
-            items=[
-                ClusterInput(
-                    external_id=item["external_id"],
-                    text=item["text"],
-                    kind=triage.kind,
-                    published_at=datetime.fromisoformat(item["published_at"]),
-                    aspects=tuple(triage.aspects),
-                    relevant=triage.relevant,
-                )
-                for item, triage in zip(ordered, triaged, strict=True)
-            ],
-        )
+        # Planning takes the client's clustering lock, held to commit: one batch at a time
+        # per client from there on. Only a matrix that reads the case size needs the plan
+        # before routing; otherwise routing and assignment run first, outside the lock,
+        # and the plan is made right before the insert.
+        clustering: ClusterPlan | None = None
+        if announce_first:
+            clustering = clusters_keys(source_id=source.pk, items=cluster_items)
+        elif matrix.reads_cluster_size:
+            clustering = clusters_plan(source_id=source.pk, items=cluster_items)
         for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             author = authors[handle]
@@ -222,7 +236,7 @@ def mentions_store(
                     author_followers=author.followers,
                     influence=author.influence.score,
                     segment=author.influence.segment,
-                    cluster_size=clustering.size(item["external_id"]),
+                    cluster_size=clustering.size(item["external_id"]) if clustering else 1,
                 )
             )
             if learned is not None and matrix.is_catch_all(decision):
@@ -269,7 +283,8 @@ def mentions_store(
                 ",".join(triage.aspects),
                 triage.relevant,
                 triage.relevance_score,
-                *clustering.columns(item["external_id"]),
+                None,  # cluster_id and cluster_keys: from the plan, below
+                None,
                 ",".join(
                     str(pk)
                     for pk in matcher.matches(
@@ -285,6 +300,10 @@ def mentions_store(
             )
             rows.append(dict(zip(_MENTION_COLUMNS, row, strict=True)))
         assigner.save()
+        if clustering is None:
+            clustering = clusters_plan(source_id=source.pk, items=cluster_items)
+        for row in rows:
+            row["cluster_id"], row["cluster_keys"] = clustering.columns(row["external_id"])
         cursor.execute(
             _MENTION_INSERT,
             [source.pk, now, now, json.dumps(rows, ensure_ascii=False, default=_json_value)],
