@@ -37,7 +37,9 @@ from django.db import connection
 _SAMPLE = """
 SELECT a.state, a.wait_event_type, a.wait_event, left(a.query, 200),
        (SELECT string_agg(DISTINCT l.locktype, ',') FROM pg_locks l
-        WHERE l.pid = a.pid AND NOT l.granted)
+        WHERE l.pid = a.pid AND NOT l.granted),
+       (SELECT left(b.query, 200) FROM pg_stat_activity b
+        WHERE b.pid = (pg_blocking_pids(a.pid))[1])
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
   AND a.backend_type = 'client backend' AND a.xact_start IS NOT NULL
@@ -65,10 +67,13 @@ def main() -> None:
     with connection.cursor() as cursor:
         while time.monotonic() < ended:
             cursor.execute(_SAMPLE)
-            for state, wait_type, wait_event, query, waiting_on in cursor.fetchall():
+            for state, wait_type, wait_event, query, waiting_on, blocker in cursor.fetchall():
                 samples += 1
                 if wait_type == "Lock":
-                    label = f"waiting on {waiting_on or wait_event} lock in {_statement(query)}"
+                    label = (
+                        f"waiting on {waiting_on or wait_event} lock in {_statement(query)}"
+                        f" (holder's last statement: {_statement(blocker or '')})"
+                    )
                 elif state == "active":
                     label = "running a statement"
                     if wait_type:
