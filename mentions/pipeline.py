@@ -302,8 +302,10 @@ def mentions_store(
         assigner.save()
         if clustering is None:
             clustering = clusters_plan(source_id=source.pk, items=cluster_items)
-        for row in rows:
-            row["cluster_id"], row["cluster_keys"] = clustering.columns(row["external_id"])
+        for columns in rows:
+            columns["cluster_id"], columns["cluster_keys"] = clustering.columns(
+                columns["external_id"]
+            )
         cursor.execute(
             _MENTION_INSERT,
             [source.pk, now, now, json.dumps(rows, ensure_ascii=False, default=_json_value)],
