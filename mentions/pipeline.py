@@ -33,13 +33,7 @@ from config.live import live_batch
 from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
-from mentions.clusters import (
-    ClusterInput,
-    ClusterPlan,
-    clusters_join_stored,
-    clusters_keys,
-    clusters_plan,
-)
+from mentions.clusters import ClusterInput, clusters_join_stored, clusters_keys, clusters_plan
 from mentions.models import Mention, Status
 from mentions.queries import query_matcher_load
 from mentions.selectors import mentions_open_load
@@ -175,8 +169,9 @@ def mentions_store(
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
     now = now or timezone.now()
-    # Triage first: it takes no lock, so a concurrent batch of the client that holds the
-    # same authors' rows (from the upsert to its commit) does not hold this up.
+    # Triage before the author upsert: it takes no lock, while the authors' rows stay
+    # locked from the upsert to commit, so a concurrent batch of the client with some of
+    # the same authors (the usual case) waited through this batch's triage too.
     texts = [item["text"] for item in ordered]
     client_triage = client_triage_load()
     triaged = triage_texts(
@@ -185,17 +180,6 @@ def mentions_store(
         client=client_triage,
     )
     learned_routes = _learned_routes(client_triage, texts)
-    cluster_items = [
-        ClusterInput(
-            external_id=item["external_id"],
-            text=item["text"],
-            kind=triage.kind,
-            published_at=datetime.fromisoformat(item["published_at"]),
-            aspects=tuple(triage.aspects),
-            relevant=triage.relevant,
-        )
-        for item, triage in zip(ordered, triaged, strict=True)
-    ]
     with connection.cursor() as cursor:
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
@@ -210,15 +194,20 @@ def mentions_store(
         )
         if announce_first:
             commit_without_flush()
-        # Planning takes the client's clustering lock, held to commit: one batch at a time
-        # per client from there on. Only a matrix that reads the case size needs the plan
-        # before routing; otherwise routing and assignment run first, outside the lock,
-        # and the plan is made right before the insert.
-        clustering: ClusterPlan | None = None
-        if announce_first:
-            clustering = clusters_keys(source_id=source.pk, items=cluster_items)
-        elif matrix.reads_cluster_size:
-            clustering = clusters_plan(source_id=source.pk, items=cluster_items)
+        clustering = (clusters_keys if announce_first else clusters_plan)(
+            source_id=source.pk,
+            items=[
+                ClusterInput(
+                    external_id=item["external_id"],
+                    text=item["text"],
+                    kind=triage.kind,
+                    published_at=datetime.fromisoformat(item["published_at"]),
+                    aspects=tuple(triage.aspects),
+                    relevant=triage.relevant,
+                )
+                for item, triage in zip(ordered, triaged, strict=True)
+            ],
+        )
         for item, triage, learned in zip(ordered, triaged, learned_routes, strict=True):
             handle = item["author"]["handle"]
             author = authors[handle]
@@ -236,7 +225,7 @@ def mentions_store(
                     author_followers=author.followers,
                     influence=author.influence.score,
                     segment=author.influence.segment,
-                    cluster_size=clustering.size(item["external_id"]) if clustering else 1,
+                    cluster_size=clustering.size(item["external_id"]),
                 )
             )
             if learned is not None and matrix.is_catch_all(decision):
@@ -283,8 +272,7 @@ def mentions_store(
                 ",".join(triage.aspects),
                 triage.relevant,
                 triage.relevance_score,
-                None,  # cluster_id and cluster_keys: from the plan, below
-                None,
+                *clustering.columns(item["external_id"]),
                 ",".join(
                     str(pk)
                     for pk in matcher.matches(
@@ -300,12 +288,6 @@ def mentions_store(
             )
             rows.append(dict(zip(_MENTION_COLUMNS, row, strict=True)))
         assigner.save()
-        if clustering is None:
-            clustering = clusters_plan(source_id=source.pk, items=cluster_items)
-        for columns in rows:
-            columns["cluster_id"], columns["cluster_keys"] = clustering.columns(
-                columns["external_id"]
-            )
         cursor.execute(
             _MENTION_INSERT,
             [source.pk, now, now, json.dumps(rows, ensure_ascii=False, default=_json_value)],
