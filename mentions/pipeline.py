@@ -169,6 +169,17 @@ def mentions_store(
         return StoreOutcome(stored=0, duplicates=len(items), mention_ids=[])
 
     now = now or timezone.now()
+    # Triage before the author upsert: it takes no lock, while the authors' rows stay
+    # locked from the upsert to commit, so a concurrent batch of the client with some of
+    # the same authors (the usual case) waited through this batch's triage too.
+    texts = [item["text"] for item in ordered]
+    client_triage = client_triage_load()
+    triaged = triage_texts(
+        texts,
+        languages=[item.get("language", "") for item in ordered],
+        client=client_triage,
+    )
+    learned_routes = _learned_routes(client_triage, texts)
     with connection.cursor() as cursor:
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
         matrix = routing_matrix_load()
@@ -176,14 +187,6 @@ def mentions_store(
         matcher = query_matcher_load()
         rows: list[dict[str, Any]] = []
         decided = []
-        texts = [item["text"] for item in ordered]
-        client_triage = client_triage_load()
-        triaged = triage_texts(
-            texts,
-            languages=[item.get("language", "") for item in ordered],
-            client=client_triage,
-        )
-        learned_routes = _learned_routes(client_triage, texts)
         # Problem clusters: which cluster each report joins, and its size for routing; or,
         # announced first, only each report's band keys (its cluster settles after commit).
         announce_first = (

@@ -4,13 +4,15 @@ in between."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from config import live
 from config.live import client_group
@@ -217,3 +219,45 @@ def test_a_pushed_mention_is_announced_after_a_handful_of_queries(
     assert announced_after[0] <= 20
     assert len(announced_after) == 2
     assert len(queries) <= 42
+
+
+def test_a_push_is_stored_and_settled_while_its_source_row_is_shared_elsewhere(
+    live_db: Any, trips: list[Any], queued: list[int]
+) -> None:
+    """Another batch of the same source, committing its rows, shares the source row (the
+    foreign key check's FOR KEY SHARE). Storing and settling lock the batch row, not the
+    source: before, the store waited for that transaction and the settling skipped the
+    batch (left to the sweep)."""
+    world = live_db
+    connection.set_tenant(world.acme.client)
+    ingest_batch_process(batch_id=push(world, LOGIN[0], minute=0))
+    batch_id = push(world, LOGIN[1], minute=1)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_batch() -> None:
+        try:
+            with tenant_context(world.acme.client), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT 1 FROM sources_source WHERE id = %s FOR KEY SHARE",
+                        [world.acme.source.pk],
+                    )
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_batch)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")
+        ingest_batch_process(batch_id=batch_id)
+    finally:
+        release.set()
+        thread.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert IngestBatch.objects.get(pk=batch_id).status == BatchStatus.DONE
+    assert ProblemCluster.objects.get().member_count == 2

@@ -182,8 +182,14 @@ def ingest_batch_process(*, batch_id: int) -> IngestBatch | None:
             return ingest_batch_settle(batch_id=batch_id)
     try:
         with transaction.atomic():
+            # The batch row only (`of`): without it FOR UPDATE also locks the joined source
+            # row, so every batch of a source ran one at a time, and a file import's next
+            # batch (whose foreign key check at commit shares that row) waited for the
+            # running one to commit.
             batch = (
-                IngestBatch.objects.select_related("source").select_for_update().get(pk=batch_id)
+                IngestBatch.objects.select_related("source")
+                .select_for_update(of=("self",))
+                .get(pk=batch_id)
             )
             outcome = mentions_store(source=batch.source, items=batch.items, announce_first=True)
             batch.stored = outcome.stored
@@ -225,7 +231,9 @@ def ingest_batch_settle(*, batch_id: int) -> IngestBatch | None:
         with transaction.atomic():
             batch = (
                 IngestBatch.objects.select_related("source")
-                .select_for_update(skip_locked=True)
+                # The batch row only: SKIP LOCKED over the joined source row skipped the
+                # settling whenever another batch of the source was being stored.
+                .select_for_update(skip_locked=True, of=("self",))
                 .filter(pk=batch_id, status=BatchStatus.SETTLING)
                 .first()
             )
