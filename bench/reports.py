@@ -59,6 +59,7 @@ from mentions.queries import STORED_MATCH_FIELDS, mentions_queries_rematch, quer
 from reports import figures
 from reports.care_figures import (
     approvals,
+    care_by,
     care_clocks,
     escalations,
     first_response_distribution,
@@ -314,10 +315,8 @@ def _sections(period: figures.Period, slice_: figures.Slice, interval: str) -> d
         "top authors": lambda: figures.top_authors(period=period, slice_=slice_),
         "ideas": lambda: figures.ideas(period=period, slice_=slice_, limit=5),
         "top cases": lambda: figures.top_cases(period=period, slice_=slice_, limit=8),
-        "care by department": lambda: figures.care_by(
-            period=period, by="department", slice_=slice_
-        ),
-        "care by person": lambda: figures.care_by(period=period, by="person", slice_=slice_),
+        "care by department": lambda: care_by(period=period, by="department", slice_=slice_),
+        "care by person": lambda: care_by(period=period, by="person", slice_=slice_),
         "first-response buckets": lambda: first_response_distribution(period=period, slice_=slice_),
         "care clocks": lambda: care_clocks(period=period, slice_=slice_),
         "approvals": lambda: approvals(period=period, slice_=slice_),

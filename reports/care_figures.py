@@ -25,15 +25,20 @@ from reports.clock_rollup import (
     plain_seconds,
 )
 from reports.figures import (
+    CARE_SELECT,
+    OPEN_STATUSES,
     CareTimes,
     Period,
     Slice,
     _whole_utc_days,
+    answered_sql,
+    care_of_row,
     rollup_plan,
     rollup_rows,
     rows_fetch,
 )
-from routing.models import Department
+from reports.figures import member_names as figures_member_names
+from routing.models import Department, Team
 from routing.services.sla import sla_policies_load
 
 # (key, label, from seconds, to seconds or None): calendar time from arrival to first
@@ -450,7 +455,7 @@ def clock_durations_by(
         each = ", ".join(f"({n}, {measure_seconds(n)})" for n in MEASURES)
         within = " OR ".join("(m.published_at >= %s AND m.published_at < %s)" for _ in ranges)
         parts.append(
-            f"""SELECT {raw_group}, c.measure, reports_clock_bucket(c.secs), 1, c.secs
+            f"""SELECT {raw_group}, c.measure, public.reports_clock_bucket(c.secs), 1, c.secs
                 FROM mentions_mention m CROSS JOIN LATERAL (VALUES {each}) AS c(measure, secs)
                 WHERE ({within})
                   AND (m.first_response_at IS NOT NULL OR m.resolved_at IS NOT NULL)
@@ -460,7 +465,7 @@ def clock_durations_by(
     if fixes:
         assert not department
         parts.append(
-            "SELECT '', f.measure, reports_clock_bucket(f.secs), 1, f.secs"
+            "SELECT '', f.measure, public.reports_clock_bucket(f.secs), 1, f.secs"
             " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
         )
         args += [[n for n, _ in fixes], [secs for _, secs in fixes]]
@@ -574,7 +579,7 @@ def _buckets_read(
         return
     if fixes:
         sql += (
-            " UNION ALL SELECT '', f.measure, reports_clock_bucket(f.secs), f.secs"
+            " UNION ALL SELECT '', f.measure, public.reports_clock_bucket(f.secs), f.secs"
             " FROM unnest(%s::int[], %s::float8[]) AS f(measure, secs)"
         )
         args = [*args, [n for n, _ in fixes], [secs for _, secs in fixes]]
@@ -760,3 +765,92 @@ def care_by_department(*, period: Period, slice_: Slice) -> dict[int, CareTimes]
             sla_met=met,
         )
     return rows
+
+
+# --- care per department, team or person (moved from reports.figures) ---------------------
+
+
+@dataclass(frozen=True)
+class CareRow:
+    key: int
+    label: str
+    care: CareTimes
+    received: int | None  # mentions of the period routed there (departments only)
+    open: int  # open now
+    overdue: int  # open now and past their SLA
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.care.responded / self.received if self.received else None
+
+
+def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
+    """First-response figures of the period per department, team or person (the author of
+    the first response), with what each holds open now."""
+    if by == "person":
+        key = "r.author_id"
+        join = "JOIN mentions_response r ON r.mention_id = m.id AND r.is_first"
+        open_key = "m.assignee_id"
+    else:
+        key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
+        join, open_key = "", key
+    answered: dict[int, CareTimes] | None = None
+    if by == "department":
+        # Exact from the clock histograms, no sort.
+        answered = care_by_department(period=period, slice_=slice_)
+    if answered is None:
+        sql, params = answered_sql(slice_, key=key, join=join)
+        answered = {
+            row[0]: care_of_row(row[1:])
+            for row in rows_fetch(
+                f"SELECT s.key, {CARE_SELECT} FROM ({sql}) AS s "
+                "WHERE s.key IS NOT NULL GROUP BY s.key",
+                [period.start, period.end, *params],
+                jit=False,
+                sorts=True,
+            )
+        }
+    received: dict[int, int] = {}
+    where, where_params = slice_.mention_where()
+    current = {
+        row[0]: (int(row[1]), int(row[2]))
+        for row in rows_fetch(
+            f"""SELECT {open_key}, count(*), count(*) FILTER (WHERE m.sla_state = 'breached')
+                FROM mentions_mention m WHERE m.status = ANY(%s) AND {where}
+                AND {open_key} IS NOT NULL GROUP BY 1""",
+            [list(OPEN_STATUSES), *where_params],
+        )
+    }
+    if by == "department" and not received:
+        plan = rollup_plan(slice_, by="department")
+        source, params = rollup_rows(plan, period)
+        received = {
+            int(key): int(n)
+            for key, n in rows_fetch(
+                f"SELECT {plan.key}, sum(mentions) {source} GROUP BY 1", params
+            )
+        }
+    keys = set(answered) | set(current) | {k for k, n in received.items() if n}
+    names = _care_labels(by, keys)
+    rows = [
+        CareRow(
+            key=key,
+            label=names.get(key, f"#{key}"),
+            care=answered.get(key, CareTimes()),
+            received=received.get(key, 0) if by == "department" else None,
+            open=current.get(key, (0, 0))[0],
+            overdue=current.get(key, (0, 0))[1],
+        )
+        for key in keys
+    ]
+    return sorted(rows, key=lambda row: (-row.care.responded, -row.open, row.label))
+
+
+def _care_labels(by: str, keys: set[int]) -> dict[int, str]:
+    if by == "department":
+        names = dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return {**names, 0: "No department"}
+    if by == "team":
+        return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
+    names = figures_member_names()
+    return {key: names[key] for key in keys if key in names}

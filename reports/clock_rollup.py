@@ -19,8 +19,10 @@ MEASURES = {
     3: ("resolved_at", None),
     4: ("resolved_at", "resolution_business_seconds"),
 }
+# In `public`, like `public.mention_window_keys`: the bucket indexes of every client schema
+# (cloned from the template) then call the same function, not the template schema's copy.
 BUCKET_FUNCTION = """
-CREATE OR REPLACE FUNCTION reports_clock_bucket(secs float8) RETURNS smallint
+CREATE OR REPLACE FUNCTION public.reports_clock_bucket(secs float8) RETURNS smallint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT CASE WHEN secs < 0 THEN -1 WHEN secs = 0 THEN 0
                 ELSE 1 + GREATEST(0, floor(ln(secs) / ln(1.05)))::int END::smallint
@@ -58,7 +60,7 @@ def plain_seconds(measure: int, alias: str = "m") -> str:
 def measure_bucket(measure: int, alias: str = "m") -> str:
     """The expression of the measure's bucket index (`reports_clock_bucket` of its seconds,
     written as the index is so the planner matches it)."""
-    return f"reports_clock_bucket({plain_seconds(measure, alias)})"
+    return f"public.reports_clock_bucket({plain_seconds(measure, alias)})"
 
 
 # What a bucket read needs besides the bucket and the publication time, so that it reads the
@@ -98,7 +100,7 @@ def upsert(rows: str, table: str, span: str) -> str:
     return f"""
     INSERT INTO {table} AS r (measure, dimension, value, day, bucket, answers, seconds)
     SELECT c.measure, d.dimension, d.value, date_trunc('{span}', m.published_at, 'UTC'),
-           reports_clock_bucket(c.secs), sum(m.sign), sum(m.sign * c.secs)
+           public.reports_clock_bucket(c.secs), sum(m.sign), sum(m.sign * c.secs)
     FROM ({rows}) AS m {_MEASURES_OF} {EACH_DIMENSION}
     WHERE m.relevant AND c.secs IS NOT NULL
     GROUP BY 1, 2, 3, 4, 5
@@ -170,15 +172,14 @@ FROM reports_clockday GROUP BY 1, 2, 3, 4, 5;
 ANALYZE reports_clockday;
 ANALYZE reports_clockmonth;
 """  # noqa: S608 (constants)
-DROP = (
-    """
+DROP = """
 DROP TRIGGER IF EXISTS reports_clock_insert ON mentions_mention;
 DROP TRIGGER IF EXISTS reports_clock_update ON mentions_mention;
 DROP TRIGGER IF EXISTS reports_clock_delete ON mentions_mention;
 DROP TRIGGER IF EXISTS reports_clock_truncate ON mentions_mention;
 DROP FUNCTION IF EXISTS reports_clock_insert(), reports_clock_update(), reports_clock_delete(),
     reports_clock_truncate();
-"""
-    + "".join(f"DROP INDEX IF EXISTS mention_clock_bucket_{n};\n" for n in MEASURES)
-    + ("DROP FUNCTION IF EXISTS reports_clock_bucket(float8);\n")
-)
+""" + "".join(f"DROP INDEX IF EXISTS mention_clock_bucket_{n};\n" for n in MEASURES)
+# `public.reports_clock_bucket` stays: it is shared by every client's bucket indexes (in
+# `public`, so that a schema cloned from the template indexes with the same function, not
+# the template's), and the other schemas' indexes still use it.

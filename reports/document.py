@@ -14,8 +14,10 @@ from reports.care_figures import (
     Approvals,
     Bucket,
     CareClocks,
+    CareRow,
     Escalations,
     approvals,
+    care_by,
     care_clocks,
     care_times_of,
     escalations,
@@ -127,8 +129,8 @@ class ReportDocument:
     authors: list[figures.TopAuthor]
     ideas: figures.Ideas
     cases: list[ProblemCluster]
-    care_departments: list[figures.CareRow]
-    care_people: list[figures.CareRow]
+    care_departments: list[CareRow]
+    care_people: list[CareRow]
     first_responses: list[Bucket]
     clocks: CareClocks
     approvals: Approvals
@@ -221,8 +223,8 @@ def report_document(
         authors=figures.top_authors(period=period, slice_=slice_),
         ideas=figures.ideas(period=period, slice_=slice_, limit=5),
         cases=figures.top_cases(period=period, slice_=slice_, limit=8),
-        care_departments=figures.care_by(period=period, by="department", slice_=slice_),
-        care_people=figures.care_by(period=period, by="person", slice_=slice_),
+        care_departments=care_by(period=period, by="department", slice_=slice_),
+        care_people=care_by(period=period, by="person", slice_=slice_),
         first_responses=first_response_distribution(period=period, slice_=slice_),
         clocks=clocks,
         approvals=approvals(period=period, slice_=slice_),

@@ -27,7 +27,7 @@ from config.tenancy import current_client, current_client_or_none
 from mentions.models import Author, Mention, ProblemCluster, Sentiment
 from mentions.queries import RematchProgress, rematch_progress
 from mentions.selectors import mention_list_for_user
-from routing.models import Department, Team
+from routing.models import Department
 from routing.selectors import client_timezone
 from routing.services.assignment import visible_department_ids
 from sources.models import ListeningQuery, QueryRole, Source
@@ -419,7 +419,7 @@ class CareTimes:
         return self.sla_met / self.sla_answered if self.sla_answered else None
 
 
-_CARE_SELECT = """
+CARE_SELECT = """
 count(*),
 percentile_cont(0.5) WITHIN GROUP (ORDER BY s.secs),
 percentile_cont(0.9) WITHIN GROUP (ORDER BY s.secs),
@@ -429,7 +429,7 @@ count(*) FILTER (WHERE s.answered <= s.due)
 """
 
 
-def _care(row: tuple[Any, ...]) -> CareTimes:
+def care_of_row(row: tuple[Any, ...]) -> CareTimes:
     responded, median, p90, mean, answered, met = row
     return CareTimes(
         responded=int(responded or 0),
@@ -441,7 +441,7 @@ def _care(row: tuple[Any, ...]) -> CareTimes:
     )
 
 
-def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[str, list[Any]]:
+def answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[str, list[Any]]:
     where, params = slice_.mention_where()
     sql = f"""
         SELECT {key} AS key,
@@ -457,14 +457,14 @@ def _answered_sql(slice_: Slice, *, key: str = "NULL", join: str = "") -> tuple[
 def care_times(*, period: Period, slice_: Slice) -> CareTimes:
     """First responses to the period's mentions: how many, median, p90 and mean (exact, in
     SQL over the index `mention_first_response`), and SLA compliance."""
-    sql, params = _answered_sql(slice_)
+    sql, params = answered_sql(slice_)
     rows = rows_fetch(
-        f"SELECT {_CARE_SELECT} FROM ({sql}) AS s",
+        f"SELECT {CARE_SELECT} FROM ({sql}) AS s",
         [period.start, period.end, *params],
         jit=False,  # compiling took longer than the read
         sorts=True,
     )
-    return _care(rows[0])
+    return care_of_row(rows[0])
 
 
 @dataclass(frozen=True)
@@ -577,97 +577,9 @@ CARE_BY = ("department", "team", "person")
 OPEN_STATUSES = ("new", "assigned", "waiting", "escalated")
 
 
-@dataclass(frozen=True)
-class CareRow:
-    key: int
-    label: str
-    care: CareTimes
-    received: int | None  # mentions of the period routed there (departments only)
-    open: int  # open now
-    overdue: int  # open now and past their SLA
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.care.responded / self.received if self.received else None
-
-
-def care_by(*, period: Period, by: str, slice_: Slice) -> list[CareRow]:
-    """First-response figures of the period per department, team or person (the author of
-    the first response), with what each holds open now."""
-    if by == "person":
-        key = "r.author_id"
-        join = "JOIN mentions_response r ON r.mention_id = m.id AND r.is_first"
-        open_key = "m.assignee_id"
-    else:
-        key = "COALESCE(m.department_id, 0)" if by == "department" else "m.team_id"
-        join, open_key = "", key
-    answered: dict[int, CareTimes] | None = None
-    if by == "department":
-        # A module that imports this one: exact from the clock histograms, no sort.
-        from reports.care_figures import care_by_department
-
-        answered = care_by_department(period=period, slice_=slice_)
-    if answered is None:
-        sql, params = _answered_sql(slice_, key=key, join=join)
-        answered = {
-            row[0]: _care(row[1:])
-            for row in rows_fetch(
-                f"SELECT s.key, {_CARE_SELECT} FROM ({sql}) AS s "
-                "WHERE s.key IS NOT NULL GROUP BY s.key",
-                [period.start, period.end, *params],
-                jit=False,
-                sorts=True,
-            )
-        }
-    received: dict[int, int] = {}
-    where, where_params = slice_.mention_where()
-    current = {
-        row[0]: (int(row[1]), int(row[2]))
-        for row in rows_fetch(
-            f"""SELECT {open_key}, count(*), count(*) FILTER (WHERE m.sla_state = 'breached')
-                FROM mentions_mention m WHERE m.status = ANY(%s) AND {where}
-                AND {open_key} IS NOT NULL GROUP BY 1""",
-            [list(OPEN_STATUSES), *where_params],
-        )
-    }
-    if by == "department" and not received:
-        plan = rollup_plan(slice_, by="department")
-        source, params = rollup_rows(plan, period)
-        received = {
-            int(key): int(n)
-            for key, n in rows_fetch(
-                f"SELECT {plan.key}, sum(mentions) {source} GROUP BY 1", params
-            )
-        }
-    keys = set(answered) | set(current) | {k for k, n in received.items() if n}
-    names = _care_labels(by, keys)
-    rows = [
-        CareRow(
-            key=key,
-            label=names.get(key, f"#{key}"),
-            care=answered.get(key, CareTimes()),
-            received=received.get(key, 0) if by == "department" else None,
-            open=current.get(key, (0, 0))[0],
-            overdue=current.get(key, (0, 0))[1],
-        )
-        for key in keys
-    ]
-    return sorted(rows, key=lambda row: (-row.care.responded, -row.open, row.label))
-
-
 def member_names() -> dict[int, str]:
     """Display names of the current client's members (users live in the public schema)."""
     return {member.pk: member.display_name for member in client_members(client=current_client())}
-
-
-def _care_labels(by: str, keys: set[int]) -> dict[int, str]:
-    if by == "department":
-        names = dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
-        return {**names, 0: "No department"}
-    if by == "team":
-        return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
-    names = member_names()
-    return {key: names[key] for key in keys if key in names}
 
 
 # --- top lists ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from reports import figures
 from reports.care_figures import (
     Durations,
     approvals,
+    care_by,
     care_clocks,
     escalations,
     first_response_distribution,
@@ -169,7 +170,7 @@ def _cases(period: figures.Period, slice_: figures.Slice) -> Table:
 
 def _care(by: str) -> Callable[[figures.Period, figures.Slice], Table]:
     def build(period: figures.Period, slice_: figures.Slice) -> Table:
-        rows = figures.care_by(period=period, by=by, slice_=slice_)
+        rows = care_by(period=period, by=by, slice_=slice_)
         return Table(
             f"care-{by}",
             [

@@ -20,9 +20,9 @@ from mentions.clocks import mentions_clocks_restamp
 from mentions.models import Author, Mention
 from mentions.pipeline import mentions_store
 from mentions.services import mention_correct
-from reports.care_figures import care_clocks, clock_durations, durations_of
+from reports.care_figures import care_by, care_clocks, clock_durations, durations_of
 from reports.clock_rollup import MEASURES, measure_seconds
-from reports.figures import Period, Slice, care_by, care_times
+from reports.figures import Period, Slice, care_times
 from reports.services import rollups_rebuild
 from routing.models import Department, SlaPolicy
 from routing.sla import BusinessCalendar, business_minutes_between
@@ -112,7 +112,7 @@ def _direct_clocks(unit: str) -> str:
     seconds bucket, from raw rows (seconds to the millisecond: the rollup sums them)."""
     return f"""
 SELECT c.measure, d.dimension, d.value, date_trunc('{unit}', m.published_at, 'UTC'),
-       reports_clock_bucket(c.secs), count(*), round(sum(c.secs)::numeric, 3)
+       public.reports_clock_bucket(c.secs), count(*), round(sum(c.secs)::numeric, 3)
 FROM mentions_mention m CROSS JOIN LATERAL (
     VALUES {", ".join(f"({n}, {measure_seconds(n)})" for n in MEASURES)}
 ) AS c(measure, secs) CROSS JOIN LATERAL (

@@ -28,10 +28,13 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+-- Written as ORs, not a row comparison: PostgreSQL prints a row comparison back as ORs that
+-- read in again nest differently, and a schema cloned from the template must be identical.
 CREATE TRIGGER mentions_clocks_unstamp BEFORE UPDATE ON mentions_mention FOR EACH ROW
-    WHEN ((OLD.first_response_at, OLD.resolved_at, OLD.received_at, OLD.sla_policy_id)
-          IS DISTINCT FROM
-          (NEW.first_response_at, NEW.resolved_at, NEW.received_at, NEW.sla_policy_id))
+    WHEN (OLD.first_response_at IS DISTINCT FROM NEW.first_response_at
+          OR OLD.resolved_at IS DISTINCT FROM NEW.resolved_at
+          OR OLD.received_at IS DISTINCT FROM NEW.received_at
+          OR OLD.sla_policy_id IS DISTINCT FROM NEW.sla_policy_id)
     EXECUTE FUNCTION mentions_clocks_unstamp();
 """
 _DROP = """

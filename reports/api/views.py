@@ -29,7 +29,7 @@ from reports.api.serializers import (
     VolumeParamsSerializer,
     VolumeSerializer,
 )
-from reports.care_figures import CareClocks, care_clocks, care_times_of
+from reports.care_figures import CareClocks, CareRow, care_by, care_clocks, care_times_of
 from reports.document import report_document
 from reports.exports import CSV_HEADER, csv_row
 from reports.pdf import letterhead_for, report_pdf
@@ -141,7 +141,7 @@ class ReportSummaryView(APIView):
         return Response(SummarySerializer(payload).data)
 
 
-def care_rows(rows: list[figures.CareRow]) -> list[dict[str, Any]]:
+def care_rows(rows: list[CareRow]) -> list[dict[str, Any]]:
     return [
         {
             "id": row.key,
@@ -169,7 +169,7 @@ class ReportCareView(APIView):
     @extend_schema(parameters=[CareParamsSerializer], responses=CareSerializer)
     def get(self, request: Request) -> Response:
         data = _parse(request, CareParamsSerializer)
-        rows = figures.care_by(period=data["period"], by=data["by"], slice_=data["slice"])
+        rows = care_by(period=data["period"], by=data["by"], slice_=data["slice"])
         return Response(CareSerializer({"by": data["by"], "rows": care_rows(rows)}).data)
 
 
