@@ -174,6 +174,17 @@ def _time(web: WebClient, url: str, rounds: int) -> tuple[list[float], list[floa
     return sorted(times), sorted(cpu)
 
 
+def bench_session(client: Client) -> tuple[WebClient, int]:
+    """The bench manager's logged-in web client on the bench host, and a mention 500 from
+    the newest (the mention page every page bench times)."""
+    with tenant_context(client):
+        mention_id = Mention.objects.order_by("-id").values_list("id", flat=True)[500]
+    with schema_context("public"):
+        web = WebClient(HTTP_HOST=f"{SLUG}.localhost")
+        web.force_login(client.memberships.get(user__email="bench@inbox.localhost").user)
+    return web, mention_id
+
+
 def _load() -> str:
     """The machine's load average (1, 5, 15 minutes)."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -200,10 +211,7 @@ def main() -> None:
             .first()
             or "customer-care"
         )
-        mention_id = Mention.objects.order_by("-id").values_list("id", flat=True)[500]
-    with schema_context("public"):
-        web = WebClient(HTTP_HOST=f"{SLUG}.localhost")
-        web.force_login(client.memberships.get(user__email="bench@inbox.localhost").user)
+    web, mention_id = bench_session(client)
     print(f"{total:,} mentions in {SLUG}; {args.rounds} requests each (ms); load {_load()}")
     pages = [
         ("API, newest", "/api/v1/mentions/"),

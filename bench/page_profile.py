@@ -51,16 +51,13 @@ from django.db.models.base import Model
 from django.db.models.sql.compiler import SQLCompiler
 from django.template import engines
 from django.template.base import Template
-from django.test import Client as WebClient
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import schema_context, tenant_context
 from psycopg import Cursor
 from rest_framework.serializers import ListSerializer
 
 import frontend.templatetags.lotse as tags
 from accounts.models import Client
 from config.tenancy import use_client, use_public_schema
-from mentions.models import Mention
 
 
 class Stages:
@@ -179,11 +176,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
     args = parser.parse_args()
     client = _seed(args.count, fresh=False)
-    with tenant_context(client):
-        mention_id = Mention.objects.order_by("-id").values_list("id", flat=True)[500]
-    with schema_context("public"):
-        web = WebClient(HTTP_HOST=f"{SLUG}.localhost")
-        web.force_login(client.memberships.get(user__email="bench@inbox.localhost").user)
+    web, mention_id = inbox_scale.bench_session(client)
     pages = [
         ("HTML inbox, open", "/"),
         ("HTML inbox, all", "/?status=all"),

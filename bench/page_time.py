@@ -26,13 +26,10 @@ from bench import inbox_scale  # creates and migrates the database, sets Django 
 SLUG, _seed, _load = inbox_scale.SLUG, inbox_scale._seed, inbox_scale._load
 
 from django.db import connection
-from django.test import Client as WebClient
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import schema_context, tenant_context
 
 from accounts.models import Client
 from config.tenancy import use_client, use_public_schema
-from mentions.models import Mention
 
 
 def _postgres_ms(client: Client, statements: list[str]) -> float:
@@ -58,11 +55,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     client = _seed(args.count, fresh=False)
-    with tenant_context(client):
-        mention_id = Mention.objects.order_by("-id").values_list("id", flat=True)[500]
-    with schema_context("public"):
-        web = WebClient(HTTP_HOST=f"{SLUG}.localhost")
-        web.force_login(client.memberships.get(user__email="bench@inbox.localhost").user)
+    web, mention_id = inbox_scale.bench_session(client)
     print(f"medians of {args.rounds} requests (ms); load {_load()}")
     pages = [
         ("HTML inbox, open", "/"),
