@@ -22,6 +22,11 @@ Run it against a scratch database (it adds a client `bench` with a million menti
    adds empty clients `overview-NNN` until there are that many (once), then times the
    overview function and `GET /api/v1/overview/` on the agency host. Target: < 500 ms.
    `--only overview` runs just this part.
+6. Prints what the rollup triggers cost a bulk care change: 1,000 answered mentions get
+   new response and resolution times in one UPDATE (as a bulk resolve, a backfill or the
+   demo history does), EXPLAIN ANALYZE in a transaction that is rolled back, `--repeat`
+   rounds: p50 of each statement trigger and of the whole statement, with the load average.
+   `--only bulk_update` runs just this part.
 """
 
 from __future__ import annotations
@@ -420,6 +425,36 @@ def _items(client: Client, rng: random.Random, size: int) -> list[dict]:
     return items
 
 
+_BULK_UPDATE = """
+EXPLAIN (ANALYZE, FORMAT JSON)
+UPDATE mentions_mention SET received_at = received_at + interval '1 minute',
+       first_response_at = first_response_at + interval '3 minutes',
+       resolved_at = resolved_at + interval '5 minutes', status = 'resolved',
+       updated_at = now()
+WHERE id IN (SELECT id FROM mentions_mention WHERE first_response_at IS NOT NULL
+             AND resolved_at IS NOT NULL ORDER BY id DESC OFFSET %s LIMIT 1000)
+"""
+
+
+def bench_bulk_update(client: Client, *, repeat: int) -> None:
+    """The rollup triggers' share of a bulk care change of 1,000 mentions (rolled back)."""
+    triggers: dict[str, list[float]] = {}
+    totals: list[float] = []
+    with tenant_context(client):
+        for round_ in range(repeat):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_BULK_UPDATE, [round_ * 1000])
+                (plan,) = cursor.fetchone()[0]
+                totals.append(plan["Execution Time"])
+                for trigger in plan.get("Triggers", []):
+                    triggers.setdefault(trigger["Trigger Name"], []).append(trigger["Time"])
+                transaction.set_rollback(True)
+    print(f"Bulk care update of 1,000 mentions, p50 of {repeat} rounds ({_load()}):")
+    for name, times in sorted(triggers.items()):
+        print(f"  trigger {name:28} {statistics.median(times):8.1f} ms")
+    print(f"  whole statement {'':27} {statistics.median(totals):8.1f} ms")
+
+
 def overview_clients_ensure(count: int) -> None:
     """Add empty clients until `count` are served (copies of the template schema)."""
     serving = len(client_schemas_serving())
@@ -470,7 +505,9 @@ def main() -> None:
     parser.add_argument("--overview-clients", type=int, default=100)
     parser.add_argument("--pdf-repeat", type=int, default=3)
     parser.add_argument(
-        "--only", choices=("all", "overview", "endpoints", "page", "ingest"), default="all"
+        "--only",
+        choices=("all", "overview", "endpoints", "page", "ingest", "bulk_update"),
+        default="all",
     )
     args = parser.parse_args()
     name = settings.DATABASES["default"]["NAME"]
@@ -501,6 +538,8 @@ def main() -> None:
         bench_page(client, user, repeat=args.repeat, pdf_repeat=args.pdf_repeat)
     if args.only in ("all", "ingest"):
         bench_ingest(client, batches=args.batches, size=args.batch_size)
+    if args.only in ("all", "bulk_update"):
+        bench_bulk_update(client, repeat=args.repeat)
     if args.only == "all":
         bench_overview(args.repeat, count=args.overview_clients)
 
