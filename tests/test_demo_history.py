@@ -9,8 +9,10 @@ import pytest
 from django.db.models import Q, Sum
 
 from accounts.models import Client
+from mentions.clocks import clock_calendar_for, clocks_measure
 from mentions.models import Mention, ProblemCluster, Response
 from reports.models import Alert, MentionHour
+from routing.services.sla import sla_policies_load
 from sources.demo_content import DEMO_DAILY_VOLUME, demo_hourly_rate
 from sources.services.demo_history import (
     CARE_SETTLED,
@@ -103,6 +105,37 @@ def _report_rollups_hold_the_history(history: object) -> None:
     assert set(firsts.values_list("author_name", flat=True)) == {"Rita", "Alice"}
 
 
+def _care_clocks_are_measured_and_slas_judged_as_answers_would_be(history: object) -> None:
+    stopped = list(
+        Mention.objects.exclude(first_response_at=None, resolved_at=None).values_list(
+            "id",
+            "received_at",
+            "first_response_at",
+            "resolved_at",
+            "sla_policy_id",
+            "first_response_business_seconds",
+            "resolution_business_seconds",
+        )
+    )
+    assert stopped
+    measured = clocks_measure(
+        [row[:5] for row in stopped], calendar_for=clock_calendar_for(sla_policies_load())
+    )
+    assert [(row[0], row[5], row[6]) for row in stopped] == measured
+    assert any(first is not None for _, first, _ in measured)
+    judged = (
+        Mention.objects.filter(relevant=True, status="resolved")
+        .exclude(kind="spam")
+        .exclude(first_response_due=None)
+    )
+    assert judged.exists()
+    for answered_at, due, state in judged.values_list(
+        "first_response_at", "first_response_due", "sla_state"
+    ):
+        met = answered_at is not None and answered_at <= due
+        assert state == ("met" if met else "breached")
+
+
 def test_demo_history_tells_the_story_once(world: World, in_acme: Client) -> None:
     """One history (about ten seconds to write), read for each part of the story."""
     assert history_needed(source=world.acme.source, now=NOW)
@@ -111,6 +144,7 @@ def test_demo_history_tells_the_story_once(world: World, in_acme: Client) -> Non
     _negative_share_falls_and_answers_come_faster_after_care_was_set_up(history)
     _history_is_settled_and_the_crisis_week_left_a_closed_alert(history)
     _report_rollups_hold_the_history(history)
+    _care_clocks_are_measured_and_slas_judged_as_answers_would_be(history)
     assert not history_needed(source=world.acme.source, now=NOW)
 
 

@@ -27,10 +27,11 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from mentions.clocks import mentions_clocks_restamp
+from mentions.clocks import clock_calendar_for, clocks_measure
 from mentions.models import Channel, Mention, Response, ResponseStatus
 from mentions.pipeline import mentions_statistics_refresh, mentions_store
 from reports.models import Alert, AlertKind
+from routing.services.sla import sla_policies_load
 from sources.demo_content import (
     CATEGORY_WEIGHTS,
     DEMO_DAILY_VOLUME,
@@ -149,44 +150,101 @@ def _items_for_day(
     return items
 
 
-# The care outcome of a chunk of history, drawn in SQL: arrival a few minutes after
-# publication (the SLA clock moves with it), a share answered after a log-normal delay,
-# everything resolved, the SLA state as it ended.
-_CARE_UPDATE = """
-WITH drawn AS (
-    SELECT id,
-           published_at + make_interval(secs => 30 + random() * 270) AS arrived,
-           random() AS answered,
-           sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS normal,
-           random() AS resolve
-    FROM mentions_mention WHERE id = ANY(%(ids)s)
-), outcome AS (
-    SELECT id, arrived,
-           CASE WHEN answered < %(rate)s
-                THEN arrived + make_interval(
-                    secs => least(7 * 86400, %(median)s * 60 * exp(%(spread)s * normal)))
-           END AS first_response
-           , resolve
-    FROM drawn
-)
-UPDATE mentions_mention m SET
-    received_at = o.arrived,
-    first_response_due = m.first_response_due + (o.arrived - m.received_at),
-    resolution_due = m.resolution_due + (o.arrived - m.received_at),
-    first_response_at = CASE WHEN m.status = 'ignored' OR m.kind = 'spam' OR NOT m.relevant
-                             THEN NULL ELSE o.first_response END,
-    status = CASE WHEN m.status = 'ignored' THEN 'ignored' ELSE 'resolved' END,
-    resolved_at = CASE WHEN m.status = 'ignored' THEN NULL
-                       ELSE coalesce(o.first_response, o.arrived)
-                            + make_interval(secs => 600 + o.resolve * 6 * 3600) END,
-    updated_at = coalesce(o.first_response, o.arrived),
-    sla_state = CASE
-        WHEN m.first_response_due IS NULL THEN m.sla_state
-        WHEN o.first_response IS NOT NULL AND o.first_response
-             <= m.first_response_due + (o.arrived - m.received_at) THEN 'met'
-        ELSE 'breached' END
-FROM outcome o WHERE m.id = o.id
+# The care outcome of a chunk of history: arrival a few minutes after publication (the SLA
+# clocks move with it), a share answered after a log-normal delay, everything resolved, the
+# SLA state as it ended, and both clocks measured in business hours as a response would be;
+# drawn here and written in one statement, so the rollup triggers count each mention once.
+_CARE_READ = """
+SELECT id, published_at, received_at, first_response_due, status, kind, relevant,
+       sla_policy_id
+FROM mentions_mention WHERE id = ANY(%s) ORDER BY id
 """
+_CARE_UPDATE = """
+UPDATE mentions_mention m SET
+    received_at = t.arrived,
+    first_response_due = m.first_response_due + (t.arrived - m.received_at),
+    resolution_due = m.resolution_due + (t.arrived - m.received_at),
+    first_response_at = t.first_response,
+    resolved_at = t.resolved,
+    status = t.status,
+    updated_at = t.updated,
+    sla_state = COALESCE(t.sla_state, m.sla_state),
+    first_response_business_seconds = t.first_business,
+    resolution_business_seconds = t.resolution_business
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[],
+            %s::timestamptz[], %s::text[], %s::float8[], %s::float8[])
+     AS t(id, arrived, first_response, resolved, status, updated, sla_state, first_business,
+          resolution_business)
+WHERE m.id = t.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    mention_id: int
+    arrived: datetime
+    first_response: datetime | None
+    resolved: datetime | None
+    status: str
+    updated: datetime
+    sla_state: str | None  # None: as it was (no SLA)
+    policy_id: int | None
+
+
+def _care_draw(row: tuple[Any, ...], *, care: _Care, rng: random.Random) -> _Outcome:
+    mention_id, published, received, due, status, kind, relevant, policy_id = row
+    arrived = published + timedelta(seconds=30 + rng.random() * 270)
+    drawn_answer = None
+    if rng.random() < care.answer_rate:
+        minutes = care.median_minutes * math.exp(care.spread * rng.gauss(0.0, 1.0))
+        drawn_answer = arrived + timedelta(seconds=min(7 * 86400, minutes * 60))
+    resolve = rng.random()
+    ignored = status == "ignored"
+    answered = None if ignored or kind == "spam" or not relevant else drawn_answer
+    sla_state = None
+    if due is not None:
+        met = drawn_answer is not None and drawn_answer <= due + (arrived - received)
+        sla_state = "met" if met else "breached"
+    return _Outcome(
+        mention_id=mention_id,
+        arrived=arrived,
+        first_response=answered,
+        resolved=None
+        if ignored
+        else (drawn_answer or arrived) + timedelta(seconds=600 + resolve * 6 * 3600),
+        status="ignored" if ignored else "resolved",
+        updated=drawn_answer or arrived,
+        sla_state=sla_state,
+        policy_id=policy_id,
+    )
+
+
+def _care_write(*, mention_ids: list[int], care: _Care, rng: random.Random) -> None:
+    """Draw and store the care outcome of a chunk's mentions, clocks measured."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CARE_READ, [mention_ids])
+        outcomes = [_care_draw(row, care=care, rng=rng) for row in cursor.fetchall()]
+        stamps = clocks_measure(
+            [
+                (o.mention_id, o.arrived, o.first_response, o.resolved, o.policy_id)
+                for o in outcomes
+            ],
+            calendar_for=clock_calendar_for(sla_policies_load()),
+        )
+        cursor.execute(
+            _CARE_UPDATE,
+            [
+                [o.mention_id for o in outcomes],
+                [o.arrived for o in outcomes],
+                [o.first_response for o in outcomes],
+                [o.resolved for o in outcomes],
+                [o.status for o in outcomes],
+                [o.updated for o in outcomes],
+                [o.sla_state for o in outcomes],
+                [first for _, first, _ in stamps],
+                [resolution for _, _, resolution in stamps],
+            ],
+        )
 
 
 def _store_chunk(
@@ -195,24 +253,14 @@ def _store_chunk(
     items: list[dict[str, Any]],
     care: _Care,
     responders: list[tuple[int, str]],
+    rng: random.Random,
 ) -> tuple[int, int]:
     arrived = max(datetime.fromisoformat(item["published_at"]) for item in items)
     with transaction.atomic():
         outcome = mentions_store(source=source, items=items, now=arrived + timedelta(minutes=5))
         if not outcome.mention_ids:
             return 0, 0
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _CARE_UPDATE,
-                {
-                    "ids": outcome.mention_ids,
-                    "rate": care.answer_rate,
-                    "median": care.median_minutes,
-                    "spread": care.spread,
-                },
-            )
-        # Raw SQL stopped the clocks: measure them in business hours as a response would.
-        mentions_clocks_restamp(ids=outcome.mention_ids)
+        _care_write(mention_ids=outcome.mention_ids, care=care, rng=rng)
         answered = Mention.objects.filter(
             id__in=outcome.mention_ids, first_response_at__isnull=False
         ).values_list("id", "language", "received_at", "first_response_at")
@@ -346,7 +394,11 @@ def demo_history_write(
         last = day == days - 1
         if len(pending) >= CHUNK or (last and pending):
             count, replies = _store_chunk(
-                source=source, items=pending, care=_care(day, days), responders=responders
+                source=source,
+                items=pending,
+                care=_care(day, days),
+                responders=responders,
+                rng=rng,
             )
             stored += count
             answered += replies
