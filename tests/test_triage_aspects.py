@@ -38,9 +38,7 @@ def _labelled(count: int = 90, seed: int = 3) -> tuple[list[str], list[list[str]
     texts, values = [], []
     for number in range(count):
         aspect = sorted(TOPICS)[number % 3]
-        texts.append(
-            f"{rng.choice(TOPICS[aspect])} {rng.choice(PROBLEMS[aspect])} today #{number}"
-        )
+        texts.append(f"{rng.choice(TOPICS[aspect])} {rng.choice(PROBLEMS[aspect])} today #{number}")
         values.append([aspect])
     return texts, values
 
