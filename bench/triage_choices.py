@@ -16,7 +16,12 @@ Prints, pooled over k folds of the 80 % (stratified, shuffled, seed 42):
   2-5), a plain logistic regression folded in (binary per aspect, or multinomial), other
   regularisation, class weights, and calibrated first-aspect choices (Platt per aspect, or a
   per-aspect bias, both fitted on inner 3-fold out-of-fold scores of the training part):
-  first-aspect accuracy and aspect-set micro-F1 (`--only aspects --folds 5`).
+  first-aspect accuracy and aspect-set micro-F1 (`--only aspects --folds 5`); and sentence
+  vectors (USE-m3, the dependency; wordllama, only if installed) as one more head per aspect
+  averaged with the n-gram heads (C, weight w), for every post or only where the best aspect
+  leads the runner-up by less than a margin (the cascade), the shipped recipe through
+  `mentions.triage.aspects` itself, and the encoder rows chosen fold by fold on the other
+  folds (how much picking the best row flatters it).
 The settings in `mentions/triage/build.py` and `mentions/triage/learn.py` are the best rows
 here.
 """
@@ -370,6 +375,21 @@ def aspects(folds: int) -> None:
                             best, best_d = hit, d
                     bias[k] = best_d
             scores[f"{tag}: heads, per-aspect bias"][test] = yes + bias
+    # How much choosing among the encoder rows on these same folds flatters the winner: each
+    # fold scored by the row that is best (first-aspect accuracy) on the other folds.
+    candidates = [name for name in scores if name.startswith("heads + USE-m3")]
+    chosen = np.zeros((len(gold), len(names)))
+    for _, test in _folds(dev.strata, folds):
+        others = np.setdiff1d(np.arange(len(gold)), test)
+        winner = max(
+            candidates,
+            key=lambda name: accuracy_score(
+                gold[others], np.array(names)[scores[name][others].argmax(axis=1)]
+            ),
+        )
+        chosen[test] = scores[winner][test]
+        print(f"  fold of {len(test)} rows: best on the other folds is {winner!r}")
+    scores["USE-m3 rows, each fold scored by the best row on the other folds"] = chosen
     truth = np.array([[r == name for name in names] for r in gold])
     print(f"Learned aspects, {folds}-fold CV inside the 80 %: first-aspect accuracy, set micro-F1")
     rows = []
