@@ -16,7 +16,12 @@ Prints, pooled over k folds of the 80 % (stratified, shuffled, seed 42):
   2-5), a plain logistic regression folded in (binary per aspect, or multinomial), other
   regularisation, class weights, and calibrated first-aspect choices (Platt per aspect, or a
   per-aspect bias, both fitted on inner 3-fold out-of-fold scores of the training part):
-  first-aspect accuracy and aspect-set micro-F1 (`--only aspects --folds 5`).
+  first-aspect accuracy and aspect-set micro-F1 (`--only aspects --folds 5`); and sentence
+  vectors (USE-m3, the dependency; wordllama, only if installed) as one more head per aspect
+  averaged with the n-gram heads (C, weight w), for every post or only where the best aspect
+  leads the runner-up by less than a margin (the cascade), the shipped recipe through
+  `mentions.triage.aspects` itself, and the encoder rows chosen fold by fold on the other
+  folds (how much picking the best row flatters it).
 The settings in `mentions/triage/build.py` and `mentions/triage/learn.py` are the best rows
 here.
 """
@@ -48,7 +53,17 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from mentions.triage import datasets, lexicon, triage_texts
+from mentions.triage.aspects import (
+    ENCODER_C,
+    ENCODER_WEIGHT,
+    UNSURE_MARGIN,
+    aspect_model_train,
+    aspect_scores,
+    encoder_head_train,
+    unsure_rows,
+)
 from mentions.triage.build import fold_member
+from mentions.triage.encoder import sentence_embeddings
 from mentions.triage.linear import (
     Features,
     LinearHead,
@@ -205,6 +220,62 @@ def _aspect_scores(
     return test, train, heads
 
 
+def _wordllama_embeddings(texts: list[str]) -> np.ndarray | None:
+    """wordllama's static sentence vectors (l2_supercat 256), if it is installed: it is not a
+    dependency (`pip install wordllama==0.4.0.post1`; it gained nothing in these rows)."""
+    try:
+        import wordllama
+        from wordllama import WordLlama
+    except ImportError:
+        return None
+    # Its packaging looks for tokenizer files where the wheel does not put them.
+    model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    return np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+
+
+def _encoder_scores(
+    E: np.ndarray, E_test: np.ndarray, reasons: np.ndarray, names: list[str], c: float
+) -> np.ndarray:
+    """Per-aspect yes-scores of balanced logistic regressions on sentence vectors, each
+    divided by its standard deviation on the training rows (`aspects.encoder_head_train`)."""
+    columns = []
+    for name in names:
+        head = encoder_head_train(E, ["yes" if r == name else "no" for r in reasons], c=c)
+        columns.append(head.scores(E_test)[:, 1])
+    return np.column_stack(columns)
+
+
+def _sentence_candidates(
+    scores: dict[str, np.ndarray],
+    test: np.ndarray,
+    yes: np.ndarray,
+    vectors: dict[str, np.ndarray],
+    train: np.ndarray,
+    reasons: np.ndarray,
+    names: list[str],
+) -> None:
+    """Sentence vectors as an extra head per aspect, averaged with the n-gram heads
+    (weight w), for every post or (a cascade) only where the best aspect leads the
+    runner-up by less than a margin."""
+    for encoder_name, E in vectors.items():
+        for c in (1.0, 10.0, 100.0) if "+" not in encoder_name else (1.0, 10.0):
+            semantic = _encoder_scores(E[train], E[test], reasons, names, c)
+            scores[f"{encoder_name} LR C={c:g} alone"][test] = semantic
+            for w in (0.25, 0.33, 0.5):
+                mixed = (1 - w) * yes + w * semantic
+                scores[f"heads + {encoder_name} LR C={c:g}, w={w:g}, every post"][test] = mixed
+                if encoder_name != "USE-m3" or c != ENCODER_C or w != ENCODER_WEIGHT:
+                    continue
+                for margin in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0):
+                    cascade = yes.copy()
+                    unsure = unsure_rows(yes, margin)
+                    cascade[unsure] = mixed[unsure]
+                    key = f"heads + {encoder_name} LR C={c:g}, w={w:g}, margin < {margin:g}"
+                    scores[key][test] = cascade
+                    scores[f"(share of posts asked) margin < {margin:g}"][test, 0] = 0
+                    scores[f"(share of posts asked) margin < {margin:g}"][test[unsure], 0] = 1
+
+
 def aspects(folds: int) -> None:
     """Learned aspects: airline negative reasons, first-aspect accuracy (argmax of the yes
     scores) and aspect-set micro-F1 (yes score above 0, i.e. probability above 0.5)."""
@@ -214,6 +285,13 @@ def aspects(folds: int) -> None:
     gold = np.array(dev.labels["reason"])
     names = sorted(set(gold))
     scores: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((len(gold), len(names))))
+    vectors = {"USE-m3": sentence_embeddings(dev.texts)}
+    static = _wordllama_embeddings(dev.texts)
+    if static is None:
+        print("  (wordllama not installed: its rows are left out)")
+    else:
+        vectors["wordllama"] = static
+        vectors["wordllama+USE-m3"] = np.hstack([static, vectors["USE-m3"]])
     for train, test in _folds(dev.strata, folds):
         texts, test_texts, reasons = (
             [dev.texts[i] for i in train],
@@ -227,6 +305,20 @@ def aspects(folds: int) -> None:
             X, X_test = features.transform(texts), features.transform(test_texts)
             yes, yes_train, heads = _aspect_scores(X, X_test, reasons, names)
             scores[f"{tag}: per-aspect heads"][test] = yes
+            if tag == "our features":
+                # What triage_learn trains and the engine applies (mentions.triage.aspects).
+                model = aspect_model_train(
+                    features=features,
+                    X=X,
+                    E=vectors["USE-m3"][train],
+                    values=[[r] for r in reasons],
+                    names=names,
+                )
+                scores[
+                    f"{tag}: heads + USE-m3, the shipped recipe (C={ENCODER_C:g}, "
+                    f"w={ENCODER_WEIGHT:g}, margin < {UNSURE_MARGIN:g})"
+                ][test] = aspect_scores(model=model, X=X_test, texts=test_texts)
+                _sentence_candidates(scores, test, yes, vectors, train, reasons, names)
             multinomial = LogisticRegression(C=1.0, max_iter=3000).fit(X, reasons)
             z, z_train = multinomial.decision_function(X_test), multinomial.decision_function(X)
             z -= z.mean(axis=1, keepdims=True)
@@ -283,6 +375,21 @@ def aspects(folds: int) -> None:
                             best, best_d = hit, d
                     bias[k] = best_d
             scores[f"{tag}: heads, per-aspect bias"][test] = yes + bias
+    # How much choosing among the encoder rows on these same folds flatters the winner: each
+    # fold scored by the row that is best (first-aspect accuracy) on the other folds.
+    candidates = [name for name in scores if name.startswith("heads + USE-m3")]
+    chosen = np.zeros((len(gold), len(names)))
+    for _, test in _folds(dev.strata, folds):
+        others = np.setdiff1d(np.arange(len(gold)), test)
+        winner = max(
+            candidates,
+            key=lambda name: accuracy_score(
+                gold[others], np.array(names)[scores[name][others].argmax(axis=1)]
+            ),
+        )
+        chosen[test] = scores[winner][test]
+        print(f"  fold of {len(test)} rows: best on the other folds is {winner!r}")
+    scores["USE-m3 rows, each fold scored by the best row on the other folds"] = chosen
     truth = np.array([[r == name for name in names] for r in gold])
     print(f"Learned aspects, {folds}-fold CV inside the 80 %: first-aspect accuracy, set micro-F1")
     rows = []
@@ -294,7 +401,12 @@ def aspects(folds: int) -> None:
         micro = 2 * precision * recall / (precision + recall) if hits else 0.0
         rows.append((first, micro, name))
     for first, micro, name in sorted(rows, reverse=True):
-        print(f"  {name:<48} {first:.3f} {micro:.3f}", flush=True)
+        if name.startswith("(share"):
+            continue
+        print(f"  {name:<72} {first:.3f} {micro:.3f}", flush=True)
+    for name, values in scores.items():
+        if name.startswith("(share"):
+            print(f"  {name}: {values[:, 0].mean():.0%} of the posts with a reason")
 
 
 def main() -> None:

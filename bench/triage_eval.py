@@ -67,8 +67,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from mentions.triage import ClientTriage, datasets, triage_texts
+from mentions.triage.aspects import aspect_model_train, aspect_scores
 from mentions.triage.build import english_model, german_model
 from mentions.triage.datasets import LabelledSet
+from mentions.triage.encoder import sentence_embeddings
 from mentions.triage.language import detect_languages
 from mentions.triage.learn import LabelledText, learned_field_fit, learned_head_train
 from mentions.triage.linear import Features, TextModel
@@ -368,8 +370,9 @@ def german_tasks(folds: int) -> list[Row]:
 
 
 def aspect_tasks(folds: int) -> list[Row]:
-    """Airline negative reasons learned as aspects (triage_learn's one yes/no head per
-    aspect) against the plain recipe as one multi-class model, on tweets with a reason."""
+    """Airline negative reasons learned as aspects (triage_learn's recipe: one yes/no n-gram
+    head per aspect, a sentence-encoder head asked about the unsure posts) against the plain
+    recipe as one multi-class model, on tweets with a reason."""
     dev_all, held_all = datasets.split_set(datasets.airline())
     dev = dev_all.subset([i for i, r in enumerate(dev_all.labels["reason"]) if r not in NO_ASPECT])
     held = held_all.subset(
@@ -381,17 +384,20 @@ def aspect_tasks(folds: int) -> list[Row]:
         names = sorted(set(reasons))
         features = Features.fit(train.texts)
         X_train, X_test = features.transform(train.texts), features.transform(test.texts)
-        yes = np.column_stack(
-            [
-                (lambda head: head.probabilities(X_test)[:, head.labels.index("yes")])(
-                    learned_head_train(X_train, ["yes" if r == name else "no" for r in reasons])
-                )
-                for name in names
-            ]
+        # triage_learn's recipe and the engine's application of it (mentions.triage.aspects).
+        model = aspect_model_train(
+            features=features,
+            X=X_train,
+            E=sentence_embeddings(train.texts),
+            values=[[r] for r in reasons],
+            names=names,
+            head_train=learned_head_train,
         )
-        first = [names[i] for i in yes.argmax(axis=1)]
-        # The set of aspects triage would attach (probability >= 0.5), "+"-joined.
-        attached = ["+".join(n for n, p in zip(names, row, strict=True) if p >= 0.5) for row in yes]
+        yes = aspect_scores(model=model, X=X_test, texts=test.texts)
+        columns = list(model.heads)
+        first = [columns[i] for i in yes.argmax(axis=1)]
+        # The set of aspects triage would attach (score >= 0, probability 0.5), "+"-joined.
+        attached = ["+".join(n for n, p in zip(columns, row, strict=True) if p >= 0) for row in yes]
         plain = Plain(train.texts, reasons).predict(test.texts)
         return {
             "first|Lotse learned": first,
@@ -452,6 +458,57 @@ def throughput() -> list[Row]:
             triage_texts(texts)
             best = min(best, time.process_time() - started)
         rows.append((f"whole triage, {name}/s, one core", "Lotse", len(texts) / best, None))
+    rows.extend(_learned_aspects_speed(tweets))
+    return rows
+
+
+def _learned_aspects_speed(tweets: list[str]) -> list[Row]:
+    """The whole triage for a client whose learned aspects are the airline negative reasons
+    (triage_learn's recipe on the development rows with a reason), with and without the
+    sentence encoder, and the share of tweets the encoder is asked about."""
+    dev, _ = datasets.split_set(datasets.airline())
+    keep = [i for i, r in enumerate(dev.labels["reason"]) if r not in NO_ASPECT]
+    texts = [dev.texts[i] for i in keep]
+    reasons = [dev.labels["reason"][i] for i in keep]
+    features = Features.fit(texts)
+    model = aspect_model_train(
+        features=features,
+        X=features.transform(texts),
+        E=sentence_embeddings(texts),
+        values=[[r] for r in reasons],
+        names=sorted(set(reasons)),
+        head_train=learned_head_train,
+    )
+    asked: list[str] = []
+
+    def counted(batch: Sequence[str]) -> np.ndarray:
+        asked.extend(batch)
+        return sentence_embeddings(batch)
+
+    aspect_scores(model=model, X=features.transform(tweets), texts=tweets, embed=counted)
+    rows: list[Row] = []
+    for name, learned in (
+        ("with learned aspects", model),
+        ("with learned aspects, n-gram heads only", TextModel(features, model.heads)),
+    ):
+        client = ClientTriage(learned={"aspects": learned})
+        triage_texts(tweets[:50], client=client)
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            triage_texts(tweets, client=client)
+            best = min(best, time.process_time() - started)
+        rows.append(
+            (f"whole triage, tweets/s, one core, {name}", "Lotse", len(tweets) / best, None)
+        )
+    rows.append(
+        (
+            "share of tweets the aspect encoder is asked about",
+            "Lotse",
+            len(asked) / len(tweets),
+            None,
+        )
+    )
     return rows
 
 

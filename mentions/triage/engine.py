@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mentions.triage import lexicon
+from mentions.triage.aspects import aspect_scores
 from mentions.triage.language import detect_languages
 from mentions.triage.linear import TextModel
 from mentions.triage.shipped import shipped_model
@@ -177,7 +178,10 @@ def _apply_shipped(
 
 
 def _apply_learned(
-    prepared: Sequence[str], learned: dict[str, TextModel], scores: list[_Scores]
+    texts: Sequence[str],
+    prepared: Sequence[str],
+    learned: dict[str, TextModel],
+    scores: list[_Scores],
 ) -> None:
     # Models fitted together share their feature extractor: transform once per extractor.
     matrices: dict[int, Any] = {}
@@ -187,10 +191,11 @@ def _apply_learned(
             matrices[key] = model.features.transform_prepared(prepared)
         X = matrices[key]
         if field_name == "aspects":
-            for head_name, head in model.heads.items():
-                yes = head.probabilities(X)[:, head.labels.index("yes")]
-                for hit in np.flatnonzero(yes >= 0.5):
-                    scores[int(hit)].learned_aspects.add(head_name)
+            # The n-gram heads for every post, the sentence encoder for the unsure ones.
+            yes = aspect_scores(model=model, X=X, texts=texts)
+            names = list(model.heads)
+            for row, column in zip(*np.nonzero(yes >= 0), strict=True):
+                scores[int(row)].learned_aspects.add(names[int(column)])
             continue
         head = model.heads[field_name]
         probabilities = head.probabilities(X)
@@ -353,7 +358,7 @@ def triage_texts(
         # No cue words over a model's "neutral": cross-validation inside the development
         # data found that override cost 0.02 (English) to 0.04 (German); see MODEL_CARD.md.
     if client.learned:
-        _apply_learned(prepared, client.learned, scores)
+        _apply_learned(texts, prepared, client.learned, scores)
     # Praise said in scorn ("Danke für nichts", "great, another delay") is negative,
     # whatever the words around it suggest to a model.
     all_cues = [

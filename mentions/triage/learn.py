@@ -24,7 +24,9 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from mentions.models import Aspect, Mention, TriageLabel, TriageModel
+from mentions.triage.aspects import aspect_model_train, aspect_scores
 from mentions.triage.client import client_triage_load
+from mentions.triage.encoder import sentence_embeddings
 from mentions.triage.engine import ClientTriage, learned_department, triage_texts
 from mentions.triage.linear import Features, LinearHead, TextModel, train_head
 from routing.models import Department
@@ -331,18 +333,23 @@ def _learn_aspects(
         return FieldOutcome("aspects", len(rows), "skipped", "no aspect with 3+ examples"), None
     texts = [row.text for row in rows]
     X = features.transform(texts)
+    E = sentence_embeddings(texts)
     order = np.arange(len(rows))
     train, test = train_test_split(order, test_size=0.2, random_state=SEED)
     gold = _aspect_matrix([values[i] for i in test], names)
-    heads = {}
+    model = aspect_model_train(
+        features=features,
+        X=X[train],
+        E=E[train],
+        values=[values[i] for i in train],
+        names=names,
+        head_train=learned_head_train,
+    )
     predicted = np.zeros_like(gold)
-    for column, aspect in enumerate(names):
-        target = ["yes" if aspect in values[i] else "no" for i in train]
-        if len(set(target)) < 2:
-            continue
-        head = learned_head_train(X[train], target)
-        predicted[:, column] = np.array(head.predict(X[test])) == "yes"
-        heads[aspect] = head
+    if model.heads:
+        scores = aspect_scores(model=model, X=X[test], texts=[texts[i] for i in test])
+        for column, aspect in enumerate(model.heads):
+            predicted[:, names.index(aspect)] = scores[:, column] >= 0
     new_score = f1_score(gold, predicted, average="micro", zero_division=0)
     before = _current_predictions(
         "aspects", current, [texts[i] for i in test], [rows[i].language for i in test]
@@ -351,12 +358,16 @@ def _learn_aspects(
     outcome = FieldOutcome(
         "aspects", len(rows), "rejected", "", float(new_score), float(current_score)
     )
-    if new_score <= current_score or not heads:
+    if new_score <= current_score or not model.heads:
         outcome.reason = "not better than current triage on held-out labels"
         return outcome, None
     outcome.status = "kept"
-    final = {
-        aspect: learned_head_train(X, ["yes" if aspect in v else "no" for v in values])
-        for aspect in heads
-    }
-    return outcome, TextModel(features, final)
+    final = aspect_model_train(
+        features=features,
+        X=X,
+        E=E,
+        values=values,
+        names=list(model.heads),
+        head_train=learned_head_train,
+    )
+    return outcome, final

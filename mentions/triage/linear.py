@@ -263,20 +263,29 @@ def train_head(
 
 @dataclass
 class TextModel:
-    """A feature extractor and the heads that read it (e.g. sentiment and complaint)."""
+    """A feature extractor and the heads that read it (e.g. sentiment and complaint), and
+    heads over sentence vectors (`encoder.sentence_embeddings`; learned aspects use them)."""
 
     features: Features
     heads: dict[str, LinearHead]
     meta: dict[str, Any] = field(default_factory=dict)
+    encoder_heads: dict[str, LinearHead] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         arrays = self.features.to_arrays("f_")
-        heads: dict[str, Any] = {}
-        for name, head in self.heads.items():
-            arrays[f"h_{name}_coef"] = head.coef.astype(np.float32)
-            arrays[f"h_{name}_intercept"] = head.intercept.astype(np.float64)
-            heads[name] = {"labels": head.labels, "meta": head.meta}
-        header = {"format": FORMAT, "meta": self.meta, "heads": heads}
+        specs: dict[str, dict[str, Any]] = {}
+        for prefix, heads in (("h", self.heads), ("e", self.encoder_heads)):
+            specs[prefix] = {}
+            for name, head in heads.items():
+                arrays[f"{prefix}_{name}_coef"] = head.coef.astype(np.float32)
+                arrays[f"{prefix}_{name}_intercept"] = head.intercept.astype(np.float64)
+                specs[prefix][name] = {"labels": head.labels, "meta": head.meta}
+        header = {
+            "format": FORMAT,
+            "meta": self.meta,
+            "heads": specs["h"],
+            "encoder_heads": specs["e"],
+        }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, allow_pickle=False, **arrays)
@@ -290,12 +299,20 @@ class TextModel:
                 raise ValueError(f"not a {FORMAT} model")
             features = Features.from_arrays(arrays, "f_")
             heads = {
-                name: LinearHead(
-                    labels=spec["labels"],
-                    coef=arrays[f"h_{name}_coef"],
-                    intercept=arrays[f"h_{name}_intercept"],
-                    meta=spec.get("meta", {}),
-                )
-                for name, spec in header["heads"].items()
+                prefix: {
+                    name: LinearHead(
+                        labels=spec["labels"],
+                        coef=arrays[f"{prefix}_{name}_coef"],
+                        intercept=arrays[f"{prefix}_{name}_intercept"],
+                        meta=spec.get("meta", {}),
+                    )
+                    for name, spec in header.get(key, {}).items()
+                }
+                for prefix, key in (("h", "heads"), ("e", "encoder_heads"))
             }
-        return cls(features=features, heads=heads, meta=header.get("meta", {}))
+        return cls(
+            features=features,
+            heads=heads["h"],
+            meta=header.get("meta", {}),
+            encoder_heads=heads["e"],
+        )
