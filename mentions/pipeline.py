@@ -238,7 +238,8 @@ def mentions_store(
         # Teams hand mentions to their members (round robin or least load, on shift, with
         # the skills needed); the team rows are locked so concurrent batches take turns.
         assigner = assigner_load(
-            {d.team_id for _, _, d in decided if d.team_id and d.assignee_id is None}
+            {d.team_id for _, _, d in decided if d.team_id and d.assignee_id is None},
+            stamps=stamps,
         )
         assigner.load.update(mentions_open_load(user_ids=assigner.user_ids))
         for item, triage, decision in decided:

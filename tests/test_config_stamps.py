@@ -12,15 +12,19 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from config.stamps import MATRIX, QUERIES, SLA, TRIAGE, stamps_read
+from accounts.models import Role, User
+from accounts.services import user_create_or_update
+from config.stamps import MATRIX, QUERIES, SLA, STAFF, TRIAGE, stamps_read
 from mentions.models import Aspect, Mention, TriageModel, TriageProfile
 from mentions.pipeline import mentions_store
 from mentions.queries import query_matcher_load
 from mentions.triage.client import client_triage_load
-from routing.models import Department, Priority, RoutingRule, SlaPolicy
+from routing.models import Department, Priority, RoutingRule, SlaPolicy, StaffMember, Team
 from routing.services import routing_matrix_load
+from routing.services.assignment import staff_upsert
 from routing.services.sla import sla_policies_load
 from sources.models import ListeningQuery
+from tests.conftest import PASSWORD
 from tests.factories import mention_item
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +40,9 @@ def store(tenant, text: str = "This is about our brand") -> Mention:
     return Mention.objects.get(pk=outcome.mention_ids[0])
 
 
-def sql(statement: str) -> None:
+def sql(statement: str, params: list[object] | None = None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(statement)
+        cursor.execute(statement, params)
 
 
 # --- triage: the client's aspects, profile and learned models ----------------------------
@@ -206,6 +210,8 @@ STAMPED_TABLES = [
     (SLA, "routing_slapolicy", "warn_before_minutes = warn_before_minutes"),
     (QUERIES, "sources_listeningquery", "enabled = enabled"),
     (MATRIX, "routing_routingrule", "enabled = enabled"),
+    (STAFF, "routing_staffmember", "on_shift = on_shift"),
+    (STAFF, "routing_staffmember_teams", "team_id = team_id"),
 ]
 
 
@@ -251,7 +257,7 @@ def test_equal_stamps_in_two_clients_still_keep_their_configurations_apart(world
         sql("UPDATE config_stamp SET stamp = 1")
     assert "zeppelin" in store(world.acme, "a zeppelin ride").aspects
     assert "zeppelin" not in store(world.globex, "a zeppelin ride").aspects
-    assert stamps_read().stamps == dict.fromkeys((MATRIX, SLA, TRIAGE, QUERIES), 1)
+    assert stamps_read().stamps == dict.fromkeys((MATRIX, SLA, TRIAGE, QUERIES, STAFF), 1)
 
 
 @pytest.mark.parametrize(
@@ -294,3 +300,96 @@ def test_a_batch_reads_every_stamp_in_one_query_and_no_unchanged_configuration(w
     # it was 14 when each batch read the profile, aspects, models, matrix version, SLA
     # policies and listening queries.
     assert len(statements) <= 9
+
+
+# --- staff, as assignment reads them ------------------------------------------------------
+
+
+@pytest.fixture
+def app_team(world, in_acme) -> tuple[Team, list[User]]:
+    """A team that takes every mention about the app, round robin, and two responders."""
+    team = Team.objects.create(
+        department=Department.objects.get(slug="tech-support"), name="App", slug="app"
+    )
+    RoutingRule.objects.create(
+        name="App → App team",
+        position=1,
+        keywords=["app"],
+        department=team.department,
+        team=team,
+    )
+    people = []
+    for index in range(2):
+        connection.set_schema_to_public()
+        people.append(
+            user_create_or_update(
+                email=f"agent{index}@acme.test",
+                password=PASSWORD,
+                name=f"Agent {index}",
+                client=world.acme.client,
+                role=Role.RESPONDER,
+            )
+        )
+    connection.set_tenant(world.acme.client)
+    return team, people
+
+
+def assignee(world) -> int | None:
+    return store(world.acme, "Die App zeigt einen Fehler").assignee_id
+
+
+def test_a_person_joining_a_team_takes_from_the_very_next_batch(world, app_team):
+    team, (first, second) = app_team
+    staff_upsert(user_id=first.pk, name=first.name, teams=[team])
+    assert assignee(world) == first.pk
+    staff_upsert(user_id=second.pk, name=second.name, teams=[team])
+    assert assignee(world) == second.pk
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda user: StaffMember.objects.filter(user_id=user.pk).update(on_shift=False),
+            id="switched-off",
+        ),
+        pytest.param(
+            lambda user: StaffMember.objects.get(user_id=user.pk).teams.clear(), id="left-team"
+        ),
+        pytest.param(
+            lambda user: sql(
+                "DELETE FROM routing_staffmember_teams WHERE staffmember_id IN "
+                "(SELECT id FROM routing_staffmember WHERE user_id = %s)",
+                [user.pk],
+            ),
+            id="raw-sql",
+        ),
+        pytest.param(
+            lambda user: StaffMember.objects.filter(user_id=user.pk).delete(), id="deleted"
+        ),
+    ],
+)
+def test_a_person_leaving_gets_nothing_from_the_very_next_batch(world, app_team, change):
+    team, (first, second) = app_team
+    for user in (first, second):
+        staff_upsert(user_id=user.pk, name=user.name, teams=[team])
+    assert {assignee(world), assignee(world)} == {first.pk, second.pk}
+    change(second)
+    assert [assignee(world), assignee(world)] == [first.pk, first.pk]
+
+
+def test_a_batch_assigned_in_a_team_reads_no_unchanged_staff(world, app_team):
+    team, people = app_team
+    for user in people:
+        staff_upsert(user_id=user.pk, name=user.name, teams=[team])
+    assert assignee(world) is not None  # this process compiles the staff once
+    items = [mention_item(text=f"Die App zeigt Fehler {n}") for n in range(20)]
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        mentions_store(source=world.acme.source, items=items, now=NOW, announce_first=True)
+    statements = [q["sql"] for q in queries.captured_queries]
+    staff_tables = ("routing_staffmember", "routing_slapolicy")
+    assert [t for t in staff_tables for s in statements if re.search(rf'FROM "?{t}\b', s)] == []
+    assert Mention.objects.filter(assignee_id__in=[p.pk for p in people]).count() == 21
+    # Measured: 13 (the 9 of any batch, the teams locked, who may take mentions, their open
+    # load, the team's turn); 21 when every batch read the configuration, staff included.
+    assert len(statements) <= 13

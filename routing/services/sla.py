@@ -15,6 +15,7 @@ from config.errors import DomainError
 from config.stamps import SLA, StampedCache, Stamps
 from config.tenancy import current_schema
 from routing.models import SlaPolicy
+from routing.shifts import DEFAULT_TIMEZONE
 from routing.sla import (
     BusinessCalendar,
     CalendarError,
@@ -64,6 +65,16 @@ def _sla_policies_build() -> SlaPolicies:
         by_id={policy.pk: policy for policy in policies},
         default=next((policy for policy in policies if policy.is_default), None),
     )
+
+
+def sla_policies_timezone(policies: SlaPolicies) -> str:
+    """The client's time zone: its default policy's (business hours live there), else its
+    oldest policy's, else Europe/Berlin."""
+    oldest = policies.by_id[min(policies.by_id)] if policies.by_id else None
+    zone = (policies.default.timezone if policies.default else "") or (
+        oldest.timezone if oldest else ""
+    )
+    return zone or DEFAULT_TIMEZONE
 
 
 def sla_policy_ensure_default() -> SlaPolicy:
