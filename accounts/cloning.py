@@ -11,7 +11,7 @@ What it copies: sequences of their own, tables (columns, defaults, identity, gen
 columns, CHECK and NOT NULL constraints, storage, comments) with `CREATE TABLE … (LIKE …)`,
 columns' statistics targets, then primary key, unique and exclusion constraints, the other
 indexes, functions, foreign keys and triggers as the catalog prints them, then the
-template's rows (`django_migrations`, content types, the matrix version) and every
+template's rows (`django_migrations`, content types, the configuration stamps) and every
 sequence's position. A template holding anything else (views, enum types, row security,
 rules) is cloned by django-tenants instead. That fallback is not exact: pg-clone-schema adds
 a second, differently named copy of each unique constraint (seen with routing's

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from config.live import live_batch
 from config.metrics import MENTIONS_INGESTED, MENTIONS_STORED, metric_inc
+from config.stamps import Stamps, stamps_read
 from mentions import events
 from mentions.authors import authors_count_stored, authors_upsert
 from mentions.clusters import ClusterInput, clusters_join_stored, clusters_keys, clusters_plan
@@ -41,9 +42,9 @@ from mentions.triage import ClientTriage, triage_texts
 from mentions.triage.client import client_triage_load
 from mentions.triage.engine import learned_department
 from routing.engine import RoutingDecision, RoutingInput
-from routing.models import Department
 from routing.services import routing_matrix_load
 from routing.services.assignment import assigner_load
+from routing.services.matrix import department_ids_by_name
 from routing.services.sla import SlaPolicies, sla_dues, sla_policies_load
 from sources.connectors.text import canonical_url
 from sources.models import Source
@@ -173,18 +174,21 @@ def mentions_store(
     # locked from the upsert to commit, so a concurrent batch of the client with some of
     # the same authors (the usual case) waited through this batch's triage too.
     texts = [item["text"] for item in ordered]
-    client_triage = client_triage_load()
+    # The client's configuration, compiled once per change (`config.stamps`): one query
+    # for every stamp, and none of its tables while nothing changed.
+    stamps = stamps_read()
+    client_triage = client_triage_load(stamps=stamps)
     triaged = triage_texts(
         texts,
         languages=[item.get("language", "") for item in ordered],
         client=client_triage,
     )
-    learned_routes = _learned_routes(client_triage, texts)
+    learned_routes = _learned_routes(client_triage, texts, stamps=stamps)
     with connection.cursor() as cursor:
         authors = authors_upsert(cursor, network=source.network, items=ordered, now=now)
-        matrix = routing_matrix_load()
-        policies = sla_policies_load()
-        matcher = query_matcher_load()
+        matrix = routing_matrix_load(stamps=stamps)
+        policies = sla_policies_load(stamps=stamps)
+        matcher = query_matcher_load(stamps=stamps)
         rows: list[dict[str, Any]] = []
         decided = []
         # Problem clusters: which cluster each report joins, and its size for routing; or,
@@ -234,7 +238,8 @@ def mentions_store(
         # Teams hand mentions to their members (round robin or least load, on shift, with
         # the skills needed); the team rows are locked so concurrent batches take turns.
         assigner = assigner_load(
-            {d.team_id for _, _, d in decided if d.team_id and d.assignee_id is None}
+            {d.team_id for _, _, d in decided if d.team_id and d.assignee_id is None},
+            stamps=stamps,
         )
         assigner.load.update(mentions_open_load(user_ids=assigner.user_ids))
         for item, triage, decision in decided:
@@ -413,12 +418,14 @@ def _count_on_commit(*, ingested: int, stored: int) -> None:
 LEARNED_ROUTE_CONFIDENCE = 0.6
 
 
-def _learned_routes(client: ClientTriage, texts: list[str]) -> list[tuple[int, str] | None]:
+def _learned_routes(
+    client: ClientTriage, texts: list[str], *, stamps: Stamps
+) -> list[tuple[int, str] | None]:
     """Where the client's own reroutings say a mention belongs, for mentions no explicit
     rule claims: (department id, reason) or None."""
     if "department" not in client.learned:
         return [None] * len(texts)
-    ids = {name: pk for pk, name in Department.objects.values_list("id", "name")}
+    ids = department_ids_by_name(stamps=stamps)
     routes: list[tuple[int, str] | None] = []
     for name, confidence in learned_department(client, texts):
         if name in ids and confidence >= LEARNED_ROUTE_CONFIDENCE:

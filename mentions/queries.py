@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from config.stamps import QUERIES, StampedCache, Stamps
 from mentions.models import Mention
 from sources.models import ListeningQuery
 from sources.query import (
@@ -78,9 +79,17 @@ STORED_MATCH_FIELDS = (
 )
 
 
-def query_matcher_load() -> QueryMatcher:
-    """The current client's enabled queries (one query); one saved before a grammar change
-    that no longer parses matches nothing."""
+_compiled: StampedCache[QueryMatcher] = StampedCache(QUERIES)
+
+
+def query_matcher_load(*, stamps: Stamps | None = None) -> QueryMatcher:
+    """The current client's enabled queries, compiled again only when its 'queries' stamp
+    moved (`config.stamps`; `stamps`: read once by the caller's batch); one saved before a
+    grammar change that no longer parses matches nothing."""
+    return _compiled.get(stamps=stamps, build=_query_matcher_build)
+
+
+def _query_matcher_build() -> QueryMatcher:
     compiled = []
     for pk, expression in (
         ListeningQuery.objects.filter(enabled=True).order_by("pk").values_list("pk", "expression")

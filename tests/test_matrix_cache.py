@@ -6,11 +6,15 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from config.stamps import MATRIX, stamps_read
 from routing.models import Department, RoutingRule
 from routing.services import routing_matrix_load, rule_create
-from routing.services.matrix import routing_matrix_version
 
 pytestmark = pytest.mark.django_db
+
+
+def routing_matrix_version() -> int:
+    return stamps_read().stamps[MATRIX]
 
 
 def _rules_read(queries: CaptureQueriesContext) -> int:

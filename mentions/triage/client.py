@@ -1,22 +1,32 @@
 """What a client adds to triage, read from its schema: aspects, learned models, profile.
 
-Learned models are decoded once per process and kept while they stay active (a new model
-has a new id), so a batch costs three small queries, not a model load.
+Compiled once per process per change: kept while the client's 'triage' stamp holds
+(`config.stamps`; triggers on the profile, aspects and models tables bump it), so a batch
+reads no triage table at all. Learned models are decoded once per process and kept while
+they stay active (a new model has a new id).
 """
 
 from __future__ import annotations
 
 from django.db import connection
 
+from config.stamps import TRIAGE, StampedCache, Stamps
 from mentions.models import Aspect, TriageModel, TriageProfile
 from mentions.triage.engine import ClientTriage, aspect_rule
 from mentions.triage.linear import TextModel
 
 _decoded: dict[tuple[str, int], TextModel] = {}
+_compiled: StampedCache[ClientTriage] = StampedCache(TRIAGE)
 
 
-def client_triage_load() -> ClientTriage:
-    """The current client's triage additions (call inside its schema)."""
+def client_triage_load(*, stamps: Stamps | None = None) -> ClientTriage:
+    """The current client's triage additions (call inside its schema): compiled again
+    only when its 'triage' stamp moved (`stamps`: read once by the caller's batch)."""
+    return _compiled.get(stamps=stamps, build=_client_triage_build)
+
+
+def _client_triage_build() -> ClientTriage:
+    """Three queries (profile, aspects, active models), plus one per model not decoded."""
     schema: str = connection.schema_name  # type: ignore[attr-defined]
     profile = TriageProfile.objects.first()
     aspects = [

@@ -4,6 +4,7 @@ members on shift who have the skills it needs (language, country, specialist tag
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,19 +12,58 @@ from django.utils import timezone
 
 from accounts.selectors import client_user_ids_assignable
 from config.memo import request_memoized
+from config.stamps import STAFF, StampedCache, Stamps, stamps_read
 from config.tenancy import current_client
 from routing.models import AssignmentMode, Department, StaffMember, Team
 from routing.selectors import client_timezone
+from routing.services.sla import sla_policies_load, sla_policies_timezone
 from routing.shifts import staff_on_shift
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
     user_id: int
     languages: frozenset[str]
     countries: frozenset[str]
     tags: frozenset[str]
     max_open: int
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """A staff member with the switch on, as assignment reads them."""
+
+    candidate: Candidate
+    shifts: Mapping[str, Sequence[str]]
+    timezone: str
+    team_ids: frozenset[int]
+
+
+# The client's staff with the switch on, kept per process while its 'staff' stamp holds
+# (`config.stamps`; triggers on staff members and their teams bump it, routing 0009).
+# Whether each is on shift is worked out per batch, at its own time.
+_roster: StampedCache[tuple[StaffEntry, ...]] = StampedCache(STAFF)
+
+
+def _roster_build() -> tuple[StaffEntry, ...]:
+    members = (
+        StaffMember.objects.filter(on_shift=True).prefetch_related("teams").order_by("user_id")
+    )
+    return tuple(
+        StaffEntry(
+            candidate=Candidate(
+                user_id=member.user_id,
+                languages=frozenset(v.lower() for v in member.languages),
+                countries=frozenset(v.upper() for v in member.countries),
+                tags=frozenset(member.tags),
+                max_open=member.max_open,
+            ),
+            shifts=member.shifts,
+            timezone=member.timezone,
+            team_ids=frozenset(team.pk for team in member.teams.all()),
+        )
+        for member in members
+    )
 
 
 @dataclass
@@ -88,50 +128,47 @@ class Assigner:
             )
 
 
-def assigner_load(team_ids: set[int], *, now: datetime | None = None) -> Assigner:
-    """Lock the teams (so concurrent batches take turns fairly) and load their members on
+def assigner_load(
+    team_ids: set[int], *, now: datetime | None = None, stamps: Stamps | None = None
+) -> Assigner:
+    """Lock the teams (so concurrent batches take turns fairly) and find their members on
     shift now (switch not off, and inside a scheduled shift if they have a schedule). The
     caller adds their open load (`Assigner.load` for `Assigner.user_ids`). Call inside the
-    storing transaction."""
+    storing transaction; `stamps`: read once by the caller's batch (the staff and the
+    client's time zone are compiled once per change, `config.stamps`)."""
     assigner = Assigner()
     if not team_ids:
         return assigner
     now = now or timezone.now()
+    stamps = stamps if stamps is not None else stamps_read()
     teams = list(Team.objects.filter(pk__in=team_ids).select_for_update().order_by("pk"))
-    members = list(
-        StaffMember.objects.filter(teams__in=team_ids, on_shift=True)
-        .prefetch_related("teams")
-        .order_by("user_id")
-        .distinct()
-    )
+    members = [
+        member
+        for member in _roster.get(stamps=stamps, build=_roster_build)
+        if member.team_ids & team_ids
+    ]
     # Viewers and people deactivated in this client never get mentions, whatever their
     # staff entry says (one query for the whole batch).
     allowed = client_user_ids_assignable(
-        client=current_client(), user_ids={member.user_id for member in members}
+        client=current_client(), user_ids={member.candidate.user_id for member in members}
     )
     by_team: dict[int, list[Candidate]] = {team.pk: [] for team in teams}
     user_ids = set()
-    zone = client_timezone()
+    zone = sla_policies_timezone(sla_policies_load(stamps=stamps))
     for member in members:
-        if member.user_id not in allowed or not staff_on_shift(
-            on_shift=member.on_shift,
+        candidate = member.candidate
+        if candidate.user_id not in allowed or not staff_on_shift(
+            on_shift=True,
             shifts=member.shifts,
             timezone=member.timezone,
             client_timezone=zone,
             at=now,
         ):
             continue
-        candidate = Candidate(
-            user_id=member.user_id,
-            languages=frozenset(v.lower() for v in member.languages),
-            countries=frozenset(v.upper() for v in member.countries),
-            tags=frozenset(member.tags),
-            max_open=member.max_open,
-        )
-        user_ids.add(member.user_id)
-        for team in member.teams.all():
-            if team.pk in by_team:
-                by_team[team.pk].append(candidate)
+        user_ids.add(candidate.user_id)
+        for team_id in member.team_ids:
+            if team_id in by_team:
+                by_team[team_id].append(candidate)
     for team in teams:
         assigner.teams[team.pk] = TeamState(
             team_id=team.pk,

@@ -4,9 +4,10 @@ apply industry presets, and "try it" without storing anything."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.forms.models import model_to_dict
 from django_tenants.utils import tenant_context
@@ -15,7 +16,7 @@ from accounts.audit.services import audit_record
 from accounts.models import Client, Role, User
 from accounts.selectors import membership_role_for, role_at_least
 from config.errors import DomainError
-from config.tenancy import current_schema
+from config.stamps import MATRIX, StampedCache, Stamps
 from mentions.triage.presets import ASPECT_PRESETS
 from mentions.triage.services import triage_industry_apply
 from mentions.vocabulary import Kind, Sentiment
@@ -26,7 +27,14 @@ from routing.services.sla import sla_policy_ensure_default
 from sources.models import Source
 from sources.query import QuerySyntaxError, parse
 
-__all__ = ["Matrix", "RoutingDecision", "RoutingInput", "routing_decide", "routing_matrix_load"]
+__all__ = [
+    "Matrix",
+    "RoutingDecision",
+    "RoutingInput",
+    "department_ids_by_name",
+    "routing_decide",
+    "routing_matrix_load",
+]
 
 
 def rule_spec(rule: RoutingRule) -> RuleSpec:
@@ -62,33 +70,38 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
 
 
 # Compiled matrices per client schema, with the stamp they were compiled at. PostgreSQL
-# stamps every change (migration routing 0007), so a batch asks one indexed row whether the
-# compiled matrix still holds instead of loading and compiling every rule (about 9 ms).
-_compiled: dict[str, tuple[int, Matrix]] = {}
+# stamps every change that reaches the compiled matrix (rules; departments added, removed,
+# renamed or made the default: routing 0008), so a batch reads its stamps (`config.stamps`)
+# instead of loading and compiling every rule (about 9 ms).
+_compiled: StampedCache[Matrix] = StampedCache(MATRIX)
+# The departments by name, for learned routes: kept under the same stamp.
+_departments: StampedCache[Mapping[str, int]] = StampedCache(MATRIX)
 
 
-def routing_matrix_version() -> int:
-    """The current client's matrix stamp: it changes with every rule or department change."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM routing_matrixversion")
-        return int(cursor.fetchone()[0])
+def routing_matrix_load(*, stamps: Stamps | None = None) -> Matrix:
+    """The current client's enabled rules, compiled (once per change, per process);
+    `stamps`: read once by the caller's batch."""
+    return _compiled.get(stamps=stamps, build=_routing_matrix_build)
 
 
-def routing_matrix_load() -> Matrix:
-    """The current client's enabled rules, compiled (once per change, per process)."""
-    schema, version = current_schema(), routing_matrix_version()
-    cached = _compiled.get(schema)
-    if cached is not None and cached[0] == version:
-        return cached[1]
+def _routing_matrix_build() -> Matrix:
     rules = RoutingRule.objects.filter(enabled=True).select_related("department")
     fallback = Department.objects.filter(is_default=True).first()
-    matrix = Matrix(
+    return Matrix(
         [rule_spec(rule) for rule in rules],
         fallback_department_id=fallback.pk if fallback else None,
         fallback_department_name=fallback.name if fallback else "",
     )
-    _compiled[schema] = (version, matrix)
-    return matrix
+
+
+def department_ids_by_name(*, stamps: Stamps | None = None) -> Mapping[str, int]:
+    """Every department's id by its name (read again only after departments changed)."""
+    return _departments.get(
+        stamps=stamps,
+        build=lambda: MappingProxyType(
+            {name: pk for pk, name in Department.objects.values_list("id", "name")}
+        ),
+    )
 
 
 def routing_decide(*, item: RoutingInput, matrix: Matrix) -> RoutingDecision:

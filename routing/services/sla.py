@@ -12,8 +12,10 @@ from django.db import transaction
 
 from config.celery import task_send
 from config.errors import DomainError
+from config.stamps import SLA, StampedCache, Stamps
 from config.tenancy import current_schema
 from routing.models import SlaPolicy
+from routing.shifts import DEFAULT_TIMEZONE
 from routing.sla import (
     BusinessCalendar,
     CalendarError,
@@ -44,12 +46,35 @@ class SlaPolicies:
         return self.calendars[policy.pk]
 
 
-def sla_policies_load() -> SlaPolicies:
+# The client's policies and their calendars, kept per process while its 'sla' stamp holds
+# (`config.stamps`; a trigger on the policies table bumps it). Each load hands out its own
+# `SlaPolicies` around them: the due times it works out belong to one batch or check.
+_compiled: StampedCache[SlaPolicies] = StampedCache(SLA)
+
+
+def sla_policies_load(*, stamps: Stamps | None = None) -> SlaPolicies:
+    """The current client's SLA policies (`stamps`: read once by the caller's batch); read
+    again only after they changed. Read them, never change the policies handed out."""
+    held = _compiled.get(stamps=stamps, build=_sla_policies_build)
+    return SlaPolicies(by_id=held.by_id, default=held.default, calendars=held.calendars)
+
+
+def _sla_policies_build() -> SlaPolicies:
     policies = list(SlaPolicy.objects.all())
     return SlaPolicies(
         by_id={policy.pk: policy for policy in policies},
         default=next((policy for policy in policies if policy.is_default), None),
     )
+
+
+def sla_policies_timezone(policies: SlaPolicies) -> str:
+    """The client's time zone: its default policy's (business hours live there), else its
+    oldest policy's, else Europe/Berlin."""
+    oldest = policies.by_id[min(policies.by_id)] if policies.by_id else None
+    zone = (policies.default.timezone if policies.default else "") or (
+        oldest.timezone if oldest else ""
+    )
+    return zone or DEFAULT_TIMEZONE
 
 
 def sla_policy_ensure_default() -> SlaPolicy:
