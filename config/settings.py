@@ -434,7 +434,7 @@ SPECTACULAR_SETTINGS = {
 LOTSE_API_RATE_LIMITS = env_bool("LOTSE_API_RATE_LIMITS", True)
 
 # A Celery worker process loads the sentence encoder of learned aspects in a background
-# thread when it starts (mentions.tasks), instead of on the first batch that needs it (~9 s).
+# thread when it starts (mentions.tasks), instead of on the first batch that needs it (1-9 s).
 LOTSE_ENCODER_WARM = env_bool("LOTSE_ENCODER_WARM", True)
 
 # Prometheus metrics at /metrics (config.metrics): a bearer token, or an address in the

@@ -6,10 +6,11 @@ turns a text into a unit vector of 512 numbers in about 2 ms on one core (the n-
 extractor takes about 0.1 ms), so triage asks it only about the posts its linear heads are
 unsure of (`aspects.aspect_scores`).
 
-Loading it (parsing the tokenizer, reading the weights) takes about 9 s of one core, once
-per process. A Celery worker starts that in a background thread when its process starts
-(`encoder_warm_start`, from `mentions.tasks`), so the first batch of a client with learned
-aspects does not pay it; a batch arriving while it loads waits for that same load.
+Loading it (parsing the tokenizer, reading the weights) takes 1-9 s (about 1 s with its files
+in the page cache, several from a cold disk) and ~130 MB, once per process. A Celery worker
+starts that in a background thread when its process starts (`encoder_warm_start`, from
+`mentions.tasks`), so the first batch of a client with learned aspects does not pay it; a
+batch arriving while it loads waits for that same load.
 """
 
 from __future__ import annotations
