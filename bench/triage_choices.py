@@ -21,7 +21,11 @@ Prints, pooled over k folds of the 80 % (stratified, shuffled, seed 42):
   averaged with the n-gram heads (C, weight w), for every post or only where the best aspect
   leads the runner-up by less than a margin (the cascade), the shipped recipe through
   `mentions.triage.aspects` itself, and the encoder rows chosen fold by fold on the other
-  folds (how much picking the best row flatters it).
+  folds (how much picking the best row flatters it); and which unsure posts the encoder
+  may skip (`--only aspect_floor`, also printed by `--only aspects`): a floor on the best
+  n-gram score, by first-aspect accuracy, set micro-F1, sets that differ from asking every
+  unsure post, and the share of a mixed stream sent to the encoder (the development rows
+  the fold's model did not learn from: its test fold and every tweet without a reason).
 The settings in `mentions/triage/build.py` and `mentions/triage/learn.py` are the best rows
 here.
 """
@@ -55,11 +59,13 @@ from sklearn.model_selection import StratifiedKFold
 from mentions.triage import datasets, lexicon, triage_texts
 from mentions.triage.aspects import (
     ENCODER_C,
+    ENCODER_FLOOR,
     ENCODER_WEIGHT,
     UNSURE_MARGIN,
     aspect_model_train,
     aspect_scores,
     encoder_head_train,
+    encoder_rows,
     unsure_rows,
 )
 from mentions.triage.build import fold_member
@@ -409,11 +415,95 @@ def aspects(folds: int) -> None:
             print(f"  {name}: {values[:, 0].mean():.0%} of the posts with a reason")
 
 
+FLOORS = (None, -0.6, -0.5, -0.45, -0.4, -0.35, -0.3, -0.2, -0.1, 0.0)
+
+
+def aspect_floor(folds: int) -> None:
+    """The shipped cascade with a floor on the best n-gram score below which the encoder is
+    not asked, and the floor implied by the encoder heads' largest score on their training
+    rows (a post whose best n-gram score is below it could reach an aspect only with an
+    encoder score above any seen in training)."""
+    dev_all, _ = datasets.split_set(datasets.airline())
+    keep = [i for i, r in enumerate(dev_all.labels["reason"]) if r not in NO_ASPECT]
+    no_reason = [i for i, r in enumerate(dev_all.labels["reason"]) if r in NO_ASPECT]
+    dev = dev_all.subset(keep)
+    gold = np.array(dev.labels["reason"])
+    names = sorted(set(gold))
+    E = sentence_embeddings(dev.texts)
+    other_texts = [dev_all.texts[i] for i in no_reason]
+    w = ENCODER_WEIGHT
+    n_grams = np.zeros((len(gold), len(names)))
+    semantic = np.zeros_like(n_grams)
+    stream: list[np.ndarray] = []
+    bounds: list[float] = []
+    for train, test in _folds(dev.strata, folds):
+        texts = [dev.texts[i] for i in train]
+        features = Features.fit(texts)
+        model = aspect_model_train(
+            features=features,
+            X=features.transform(texts),
+            E=E[train],
+            values=[[r] for r in gold[train]],
+            names=names,
+        )
+        columns = list(model.heads)
+
+        def yes(heads: dict[str, LinearHead], M: Any, columns: list[str] = columns) -> np.ndarray:
+            return np.column_stack([heads[n].scores(M)[:, 1] for n in columns])
+
+        X_test = features.transform([dev.texts[i] for i in test])
+        n_grams[test], semantic[test] = yes(model.heads, X_test), yes(model.encoder_heads, E[test])
+        stream.append(np.vstack([n_grams[test], yes(model.heads, features.transform(other_texts))]))
+        bounds.append(-w / (1 - w) * float(yes(model.encoder_heads, E[train]).max()))
+    truth = np.array([[r == name for name in names] for r in gold])
+    everyone = encoder_rows(n_grams, margin=UNSURE_MARGIN, floor=None)
+    reference = n_grams.copy()
+    reference[everyone] = (1 - w) * n_grams[everyone] + w * semantic[everyone]
+    print(
+        f"Learned aspects, {folds}-fold CV inside the 80 %: a floor under which the encoder is "
+        f"not asked (margin {UNSURE_MARGIN:g} unless named, w={w:g}): first-aspect accuracy, "
+        "set micro-F1, sets unlike the no-floor row, share of the stream asked"
+    )
+    print(
+        f"  the encoder heads' largest training score implies floors of "
+        f"{', '.join(f'{b:.2f}' for b in bounds)} (fold by fold)"
+    )
+    # The shipped margin with each floor, the floor the encoder's range implies, and smaller
+    # margins (the trade-off near a budget of about 8 % of the stream).
+    settings: list[tuple[float, float | None]] = [
+        *((UNSURE_MARGIN, floor) for floor in (*FLOORS, min(bounds))),
+        *((margin, floor) for margin in (0.3, 0.2, 0.1) for floor in (None, -0.2, 0.0)),
+    ]
+    for margin, floor in settings:
+        rows = encoder_rows(n_grams, margin=margin, floor=floor)
+        mixed = n_grams.copy()
+        mixed[rows] = (1 - w) * n_grams[rows] + w * semantic[rows]
+        first = accuracy_score(gold, np.array(names)[mixed.argmax(axis=1)])
+        attached = mixed >= 0
+        hits = int((attached & truth).sum())
+        precision, recall = hits / max(int(attached.sum()), 1), hits / len(gold)
+        micro = 2 * precision * recall / (precision + recall) if hits else 0.0
+        differ = int(np.any(attached != (reference >= 0), axis=1).sum())
+        asked = sum(len(encoder_rows(s, margin=margin, floor=floor)) for s in stream) / sum(
+            len(s) for s in stream
+        )
+        name = "no floor" if floor is None else f"floor {floor:g}"
+        if floor == min(bounds):
+            name = f"floor {floor:.2f} (the encoder's training maximum)"
+        if margin != UNSURE_MARGIN:
+            name = f"margin < {margin:g}, {name}"
+        elif floor == ENCODER_FLOOR:
+            name += " (shipped)"
+        print(f"  {name:<44} {first:.4f} {micro:.4f} {differ:>5} {asked:>7.1%}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument(
-        "--only", choices=["german", "complaints", "complaint_kind", "aspects"], help="one part"
+        "--only",
+        choices=["german", "complaints", "complaint_kind", "aspects", "aspect_floor"],
+        help="one part (aspects includes aspect_floor)",
     )
     args = parser.parse_args()
     if not datasets.available():
@@ -423,9 +513,10 @@ def main() -> None:
         "complaints": complaints,
         "complaint_kind": complaint_kind,
         "aspects": aspects,
+        "aspect_floor": aspect_floor,
     }
     for name, part in parts.items():
-        if args.only in (None, name):
+        if args.only in (None, name) or (args.only == "aspects" and name == "aspect_floor"):
             part(args.folds)
 
 

@@ -433,6 +433,10 @@ SPECTACULAR_SETTINGS = {
 # API rate limits (accounts.throttling); the budgets are per client (Client.api_*_per_minute).
 LOTSE_API_RATE_LIMITS = env_bool("LOTSE_API_RATE_LIMITS", True)
 
+# A Celery worker process loads the sentence encoder of learned aspects in a background
+# thread when it starts (mentions.tasks), instead of on the first batch that needs it (1-9 s).
+LOTSE_ENCODER_WARM = env_bool("LOTSE_ENCODER_WARM", True)
+
 # Prometheus metrics at /metrics (config.metrics): a bearer token, or an address in the
 # allow-list (CIDRs). The client's slug becomes a label only when this is switched on.
 LOTSE_METRICS_TOKEN = env_str("LOTSE_METRICS_TOKEN", "")

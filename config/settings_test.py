@@ -8,6 +8,8 @@ os.environ.setdefault("LOTSE_LOG_LEVEL", "WARNING")
 # The suite pushes and reads far faster than any budget; tests/test_rate_limits.py turns
 # the limits on for itself.
 os.environ.setdefault("LOTSE_API_RATE_LIMITS", "0")
+# Workers started by the suite do not spend seconds of a core loading the sentence encoder.
+os.environ.setdefault("LOTSE_ENCODER_WARM", "0")
 
 from config.settings import *  # noqa: F403
 

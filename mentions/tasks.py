@@ -4,15 +4,28 @@ its labels) and delivering responses through the source's connector."""
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from celery.signals import worker_process_init
+from django.conf import settings
 
 from config.celery import app, tenant_task
 from config.tenancy import client_schemas_serving
 from mentions.clocks import RestampProgress, mentions_clocks_restamp
 from mentions.queries import RematchProgress, mentions_queries_rematch
 from mentions.responses import response_deliver
+from mentions.triage.encoder import encoder_warm_start
 from mentions.triage.learn import triage_learn
 
 log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _encoder_warm(**kwargs: Any) -> None:
+    # Each pool process (prefork) loads the sentence encoder of learned aspects while it
+    # waits for work; never in the parent, whose children could fork mid-load.
+    if settings.LOTSE_ENCODER_WARM:
+        encoder_warm_start()
 
 
 @tenant_task(name="mentions.triage_learn", queue="reports")

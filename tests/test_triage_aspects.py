@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 
 import numpy as np
 import pytest
 
+from mentions import tasks
 from mentions.models import TriageModel
-from mentions.triage import triage_texts
+from mentions.triage import encoder, triage_texts
 from mentions.triage.aspects import (
+    ENCODER_FLOOR,
     UNSURE_MARGIN,
     aspect_model_train,
     aspect_scores,
+    encoder_rows,
     unsure_rows,
 )
 from mentions.triage.client import client_triage_load
@@ -86,6 +91,108 @@ def test_the_encoder_is_asked_only_about_posts_whose_first_aspect_is_unsure(mode
     sure = np.setdiff1d(np.arange(len(PROBE)), unsure)
     assert np.array_equal(scores[sure], n_grams_only[sure])
     assert not np.allclose(scores[unsure], n_grams_only[unsure])
+
+
+def _with_encoder_settings(model: TextModel, **changes: object) -> TextModel:
+    settings = {**model.meta["encoder"], **changes}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    return TextModel(
+        model.features, model.heads, meta={"encoder": settings}, encoder_heads=model.encoder_heads
+    )
+
+
+def _asked(model: TextModel) -> list[str]:
+    asked: list[str] = []
+
+    def recording(texts):
+        asked.extend(texts)
+        return sentence_embeddings(texts)
+
+    aspect_scores(model=model, X=model.features.transform(PROBE), texts=PROBE, embed=recording)
+    return asked
+
+
+def test_a_new_model_stores_the_floor_under_which_the_encoder_is_not_asked(model):
+    assert model.meta["encoder"]["floor"] == ENCODER_FLOOR
+
+
+def test_unsure_posts_whose_best_aspect_is_below_the_floor_are_never_sent_to_the_encoder():
+    scores = np.array(
+        [
+            [-0.9, -0.95, -1.0],  # unsure, far from any aspect: skipped
+            [-0.1, -0.2, -0.3],  # unsure, near an aspect: asked
+            [1.5, -0.5, -0.9],  # sure: skipped as before
+            [0.3, 0.2, -1.0],  # unsure and attached: asked
+        ]
+    )
+    assert encoder_rows(scores, margin=0.5, floor=-0.35).tolist() == [1, 3]
+    assert encoder_rows(scores, margin=0.5, floor=None).tolist() == [0, 1, 3]
+
+
+def test_posts_below_the_floor_keep_their_n_gram_scores(model):
+    X = model.features.transform(PROBE)
+    n_grams_only = aspect_scores(model=TextModel(model.features, model.heads), X=X, texts=PROBE)
+    # With a wide margin every probe is unsure; a floor between their best scores splits them.
+    best = np.sort(n_grams_only.max(axis=1))
+    floor = float((best[0] + best[-1]) / 2)
+    floored = _with_encoder_settings(model, unsure_margin=100.0, floor=floor)
+    asked = _asked(floored)
+    expected = [text for text, row in zip(PROBE, n_grams_only, strict=True) if row.max() >= floor]
+    assert asked == expected and 0 < len(asked) < len(PROBE)
+    scores = aspect_scores(model=floored, X=X, texts=PROBE)
+    skipped = [i for i, text in enumerate(PROBE) if text not in asked]
+    assert np.array_equal(scores[skipped], n_grams_only[skipped])
+    assert not np.allclose(
+        np.delete(scores, skipped, axis=0), np.delete(n_grams_only, skipped, axis=0)
+    )
+
+
+def test_a_model_stored_without_a_floor_asks_every_unsure_post_as_before(model):
+    older = TextModel.from_bytes(_with_encoder_settings(model, floor=None).to_bytes())
+    assert "floor" not in older.meta["encoder"]
+    n_grams_only = aspect_scores(
+        model=TextModel(model.features, model.heads),
+        X=model.features.transform(PROBE),
+        texts=PROBE,
+    )
+    assert _asked(older) == [PROBE[i] for i in unsure_rows(n_grams_only, UNSURE_MARGIN)]
+
+
+def test_the_encoder_is_loaded_once_when_batches_ask_for_it_at_the_same_time(monkeypatch):
+    built: list[object] = []
+
+    def slow_build() -> object:
+        time.sleep(0.05)  # long enough for every caller to arrive while it loads
+        built.append(object())
+        return built[-1]
+
+    monkeypatch.setattr(encoder, "_loaded", [])
+    monkeypatch.setattr(encoder, "_encoder_build", slow_build)
+    start = threading.Barrier(8)
+    got: list[object] = []
+
+    def batch() -> None:
+        start.wait()
+        got.append(encoder._encoder())
+
+    threads = [threading.Thread(target=batch) for _ in range(7)]
+    for thread in threads:
+        thread.start()
+    warming = encoder.encoder_warm_start()
+    start.wait()
+    for thread in [*threads, warming]:
+        thread.join()
+    assert len(built) == 1
+    assert len(got) == 7 and all(g is built[0] for g in got)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_worker_process_warms_the_encoder_only_when_settings_say_so(settings, monkeypatch, warm):
+    started: list[bool] = []
+    monkeypatch.setattr(tasks, "encoder_warm_start", lambda: started.append(True))
+    settings.LOTSE_ENCODER_WARM = warm
+    tasks._encoder_warm()
+    assert started == ([True] if warm else [])
 
 
 def test_with_one_aspect_a_post_is_unsure_near_the_decision_threshold():
