@@ -7,15 +7,13 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from accounts.models import Role
-from accounts.services import user_create_or_update
 from mentions.models import Mention
 from routing.models import AssignmentMode, Department, Team
 from routing.services import rule_create
 from routing.services.assignment import staff_upsert
 from sources.services import ingest_batch_process, mentions_submit
 from tests.conftest import PASSWORD, api_client
-from tests.factories import mention_item
+from tests.factories import mention_item, responders_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +33,7 @@ def team(world, in_acme):
         by=world.alice,
         client=world.acme.client,
     )
-    people = []
-    for index in range(3):
-        connection.set_schema_to_public()
-        user = user_create_or_update(
-            email=f"agent{index}@acme.test",
-            password=PASSWORD,
-            name=f"Agent {index}",
-            client=world.acme.client,
-            role=Role.RESPONDER,
-        )
-        connection.set_tenant(world.acme.client)
-        people.append(user)
+    people = responders_create(client=world.acme.client, count=3, prefix="agent", password=PASSWORD)
     return team, people
 
 

@@ -12,8 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
-from accounts.services import user_create_or_update
+from accounts.models import User
 from config.stamps import MATRIX, QUERIES, SLA, STAFF, TRIAGE, stamps_read
 from mentions.models import Aspect, Mention, TriageModel, TriageProfile
 from mentions.pipeline import mentions_store
@@ -25,7 +24,7 @@ from routing.services.assignment import staff_upsert
 from routing.services.sla import sla_policies_load
 from sources.models import ListeningQuery
 from tests.conftest import PASSWORD
-from tests.factories import mention_item
+from tests.factories import mention_item, responders_create
 
 pytestmark = pytest.mark.django_db
 
@@ -318,19 +317,7 @@ def app_team(world, in_acme) -> tuple[Team, list[User]]:
         department=team.department,
         team=team,
     )
-    people = []
-    for index in range(2):
-        connection.set_schema_to_public()
-        people.append(
-            user_create_or_update(
-                email=f"agent{index}@acme.test",
-                password=PASSWORD,
-                name=f"Agent {index}",
-                client=world.acme.client,
-                role=Role.RESPONDER,
-            )
-        )
-    connection.set_tenant(world.acme.client)
+    people = responders_create(client=world.acme.client, count=2, prefix="agent", password=PASSWORD)
     return team, people
 
 

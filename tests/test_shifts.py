@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.utils import timezone
 
-from accounts.models import Role
-from accounts.services import user_create_or_update
+from mentions.models import Mention
 from routing.models import AssignmentMode, Department, SlaPolicy, StaffMember, Team
+from routing.services import rule_create
 from routing.services.assignment import assigner_load, staff_upsert
 from routing.shifts import ShiftSchedule, shifts_normalize, shifts_parse, staff_on_shift
 from routing.sla import CalendarError
+from sources.services import ingest_batch_process, mentions_submit
 from tests.conftest import PASSWORD
+from tests.factories import mention_item, responders_create
 
 # Monday 23 November 2026, 14:30 UTC: 15:30 in Berlin, 09:30 in New York, 23:30 in Tokyo.
 MONDAY_1430_UTC = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
@@ -114,19 +116,7 @@ def test_the_switch_overrides_the_schedule_and_no_schedule_means_always():
 def team(world, in_acme):
     tech = Department.objects.get(slug="tech-support")
     team = Team.objects.create(department=tech, name="Shift team", slug="shift-team")
-    people = []
-    for index in range(3):
-        connection.set_schema_to_public()
-        people.append(
-            user_create_or_update(
-                email=f"shift{index}@acme.test",
-                password=PASSWORD,
-                name=f"Shift {index}",
-                client=world.acme.client,
-                role=Role.RESPONDER,
-            )
-        )
-        connection.set_tenant(world.acme.client)
+    people = responders_create(client=world.acme.client, count=3, prefix="shift", password=PASSWORD)
     for user in people:
         staff_upsert(user_id=user.pk, name=user.name, teams=[team])
     return team, people
@@ -206,13 +196,6 @@ def test_round_robin_stays_fair_when_people_go_off_and_come_back(world, team):
 
 @pytest.mark.django_db
 def test_ingested_mentions_go_only_to_people_on_shift_now(world, team):
-    from django.utils import timezone
-
-    from mentions.models import Mention
-    from routing.services import rule_create
-    from sources.services import ingest_batch_process, mentions_submit
-    from tests.factories import mention_item
-
     team_row, people = team
     rule_create(
         data={
