@@ -34,17 +34,31 @@ run: demo
 	@bash scripts/ensure_pdf.sh
 	@bash scripts/run.sh
 
+# The suite in two stages. Unit tests run on TEST_WORKERS pytest-xdist workers, each with a
+# test database and a Redis database of its own (config/settings_test.py); then, one at a
+# time, the tests that start servers, workers or clusters on ports (`e2e`, `faults`) or that
+# must not share the machine with other tests (`serial`). The second stage runs even when the
+# first failed, and the target fails when either did.
+TEST_WORKERS ?= 2
+UNIT := not e2e and not faults and not serial
+
 test: install services
 	@bash scripts/ensure_chromium.sh
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/pytest
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "$(UNIT)" || status=$$?; \
+	$(BIN)/pytest -m "e2e or faults or serial" || status=$$?; \
+	exit $$status
 
 test-faults: install services
 	$(BIN)/pytest -m faults
 
 test-fast: install services
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/pytest -m "not e2e"
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "$(UNIT)" || status=$$?; \
+	$(BIN)/pytest -m "(faults or serial) and not e2e" || status=$$?; \
+	exit $$status
 
 lint: install
 	$(BIN)/ruff check .
