@@ -35,10 +35,11 @@ run: demo
 	@bash scripts/run.sh
 
 # The suite in two stages. Unit tests run on TEST_WORKERS pytest-xdist workers, each with a
-# test database and a Redis database of its own (config/settings_test.py); then, one at a
-# time, the tests that start servers, workers or clusters on ports (`e2e`, `faults`) or that
-# must not share the machine with other tests (`serial`). The second stage runs even when the
-# first failed, and the target fails when either did.
+# test database and a Redis database of its own (config/settings_test.py). Then the tests
+# that start servers, workers or clusters, on two workers: one runs the `serial` and
+# end-to-end tests one at a time, the other the fault tests on their own PostgreSQL cluster
+# and Redis (tests/conftest.py, LiveBesideFaults). The second stage runs even when the first
+# failed, and the target fails when either did.
 TEST_WORKERS ?= 2
 UNIT := not e2e and not faults and not serial
 
@@ -47,7 +48,7 @@ test: install services
 	@bash scripts/ensure_pdf.sh
 	@status=0; \
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "$(UNIT)" || status=$$?; \
-	$(BIN)/pytest -m "e2e or faults or serial" || status=$$?; \
+	$(BIN)/pytest -n 2 --dist loadgroup -m "e2e or faults or serial" || status=$$?; \
 	exit $$status
 
 test-faults: install services
