@@ -34,17 +34,32 @@ run: demo
 	@bash scripts/ensure_pdf.sh
 	@bash scripts/run.sh
 
+# The suite in two stages. Unit tests run on TEST_WORKERS pytest-xdist workers, each with a
+# test database and a Redis database of its own (config/settings_test.py). Then the tests
+# that start servers, workers or clusters, on two workers: one runs the `serial` and
+# end-to-end tests one at a time, the other the fault tests on their own PostgreSQL cluster
+# and Redis (tests/conftest.py, LiveBesideFaults). The second stage runs even when the first
+# failed, and the target fails when either did.
+TEST_WORKERS ?= 2
+UNIT := not e2e and not faults and not serial
+
 test: install services
 	@bash scripts/ensure_chromium.sh
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/pytest
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "$(UNIT)" || status=$$?; \
+	$(BIN)/pytest -n 2 --dist loadgroup -m "e2e or faults or serial" || status=$$?; \
+	exit $$status
 
 test-faults: install services
 	$(BIN)/pytest -m faults
 
 test-fast: install services
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/pytest -m "not e2e"
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "$(UNIT)" || status=$$?; \
+	$(BIN)/pytest -m "(faults or serial) and not e2e" || status=$$?; \
+	exit $$status
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from django.db import OperationalError, connection, transaction
 from django.test import Client as DjangoClient
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
+from xdist.scheduler import LoadScopeScheduling
 
 import config.mail
 from accounts.models import Client, Role, User
@@ -52,6 +53,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 0
 
     items.sort(key=stage)  # stable: each stage keeps its own order
+
+
+class LiveBesideFaults(LoadScopeScheduling):
+    """`make test`'s second stage on two workers (`-n 2 --dist loadgroup`): one runs the fault
+    tests, the other everything else (the `serial` tests, then the end-to-end tests), each
+    one test at a time and in the order above. The fault tests bring a PostgreSQL cluster and
+    Redis of their own on spare ports, each worker has its own test database and Redis
+    database, and most of the fault tests' time is spent waiting for an outage to pass, which
+    now overlaps the browser tests. (pytest-xdist 3.8's own `loadgroup` renames test ids in a
+    way pytest 9 ignores, so the two groups are made here, from the tests' folders.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "faults" if nodeid.startswith("tests/faults/") else "live"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LiveBesideFaults | None:
+    return LiveBesideFaults(config, log) if config.getoption("dist") == "loadgroup" else None
 
 
 PASSWORD = "correct horse battery"
