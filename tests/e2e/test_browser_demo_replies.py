@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -43,8 +44,14 @@ def test_a_demo_mention_is_answered_approved_and_shown_on_the_demo_network(
         with tenant_context(world.acme.client):
             source, _ = demo_source_ensure(name="Demo stream", account="acme")
             result = mentions_submit(source=source, items=[item])
+            # The live worker gets the batch too, on commit, and whoever claims it first
+            # stores the mention (the other returns at once): wait until it is there.
             ingest_batch_process(batch_id=result.batch_ids[0])
-            mention = Mention.objects.get(source=source, external_id=item["external_id"])
+            stored = Mention.objects.filter(source=source, external_id=item["external_id"])
+            deadline = time.monotonic() + 40
+            while not stored.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            mention = stored.get()
 
         path = f"/mentions/{mention.pk}/"
         rita = logged_in_page(browser, live_stack, "acme", world.rita.email, path)
