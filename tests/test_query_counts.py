@@ -36,8 +36,11 @@ def test_storing_a_batch_takes_the_same_queries_for_5_or_500_mentions(world, in_
 
 
 def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
-    # The first batch of a process compiles the client's configuration (`config.stamps`).
-    first = mentions_submit(source=world.acme.source, items=[mention_item()])
+    # The first batch of a process compiles the client's configuration (`config.stamps`),
+    # and a batch of 20 or fewer takes another path (announced first) that compiles less
+    # of it; the world is made once per session, so whether earlier tests in this process
+    # compiled the rest depends on which tests ran here before. Warm up with the same shape.
+    first = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])
     ingest_batch_process(batch_id=first.batch_ids[0])
     result = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])
     with CaptureQueriesContext(connection) as queries:
@@ -49,7 +52,7 @@ def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
     # queries are compiled once per change, not read per batch), and the settings set and
     # reset around the problem-case candidate lookup (`CANDIDATES_SQL`). Measured: 14;
     # 19 when every batch read the configuration tables.
-    assert len(queries) <= 14
+    assert len(queries) <= 14, "\n".join(q["sql"][:160] for q in queries.captured_queries)
 
 
 def test_inbox_list_api_query_count_does_not_grow_with_page_size(world, in_acme):
