@@ -63,9 +63,16 @@ def webhook_subscribed(*types: str) -> bool:
 
 def webhook_subscriptions_changed() -> None:
     """Forget the cached event types of the current client, now and after commit."""
-    key = _cache_key(current_schema())
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    schema = current_schema()
+    webhook_types_forget(schema=schema)
+    transaction.on_commit(lambda: webhook_types_forget(schema=schema))
+
+
+def webhook_types_forget(*, schema: str) -> None:
+    """Forget the cached event types of the client `schema` (Redis is not rolled back with
+    a transaction: types cached inside one that is rolled back outlive it until forgotten
+    or expired; the tests forget them after each test)."""
+    cache.delete(_cache_key(schema))
 
 
 def webhook_envelope(
