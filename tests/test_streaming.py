@@ -437,7 +437,9 @@ def run_with_jetstream(world, lines: list[str], *, connections: list[int]):
                 used.append(listener)
                 stop = asyncio.Event()
                 task = asyncio.create_task(listener.run(stop))
-                deadline = time.monotonic() + 8
+                # Generous: the first batch of a worker process loads the triage models, and
+                # the suite runs on both cores; the wait ends as soon as the connections came.
+                deadline = time.monotonic() + 30
                 while len(seen) < wanted and not task.done() and time.monotonic() < deadline:
                     await asyncio.sleep(0.02)
                 stop.set()
