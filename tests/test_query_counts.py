@@ -36,10 +36,8 @@ def test_storing_a_batch_takes_the_same_queries_for_5_or_500_mentions(world, in_
 
 
 def test_processing_a_batch_is_a_handful_of_queries(world, in_acme):
-    # The first batch of a process compiles the client's configuration (`config.stamps`),
-    # and a batch of 20 or fewer takes another path (announced first) that compiles less
-    # of it; the world is made once per session, so whether earlier tests in this process
-    # compiled the rest depends on which tests ran here before. Warm up with the same shape.
+    # The first batch of a process compiles the client's configuration (`config.stamps`):
+    # warm up with a batch of the same shape, so the measured one pays no first-time cost.
     first = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])
     ingest_batch_process(batch_id=first.batch_ids[0])
     result = mentions_submit(source=world.acme.source, items=[mention_item() for _ in range(300)])

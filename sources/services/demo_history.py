@@ -156,7 +156,7 @@ def _items_for_day(
 # drawn here and written in one statement, so the rollup triggers count each mention once.
 _CARE_READ = """
 SELECT id, published_at, received_at, first_response_due, status, kind, relevant,
-       sla_policy_id
+       sla_policy_id, language
 FROM mentions_mention WHERE id = ANY(%s) ORDER BY id
 """
 _CARE_UPDATE = """
@@ -189,10 +189,11 @@ class _Outcome:
     updated: datetime
     sla_state: str | None  # None: as it was (no SLA)
     policy_id: int | None
+    language: str
 
 
 def _care_draw(row: tuple[Any, ...], *, care: _Care, rng: random.Random) -> _Outcome:
-    mention_id, published, received, due, status, kind, relevant, policy_id = row
+    mention_id, published, received, due, status, kind, relevant, policy_id, language = row
     arrived = published + timedelta(seconds=30 + rng.random() * 270)
     drawn_answer = None
     if rng.random() < care.answer_rate:
@@ -216,11 +217,12 @@ def _care_draw(row: tuple[Any, ...], *, care: _Care, rng: random.Random) -> _Out
         updated=drawn_answer or arrived,
         sla_state=sla_state,
         policy_id=policy_id,
+        language=language,
     )
 
 
-def _care_write(*, mention_ids: list[int], care: _Care, rng: random.Random) -> None:
-    """Draw and store the care outcome of a chunk's mentions, clocks measured."""
+def _care_write(*, mention_ids: list[int], care: _Care, rng: random.Random) -> list[_Outcome]:
+    """Draw and store the care outcome of a chunk's mentions, clocks measured; returns it."""
     with connection.cursor() as cursor:
         cursor.execute(_CARE_READ, [mention_ids])
         outcomes = [_care_draw(row, care=care, rng=rng) for row in cursor.fetchall()]
@@ -245,6 +247,7 @@ def _care_write(*, mention_ids: list[int], care: _Care, rng: random.Random) -> N
                 [resolution for _, _, resolution in stamps],
             ],
         )
+    return outcomes
 
 
 def _store_chunk(
@@ -260,22 +263,24 @@ def _store_chunk(
         outcome = mentions_store(source=source, items=items, now=arrived + timedelta(minutes=5))
         if not outcome.mention_ids:
             return 0, 0
-        _care_write(mention_ids=outcome.mention_ids, care=care, rng=rng)
-        answered = Mention.objects.filter(
-            id__in=outcome.mention_ids, first_response_at__isnull=False
-        ).values_list("id", "language", "received_at", "first_response_at")
+        # What was written is known here: the answers are not read back.
+        answered = [
+            o
+            for o in _care_write(mention_ids=outcome.mention_ids, care=care, rng=rng)
+            if o.first_response is not None
+        ]
         if not responders:
-            return outcome.stored, answered.count()
+            return outcome.stored, len(answered)
         replies = [
             _first_reply(
-                mention_id=mention_id,
-                language=language,
-                received_at=received_at,
-                answered_at=answered_at,
-                by=responders[mention_id % len(responders)],
+                mention_id=o.mention_id,
+                language=o.language,
+                received_at=o.arrived,
+                answered_at=o.first_response,
+                by=responders[o.mention_id % len(responders)],
             )
-            for mention_id, language, received_at, answered_at in answered
-            if answered_at is not None
+            for o in answered
+            if o.first_response is not None
         ]
         Response.objects.bulk_create(replies)
     return outcome.stored, len(replies)
