@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from mentions.triage import ClientTriage, datasets, triage_texts
+from mentions.triage import ClientTriage, datasets, shipped, triage_texts
 from mentions.triage.engine import aspect_rule
 from mentions.triage.linear import Features, TextModel, train_head
 from mentions.triage.text import prepare
@@ -184,3 +184,31 @@ def test_the_cached_character_features_equal_scikit_learns():
         got = features._char_tfidf(prepared)
         assert got.shape == expected.shape
         assert abs(got - expected).max() < 1e-6
+
+
+def test_shipped_models_are_decoded_once_however_many_other_languages_a_batch_holds(
+    monkeypatch,
+):
+    decoded: list[int] = []
+    original = TextModel.from_bytes
+
+    def counting(data: bytes) -> TextModel:
+        decoded.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(TextModel, "from_bytes", staticmethod(counting))
+    shipped._shipped_model_load.cache_clear()
+    try:
+        for _ in range(3):
+            triage_texts(
+                [
+                    "My flight is late again",
+                    "Der Zug ist schon wieder zu spät",
+                    "Mon colis n'est toujours pas arrivé, c'est inadmissible",
+                    "Mi pedido todavía no ha llegado, qué vergüenza",
+                    "Il mio ordine non è ancora arrivato, che vergogna",
+                ]
+            )
+    finally:
+        shipped._shipped_model_load.cache_clear()
+    assert len(decoded) == 2
