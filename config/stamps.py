@@ -1,13 +1,14 @@
 """Stamps of a client's configuration, for caches with explicit invalidation.
 
 What every ingest batch reads of a client's configuration (its routing matrix, SLA
-policies, triage additions, listening queries, the staff its teams assign to) is compiled
-once per process and kept until PostgreSQL says it changed: each area has a row in the
-client's `config_stamp` table, bumped from one shared sequence by statement-level triggers
-on the tables behind it (routing 0008 and 0009, mentions 0030, sources 0009), so every kind
-of write (the ORM, a queryset's `update`, raw SQL, a rolled-back change) moves it. A batch
-reads every stamp in one query (`stamps_read`) and hands them down; a cache answers from
-what it compiled at the same (schema, stamp), and compiles again otherwise.
+policies, triage additions, listening queries, the staff its teams assign to, the event
+types its webhooks subscribe to) is compiled once per process and kept until PostgreSQL
+says it changed: each area has a row in the client's `config_stamp` table, bumped from one
+shared sequence by triggers on the tables behind it (routing 0008 and 0009, mentions 0030,
+sources 0009, webhooks 0002), so every kind of write (the ORM, a queryset's `update`, raw
+SQL, a rolled-back change) moves it. A batch reads every stamp in one query (`stamps_read`)
+and hands them down; a cache answers from what it compiled at the same (schema, stamp),
+and compiles again otherwise.
 
 A stamp is read before the rows it stands for: a change committed in between is compiled
 under the older stamp and compiled again by the next reader, never the reverse.
@@ -29,6 +30,7 @@ SLA = "sla"
 TRIAGE = "triage"
 QUERIES = "queries"
 STAFF = "staff"
+WEBHOOKS = "webhooks"
 
 T = TypeVar("T")
 

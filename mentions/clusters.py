@@ -38,6 +38,7 @@ from accounts.audit.services import audit_record
 from accounts.models import User
 from config.errors import DomainError
 from config.live import live_send_on_commit
+from config.stamps import Stamps
 from config.tenancy import current_client
 from mentions.models import ClusterStatus, Kind, Mention, ProblemCluster, Status
 from mentions.selectors import cluster_members_for_user
@@ -344,10 +345,13 @@ class ClusterPlan:
             _int_array(keys) if keys is not None else None,
         )
 
-    def settle(self, *, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+    def settle(
+        self, *, mention_ids: Sequence[int], stamps: Stamps | None = None
+    ) -> list[ProblemCluster]:
         """Write the clusters and attach the stored mentions (call in the same transaction,
-        after the insert; `mention_ids` are the rows actually inserted)."""
-        return _settle(self, mention_ids=mention_ids)
+        after the insert; `mention_ids` are the rows actually inserted; `stamps`: the
+        configuration stamps the batch read, for its `case.updated` webhooks)."""
+        return _settle(self, mention_ids=mention_ids, stamps=stamps)
 
 
 def _int_array(values: Iterable[int]) -> str:
@@ -436,7 +440,9 @@ _STORED_UNCLUSTERED_SQL = (
 )
 
 
-def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+def clusters_join_stored(
+    *, source_id: int, mention_ids: Sequence[int], stamps: Stamps | None = None
+) -> list[ProblemCluster]:
     """Cluster reports that were stored (and announced) unclustered with their band keys
     (`clusters_keys`): plan them as a new batch would be, write their cluster ids, settle the
     clusters and push `cluster.updated` (with the ids that joined) after commit.
@@ -484,7 +490,7 @@ def clusters_join_stored(*, source_id: int, mention_ids: Sequence[int]) -> list[
                 "WHERE m.id = t.id AND m.cluster_id IS NULL",
                 [[pk for pk, _ in joined], [cluster_id for _, cluster_id in joined]],
             )
-    return plan.settle(mention_ids=sorted(stored.values()))
+    return plan.settle(mention_ids=sorted(stored.values()), stamps=stamps)
 
 
 def clusters_plan(
@@ -714,7 +720,9 @@ WHERE c.id = n.cluster_id
 """
 
 
-def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemCluster]:
+def _settle(
+    plan: ClusterPlan, *, mention_ids: Sequence[int], stamps: Stamps | None
+) -> list[ProblemCluster]:
     if not plan.keys:
         return []
     now = timezone.now()
@@ -770,7 +778,7 @@ def _settle(plan: ClusterPlan, *, mention_ids: Sequence[int]) -> list[ProblemClu
         pk__in=[*mention_ids, *seed_ids], cluster_id__in=touched
     ).values_list("pk", "cluster_id"):
         joined.setdefault(cluster_id, []).append(mention_id)
-    clusters_broadcast(clusters=clusters, joined=joined)
+    clusters_broadcast(clusters=clusters, joined=joined, stamps=stamps)
     return clusters
 
 
@@ -801,7 +809,10 @@ def cluster_departments(cluster: ProblemCluster) -> set[int]:
 
 
 def clusters_broadcast(
-    *, clusters: Sequence[ProblemCluster], joined: dict[int, list[int]] | None = None
+    *,
+    clusters: Sequence[ProblemCluster],
+    joined: dict[int, list[int]] | None = None,
+    stamps: Stamps | None = None,
 ) -> None:
     """Push each cluster's count and state (and which mentions just joined it, so inboxes
     fold their rows into the case) to the people who see its members, after commit."""
@@ -817,6 +828,7 @@ def clusters_broadcast(
     webhook_events_emit(
         event_type=EventType.CASE_UPDATED,
         items=[{"case": cluster_payload(cluster)} for cluster in clusters],
+        stamps=stamps,
     )
 
 

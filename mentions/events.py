@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from config.live import client_group, live_send_on_commit
+from config.stamps import Stamps, stamps_read
 from config.tenancy import current_client
 from mentions.models import Mention, Note, Response, ResponseStatus
 from mentions.payloads import MentionSerializer, mentions_wire
@@ -127,18 +128,23 @@ def responses_broadcast(*, mention: Mention, responses: Sequence[Response]) -> N
 # --- Webhooks (the outbox, in the caller's transaction) ---------------------------------------
 
 
-def mentions_created_webhooks(*, mention_ids: Sequence[int]) -> None:
+def mentions_created_webhooks(*, mention_ids: Sequence[int], stamps: Stamps | None = None) -> None:
     """`mention.created` for each new mention and `mention.routed` for those routed to a
-    department; one query for the payloads, none at all when nobody subscribes."""
-    if not mention_ids or not webhook_subscribed(
-        EventType.MENTION_CREATED, EventType.MENTION_ROUTED
-    ):
+    department; one query for the payloads, none at all when nobody subscribes and the
+    batch hands down the configuration `stamps` it read (one, for them, when it does not)."""
+    if not mention_ids:
+        return
+    stamps = stamps if stamps is not None else stamps_read()
+    if not webhook_subscribed(EventType.MENTION_CREATED, EventType.MENTION_ROUTED, stamps=stamps):
         return
     wires = mentions_wire(mention_ids=mention_ids)
-    webhook_events_emit(event_type=EventType.MENTION_CREATED, items=[{"mention": w} for w in wires])
+    webhook_events_emit(
+        event_type=EventType.MENTION_CREATED, items=[{"mention": w} for w in wires], stamps=stamps
+    )
     webhook_events_emit(
         event_type=EventType.MENTION_ROUTED,
         items=[{"mention": w} for w in wires if w["department"] is not None],
+        stamps=stamps,
     )
 
 
@@ -151,16 +157,21 @@ def mention_changed_webhooks(*, mention: Mention, fields: Sequence[str]) -> None
     and `mention.routed` when it moved to another department."""
     changed = sorted(set(fields) - _QUIET_FIELDS)
     routed = "department" in changed
-    if not webhook_subscribed(EventType.MENTION_UPDATED, EventType.MENTION_ROUTED):
+    stamps = stamps_read()
+    if not webhook_subscribed(EventType.MENTION_UPDATED, EventType.MENTION_ROUTED, stamps=stamps):
         return
     wire = mentions_wire(mention_ids=[mention.pk])
     if not wire:
         return
     webhook_events_emit(
-        event_type=EventType.MENTION_UPDATED, items=[{"mention": wire[0], "changed": changed}]
+        event_type=EventType.MENTION_UPDATED,
+        items=[{"mention": wire[0], "changed": changed}],
+        stamps=stamps,
     )
     if routed:
-        webhook_events_emit(event_type=EventType.MENTION_ROUTED, items=[{"mention": wire[0]}])
+        webhook_events_emit(
+            event_type=EventType.MENTION_ROUTED, items=[{"mention": wire[0]}], stamps=stamps
+        )
 
 
 _RESPONSE_EVENTS = {
@@ -171,10 +182,17 @@ _RESPONSE_EVENTS = {
 
 
 def responses_webhooks(*, mention: Mention, responses: Sequence[Response]) -> None:
-    for response in responses:
-        event_type = _RESPONSE_EVENTS.get(ResponseStatus(response.status))
-        if event_type is not None:
-            webhook_events_emit(
-                event_type=event_type,
-                items=[{"response": response_payload(response), "mention_id": mention.pk}],
-            )
+    announced = [
+        (event_type, response)
+        for response in responses
+        if (event_type := _RESPONSE_EVENTS.get(ResponseStatus(response.status))) is not None
+    ]
+    if not announced:
+        return
+    stamps = stamps_read()  # once for all of them
+    for event_type, response in announced:
+        webhook_events_emit(
+            event_type=event_type,
+            items=[{"response": response_payload(response), "mention_id": mention.pk}],
+            stamps=stamps,
+        )

@@ -307,12 +307,12 @@ def mentions_store(
             now=now,
         )
         if not announce_first:
-            clustering.settle(mention_ids=mention_ids)
+            clustering.settle(mention_ids=mention_ids, stamps=stamps)
             _source_count_stored(cursor, source=source, stored=len(mention_ids))
 
     # The outbox rows commit with the mentions (none when the client has no subscriber).
     if not announce_first:
-        events.mentions_created_webhooks(mention_ids=mention_ids)
+        events.mentions_created_webhooks(mention_ids=mention_ids, stamps=stamps)
     if len(mention_ids) > events.LIVE_EVENTS_PER_BATCH:
         # Where the stored rows went, from the rows just written (no second read).
         departments = {
@@ -346,8 +346,12 @@ def mentions_settle(*, source: Source, mention_ids: list[int]) -> None:
     open inboxes fold the rows into the case) and their webhook events (which then carry
     the cluster). Idempotent only together with the caller's bookkeeping (the batch's
     status): run it once per stored batch, inside a transaction in the client's schema."""
-    clusters_join_stored(source_id=source.pk, mention_ids=mention_ids)
-    events.mentions_created_webhooks(mention_ids=mention_ids)
+    if not mention_ids:
+        return
+    # One read of the configuration stamps for both (whether anyone gets their webhooks).
+    stamps = stamps_read()
+    clusters_join_stored(source_id=source.pk, mention_ids=mention_ids, stamps=stamps)
+    events.mentions_created_webhooks(mention_ids=mention_ids, stamps=stamps)
     with connection.cursor() as cursor:
         _source_count_stored(cursor, source=source, stored=len(mention_ids))
 

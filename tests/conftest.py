@@ -36,7 +36,6 @@ from sources.models import Source
 from sources.services import signature_compute, source_create
 from sources.services.onboarding import client_create
 from tests.faults.template import database_dump
-from webhooks.outbox import webhook_types_forget
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -228,15 +227,6 @@ def _empty_tenant_tables(*, attempts: int = 20) -> None:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.2)
-
-
-@pytest.fixture(autouse=True)
-def _webhook_types_forgotten() -> Iterator[None]:
-    """A test's rolled-back subscriptions leave no cached event types for the next test
-    (they would make it read mentions back for events nobody receives)."""
-    yield
-    for schema in ("c_acme", "c_globex"):
-        webhook_types_forget(schema=schema)
 
 
 @pytest.fixture

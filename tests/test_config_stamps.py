@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from config.stamps import MATRIX, QUERIES, SLA, STAFF, TRIAGE, stamps_read
+from config.stamps import MATRIX, QUERIES, SLA, STAFF, TRIAGE, WEBHOOKS, stamps_read
 from mentions.models import Aspect, Mention, TriageModel, TriageProfile
 from mentions.pipeline import mentions_store
 from mentions.queries import query_matcher_load
@@ -25,6 +25,9 @@ from routing.services.sla import sla_policies_load
 from sources.models import ListeningQuery
 from tests.conftest import PASSWORD
 from tests.factories import mention_item, responders_create
+from webhooks.models import Event, EventType, Subscription
+from webhooks.outbox import webhook_subscribed, webhook_subscribed_types
+from webhooks.services import webhook_subscription_delete, webhook_subscription_update
 
 pytestmark = pytest.mark.django_db
 
@@ -256,13 +259,19 @@ def test_equal_stamps_in_two_clients_still_keep_their_configurations_apart(world
         sql("UPDATE config_stamp SET stamp = 1")
     assert "zeppelin" in store(world.acme, "a zeppelin ride").aspects
     assert "zeppelin" not in store(world.globex, "a zeppelin ride").aspects
-    assert stamps_read().stamps == dict.fromkeys((MATRIX, SLA, TRIAGE, QUERIES, STAFF), 1)
+    assert stamps_read().stamps == dict.fromkeys((MATRIX, SLA, TRIAGE, QUERIES, STAFF, WEBHOOKS), 1)
 
 
 @pytest.mark.parametrize(
     "load",
-    [client_triage_load, query_matcher_load, sla_policies_load, routing_matrix_load],
-    ids=["triage", "queries", "sla", "matrix"],
+    [
+        client_triage_load,
+        query_matcher_load,
+        sla_policies_load,
+        routing_matrix_load,
+        webhook_subscribed_types,
+    ],
+    ids=["triage", "queries", "sla", "matrix", "webhooks"],
 )
 def test_stamps_of_one_client_are_refused_in_another(world, in_acme, load):
     acme_stamps = stamps_read()
@@ -380,3 +389,183 @@ def test_a_batch_assigned_in_a_team_reads_no_unchanged_staff(world, app_team):
     # Measured: 13 (the 9 of any batch, the teams locked, who may take mentions, their open
     # load, the team's turn); 21 when every batch read the configuration, staff included.
     assert len(statements) <= 13
+
+
+# --- webhooks: the event types the client's subscriptions want -----------------------------
+
+CREATED = EventType.MENTION_CREATED
+
+
+def wants_created() -> bool:
+    """Whether the client's webhooks want `mention.created`, as a batch asks (no stamps)."""
+    return webhook_subscribed(CREATED)
+
+
+def hook(*, events: tuple[str, ...] = (CREATED,), active: bool = True) -> Subscription:
+    return Subscription.objects.create(
+        url="https://crm.example/hook", events=list(events), secret_encrypted="x", is_active=active
+    )
+
+
+_HOOK_INSERT = """
+INSERT INTO webhooks_subscription (url, events, description, secret_encrypted,
+    previous_secret_encrypted, is_active, disabled_reason, failure_streak, created_at,
+    updated_at)
+VALUES ('https://crm.example/hook', %s, '', 'x', '', true, '', 0, now(), now())
+"""
+
+
+@pytest.mark.parametrize(
+    "subscribe",
+    [
+        pytest.param(lambda: hook(), id="orm"),
+        pytest.param(lambda: sql(_HOOK_INSERT, [[CREATED]]), id="raw-sql"),
+        pytest.param(
+            lambda: Subscription.objects.filter(is_active=True).update(events=[CREATED]),
+            id="events-added",
+        ),
+        pytest.param(
+            lambda: sql(
+                "UPDATE webhooks_subscription SET events = events || %s WHERE is_active",
+                [[CREATED]],
+            ),
+            id="events-added-raw-sql",
+        ),
+        pytest.param(lambda: Subscription.objects.update(is_active=True), id="switched-on"),
+    ],
+)
+def test_a_new_subscription_is_seen_by_the_very_next_check(in_acme, subscribe):
+    hook(events=(EventType.ALERT_OPENED,))
+    hook(active=False)
+    assert not wants_created()  # cached now
+    subscribe()
+    assert wants_created()
+
+
+def _save(**fields: object) -> None:
+    subscription = Subscription.objects.get()
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    subscription.save()
+
+
+@pytest.mark.parametrize(
+    "unsubscribe",
+    [
+        pytest.param(lambda world: _save(is_active=False), id="deactivated"),
+        pytest.param(
+            lambda world: Subscription.objects.update(is_active=False), id="deactivated-queryset"
+        ),
+        pytest.param(
+            lambda world: sql("UPDATE webhooks_subscription SET is_active = false"),
+            id="deactivated-raw-sql",
+        ),
+        pytest.param(
+            lambda world: webhook_subscription_update(
+                subscription=Subscription.objects.get(), data={"is_active": False}, by=world.alice
+            ),
+            id="paused",
+        ),
+        pytest.param(lambda world: _save(events=[EventType.ALERT_OPENED]), id="events-changed"),
+        pytest.param(
+            lambda world: sql("UPDATE webhooks_subscription SET events = '{alert.opened}'"),
+            id="events-changed-raw-sql",
+        ),
+        pytest.param(lambda world: Subscription.objects.get().delete(), id="deleted"),
+        pytest.param(
+            lambda world: webhook_subscription_delete(
+                subscription=Subscription.objects.get(), by=world.alice
+            ),
+            id="deleted-by-an-admin",
+        ),
+        pytest.param(lambda world: sql("DELETE FROM webhooks_subscription"), id="deleted-raw-sql"),
+        pytest.param(
+            lambda world: sql("TRUNCATE webhooks_subscription CASCADE"), id="truncated-raw-sql"
+        ),
+    ],
+)
+def test_a_subscription_gone_is_gone_from_the_very_next_check(world, in_acme, unsubscribe):
+    hook()
+    assert wants_created()  # cached now
+    unsubscribe(world)
+    assert not wants_created()
+
+
+def test_a_batch_after_a_subscription_emits_and_after_its_removal_does_not(world, in_acme):
+    store(world.acme)  # nobody subscribes: cached
+    hook()
+    store(world.acme)
+    assert list(Event.objects.values_list("type", flat=True)) == [CREATED]
+    Subscription.objects.all().delete()
+    store(world.acme)
+    assert Event.objects.count() == 1
+
+
+def test_a_rolled_back_subscription_leaves_nothing_stale(in_acme):
+    assert not wants_created()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        hook()
+        assert wants_created()  # cached inside the transaction
+        raise RuntimeError("rolled back")
+    assert not wants_created()
+
+
+def test_a_rolled_back_removal_leaves_nothing_stale(in_acme):
+    hook()
+    assert wants_created()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sql("DELETE FROM webhooks_subscription")
+        assert not wants_created()  # cached inside the transaction
+        raise RuntimeError("rolled back")
+    assert wants_created()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM webhooks_subscription WHERE false",
+        "INSERT INTO webhooks_subscription SELECT * FROM webhooks_subscription WHERE false",
+        "UPDATE webhooks_subscription SET is_active = NOT is_active",
+        "UPDATE webhooks_subscription SET events = '{alert.closed}'",
+    ],
+    ids=["delete", "insert", "switch", "events"],
+)
+def test_what_decides_the_subscribed_types_moves_the_webhooks_stamp_and_only_its_own(
+    in_acme, statement: str
+):
+    hook()
+    before = stamps_read().stamps
+    sql(statement)
+    after = stamps_read().stamps
+    assert after[WEBHOOKS] != before[WEBHOOKS]
+    assert {k: v for k, v in after.items() if k != WEBHOOKS} == {
+        k: v for k, v in before.items() if k != WEBHOOKS
+    }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE webhooks_subscription SET failure_streak = failure_streak + 1, updated_at = now()",
+        "UPDATE webhooks_subscription SET secret_encrypted = 'y', previous_secret_encrypted = 'x'",
+        "UPDATE webhooks_subscription SET events = events, is_active = is_active",
+    ],
+    ids=["failure-streak", "rotation", "same-values"],
+)
+def test_the_senders_bookkeeping_leaves_the_webhooks_stamp_alone(in_acme, statement: str):
+    """Every delivery round writes failure streaks: they decide no event type."""
+    hook()
+    before = stamps_read().stamps
+    sql(statement)
+    assert stamps_read().stamps == before
+
+
+def test_a_batch_nobody_listens_for_reads_no_subscriptions_and_one_stamp_query(world, in_acme):
+    hook(events=(EventType.ALERT_OPENED,))
+    store(world.acme)  # this process compiles the client's configuration once
+    items = [mention_item() for _ in range(20)]
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        mentions_store(source=world.acme.source, items=items, now=NOW)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum("config_stamp" in s for s in statements) == 1
+    assert [s for s in statements if "webhooks_" in s] == []

@@ -5,10 +5,12 @@ event is stored exactly when its change commits (never lost, never sent for a ro
 change). Each event gets one pending delivery per active subscription that asked for its
 type; a delivery task is queued after commit (and beat sweeps every few seconds).
 
-Which event types the client subscribes to is cached in Redis per schema, so a batch
-nobody listens for costs one cache read and no query. Every change to subscriptions calls
-`webhook_subscriptions_changed`, which deletes the entry at once and again after commit
-(another process may have cached what it saw before this change was visible).
+Which event types the client subscribes to is compiled once per process and kept while
+the client's 'webhooks' configuration stamp holds (`config.stamps`, webhooks 0002): a
+trigger moves it with every subscription added, removed, switched on or off or given other
+events, however it is written (the ORM, raw SQL), and a rolled-back change leaves nothing
+stale (its stamp is never seen again). A batch hands down the stamps it has read anyway,
+so a batch nobody listens for costs no query of its own.
 
 Payload, version 1 (documented in README and the OpenAPI component `WebhookEvent`):
 `{"version": 1, "id": <event uuid>, "type": <event type>, "created_at": <ISO time>,
@@ -23,56 +25,39 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import task_send
+from config.stamps import WEBHOOKS, StampedCache, Stamps
 from config.tenancy import current_client, current_schema
 from webhooks.models import EventType, Subscription
 
 PAYLOAD_VERSION = 1
 DELIVER_TASK = "webhooks.deliver_due"
-_CACHE_SECONDS = 3600
 RETRY_WINDOW = timedelta(hours=24)
 
 
-def _cache_key(schema: str) -> str:
-    return f"webhooks:types:{settings.DATABASES['default']['NAME']}:{schema}"
-
-
-def webhook_subscribed_types() -> frozenset[str]:
-    """The event types some active subscription of the current client wants (cached)."""
-    key = _cache_key(current_schema())
-    cached = cache.get(key)
-    if cached is not None:
-        return frozenset(cached)
+def _subscribed_types_build() -> frozenset[str]:
     types: set[str] = set()
     for events in Subscription.objects.filter(is_active=True).values_list("events", flat=True):
         types.update(events)
-    cache.set(key, sorted(types), _CACHE_SECONDS)
     return frozenset(types)
 
 
-def webhook_subscribed(*types: str) -> bool:
+_subscribed_types: StampedCache[frozenset[str]] = StampedCache(WEBHOOKS)
+
+
+def webhook_subscribed_types(*, stamps: Stamps | None = None) -> frozenset[str]:
+    """The event types some active subscription of the current client wants, as of
+    `stamps` (read now when None)."""
+    return _subscribed_types.get(stamps=stamps, build=_subscribed_types_build)
+
+
+def webhook_subscribed(*types: str, stamps: Stamps | None = None) -> bool:
     """Whether any of `types` would be delivered: callers skip building payloads if not."""
-    return bool(webhook_subscribed_types() & set(types))
-
-
-def webhook_subscriptions_changed() -> None:
-    """Forget the cached event types of the current client, now and after commit."""
-    schema = current_schema()
-    webhook_types_forget(schema=schema)
-    transaction.on_commit(lambda: webhook_types_forget(schema=schema))
-
-
-def webhook_types_forget(*, schema: str) -> None:
-    """Forget the cached event types of the client `schema` (Redis is not rolled back with
-    a transaction: types cached inside one that is rolled back outlive it until forgotten
-    or expired; the tests forget them after each test)."""
-    cache.delete(_cache_key(schema))
+    return bool(webhook_subscribed_types(stamps=stamps) & set(types))
 
 
 def webhook_envelope(
@@ -108,12 +93,14 @@ def webhook_events_emit(
     event_type: str,
     items: Iterable[Mapping[str, Any]],
     subscription_ids: Sequence[int] | None = None,
+    stamps: Stamps | None = None,
 ) -> int:
     """Store one event per item of `items` (each the event's `data`) with a pending delivery
     for every active subscription of this type (or only `subscription_ids`, for the test
-    event), in the caller's transaction. Returns how many deliveries were queued."""
+    event), in the caller's transaction. Returns how many deliveries were queued. A caller
+    that has read the client's `stamps` hands them down (no query when nobody subscribes)."""
     if subscription_ids is None:
-        if event_type not in webhook_subscribed_types():
+        if event_type not in webhook_subscribed_types(stamps=stamps):
             return 0
         subscriptions = list(
             Subscription.objects.filter(is_active=True, events__contains=[event_type])

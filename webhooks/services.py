@@ -48,7 +48,6 @@ from webhooks.outbox import (
     RETRY_WINDOW,
     webhook_delivery_kick,
     webhook_events_emit,
-    webhook_subscriptions_changed,
 )
 
 logger = logging.getLogger(__name__)
@@ -182,7 +181,6 @@ def webhook_subscription_create(*, data: Mapping[str, Any], by: User) -> Subscri
         summary=f"Webhook {subscription.pk} to {subscription.url}",
         after={"url": subscription.url, "events": subscription.events},
     )
-    webhook_subscriptions_changed()
     return SubscriptionWithSecret(subscription, secret)
 
 
@@ -231,7 +229,6 @@ def webhook_subscription_update(
             "is_active": subscription.is_active,
         },
     )
-    webhook_subscriptions_changed()
     return subscription
 
 
@@ -268,7 +265,6 @@ def webhook_subscription_delete(*, subscription: Subscription, by: User) -> None
         summary=f"Deleted webhook {subscription.pk} to {subscription.url}",
     )
     subscription.delete()
-    webhook_subscriptions_changed()
 
 
 @transaction.atomic
@@ -498,7 +494,6 @@ def _disable(subscription: Subscription, *, now: datetime) -> None:
         target_id=subscription.pk,
         summary=f"Webhook {subscription.pk} to {subscription.url}: {reason.lower()}",
     )
-    webhook_subscriptions_changed()
     client = current_client()
     admins = client_members(client=client, min_role=Role.CLIENT_ADMIN)
     text = (
