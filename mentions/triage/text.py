@@ -28,16 +28,23 @@ _NEGATORS = (
 )
 _NEGATION = re.compile(r"\b(?:" + _NEGATORS + r")\b([^.,!?;:]*)", re.IGNORECASE)
 _NEGATED_WORD = re.compile(r"([\w']+)")
+_WORD = re.compile(r"\w+")
+# Each negator's first word ("can" of "can't").
+_NEGATOR_WORDS = frozenset(negator.split("'")[0] for negator in _NEGATORS.split("|"))
 TOKEN = re.compile(r"[\w'#]+|[^\w\s]", re.UNICODE)
 
 
 def normalize(text: str) -> str:
     """Lower-cased text with links, handles and drawn-out letters normalised."""
     text = text[:MAX_CHARS]
-    text = _URL.sub(" URL ", text)
-    text = _USER.sub(" @USER ", text)
+    # Each pattern is run only when its literal part is there (most posts have no link).
+    if "http" in text or "www." in text:
+        text = _URL.sub(" URL ", text)
+    if "@" in text:
+        text = _USER.sub(" @USER ", text)
     text = _ELONGATED.sub(r"\1\1", text)
-    return _SPACE.sub(" ", text).strip().lower()
+    # What `_SPACE.sub(" ", text).strip()` gives (`str.split` and `\s` know the same spaces).
+    return " ".join(text.split()).lower()
 
 
 def _mark(match: re.Match[str]) -> str:
@@ -51,7 +58,25 @@ def prepare(text: str) -> str:
 
 
 def mark_negation(normalized: str) -> str:
+    if _without_negator(normalized):
+        return normalized
     return _NEGATION.sub(_mark, normalized)
+
+
+def _without_negator(text: str) -> bool:
+    """Whether `_NEGATION` surely finds nothing, told from the words of `text` alone.
+
+    A negator matches whole words, so its first run of word characters ("not", "can" of
+    "can't") is a word of the text. That holds for lower-case text without a dotless i or a
+    long s, the only lower-case letters that match others (i, s) when case is ignored; other
+    text goes to the pattern.
+    """
+    return (
+        "\u0131" not in text  # dotless i
+        and "\u017f" not in text  # long s
+        and text == text.lower()
+        and _NEGATOR_WORDS.isdisjoint(_WORD.findall(text))
+    )
 
 
 def tokenize(text: str) -> list[str]:
@@ -61,7 +86,12 @@ def tokenize(text: str) -> list[str]:
 
 def for_language_detection(text: str) -> str:
     """Text without links and handles, which only confuse language detection."""
-    return _SPACE.sub(" ", _USER.sub(" ", _URL.sub(" ", text[:MAX_DETECTION_CHARS]))).strip()
+    text = text[:MAX_DETECTION_CHARS]
+    if "http" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _USER.sub(" ", text)
+    return " ".join(text.split())
 
 
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:

@@ -1,0 +1,97 @@
+"""Triage's shortcuts give what the plain computation gives: the same text, the same matches,
+the same feature matrix (the speed of issue 14 must not change a single result)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from mentions.triage import lexicon, text
+
+KINDS = Path(__file__).parent / "data" / "triage_kinds.jsonl"
+# Characters where a shortcut could go wrong: letters that match others when case is ignored
+# (dotless i, long s, Kelvin sign, dotted capital I), spaces that are not " ", links,
+# handles, apostrophes, punctuation.
+PIECES = [
+    *"abcdefghijklmnopqrstuvwxyz NOTCANT'@.:/-_#?!,*",
+    *["\u0131", "\u017f", "\u0130", "\u212a", "\u00a0", "\u2028", "\x1c", "ü", "ß", "😡"],
+    *["\n", "\t", "http://t.co/x ", "www.", "nicht ", "can't ", "NOT ", "Kein ", "no "],
+    *["\u017ft", "\u0130sn't "],
+    *["data breach ", "data-breach ", "boykottieren ", "#boycottx ", "fire ", "great job "],
+    *["funktioniert nicht ", "not working ", "keine heizung ", "danke für nichts "],
+]
+
+
+def _texts() -> list[str]:
+    rows = [json.loads(line)["text"] for line in KINDS.read_text().splitlines()]
+    rng = random.Random(14)
+    made = ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 25))) for _ in range(3000)]
+    return [*rows, *(text.normalize(row) for row in rows), *made, "", " ", "x" * 2000]
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_USER = re.compile(r"@\w+")
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+_SPACE = re.compile(r"\s+")
+
+
+def _normalize_plainly(value: str) -> str:
+    value = value[: text.MAX_CHARS]
+    value = _URL.sub(" URL ", value)
+    value = _USER.sub(" @USER ", value)
+    value = _ELONGATED.sub(r"\1\1", value)
+    return _SPACE.sub(" ", value).strip().lower()
+
+
+def _for_language_detection_plainly(value: str) -> str:
+    value = value[: text.MAX_DETECTION_CHARS]
+    return _SPACE.sub(" ", _USER.sub(" ", _URL.sub(" ", value))).strip()
+
+
+def test_normalising_skips_patterns_without_changing_the_text():
+    for value in _texts():
+        assert text.normalize(value) == _normalize_plainly(value), value
+        assert text.for_language_detection(value) == _for_language_detection_plainly(value)
+
+
+def test_negation_marking_gives_what_the_negation_pattern_gives_on_any_text():
+    for value in _texts():
+        for form in (value, value.lower()):
+            assert text.mark_negation(form) == text._NEGATION.sub(text._mark, form), form
+
+
+def test_negation_is_marked_behind_letters_that_match_others_when_case_is_ignored():
+    # With a dotless i or a long s, "nicht" and "so" to a case-blind pattern: they take it.
+    assert text.mark_negation("n\u0131cht gut") == "n\u0131cht gut_NEG"
+    assert text.mark_negation("not \u017fo good") == "not \u017fo_NEG good_NEG"
+
+
+@pytest.mark.parametrize("cues", lexicon._CUE_LISTS, ids=lambda cues: cues.pattern.pattern[:40])
+def test_cue_lists_answer_as_their_patterns(cues):
+    for value in _texts():
+        pattern = cues.pattern
+        assert bool(cues.search(value)) == bool(pattern.search(value)), value
+        assert bool(cues.match(value)) == bool(pattern.match(value)), value
+        assert cues.findall(value) == pattern.findall(value), value
+        assert [m.span() for m in cues.finditer(value)] == [
+            m.span() for m in pattern.finditer(value)
+        ]
+        assert cues.sub(" ", value) == pattern.sub(" ", value), value
+
+
+def test_the_words_a_cue_needs_are_its_first_word_or_word_beginning():
+    exact, prefixes, always = lexicon.first_words(
+        ["data-breach", "can't", "#boycott*", "Fire", "19th-century", " "]
+    )
+    assert exact == {"data", "can", "fire", "19th"}
+    assert prefixes == ("boycott",)
+    assert not always
+
+
+@pytest.mark.parametrize("keyword", ["*bahn", "😡", "-"])
+def test_a_cue_without_a_word_to_look_for_is_searched_in_every_text(keyword):
+    assert lexicon.first_words([keyword, "fire"])[2]
