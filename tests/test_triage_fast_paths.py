@@ -8,9 +8,14 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from mentions.triage import lexicon, text
+from mentions.triage import datasets, lexicon, text
+from mentions.triage.linear import Features
+from mentions.triage.shipped import shipped_model
+
+needs_data = pytest.mark.skipif(not datasets.available(), reason="../shared/data is absent")
 
 KINDS = Path(__file__).parent / "data" / "triage_kinds.jsonl"
 # Characters where a shortcut could go wrong: letters that match others when case is ignored
@@ -95,3 +100,61 @@ def test_the_words_a_cue_needs_are_its_first_word_or_word_beginning():
 @pytest.mark.parametrize("keyword", ["*bahn", "😡", "-"])
 def test_a_cue_without_a_word_to_look_for_is_searched_in_every_text(keyword):
     assert lexicon.first_words([keyword, "fire"])[2]
+
+
+WORD_TEXTS = [
+    "the app crashed again at login",
+    "Zug fällt aus 😡 #bahn @user",
+    "",
+    "a",
+    "مرحبا القطار متأخر",
+    "x " * 1500,
+    "not good at all , not good",
+    "the app crashed again at login",
+]
+
+
+def _same_matrix(got, expected) -> bool:
+    return (
+        type(got) is type(expected)
+        and got.shape == expected.shape
+        and got.dtype == expected.dtype
+        and np.array_equal(got.indptr, expected.indptr)
+        and np.array_equal(got.indices, expected.indices)
+        and np.array_equal(got.data, expected.data)
+    )
+
+
+def test_the_word_features_equal_scikit_learns_to_the_last_bit():
+    features = Features.fit(WORD_TEXTS * 3, min_df=1)
+    prepared = [text.prepare(value) for value in [*WORD_TEXTS, "unseen wörds only", "app app"]]
+    assert features._pairs_need_words()
+    assert _same_matrix(features._word_tfidf(prepared), features.word.transform(prepared))
+
+
+def test_the_word_features_read_every_pair_when_the_vocabulary_has_pairs_of_unknown_words():
+    features = Features.fit(WORD_TEXTS * 3, min_df=1)
+    # A stored vocabulary could hold a pair whose words it lacks: it must still be counted.
+    vocabulary = dict(features.word.vocabulary_)
+    del vocabulary["crashed"]
+    vocabulary = {word: i for i, word in enumerate(vocabulary)}
+    arrays = features.to_arrays("f_")
+    arrays["f_word_vocab"] = np.frombuffer(
+        json.dumps(list(vocabulary), ensure_ascii=False).encode(), dtype=np.uint8
+    )
+    arrays["f_word_idf"] = np.ones(len(vocabulary), dtype=np.float32)
+    loaded = Features.from_arrays(arrays, "f_")
+    prepared = [text.prepare(value) for value in WORD_TEXTS]
+    assert not loaded._pairs_need_words()
+    got = loaded._word_tfidf(prepared)
+    assert _same_matrix(got, loaded.word.transform(prepared))
+    assert got[0, vocabulary["app crashed"]] > 0
+
+
+@needs_data
+def test_the_shipped_models_word_features_equal_scikit_learns_on_the_development_sets():
+    texts = datasets.airline().texts + datasets.complaints().texts + datasets.germeval().texts
+    prepared = [text.prepare(value) for value in texts]
+    for language in ("en", "de"):
+        features = shipped_model(language).features
+        assert _same_matrix(features._word_tfidf(prepared), features.word.transform(prepared))
