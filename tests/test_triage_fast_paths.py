@@ -7,6 +7,7 @@ import json
 import random
 import re
 from pathlib import Path
+from re import _parser as parser
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ PIECES = [
     *["\u017ft", "\u0130sn't "],
     *["data breach ", "data-breach ", "boykottieren ", "#boycottx ", "fire ", "great job "],
     *["funktioniert nicht ", "not working ", "keine heizung ", "danke für nichts "],
+    *["na toll, ", "great, another ", "die hammer... nicht", "undank für ", "thanks for "],
 ]
 
 
@@ -75,8 +77,8 @@ def test_negation_is_marked_behind_letters_that_match_others_when_case_is_ignore
     assert text.mark_negation("not \u017fo good") == "not \u017fo_NEG good_NEG"
 
 
-@pytest.mark.parametrize("cues", lexicon._CUE_LISTS, ids=lambda cues: cues.pattern.pattern[:40])
-def test_cue_lists_answer_as_their_patterns(cues):
+@pytest.mark.parametrize("cues", text._GATES, ids=lambda cues: cues.pattern.pattern[:40])
+def test_gated_patterns_answer_as_the_patterns_themselves(cues):
     for value in _texts():
         pattern = cues.pattern
         assert bool(cues.search(value)) == bool(pattern.search(value)), value
@@ -89,7 +91,7 @@ def test_cue_lists_answer_as_their_patterns(cues):
 
 
 def test_the_words_a_cue_needs_are_its_first_word_or_word_beginning():
-    exact, prefixes, always = lexicon.first_words(
+    exact, prefixes, always = text.first_words(
         ["data-breach", "can't", "#boycott*", "Fire", "19th-century", " "]
     )
     assert exact == {"data", "can", "fire", "19th"}
@@ -97,9 +99,60 @@ def test_the_words_a_cue_needs_are_its_first_word_or_word_beginning():
     assert not always
 
 
+LEXICON_CHECKS = [
+    lexicon.cue_counts,
+    lexicon.lexicon_sentiment,
+    lexicon.is_sarcastic,
+    lexicon.is_crisis,
+    lexicon.is_job,
+    lexicon.is_spam,
+    lexicon.is_idea,
+    lexicon.wishes,
+    lexicon.is_news,
+    lexicon.is_question,
+    lexicon.reports_problem,
+    lexicon.says_unaffected,
+    text.mark_negation,
+]
+
+
+def test_the_lexicon_answers_as_without_the_word_gates(monkeypatch):
+    values = [text.normalize(value) for value in _texts()]
+    gated = [[check(value) for check in LEXICON_CHECKS] for value in values]
+    monkeypatch.setattr(text, "_text_bits", lambda _: -1)  # every pattern on every text
+    assert gated == [[check(value) for check in LEXICON_CHECKS] for value in values]
+
+
+def _leading_literals(items: list) -> list[str]:
+    """The literal text each alternative of a parsed pattern starts with (the parser moves
+    a prefix common to all alternatives in front of them: "d" of "der|die|das")."""
+    word = ""
+    for op, value in items:
+        if op is parser.LITERAL:
+            word += chr(value)
+            continue
+        if op is parser.SUBPATTERN:
+            return [word + rest for rest in _leading_literals(list(value[3]))]
+        if op is parser.BRANCH:
+            return [word + rest for branch in value[1] for rest in _leading_literals(list(branch))]
+        break
+    return [word]
+
+
+def test_every_sarcastic_phrase_starts_a_word_with_one_of_the_listed_beginnings():
+    items = list(parser.parse(lexicon.SARCASM.pattern.pattern))
+    assert lexicon.SARCASM.pattern.pattern.startswith(r"(?<!\w)(?:")
+    assert len(items) == 3 and items[0][0] is parser.ASSERT_NOT
+    beginnings = _leading_literals(items[1:2])
+    assert len(beginnings) > 30
+    for beginning in beginnings:
+        assert beginning.startswith(lexicon.SARCASM.prefixes), beginning
+    assert all(re.fullmatch(r"\w+", prefix) for prefix in lexicon.SARCASM.prefixes)
+
+
 @pytest.mark.parametrize("keyword", ["*bahn", "😡", "-"])
 def test_a_cue_without_a_word_to_look_for_is_searched_in_every_text(keyword):
-    assert lexicon.first_words([keyword, "fire"])[2]
+    assert text.first_words([keyword, "fire"])[2]
 
 
 WORD_TEXTS = [
