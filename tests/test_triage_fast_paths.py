@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mentions.triage import datasets, lexicon, text
+from mentions.triage.language import detect_languages
 from mentions.triage.linear import Features
 from mentions.triage.shipped import shipped_model
 
@@ -211,3 +212,10 @@ def test_the_shipped_models_word_features_equal_scikit_learns_on_the_development
     for language in ("en", "de"):
         features = shipped_model(language).features
         assert _same_matrix(features._word_tfidf(prepared), features.word.transform(prepared))
+
+
+def test_a_text_repeated_in_a_batch_is_detected_as_it_is_alone():
+    texts = ["Der Zug ist schon wieder zu spät", "worst airline ever", "ok", "worst airline ever"]
+    batch = detect_languages([*texts, *texts], ["", "", "", "", "", "", "", "fr"])
+    alone = [detect_languages([value])[0] for value in texts]
+    assert batch == [*alone, *alone[:3], "fr"]
