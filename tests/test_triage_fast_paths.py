@@ -12,7 +12,7 @@ from re import _parser as parser
 import numpy as np
 import pytest
 
-from mentions.triage import datasets, lexicon, text
+from mentions.triage import datasets, engine, lexicon, text
 from mentions.triage.language import detect_languages
 from mentions.triage.linear import Features
 from mentions.triage.shipped import shipped_model
@@ -219,3 +219,16 @@ def test_a_text_repeated_in_a_batch_is_detected_as_it_is_alone():
     batch = detect_languages([*texts, *texts], ["", "", "", "", "", "", "", "fr"])
     alone = [detect_languages([value])[0] for value in texts]
     assert batch == [*alone, *alone[:3], "fr"]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [["negative", "neutral", "positive"], ["negative", "positive"], ["neutral", "positive"]],
+)
+def test_polarities_of_all_rows_equal_each_rows_sentiment(labels):
+    rng = np.random.default_rng(14)
+    probabilities = engine._softmax(rng.normal(size=(500, len(labels))) * 3)
+    polarities = engine._polarities(probabilities, labels).tolist()
+    best = probabilities.argmax(axis=1).tolist()
+    for row, polarity, column in zip(probabilities, polarities, best, strict=True):
+        assert engine._sentiment_from(row, labels) == (labels[column], polarity)
