@@ -109,6 +109,16 @@ def _sentiment_from(probabilities: np.ndarray, labels: list[str]) -> tuple[str, 
     return best, polarity
 
 
+def _polarities(probabilities: np.ndarray, labels: list[str]) -> np.ndarray:
+    """`_sentiment_from`'s polarity of every row: 0 + P(positive) - P(negative)."""
+    polarity = np.zeros(len(probabilities))
+    if POSITIVE in labels:
+        polarity += probabilities[:, labels.index(POSITIVE)]
+    if NEGATIVE in labels:
+        polarity -= probabilities[:, labels.index(NEGATIVE)]
+    return polarity
+
+
 def _softmax(raw: np.ndarray) -> np.ndarray:
     raw = raw - raw.max(axis=1, keepdims=True)
     exp = np.exp(raw)
@@ -162,19 +172,28 @@ def _apply_shipped(
         threshold = float(complaint.meta.get("threshold", 0.5)) if complaint else 0.5
         relevance = model.heads.get("relevance")
         relevance_p = relevance.probabilities(X)[:, 1] if relevance else None
+        # Per row what `_sentiment_from` gives, computed for all rows at once (the same
+        # float operations, so the same values) and read back as Python floats.
+        labels = sentiment.labels
+        best = [labels[j] for j in probabilities.argmax(axis=1).tolist()]
+        polarities = _polarities(probabilities, labels).tolist()
+        confidences = probabilities.max(axis=1).tolist()
+        complaints = (
+            complaint_p if complaint_p is not None else probabilities[:, labels.index(NEGATIVE)]
+        ).tolist()
+        relevances = relevance_p.tolist() if relevance_p is not None else None
+        method = f"model:{language}"
         for row, i in enumerate(indices):
-            label, polarity = _sentiment_from(probabilities[row], sentiment.labels)
-            scores[i].sentiment, scores[i].polarity = label, polarity
-            scores[i].confidence = float(probabilities[row].max())
-            scores[i].method = f"model:{language}"
+            score = scores[i]
+            score.sentiment, score.polarity = best[row], polarities[row]
+            score.confidence = confidences[row]
+            score.method = method
+            score.complaint = complaints[row]
             if complaint_p is not None:
-                scores[i].complaint = float(complaint_p[row])
-                scores[i].complaint_head = True
-                scores[i].complaint_threshold = threshold
-            else:
-                scores[i].complaint = float(probabilities[row][sentiment.labels.index(NEGATIVE)])
-            if relevance_p is not None:
-                scores[i].relevance = float(relevance_p[row])
+                score.complaint_head = True
+                score.complaint_threshold = threshold
+            if relevances is not None:
+                score.relevance = relevances[row]
 
 
 def _apply_learned(

@@ -64,10 +64,16 @@ def detect_languages(texts: Sequence[str], hints: Sequence[str] | None = None) -
     cleaned = [for_language_detection(texts[i]) for i in todo]
     judged = [(i, text) for i, text in zip(todo, cleaned, strict=True) if _enough_letters(text)]
     if judged:
-        detected = _detector().detect_languages_in_parallel_of([text for _, text in judged])
-        for (i, text), language in zip(judged, detected, strict=True):
+        # Each distinct text once: retweets and copied posts repeat in a batch, and lingua's
+        # time grows with the letters it reads.
+        distinct = list(dict.fromkeys(text for _, text in judged))
+        detected = _detector().detect_languages_in_parallel_of(distinct)
+        codes: dict[str, str] = {}
+        for text, language in zip(distinct, detected, strict=True):
             code = language.iso_code_639_1.name.lower() if language is not None else ""
             if code not in ("en", "") and _clearly_english(text, code):
                 code = "en"
-            results[i] = code
+            codes[text] = code
+        for i, text in judged:
+            results[i] = codes[text]
     return results

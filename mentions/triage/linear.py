@@ -82,7 +82,8 @@ class Features:
     def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer) -> None:
         self.word = word
         self.char = char
-        self._char_ids: dict[str, list[int]] = {}
+        self._char_ids: dict[str, bytes] = {}
+        self._pairs_closed: bool | None = None
 
     @classmethod
     def fit(cls, texts: Sequence[str], *, min_df: int | None = None) -> Features:
@@ -104,7 +105,57 @@ class Features:
         return self.transform_prepared(prepared)
 
     def transform_prepared(self, prepared: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack([self.word.transform(prepared), self._char_tfidf(prepared)], format="csr")
+        return sp.hstack([self._word_tfidf(prepared), self._char_tfidf(prepared)], format="csr")
+
+    def _word_tfidf(self, prepared: Sequence[str]) -> sp.csr_matrix:
+        """What `self.word.transform` returns, with the counting done in one loop.
+
+        scikit-learn builds every n-gram of a post as a string and counts them in a dict per
+        post; here the words are looked up, and a pair only when both of its words are known
+        (a pair seen in enough posts is made of words seen in as many, `_pairs_need_words`).
+        The counts go through scikit-learn's own TF-IDF step: the same matrix to the last bit
+        (a test holds them equal).
+        """
+        vocabulary = self.word.vocabulary_
+        known = vocabulary.get
+        pairs_need_words = self._pairs_need_words()
+        columns: list[int] = []
+        row_ends = [0]
+        for document in prepared:
+            tokens = tokenize(document)
+            ids = list(map(known, tokens))
+            columns += [i for i in ids if i is not None]
+            pairs = [
+                known(f"{left} {right}")
+                for left, right, left_id, right_id in zip(
+                    tokens, tokens[1:], ids, ids[1:], strict=False
+                )
+                if not pairs_need_words or (left_id is not None and right_id is not None)
+            ]
+            columns += [i for i in pairs if i is not None]
+            row_ends.append(len(columns))
+        counts = sp.csr_array(
+            (
+                np.ones(len(columns), dtype=np.float32),
+                np.asarray(columns, dtype=np.int32),
+                np.asarray(row_ends, dtype=np.int32),
+            ),
+            shape=(len(prepared), len(vocabulary)),
+        )
+        counts.sum_duplicates()  # counts per column, indices sorted: scikit-learn's matrix
+        return self.word._tfidf.transform(counts, copy=False)
+
+    def _pairs_need_words(self) -> bool:
+        """Whether every word pair in the vocabulary is made of two words in it (as fitting
+        with a minimum document frequency makes it), so an unknown word ends no known pair."""
+        if self._pairs_closed is None:
+            vocabulary = self.word.vocabulary_
+            self._pairs_closed = all(
+                all(word in vocabulary for word in gram.split(" "))
+                for gram in vocabulary
+                if " " in gram
+            )
+        return self._pairs_closed
 
     def _char_tfidf(self, prepared: Sequence[str]) -> sp.csr_matrix:
         """What `self.char.transform` returns, computed word by word with a cache.
@@ -119,24 +170,35 @@ class Features:
             cache.clear()
         vocabulary = self.char.vocabulary_
         low, high = self.char.ngram_range
-        columns: list[int] = []
+        # Each word's ids as int32 bytes: a post's ids are joined without a Python int each
+        # (turning a list of a million ids into an array cost more than finding them).
+        rows: list[bytes] = []
         row_ends = [0]
+        end = 0
         for document in prepared:
-            for word in document.split():
-                ids = cache.get(word)
-                if ids is None:
-                    ids = [
-                        vocabulary[gram]
-                        for gram in _char_wb_ngrams(word, low, high)
-                        if gram in vocabulary
-                    ]
-                    cache[word] = ids
-                columns.extend(ids)
-            row_ends.append(len(columns))
+            words = document.split()
+            try:
+                row = b"".join(map(cache.__getitem__, words))
+            except KeyError:  # a word not seen before
+                for word in words:
+                    if word not in cache:
+                        cache[word] = np.asarray(
+                            [
+                                vocabulary[gram]
+                                for gram in _char_wb_ngrams(word, low, high)
+                                if gram in vocabulary
+                            ],
+                            dtype=np.int32,
+                        ).tobytes()
+                row = b"".join(map(cache.__getitem__, words))
+            rows.append(row)
+            end += len(row) // 4
+            row_ends.append(end)
+        columns = np.frombuffer(bytearray(b"".join(rows)), dtype=np.int32)
         counts = sp.csr_matrix(
             (
                 np.ones(len(columns), dtype=np.float32),
-                np.asarray(columns, dtype=np.int32),
+                columns,
                 np.asarray(row_ends, dtype=np.int64),
             ),
             shape=(len(prepared), len(vocabulary)),
