@@ -90,8 +90,9 @@ def for_language_detection(text: str) -> str:
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
     """One pattern finding any of `keywords` in normalised text: whole words, `*` for any
     ending, a space or hyphen for either (None without keywords). Longest first, so
-    "app store" wins over "app"."""
-    words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
+    "app store" wins over "app"; words of one length alphabetically, so that every process
+    builds the same pattern whatever its hash seed."""
+    words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=lambda w: (-len(w), w))
     if not words:
         return None
     escaped = [
