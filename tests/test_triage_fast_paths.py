@@ -117,11 +117,28 @@ LEXICON_CHECKS = [
 ]
 
 
+LANGUAGE_CHECKS = [
+    lexicon.is_crisis,
+    lexicon.is_job,
+    lexicon.is_spam,
+    lexicon.is_idea,
+    lexicon.is_question,
+]
+
+
+def _answers(values: list[str]) -> list[list[object]]:
+    return [
+        [check(value) for check in LEXICON_CHECKS]
+        + [check(value, language) for check in LANGUAGE_CHECKS for language in ("en", "de", "nl")]
+        for value in values
+    ]
+
+
 def test_the_lexicon_answers_as_without_the_word_gates(monkeypatch):
     values = [text.normalize(value) for value in _texts()]
-    gated = [[check(value) for check in LEXICON_CHECKS] for value in values]
+    gated = _answers(values)
     monkeypatch.setattr(text, "_text_bits", lambda _: -1)  # every pattern on every text
-    assert gated == [[check(value) for check in LEXICON_CHECKS] for value in values]
+    assert gated == _answers(values)
 
 
 def _leading_literals(items: list) -> list[str]:

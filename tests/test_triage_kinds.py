@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mentions.triage import ClientTriage, triage_texts
+from mentions.triage import ClientTriage, lexicon, triage_texts
 from mentions.triage.lexicon import is_news, is_sarcastic, lexicon_sentiment, says_unaffected
 from mentions.triage.shipped import shipped_model
 from mentions.triage.text import normalize
@@ -212,6 +212,48 @@ def test_danger_to_people_and_reputation_is_a_crisis(text):
 )
 def test_a_closure_alone_is_no_crisis(text):
     assert triage_texts([text], client=TRANSPORT)[0].kind != "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "not_kind"),
+    [
+        ("Our brand new app is out, have a look", "crisis"),
+        ("This is about our brand", "crisis"),
+        ("The application keeps crashing when I open my tickets", "job"),
+        ("I applied the promo code twice and still pay full price", "job"),
+        ("I applied the promo code twice and still pay full price", "spam"),
+        ("Great show on the stage at your summer festival last night!", "job"),
+        ("Come and see the new trains at the station on Saturday", "question"),
+        ("An dieser Stelle ein großes Lob an das Team in Uelzen!", "job"),
+    ],
+)
+def test_a_word_that_is_a_cue_in_another_language_is_no_cue_here(text, not_kind):
+    assert triage_texts([text])[0].kind != not_kind
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kind"),
+    [
+        ("Brand im Stellwerk bei Celle, die Feuerwehr ist im Einsatz.", "de", "crisis"),
+        ("In de trein was brand, iedereen geëvacueerd.", "nl", "crisis"),
+        ("Le stage chez vous était super, merci !", "fr", "job"),
+        ("Was für ein Shitstorm gegen die Nordbahn heute", "de", "crisis"),
+        ("I applied for a job at your Berlin office last month", "en", "job"),
+        ("Wir haben offene Stellen im Kundenservice, jetzt bewerben", "de", "job"),
+    ],
+)
+def test_cue_words_count_in_their_own_language_and_english_ones_in_every_language(
+    text, language, kind
+):
+    result = triage_texts([text])[0]
+    assert (result.language, result.kind) == (language, kind)
+
+
+def test_a_post_of_a_language_without_cue_lists_is_searched_with_all_of_them():
+    normalized = normalize("Brand im Stellwerk")
+    assert lexicon.is_crisis(normalized, "pt")
+    assert lexicon.is_crisis(normalized, None)
+    assert not lexicon.is_crisis(normalized, "en")
 
 
 @pytest.mark.parametrize(

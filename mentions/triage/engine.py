@@ -126,7 +126,12 @@ def _softmax(raw: np.ndarray) -> np.ndarray:
 
 
 def _nudge(
-    raw: np.ndarray, labels: list[str], normalized: Sequence[str], nudge: dict[str, float]
+    raw: np.ndarray,
+    labels: list[str],
+    normalized: Sequence[str],
+    nudge: dict[str, float],
+    *,
+    language: str,
 ) -> None:
     """Cue words move a model's scores on short posts (German: the model learned from
     mostly long, neutral news). Weights were chosen by cross-validation inside the
@@ -141,7 +146,7 @@ def _nudge(
             raw[row, negative] -= weight * polarity
         elif polarity > 0:
             raw[row, positive] += weight * polarity
-        elif lexicon.is_question(text):
+        elif lexicon.is_question(text, language):
             raw[row, neutral] += question
 
 
@@ -164,7 +169,9 @@ def _apply_shipped(
         raw = sentiment.scores(X)
         nudge = sentiment.meta.get("lexicon_nudge")
         if nudge:
-            _nudge(raw, sentiment.labels, [normalized[i] for i in indices], nudge)
+            _nudge(
+                raw, sentiment.labels, [normalized[i] for i in indices], nudge, language=language
+            )
         probabilities = _softmax(raw)
         complaint = model.heads.get("complaint")
         complaint_p = complaint.probabilities(X)[:, 1] if complaint else None
@@ -260,25 +267,27 @@ class _Cues:
         return self.sarcastic or self.negative > self.positive
 
 
-def _kind(text: str, score: _Scores, cues: _Cues, *, relevant: bool, spam: bool) -> str:
+def _kind(
+    text: str, score: _Scores, cues: _Cues, *, language: str, relevant: bool, spam: bool
+) -> str:
     # "Autobahn gesperrt … Nordbahn nicht betroffen" is news for the client, not a crisis.
     unaffected = lexicon.says_unaffected(text)
-    if lexicon.is_crisis(text) and score.sentiment != POSITIVE and not unaffected:
+    if lexicon.is_crisis(text, language) and score.sentiment != POSITIVE and not unaffected:
         return "crisis"
     if spam or not relevant:
         return "spam"
     learned = score.learned.get("kind")
     if learned and learned[1] >= LEARNED_CONFIDENCE:
         return learned[0]
-    if lexicon.is_job(text):
+    if lexicon.is_job(text, language):
         return "job"
     # A press report is about the client, not a customer's complaint or praise.
     if unaffected or lexicon.is_news(text):
         return "news"
     problem = lexicon.reports_problem(text)
     calm = cues.negative == 0 and not problem and not cues.sarcastic
-    question = lexicon.is_question(text)
-    idea = calm and (lexicon.is_idea(text) or lexicon.wishes(text))
+    question = lexicon.is_question(text, language)
+    idea = calm and (lexicon.is_idea(text, language) or lexicon.wishes(text))
     # Cue words move the complaint model's threshold rather than overrule it: on real
     # posts the model knows better than a word list (see CUE_SHIFT).
     threshold = score.complaint_threshold
@@ -403,10 +412,10 @@ def triage_texts(
             and score.confidence < CUE_FOLLOW_BELOW
         ):
             _follow_cues(score, cues)
-        spam = lexicon.is_spam(text)
+        spam = lexicon.is_spam(text, detected[i])
         relevance = _relevance(score, client, detected[i], spam=spam)
         relevant = relevance >= client.relevance_threshold
-        kind = _kind(text, score, cues, relevant=relevant, spam=spam)
+        kind = _kind(text, score, cues, language=detected[i], relevant=relevant, spam=spam)
         if learned_sentiment is None and len(text) <= CUE_MAX_CHARS:
             _sentiment_by_kind(score, cues, kind)
         matched = set(score.learned_aspects)

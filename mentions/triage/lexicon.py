@@ -20,15 +20,36 @@ def _cues(*groups: str) -> Cues:
     return Cues.of_keywords(word for group in groups for word in group.split())
 
 
-CRISIS = _cues(
-    "fire explosion exploded injured injuries injury accident poisoning poisoned recall "
+class LanguageCues:
+    """Cue words kept per language, because a word of one language is often a plain word of
+    another: German and Dutch "brand" (fire) is the English "brand", French and Dutch
+    "stage" (internship) the English "stage", Italian "come" (how) the English "come".
+
+    A post is searched with the words of its own language and the English ones (posts in
+    every language borrow English: "Shitstorm", "Giveaway"); an English post with the
+    English words only; a post whose language has no list, or was not detected, with every
+    list, as before languages were told apart.
+    """
+
+    def __init__(self, en: str, **others: str) -> None:
+        self.everywhere = _cues(en, *others.values())
+        self._by_language = {"en": _cues(en)} | {
+            language: _cues(en, words) for language, words in others.items()
+        }
+
+    def of(self, language: str | None) -> Cues:
+        return self._by_language.get(language or "", self.everywhere)
+
+
+CRISIS = LanguageCues(
+    en="fire explosion exploded injured injuries injury accident poisoning poisoned recall "
     "boycott* #boycott* shitstorm dangerous unsafe evacuated evacuation derailed derailment "
     "collapsed lawsuit outage* data-breach breach hacked leak leaked smoke burns burned "
     "fainted unconscious knife gun shooting stabbed ambulance air-ambulance paramedics "
     "police-are-investigating police-investigating police-on-scene level-crossing "
     "going-viral gone-viral hacker* racist racism assaulted assault faked falsified fraudsters "
     "between-train-and-platform left-alone alone-on-the-platform doors-opened",
-    "feuer brand brennt rauch explosion verletzt verletzte verletzungen verbrennung* unfall "
+    de="feuer brand brennt rauch explosion verletzt verletzte verletzungen verbrennung* unfall "
     "vergiftung vergiftet rückruf* boykott* gefährlich evakuiert entgleist datenleck gehackt "
     "notarzt schwerverletzt* kollabiert ohnmächtig bewusstlos messer waffe schüsse "
     "krankenwagen rettungswagen rettungshubschrauber sanitäter polizei-ermittelt "
@@ -36,57 +57,65 @@ CRISIS = _cues(
     "todesangst lebensgefahr lebensgefährlich gefälscht* betrüger "
     "zwischen-zug-und-bahnsteig allein-zurückgelassen während-der-fahrt droht-umzustürzen "
     "geräumt",
-    "incendie blessé* accident rappel boycott dangereux évacué*",
-    "incendio herido* accidente retirada boicot peligroso evacuad*",
-    "incendio ferit* incidente richiamo boicottaggio pericoloso evacuat*",
-    "brand gewond* ongeluk terugroep* boycot gevaarlijk geëvacueerd",
-    "pożar rann* wypadek wycofanie bojkot niebezpieczn*",
-    "yangın yaralı kaza geri-çağırma boykot tehlikeli",
+    fr="incendie blessé* accident rappel boycott dangereux évacué*",
+    es="incendio herido* accidente retirada boicot peligroso evacuad*",
+    it="incendio ferit* incidente richiamo boicottaggio pericoloso evacuat*",
+    nl="brand gewond* ongeluk terugroep* boycot gevaarlijk geëvacueerd",
+    pl="pożar rann* wypadek wycofanie bojkot niebezpieczn*",
+    tr="yangın yaralı kaza geri-çağırma boykot tehlikeli",
 )
-JOB = _cues(
-    "job jobs hiring career careers internship apprenticeship vacancy vacancies recruiter "
-    "recruiting applied application salary retires retired retirement career-changers "
+# "Application" and "applied" alone are software and discounts as often as jobs ("the
+# application keeps crashing", "I applied the code"), and "Stelle" is a place as often as a
+# post ("an dieser Stelle", "an einer Stelle im Wald"): only the job phrases count.
+JOB = LanguageCues(
+    en="job jobs hiring career careers internship apprenticeship vacancy vacancies recruiter "
+    "recruiting applied-for-a-job applied-for-the-job applied-for-a-position "
+    "applied-for-the-position applied-for-a-role applied-for-the-role applied-to-work "
+    "application-for-the-position application-for-the-role my-job-application "
+    "salary retires retired retirement career-changers "
     "underpaid overtime shift-plans call-centre call-center working-student starting-as",
-    "stelle stellenangebot* bewerbung* bewerben beworben ausbildung* praktikum karriere "
+    de="freie-stelle freie-stellen offene-stelle offene-stellen neue-stelle stelle-als "
+    "stelle-ausgeschrieben stellen-ausgeschrieben stellenausschreibung* stellenanzeige* "
+    "stellenangebot* bewerbung* bewerben beworben ausbildung* praktikum karriere "
     "jobangebot* gehalt azubi personalabteilung werkstudent* quereinsteiger* "
     "vorstellungsgespräch* rente ruhestand überstunden unterbezahlt schichtplan* "
     "bildet sucht quereinstieg*",
-    "emploi candidature stage recrutement carrière salaire",
-    "empleo candidatura prácticas contratación salario",
-    "lavoro candidatura tirocinio assunzion* stipendio",
-    "vacature sollicitatie stage salaris",
-    "praca rekrutacja staż wynagrodzenie",
-    "iş başvuru staj maaş",
+    fr="emploi candidature stage recrutement carrière salaire",
+    es="empleo candidatura prácticas contratación salario",
+    it="lavoro candidatura tirocinio assunzion* stipendio",
+    nl="vacature sollicitatie stage salaris",
+    pl="praca rekrutacja staż wynagrodzenie",
+    tr="iş başvuru staj maaş",
 )
-SPAM = _cues(
-    "crypto bitcoin giveaway casino promo-code promocode onlyfans forex airdrop nft "
-    "follow-back followback free-followers click-here link-in-bio dm-me buy-followers "
-    "followers-for f4f like4like follow4follow make-money message-me-privately "
+# Adverts, and off-topic homonyms: science and history texts that share a brand's word. A
+# promo code alone is a customer's as often as an advert's ("I applied the promo code").
+SPAM = LanguageCues(
+    en="crypto bitcoin giveaway casino use-promo-code use-code use-my-code promocode onlyfans "
+    "forex airdrop nft follow-back followback free-followers click-here link-in-bio dm-me "
+    "buy-followers followers-for f4f like4like follow4follow make-money message-me-privately "
     "this-week-only win-a-free coin visit-my-profile enter-now enter-to-win limited-time "
-    "free-iphone",
-    "gewinnspiel gratis-follower hier-klicken klicken follower-kaufen follower-für "
+    "free-iphone microscope tissue retina carcinoma* cohort phenotype yeast 19th-century "
+    "steam-railway our-paper",
+    de="gewinnspiel gratis-follower hier-klicken klicken follower-kaufen follower-für "
     "verdiene folge-für-folge gewinne-jetzt schreibt-mir-privat nur-diese-woche krypto* "
     "link-in-der-bio gutschein-sichern besuch-mein-profil jetzt-teilnehmen "
-    "teilnehmen-und-gewinnen nur-für-kurze-zeit gratis-iphone",
-    # Off-topic homonyms: science and history texts that share a brand's word.
-    "microscope tissue retina carcinoma* cohort phenotype yeast 19th-century "
-    "steam-railway our-paper",
+    "teilnehmen-und-gewinnen nur-für-kurze-zeit gratis-iphone "
     "mikroskop gewebe* gewebeschnitt netzhaut tumor* tumoren kohorte phänotyp "
     "jahrhundert dampfeisenbahn im-paper",
 )
-IDEA = _cues(
-    "suggestion suggest idea wish would-be-great please-add feature-request why-not "
+IDEA = LanguageCues(
+    en="suggestion suggest idea wish would-be-great please-add feature-request why-not "
     "it-would-be-nice could-you-add i'd-love-it-if would-love what-about how-about "
     "please-offer my-wish should-offer should-add",
-    "vorschlag idee wunsch wäre-toll wäre-schön wäre-super bitte-einführen warum-nicht "
+    de="vorschlag idee wunsch wäre-toll wäre-schön wäre-super bitte-einführen warum-nicht "
     "könntet-ihr wäre-ein-traum fände-es-gut wie-wäre-es anregung bitte-bietet führt-doch "
     "baut-doch macht-doch würde-mich-freuen",
-    "suggestion idée souhait serait-bien",
-    "sugerencia idea ojalá estaría-bien",
-    "suggerimento idea sarebbe-bello",
-    "suggestie idee zou-fijn-zijn",
-    "sugestia pomysł",
-    "öneri fikir",
+    fr="suggestion idée souhait serait-bien",
+    es="sugerencia idea ojalá estaría-bien",
+    it="suggerimento idea sarebbe-bello",
+    nl="suggestie idee zou-fijn-zijn",
+    pl="sugestia pomysł",
+    tr="öneri fikir",
 )
 # Praise words said in scorn ("Danke für nichts", "great, another delay"): a negative cue
 # that also cancels the praise word inside it. Every phrase starts a word with one of the
@@ -199,36 +228,43 @@ NEWS_MIN_CHARS = 160
 NEWS_ARTICLE_CHARS = 400
 
 
-_QUESTION_START = _cues(
-    "how what when where why which who can could is are do does did will would should "
-    "wie was wann wo warum wieso weshalb welche welcher welches wer kann könnt können ist "
-    "sind gibt habt hat wird comment quand pourquoi où quel cómo cuándo dónde por-qué "
-    "come quando dove perché hoe wanneer waarom waar jak kiedy dlaczego gdzie nasıl neden",
+# Italian "come" and French "comment" open English posts that ask nothing ("Come and see").
+_QUESTION_START = LanguageCues(
+    en="how what when where why which who can could is are do does did will would should",
+    de="wie was wann wo warum wieso weshalb welche welcher welches wer kann könnt können ist "
+    "sind gibt habt hat wird",
+    fr="comment quand pourquoi où quel",
+    es="cómo cuándo dónde por-qué",
+    it="come quando dove perché",
+    nl="hoe wanneer waarom waar",
+    pl="jak kiedy dlaczego gdzie",
+    tr="nasıl neden",
 )
 
 
 # Every check below takes text as `text.normalize` gives it: lower-cased, links as "url",
-# handles as "@user".
+# handles as "@user"; `language` (ISO 639-1, as detected) picks the cue lists of
+# `LanguageCues` (None or one without a list: all of them).
 
 
-def is_crisis(text: str) -> bool:
-    return bool(CRISIS.search(text))
+def is_crisis(text: str, language: str | None = None) -> bool:
+    return bool(CRISIS.of(language).search(text))
 
 
 # "Great job, Nordbahn" is praise (or scorn), not a job.
 _JOB_IDIOM = re.compile(r"\b(?:good|great|brilliant|nice|excellent|fantastic|amazing|super) job\b")
 
 
-def is_job(text: str) -> bool:
-    return bool(JOB.search(_JOB_IDIOM.sub(" ", text) if "job" in text else text))
+def is_job(text: str, language: str | None = None) -> bool:
+    return bool(JOB.of(language).search(_JOB_IDIOM.sub(" ", text) if "job" in text else text))
 
 
 _FOLLOWERS_FOR_SALE = re.compile(r"\b\d[\d.,]*k? (?:new |free |real )?followers?\b")
 
 
-def is_spam(text: str) -> bool:
+def is_spam(text: str, language: str | None = None) -> bool:
     return (
-        bool(SPAM.search(text))
+        bool(SPAM.of(language).search(text))
         or ("follower" in text and bool(_FOLLOWERS_FOR_SALE.search(text)))
         or (text.count("#") >= 6 and "url" in text)
     )
@@ -242,8 +278,8 @@ _WOULD_BE_NICE = re.compile(
 )
 
 
-def is_idea(text: str) -> bool:
-    return bool(IDEA.search(text)) or (
+def is_idea(text: str, language: str | None = None) -> bool:
+    return bool(IDEA.of(language).search(text)) or (
         ("wäre" in text or "fände ich" in text or "would be" in text)
         and bool(_WOULD_BE_NICE.search(text))
     )
@@ -301,13 +337,13 @@ _LEADING_HANDLES = re.compile(r"^(?:@user\s*)+")
 _NEGATED_START = re.compile(r"^\w+n['’]t\b")
 
 
-def is_question(text: str) -> bool:
+def is_question(text: str, language: str | None = None) -> bool:
     if "?" in text:
         return True
     stripped = _LEADING_HANDLES.sub("", text)
     if _NEGATED_START.match(stripped):  # "can't complain", "don't …": no question
         return False
-    return len(stripped) < 200 and bool(_QUESTION_START.match(stripped))
+    return len(stripped) < 200 and bool(_QUESTION_START.of(language).match(stripped))
 
 
 _POSITIVE = _cues(
