@@ -90,8 +90,8 @@ JOB = LanguageCues(
 # Adverts, and off-topic homonyms: science and history texts that share a brand's word. A
 # promo code alone is a customer's as often as an advert's ("I applied the promo code").
 SPAM = LanguageCues(
-    en="crypto bitcoin giveaway casino use-promo-code use-code use-my-code promocode onlyfans "
-    "forex airdrop nft follow-back followback free-followers click-here link-in-bio dm-me "
+    en="crypto bitcoin giveaway casino use-promo-code use-my-code promocode onlyfans forex "
+    "airdrop nft follow-back followback free-followers click-here link-in-bio dm-me "
     "buy-followers followers-for f4f like4like follow4follow make-money message-me-privately "
     "this-week-only win-a-free coin visit-my-profile enter-now enter-to-win limited-time "
     "free-iphone microscope tissue retina carcinoma* cohort phenotype yeast 19th-century "
