@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from mentions.triage import ClientTriage, lexicon, triage_texts
-from mentions.triage.lexicon import is_news, is_sarcastic, lexicon_sentiment, says_unaffected
+from mentions.triage import ClientTriage, triage_texts
+from mentions.triage.lexicon import (
+    is_crisis,
+    is_news,
+    is_sarcastic,
+    lexicon_sentiment,
+    says_unaffected,
+)
 from mentions.triage.shipped import shipped_model
 from mentions.triage.text import normalize
 
@@ -251,9 +257,9 @@ def test_cue_words_count_in_their_own_language_and_english_ones_in_every_languag
 
 def test_a_post_of_a_language_without_cue_lists_is_searched_with_all_of_them():
     normalized = normalize("Brand im Stellwerk")
-    assert lexicon.is_crisis(normalized, "pt")
-    assert lexicon.is_crisis(normalized, None)
-    assert not lexicon.is_crisis(normalized, "en")
+    assert is_crisis(normalized, "pt")
+    assert is_crisis(normalized, None)
+    assert not is_crisis(normalized, "en")
 
 
 @pytest.mark.parametrize(
